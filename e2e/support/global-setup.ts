@@ -1,0 +1,22 @@
+/**
+ * Starts one PostgreSQL and one Redis for the whole e2e run and hands their URLs to the tests
+ * through vitest's provide/inject. Suites that take a service down start their own instead.
+ */
+import type { TestProject } from 'vitest/node';
+import { startPostgres, startRedis } from './services.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgUrl: string;
+    redisUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  project.provide('pgUrl', pg.url);
+  project.provide('redisUrl', redis.url);
+  return async () => {
+    await Promise.all([pg.stop(), redis.stop()]);
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * @module config
+ * The only reader of process.env. Every variable is parsed once, checked with zod, and frozen;
+ * a bad value stops start-up with one message that lists every problem.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+export type Role = 'worker' | 'gateway' | 'emulator';
+
+const emptyToUndefined = (v: unknown): unknown =>
+  typeof v === 'string' && v.trim() === '' ? undefined : v;
+
+const str = () => z.preprocess(emptyToUndefined, z.string().trim().optional());
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(def));
+const num = (def: number, min = 0) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().min(min).default(def));
+const port = (def: number) => int(def, 0, 65535);
+const bool = (def: boolean) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+    z
+      .enum(['', '1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+      .default(def ? 'true' : 'false')
+      .transform((v) => (v === '' ? def : ['1', 'true', 'yes', 'on'].includes(v))),
+  );
+
+const envSchema = z.object({
+  PORT: port(0).optional(),
+  GEMINI_WORKER_ID: str(),
+  GEMINI_ACCOUNT: str(),
+  GEMINI_WEIGHT: num(1.0),
+  EXTERNAL_IP: str(),
+  EXTERNAL_PORT: port(0).optional(),
+  DATABASE_URL: str(),
+  DB_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  DB_PORT: port(5432),
+  DB_USER: z.preprocess(emptyToUndefined, z.string().default('postgres')),
+  DB_PASSWORD: z.preprocess(emptyToUndefined, z.string().default('')),
+  DB_NAME: z.preprocess(emptyToUndefined, z.string().default('postgres')),
+  REDIS_URL: z.preprocess(emptyToUndefined, z.url().default('redis://127.0.0.1:6379')),
+  CHROME_CDP_URL: z.preprocess(
+    emptyToUndefined,
+    z.union([z.literal('off'), z.url()]).default('http://127.0.0.1:9222'),
+  ),
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  API_KEYS: str(),
+  DEBUG: bool(false),
+  HOST_RESOLVER_RULES: str(),
+  // Tunables. Defaults follow DESIGN.md's failure semantics.
+  GEMINI_KEEPALIVE_INTERVAL_S: int(600, 10),
+  GEMINI_COOKIE_CACHE_MS: int(5000, 0),
+  GEMINI_COOLDOWN_QUOTA_S: int(3600, 1),
+  GEMINI_COOLDOWN_JITTER_S: int(300, 0),
+  GEMINI_COOLDOWN_TRANSIENT_S: int(60, 1),
+  GEMINI_STALL_TIMEOUT_MS: int(120_000, 100),
+  GEMINI_REQUEST_TIMEOUT_MS: int(300_000, 1000),
+  GEMINI_QUEUE_WAIT_MS: int(60_000, 100),
+  GEMINI_QUEUE_MAX_LENGTH: int(20, 1),
+  HEARTBEAT_INTERVAL_MS: int(5000, 100),
+  MAX_BODY_BYTES: int(25 * 1024 * 1024, 1024),
+  MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
+  GATEWAY_NODE_FRESH_S: int(15, 1),
+  GATEWAY_MAX_ATTEMPTS: int(3, 1, 10),
+  EMULATOR_PORT: port(8443),
+  EMULATOR_CERT_DIR: z.preprocess(emptyToUndefined, z.string().default('./data/emulator-ca')),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+export interface DatabaseConfig {
+  /** A full connection string; never logged (it may hold the password). */
+  readonly connectionString: string;
+}
+
+export interface Config {
+  readonly role: Role;
+  readonly port: number;
+  readonly debug: boolean;
+  readonly apiKeys: readonly string[];
+  readonly dataDir: string;
+  readonly workerId: string;
+  /** The Google account this worker serves; names its queue and its cooldown. */
+  readonly account: string;
+  readonly weight: number;
+  readonly nodeUrl: string;
+  readonly database: DatabaseConfig;
+  readonly redisUrl: string;
+  /** null when the worker runs without a browser (cookie_cache.json only). */
+  readonly cdpUrl: string | null;
+  readonly hostResolverRules: string | null;
+  readonly keepAliveIntervalMs: number;
+  readonly cookieCacheMs: number;
+  readonly cooldown: {
+    readonly quotaMs: number;
+    readonly jitterMs: number;
+    readonly transientMs: number;
+  };
+  readonly stallTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly queue: { readonly waitMs: number; readonly maxLength: number };
+  readonly heartbeatIntervalMs: number;
+  readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
+  readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
+  readonly emulator: { readonly port: number; readonly certDir: string };
+}
+
+/** Raised when the environment is invalid; its message lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_PORTS: Record<Role, number> = { worker: 8000, gateway: 8080, emulator: 8443 };
+
+/** Parses the environment for one role. Throws ConfigError listing every bad variable. */
+export function loadConfig(
+  role: Role,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    // Values are left out on purpose: a bad variable may be a secret.
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  return Object.freeze(buildConfig(role, parsed.data));
+}
+
+function buildConfig(role: Role, e: Env): Config {
+  const port = e.PORT ?? DEFAULT_PORTS[role];
+  const workerId = e.GEMINI_WORKER_ID ?? 'gemini-worker-01';
+  const externalIp = e.EXTERNAL_IP ?? detectExternalIp();
+  return {
+    role,
+    port,
+    debug: e.DEBUG,
+    apiKeys: (e.API_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+    dataDir: path.resolve(e.DATA_DIR),
+    workerId,
+    account: e.GEMINI_ACCOUNT ?? workerId,
+    weight: e.GEMINI_WEIGHT,
+    nodeUrl: `http://${externalIp}:${e.EXTERNAL_PORT ?? port}`,
+    database: { connectionString: e.DATABASE_URL ?? databaseUrlFromParts(e) },
+    redisUrl: e.REDIS_URL,
+    cdpUrl: e.CHROME_CDP_URL === 'off' ? null : e.CHROME_CDP_URL,
+    hostResolverRules: e.HOST_RESOLVER_RULES ?? null,
+    keepAliveIntervalMs: e.GEMINI_KEEPALIVE_INTERVAL_S * 1000,
+    cookieCacheMs: e.GEMINI_COOKIE_CACHE_MS,
+    cooldown: {
+      quotaMs: e.GEMINI_COOLDOWN_QUOTA_S * 1000,
+      jitterMs: e.GEMINI_COOLDOWN_JITTER_S * 1000,
+      transientMs: e.GEMINI_COOLDOWN_TRANSIENT_S * 1000,
+    },
+    stallTimeoutMs: e.GEMINI_STALL_TIMEOUT_MS,
+    requestTimeoutMs: e.GEMINI_REQUEST_TIMEOUT_MS,
+    queue: { waitMs: e.GEMINI_QUEUE_WAIT_MS, maxLength: e.GEMINI_QUEUE_MAX_LENGTH },
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    limits: { bodyBytes: e.MAX_BODY_BYTES, uploadBytes: e.MAX_UPLOAD_BYTES },
+    gateway: { nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000, maxAttempts: e.GATEWAY_MAX_ATTEMPTS },
+    emulator: { port: e.EMULATOR_PORT, certDir: path.resolve(e.EMULATOR_CERT_DIR) },
+  };
+}
+
+function databaseUrlFromParts(e: Env): string {
+  const auth = e.DB_PASSWORD
+    ? `${encodeURIComponent(e.DB_USER)}:${encodeURIComponent(e.DB_PASSWORD)}`
+    : encodeURIComponent(e.DB_USER);
+  return `postgresql://${auth}@${e.DB_HOST}:${e.DB_PORT}/${encodeURIComponent(e.DB_NAME)}`;
+}
+
+/** The first non-internal IPv4 address, as the seed auto-detected it; loopback as a last resort. */
+function detectExternalIp(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    const v4 = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (v4) {
+      return v4.address;
+    }
+  }
+  return '127.0.0.1';
+}
