@@ -10,6 +10,7 @@ export default tseslint.config(
     rules: {
       curly: 'error',
       '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
@@ -19,7 +20,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../*/*', '!../*/index.ts'],
+              regex: '^(\\.\\./)+(?!src/[^/]+$)(?!(src/)?[^/]+/index\\.ts$)(src/)?[^./][^/]*/.+',
               message: 'Import another folder only through its index.ts.',
             },
           ],
@@ -27,5 +28,6 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['test/**', 'e2e/**', 'bench/**'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['*.js', '*.config.ts'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,0 +1,83 @@
+/**
+ * The worker's express app: the OpenAI surface, uploads, images, conversations, health, metrics
+ * and admin. Everything it talks to arrives through `deps`.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logging.ts';
+import type { ChatBackend, FileBackend } from './backend.ts';
+import type { ConversationStore } from './conversations.ts';
+import type { ImageStore } from './images.ts';
+import { apiKeyAuth } from './middleware/auth.ts';
+import { errorHandler, notFound } from './middleware/error-handler.ts';
+import { requestId } from './middleware/request-id.ts';
+import { chatCompletionsHandler } from './routes/chat-completions.ts';
+import { conversationsRouter } from './routes/conversations.ts';
+import { imagesRouter, uploadRouter } from './routes/files.ts';
+import { modelsRouter } from './routes/models.ts';
+import { adminRouter, statusRouter, type AdminActions, type StatusSource } from './routes/status.ts';
+
+export interface WorkerAppDeps {
+  readonly apiKeys: readonly string[];
+  readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
+  readonly uploadsDir: string;
+  readonly logger: Logger;
+  readonly backend: ChatBackend;
+  readonly files: FileBackend;
+  readonly conversations: ConversationStore;
+  readonly images: ImageStore;
+  readonly status: StatusSource;
+  readonly admin: AdminActions;
+  readonly metrics: Registry;
+}
+
+function accessLog(logger: Logger) {
+  return function logRequest(req: Request, res: Response, next: NextFunction): void {
+    const start = process.hrtime.bigint();
+    res.on('close', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      logger.info('request', {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(ms),
+        requestId: res.locals['requestId'],
+        aborted: !res.writableFinished,
+      });
+    });
+    next();
+  };
+}
+
+/** Builds the worker's HTTP app. */
+export function createWorkerApp(deps: WorkerAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  const auth = apiKeyAuth(deps.apiKeys);
+  app.use(requestId());
+  app.use(accessLog(deps.logger));
+  app.use(statusRouter(deps.status, deps.metrics));
+  app.use(imagesRouter(deps.images));
+  app.use(['/v1', '/upload', '/conversations', '/admin'], auth);
+  app.use(express.json({ limit: deps.limits.bodyBytes }));
+  app.use(modelsRouter());
+  app.post(
+    '/v1/chat/completions',
+    chatCompletionsHandler({
+      backend: deps.backend,
+      files: deps.files,
+      conversations: deps.conversations,
+      images: deps.images,
+      uploadsDir: deps.uploadsDir,
+      maxUploadBytes: deps.limits.uploadBytes,
+      logger: deps.logger,
+    }),
+  );
+  app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
+  app.use(conversationsRouter(deps.conversations));
+  app.use(adminRouter(deps.admin));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,128 @@
+/**
+ * Conversations on disk, seed-compatible: DATA_DIR/conversations/<id>.json holds the Gemini
+ * metadata ([cid, rid, rcid], as the seed stored it) plus the turns. A small key file per
+ * history key lets a client that resends its whole history continue natively, across processes.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ChatMetadata } from '../gemini/index.ts';
+
+export interface StoredTurn {
+  role: string;
+  content: string;
+}
+
+export interface Conversation {
+  conversation_id: string;
+  created_at: string;
+  updated_at: string;
+  model: string;
+  /** [cid, rid, rcid], as the seed stored chat.metadata. */
+  metadata: [string, string, string] | null;
+  context_token: string | null;
+  messages: StoredTurn[];
+}
+
+const ID_PATTERN = /^[\w.-]{1,128}$/;
+const KEY_DIR = '.history-keys';
+
+/** True for ids that are safe as file names (no path escape). */
+export function isValidConversationId(id: string): boolean {
+  return ID_PATTERN.test(id) && id !== '.' && id !== '..';
+}
+
+export function chatOf(c: Conversation): ChatMetadata | null {
+  if (!c.metadata) {
+    return null;
+  }
+  const [cid, rid, rcid] = c.metadata;
+  return { cid, rid, rcid, ...(c.context_token ? { contextToken: c.context_token } : {}) };
+}
+
+/** Reads and writes conversations under one directory. */
+export class ConversationStore {
+  constructor(private readonly dir: string) {}
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  async get(id: string): Promise<Conversation | null> {
+    if (!isValidConversationId(id)) {
+      return null;
+    }
+    try {
+      return JSON.parse(await fs.readFile(this.file(id), 'utf8')) as Conversation;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The conversation whose stored history hashes to `key`, if any. */
+  async findByHistoryKey(key: string): Promise<Conversation | null> {
+    try {
+      const id = (await fs.readFile(path.join(this.dir, KEY_DIR, key), 'utf8')).trim();
+      return await this.get(id);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Saves the conversation and indexes it under the key of its full history. */
+  async save(conversation: Conversation, historyKey: string): Promise<void> {
+    await fs.mkdir(path.join(this.dir, KEY_DIR), { recursive: true });
+    const file = this.file(conversation.conversation_id);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(conversation, null, 2));
+    await fs.rename(tmp, file);
+    await fs.writeFile(path.join(this.dir, KEY_DIR, historyKey), conversation.conversation_id);
+  }
+
+  async list(): Promise<{ conversation_id: string; modified: string; size_kb: number }[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const rows = await Promise.all(
+      names
+        .filter((n) => n.endsWith('.json'))
+        .map(async (n) => {
+          const st = await fs.stat(path.join(this.dir, n)).catch(() => null);
+          return st
+            ? {
+                conversation_id: n.slice(0, -'.json'.length),
+                modified: st.mtime.toISOString(),
+                size_kb: Math.round((st.size / 1024) * 100) / 100,
+              }
+            : null;
+        }),
+    );
+    return rows
+      .filter((r): r is NonNullable<typeof r> => r !== null)
+      .sort((a, b) => b.modified.localeCompare(a.modified));
+  }
+
+  /** Deletes a conversation; false when there was none. */
+  async delete(id: string): Promise<boolean> {
+    if (!isValidConversationId(id)) {
+      return false;
+    }
+    try {
+      await fs.unlink(this.file(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async count(): Promise<number> {
+    return (await this.list()).length;
+  }
+
+  private file(id: string): string {
+    return path.join(this.dir, `${id}.json`);
+  }
+}

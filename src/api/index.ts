@@ -1,0 +1,10 @@
+/**
+ * @module api
+ * The worker's HTTP surface: OpenAI mapping, SSE, uploads, images, conversations, health, metrics.
+ */
+export { createWorkerApp, type WorkerAppDeps } from './app.ts';
+export type { ChatBackend, ChatJob, FileBackend } from './backend.ts';
+export { ConversationStore } from './conversations.ts';
+export { historyKey } from './history-key.ts';
+export { ImageStore } from './images.ts';
+export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';

@@ -1,0 +1,139 @@
+/**
+ * Image and file inputs: a base64 data URL, an http(s) URL, or a file saved by POST /upload.
+ * Everything is checked before anything goes upstream, so bad input is a 400 that costs nothing.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { UploadedFile } from '../gemini/index.ts';
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import type { FileBackend } from './backend.ts';
+
+export interface InputFile {
+  data: Buffer;
+  fileName: string;
+  mimeType: string;
+}
+
+export interface InputOptions {
+  readonly uploadsDir: string;
+  readonly maxBytes: number;
+  readonly fetchTimeoutMs?: number;
+}
+
+const IMAGE_MAGIC: [string, (b: Buffer) => boolean][] = [
+  ['image/png', (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))],
+  ['image/jpeg', (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff],
+  ['image/gif', (b) => b.subarray(0, 4).toString('latin1') === 'GIF8'],
+  ['image/webp', (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP'],
+];
+
+/** The image type the bytes really are, or null. */
+export function sniffImage(data: Buffer): string | null {
+  return IMAGE_MAGIC.find(([, test]) => test(data))?.[0] ?? null;
+}
+
+const EXT: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' };
+
+function badImage(reason: string): InvalidRequestError {
+  return new InvalidRequestError(`Invalid image: ${reason}`, { param: 'messages', code: 'invalid_image' });
+}
+
+function imageFile(data: Buffer, index: number, maxBytes: number): InputFile {
+  if (data.length === 0) {
+    throw badImage('it is empty.');
+  }
+  if (data.length > maxBytes) {
+    throw new PayloadTooLargeError(`Image ${index + 1} is larger than ${maxBytes} bytes.`);
+  }
+  const mimeType = sniffImage(data);
+  if (!mimeType) {
+    throw badImage('the data is not a PNG, JPEG, GIF or WebP image.');
+  }
+  return { data, mimeType, fileName: `image_${index + 1}.${EXT[mimeType] ?? 'png'}` };
+}
+
+function fromDataUrl(url: string, index: number, maxBytes: number): InputFile {
+  const match = /^data:([\w.+-]+\/[\w.+-]+)?(;[\w=-]+)*;base64,(.*)$/s.exec(url);
+  const payload = match?.[3]?.replace(/\s/g, '');
+  if (!payload || !/^[A-Za-z0-9+/]*={0,2}$/.test(payload)) {
+    throw badImage('a data URL must be base64 (data:image/png;base64,...).');
+  }
+  return imageFile(Buffer.from(payload, 'base64'), index, maxBytes);
+}
+
+async function fromHttpUrl(url: string, index: number, opts: InputOptions): Promise<InputFile> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(opts.fetchTimeoutMs ?? 15_000), redirect: 'follow' });
+  } catch {
+    throw badImage(`could not fetch ${new URL(url).origin}.`);
+  }
+  if (!res.ok) {
+    throw badImage(`fetching it answered HTTP ${res.status}.`);
+  }
+  const declared = Number(res.headers.get('content-length') ?? 0);
+  if (declared > opts.maxBytes) {
+    throw new PayloadTooLargeError(`Image ${index + 1} is larger than ${opts.maxBytes} bytes.`);
+  }
+  return imageFile(Buffer.from(await res.arrayBuffer()), index, opts.maxBytes);
+}
+
+/** A file saved by POST /upload; the path must stay inside the uploads directory. */
+export async function fromUpload(ref: string, opts: InputOptions): Promise<InputFile> {
+  const uploads = path.resolve(opts.uploadsDir);
+  // /upload answers `uploads/<name>`; a bare name or an absolute path inside uploads works too.
+  const file = path.resolve(uploads, ref.replace(/^uploads\//, ''));
+  if (!file.startsWith(uploads + path.sep)) {
+    throw new InvalidRequestError(`Unknown file: ${ref}`, { param: 'files', code: 'invalid_file' });
+  }
+  const data = await fs.readFile(file).catch(() => {
+    throw new InvalidRequestError(`Unknown file: ${ref}`, { param: 'files', code: 'invalid_file' });
+  });
+  const fileName = path.basename(file).replace(/^\d{14}_[0-9a-f]{8}_/, '');
+  return { data, fileName, mimeType: sniffImage(data) ?? mimeFromName(fileName) };
+}
+
+const NAME_MIME: Record<string, string> = {
+  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv',
+  json: 'application/json', html: 'text/html',
+};
+
+export function mimeFromName(name: string): string {
+  return NAME_MIME[path.extname(name).slice(1).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** Reads every image reference and uploaded file; throws 4xx before any upstream call. */
+export async function readInputs(imageRefs: readonly string[], fileRefs: readonly string[], opts: InputOptions): Promise<InputFile[]> {
+  const files: InputFile[] = [];
+  for (const [i, ref] of imageRefs.entries()) {
+    if (ref.startsWith('data:')) {
+      files.push(fromDataUrl(ref, i, opts.maxBytes));
+    } else if (/^https?:\/\//i.test(ref)) {
+      files.push(await fromHttpUrl(ref, i, opts));
+    } else {
+      files.push(await fromUpload(ref, opts));
+    }
+  }
+  for (const ref of fileRefs) {
+    files.push(await fromUpload(ref, opts));
+  }
+  return files;
+}
+
+/** Pushes the inputs to content-push; returns the ids the prompt refers to. */
+export async function uploadInputs(files: readonly InputFile[], backend: FileBackend, signal: AbortSignal): Promise<UploadedFile[]> {
+  const out: UploadedFile[] = [];
+  for (const f of files) {
+    out.push(await backend.upload(f.data, f.fileName, f.mimeType, signal));
+  }
+  return out;
+}
+
+const UPLOAD_TYPES = /^(image\/(png|jpeg|gif|webp|heic|heif)|application\/(pdf|json)|text\/(plain|markdown|csv|html))$/;
+
+/** Throws 415 for a type Gemini web cannot take. */
+export function checkUploadType(mimeType: string): void {
+  if (!UPLOAD_TYPES.test(mimeType)) {
+    throw new UnsupportedMediaTypeError(`Files of type ${mimeType} are not supported.`, { param: 'files' });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The one terminal error middleware. An AppError becomes OpenAI's error JSON with its status (and
+ * Retry-After); body-parser and multer failures become the 4xx they are; anything else is logged
+ * with its stack and answered with a generic 500 that hides internals.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { AppError, InvalidRequestError, NotFoundError, PayloadTooLargeError, toOpenAIError } from '../../errors.ts';
+import type { Logger } from '../../logging.ts';
+
+interface HttpishError {
+  type?: string;
+  status?: number;
+  code?: string;
+}
+
+/** Maps errors thrown by express's parsers and multer to our model. */
+export function normalizeError(err: unknown): unknown {
+  if (err instanceof AppError) {
+    return err;
+  }
+  const e = (err ?? {}) as HttpishError;
+  if (e.type === 'entity.parse.failed') {
+    return new InvalidRequestError('The request body is not valid JSON.', { code: 'invalid_json' });
+  }
+  if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE' || e.code === 'LIMIT_FIELD_VALUE') {
+    return new PayloadTooLargeError('The request is larger than this server accepts.');
+  }
+  if (typeof e.code === 'string' && e.code.startsWith('LIMIT_')) {
+    return new InvalidRequestError(`Invalid upload (${e.code.toLowerCase()}).`, { param: 'files' });
+  }
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+    return new InvalidRequestError('Unsupported request encoding.');
+  }
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new InvalidRequestError('Invalid request.');
+  }
+  return err;
+}
+
+export function errorHandler(logger: Logger) {
+  // express recognises an error handler by its four parameters.
+  return function handleError(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+    const normalized = normalizeError(err);
+    const { status, headers, body } = toOpenAIError(normalized);
+    if (status >= 500 && !(normalized instanceof AppError)) {
+      logger.error('unhandled error', { err, requestId: res.locals['requestId'] });
+    }
+    if (res.headersSent) {
+      // A response already under way cannot change its status; end it.
+      res.destroy();
+      return;
+    }
+    res.status(status).set(headers).json(body);
+  };
+}
+
+export function notFound(req: Request, _res: Response, next: NextFunction): void {
+  next(new NotFoundError(`Unknown path: ${req.method} ${req.path}`));
+}

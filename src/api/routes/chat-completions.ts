@@ -1,0 +1,150 @@
+/**
+ * POST /v1/chat/completions. Validates everything before any upstream call, resolves the
+ * conversation, then streams or collects the answer. A stream commits its 200 only when the first
+ * answer text arrives; errors before that get their real status.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { InvalidRequestError, ModelNotFoundError, UpstreamError } from '../../errors.ts';
+import { findModel, type GenerateEvent, type GenerateResult } from '../../gemini/index.ts';
+import type { Logger } from '../../logging.ts';
+import type { ChatBackend, FileBackend } from '../backend.ts';
+import { chunk, completion, newIds, usageChunk, usageOf, type CompletionIds } from '../completion.ts';
+import { conversationAfterTurn, planConversation, type ConversationPlan } from '../conversation-plan.ts';
+import type { ConversationStore } from '../conversations.ts';
+import type { ImageStore } from '../images.ts';
+import { readInputs, uploadInputs } from '../inputs.ts';
+import { planPrompt, type PromptPlan } from '../prompt.ts';
+import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../schemas.ts';
+import { SseWriter } from '../sse.ts';
+import { renderImages } from '../answer-images.ts';
+
+export interface ChatRouteDeps {
+  readonly backend: ChatBackend;
+  readonly files: FileBackend;
+  readonly conversations: ConversationStore;
+  readonly images: ImageStore;
+  readonly uploadsDir: string;
+  readonly maxUploadBytes: number;
+  readonly logger: Logger;
+}
+
+interface Turn {
+  body: ChatCompletionRequest;
+  plan: PromptPlan;
+  cp: ConversationPlan;
+  ids: CompletionIds;
+  requestId: string;
+  signal: AbortSignal;
+  baseUrl: string;
+}
+
+/** The express handler for chat completions. */
+export function chatCompletionsHandler(deps: ChatRouteDeps) {
+  return async function chatCompletions(req: Request, res: Response): Promise<void> {
+    const body = parseChatRequest(req.body);
+    const model = findModel(body.model);
+    if (!model) {
+      throw new ModelNotFoundError(body.model);
+    }
+    const plan = planPrompt(body.messages);
+    const imageRefs = messageImages(plan.lastUser.content);
+    if (plan.turnPrompt.trim() === '' && imageRefs.length === 0 && !body.files?.length) {
+      throw new InvalidRequestError('The last user message is empty.', { param: 'messages' });
+    }
+    const inputs = await readInputs(imageRefs, body.files ?? [], {
+      uploadsDir: deps.uploadsDir,
+      maxBytes: deps.maxUploadBytes,
+    });
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        abort.abort();
+      }
+    });
+    const cp = await planConversation(body.conversation_id, plan, deps.conversations);
+    const files = await uploadInputs(inputs, deps.files, abort.signal);
+    const turn: Turn = {
+      body,
+      plan,
+      cp,
+      ids: newIds(model.name, cp.conversationId),
+      requestId: String(res.locals['requestId'] ?? randomUUID()),
+      signal: abort.signal,
+      baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
+    };
+    const events = deps.backend.stream(
+      { requestId: turn.requestId, model, prompt: cp.prompt, files, chat: cp.chat, replayPrompt: cp.replayPrompt },
+      abort.signal,
+    );
+    res.setHeader('x-conversation-id', cp.conversationId);
+    await (body.stream ? streamAnswer(turn, events, res, deps) : collectAnswer(turn, events, res, deps));
+  };
+}
+
+async function finishTurn(turn: Turn, result: GenerateResult, deps: ChatRouteDeps): Promise<string> {
+  const imageText = await renderImages(result.images, deps, turn.baseUrl, turn.signal);
+  const answer = result.text + imageText;
+  const { conversation, key } = conversationAfterTurn(turn.cp, turn.plan.lastUser, answer, turn.ids.model, result.chat);
+  await deps.conversations.save(conversation, key).catch((err: unknown) => {
+    deps.logger.warn('could not save the conversation', { err, conversationId: turn.cp.conversationId });
+  });
+  return imageText;
+}
+
+async function collectAnswer(turn: Turn, events: AsyncIterable<GenerateEvent>, res: Response, deps: ChatRouteDeps): Promise<void> {
+  let result: GenerateResult | null = null;
+  for await (const ev of events) {
+    if (ev.type === 'done') {
+      result = ev.result;
+    }
+  }
+  if (!result) {
+    throw new UpstreamError('Gemini ended the answer without a result.');
+  }
+  const imageText = await finishTurn(turn, result, deps);
+  const content = result.text + imageText;
+  res.json(completion(turn.ids, content, result.thoughts, usageOf(turn.cp.prompt, content)));
+}
+
+async function streamAnswer(turn: Turn, events: AsyncIterable<GenerateEvent>, res: Response, deps: ChatRouteDeps): Promise<void> {
+  const sse = new SseWriter(res);
+  let first = true;
+  const open = async (delta: { content?: string; reasoning_content?: string }) => {
+    sse.start({ 'x-conversation-id': turn.cp.conversationId });
+    await sse.send(chunk(turn.ids, first ? { role: 'assistant', ...delta } : delta));
+    first = false;
+  };
+  let result: GenerateResult | null = null;
+  try {
+    for await (const ev of events) {
+      if (ev.type === 'text' && ev.delta) {
+        await open({ content: ev.delta });
+      } else if (ev.type === 'thought' && ev.delta) {
+        await open({ reasoning_content: ev.delta });
+      } else if (ev.type === 'done') {
+        result = ev.result;
+      }
+    }
+    if (!result) {
+      throw new UpstreamError('Gemini ended the answer without a result.');
+    }
+    const imageText = await finishTurn(turn, result, deps);
+    if (imageText || first) {
+      await open({ content: imageText });
+    }
+    await sse.send(chunk(turn.ids, {}, 'stop'));
+    if (turn.body.stream_options?.include_usage) {
+      await sse.send(usageChunk(turn.ids, usageOf(turn.cp.prompt, result.text + imageText)));
+    }
+    await sse.done();
+  } catch (err) {
+    if (!sse.started) {
+      throw err;
+    }
+    if (!turn.signal.aborted) {
+      deps.logger.warn('stream failed after its first byte', { err, requestId: turn.requestId });
+      await sse.fail(err);
+    }
+  }
+}
