@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readInputs, sniffImage } from '../../../src/api/inputs.ts';
+
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+describe('inputs', () => {
+  const uploadsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gk-uploads-'));
+  const opts = { uploadsDir, maxBytes: 1024 };
+
+  it('reads a base64 data URL and names it by its real type', async () => {
+    const [f] = await readInputs([`data:image/png;base64,${PNG.toString('base64')}`], [], opts);
+    expect(f?.mimeType).toBe('image/png');
+    expect(f?.data.equals(PNG)).toBe(true);
+    expect(sniffImage(Buffer.from('hello'))).toBeNull();
+  });
+
+  it('rejects bad images with 400 and big ones with 413', async () => {
+    await expect(readInputs(['data:image/png;base64,!!!'], [], opts)).rejects.toMatchObject({ status: 400 });
+    await expect(readInputs([`data:image/png;base64,${Buffer.from('not an image').toString('base64')}`], [], opts)).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
+    await expect(readInputs([`data:image/png;base64,${Buffer.concat([PNG, Buffer.alloc(2048)]).toString('base64')}`], [], opts)).rejects.toMatchObject({ status: 413 });
+  });
+
+  it('reads /upload files and refuses paths outside the uploads folder', async () => {
+    fs.writeFileSync(path.join(uploadsDir, '20261126120000_0011aabb_cat.png'), PNG);
+    const [f] = await readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], opts);
+    expect(f?.fileName).toBe('cat.png');
+    await expect(readInputs([], ['../../etc/passwd'], opts)).rejects.toMatchObject({ status: 400 });
+    await expect(readInputs([], ['uploads/missing.png'], opts)).rejects.toMatchObject({ status: 400 });
+  });
+});

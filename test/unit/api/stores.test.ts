@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
+import { ConversationStore } from '../../../src/api/conversations.ts';
+import { historyKey } from '../../../src/api/history-key.ts';
+import { ImageStore } from '../../../src/api/images.ts';
+import { planPrompt } from '../../../src/api/prompt.ts';
+import type { ChatMessage } from '../../../src/api/schemas.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-unit-'));
+const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1', contextToken: 'ctx' };
+
+describe('conversations', () => {
+  it('continues natively by id, and by a resent history without an id', async () => {
+    const store = new ConversationStore(tmp());
+    const first: ChatMessage[] = [{ role: 'system', content: 'S' }, { role: 'user', content: 'Q1' }];
+    const cp1 = await planConversation(undefined, planPrompt(first), store);
+    expect(cp1.chat).toBeNull();
+    const { conversation, key } = conversationAfterTurn(cp1, first[1]!, 'A1', 'm', chat);
+    await store.save(conversation, key);
+
+    const byId = await planConversation(cp1.conversationId, planPrompt([{ role: 'user', content: 'Q2' }]), store);
+    expect(byId.chat).toEqual(chat);
+    expect(byId.prompt).toBe('Q2');
+    expect(byId.replayPrompt).toContain('[Assistant]: A1');
+
+    const resent: ChatMessage[] = [...first, { role: 'assistant', content: 'A1' }, { role: 'user', content: 'Q2' }];
+    const byHistory = await planConversation(undefined, planPrompt(resent), store);
+    expect(byHistory.conversationId).toBe(cp1.conversationId);
+    expect(byHistory.prompt).toBe('Q2');
+
+    const edited: ChatMessage[] = [...first, { role: 'assistant', content: 'A1 (edited)' }, { role: 'user', content: 'Q2' }];
+    const replay = await planConversation(undefined, planPrompt(edited), store);
+    expect(replay.chat).toBeNull();
+    expect(replay.prompt).toContain('Conversation so far');
+  });
+
+  it('lists, reads and deletes, and refuses ids that escape the folder', async () => {
+    const store = new ConversationStore(tmp());
+    const cp = await planConversation('abc', planPrompt([{ role: 'user', content: 'x' }]), store);
+    const { conversation, key } = conversationAfterTurn(cp, { role: 'user', content: 'x' }, 'y', 'm', null);
+    await store.save(conversation, key);
+    expect((await store.list()).map((c) => c.conversation_id)).toEqual(['abc']);
+    expect(await store.get('../abc')).toBeNull();
+    expect(await store.delete('abc')).toBe(true);
+    expect(await store.delete('abc')).toBe(false);
+  });
+
+  it('keys histories by role and text, not by formatting', () => {
+    expect(historyKey([{ role: 'user', content: 'hi' }])).toBe(
+      historyKey([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]),
+    );
+    expect(historyKey([{ role: 'user', content: 'hi' }])).not.toBe(historyKey([{ role: 'assistant', content: 'hi' }]));
+  });
+});
+
+describe('ImageStore', () => {
+  it('saves under YYYYMM/YYYYMMDD and never resolves outside its folder', async () => {
+    const root = tmp();
+    fs.writeFileSync(path.join(root, 'secret.txt'), 'x');
+    const store = new ImageStore(path.join(root, 'images'));
+    const rel = await store.save(Buffer.from('png'), 'image/png', new Date(2026, 10, 26));
+    expect(rel).toMatch(/^202611\/20261126\/\d+_[0-9a-f]{8}\.png$/);
+    expect(await store.resolve(rel)).toBe(path.join(root, 'images', rel));
+    expect(await store.resolve('../secret.txt')).toBeNull();
+    expect(await store.resolve('/etc/passwd')).toBeNull();
+    expect(await store.resolve('202611')).toBeNull();
+    expect(await store.count()).toBe(1);
+  });
+});
