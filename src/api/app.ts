@@ -3,11 +3,11 @@
  * and admin. Everything it talks to arrives through `deps`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Registry } from 'prom-client';
 import type { Logger } from '../logging.ts';
 import type { ChatBackend, FileBackend } from './backend.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
+import type { WorkerMetrics } from './metrics.ts';
 import { apiKeyAuth } from './middleware/auth.ts';
 import { errorHandler, notFound } from './middleware/error-handler.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -15,7 +15,12 @@ import { chatCompletionsHandler } from './routes/chat-completions.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
 import { modelsRouter } from './routes/models.ts';
-import { adminRouter, statusRouter, type AdminActions, type StatusSource } from './routes/status.ts';
+import {
+  adminRouter,
+  statusRouter,
+  type AdminActions,
+  type StatusSource,
+} from './routes/status.ts';
 
 export interface WorkerAppDeps {
   readonly apiKeys: readonly string[];
@@ -28,7 +33,7 @@ export interface WorkerAppDeps {
   readonly images: ImageStore;
   readonly status: StatusSource;
   readonly admin: AdminActions;
-  readonly metrics: Registry;
+  readonly metrics: WorkerMetrics;
 }
 
 function accessLog(logger: Logger) {
@@ -57,7 +62,8 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const auth = apiKeyAuth(deps.apiKeys);
   app.use(requestId());
   app.use(accessLog(deps.logger));
-  app.use(statusRouter(deps.status, deps.metrics));
+  app.use(deps.metrics.middleware);
+  app.use(statusRouter(deps.status, deps.metrics.registry));
   app.use(imagesRouter(deps.images));
   app.use(['/v1', '/upload', '/conversations', '/admin'], auth);
   app.use(express.json({ limit: deps.limits.bodyBytes }));
@@ -72,6 +78,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
       uploadsDir: deps.uploadsDir,
       maxUploadBytes: deps.limits.uploadBytes,
       logger: deps.logger,
+      firstTokenSeconds: deps.metrics.firstTokenSeconds,
     }),
   );
   app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));

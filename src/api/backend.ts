@@ -23,6 +23,11 @@ export interface ChatBackend {
 
 /** Upstream file traffic that does not need the queue. */
 export interface FileBackend {
-  upload(data: Buffer, fileName: string, mimeType: string, signal?: AbortSignal): Promise<UploadedFile>;
+  upload(
+    data: Buffer,
+    fileName: string,
+    mimeType: string,
+    signal?: AbortSignal,
+  ): Promise<UploadedFile>;
   fetchImage(url: string, signal?: AbortSignal): Promise<{ data: Buffer; contentType: string }>;
 }

@@ -3,7 +3,12 @@
  * conversation_id, or by matching the resent history), or as a new chat that replays the history.
  */
 import { historyKey } from './history-key.ts';
-import { chatOf, type Conversation, type ConversationStore, type StoredTurn } from './conversations.ts';
+import {
+  chatOf,
+  type Conversation,
+  type ConversationStore,
+  type StoredTurn,
+} from './conversations.ts';
 import { planPrompt, type PromptPlan } from './prompt.ts';
 import { messageText, type ChatMessage } from './schemas.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
@@ -44,8 +49,7 @@ export async function planConversation(
   const chat = found ? chatOf(found) : null;
   const conversationId = found?.conversation_id ?? requestedId ?? store.newId();
   // A seed-style client sends only the new turn and relies on the stored history.
-  const prior =
-    plan.history.length === 0 && found ? asMessages(found.messages) : [...plan.history];
+  const prior = plan.history.length === 0 && found ? asMessages(found.messages) : [...plan.history];
   const fullPrompt =
     plan.history.length === 0 && found
       ? planPrompt([...prior, plan.lastUser]).fullPrompt

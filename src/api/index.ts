@@ -8,3 +8,4 @@ export { ConversationStore } from './conversations.ts';
 export { historyKey } from './history-key.ts';
 export { ImageStore } from './images.ts';
 export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';
+export { createWorkerMetrics, type NodeState, type WorkerMetrics } from './metrics.ts';

@@ -21,10 +21,18 @@ export interface InputOptions {
 }
 
 const IMAGE_MAGIC: [string, (b: Buffer) => boolean][] = [
-  ['image/png', (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))],
+  [
+    'image/png',
+    (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  ],
   ['image/jpeg', (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff],
   ['image/gif', (b) => b.subarray(0, 4).toString('latin1') === 'GIF8'],
-  ['image/webp', (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP'],
+  [
+    'image/webp',
+    (b) =>
+      b.subarray(0, 4).toString('latin1') === 'RIFF' &&
+      b.subarray(8, 12).toString('latin1') === 'WEBP',
+  ],
 ];
 
 /** The image type the bytes really are, or null. */
@@ -32,10 +40,18 @@ export function sniffImage(data: Buffer): string | null {
   return IMAGE_MAGIC.find(([, test]) => test(data))?.[0] ?? null;
 }
 
-const EXT: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' };
+const EXT: Record<string, string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
 
 function badImage(reason: string): InvalidRequestError {
-  return new InvalidRequestError(`Invalid image: ${reason}`, { param: 'messages', code: 'invalid_image' });
+  return new InvalidRequestError(`Invalid image: ${reason}`, {
+    param: 'messages',
+    code: 'invalid_image',
+  });
 }
 
 function imageFile(data: Buffer, index: number, maxBytes: number): InputFile {
@@ -64,7 +80,10 @@ function fromDataUrl(url: string, index: number, maxBytes: number): InputFile {
 async function fromHttpUrl(url: string, index: number, opts: InputOptions): Promise<InputFile> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(opts.fetchTimeoutMs ?? 15_000), redirect: 'follow' });
+    res = await fetch(url, {
+      signal: AbortSignal.timeout(opts.fetchTimeoutMs ?? 15_000),
+      redirect: 'follow',
+    });
   } catch {
     throw badImage(`could not fetch ${new URL(url).origin}.`);
   }
@@ -94,8 +113,12 @@ export async function fromUpload(ref: string, opts: InputOptions): Promise<Input
 }
 
 const NAME_MIME: Record<string, string> = {
-  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv',
-  json: 'application/json', html: 'text/html',
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  md: 'text/markdown',
+  csv: 'text/csv',
+  json: 'application/json',
+  html: 'text/html',
 };
 
 export function mimeFromName(name: string): string {
@@ -103,7 +126,11 @@ export function mimeFromName(name: string): string {
 }
 
 /** Reads every image reference and uploaded file; throws 4xx before any upstream call. */
-export async function readInputs(imageRefs: readonly string[], fileRefs: readonly string[], opts: InputOptions): Promise<InputFile[]> {
+export async function readInputs(
+  imageRefs: readonly string[],
+  fileRefs: readonly string[],
+  opts: InputOptions,
+): Promise<InputFile[]> {
   const files: InputFile[] = [];
   for (const [i, ref] of imageRefs.entries()) {
     if (ref.startsWith('data:')) {
@@ -121,7 +148,11 @@ export async function readInputs(imageRefs: readonly string[], fileRefs: readonl
 }
 
 /** Pushes the inputs to content-push; returns the ids the prompt refers to. */
-export async function uploadInputs(files: readonly InputFile[], backend: FileBackend, signal: AbortSignal): Promise<UploadedFile[]> {
+export async function uploadInputs(
+  files: readonly InputFile[],
+  backend: FileBackend,
+  signal: AbortSignal,
+): Promise<UploadedFile[]> {
   const out: UploadedFile[] = [];
   for (const f of files) {
     out.push(await backend.upload(f.data, f.fileName, f.mimeType, signal));
@@ -129,11 +160,14 @@ export async function uploadInputs(files: readonly InputFile[], backend: FileBac
   return out;
 }
 
-const UPLOAD_TYPES = /^(image\/(png|jpeg|gif|webp|heic|heif)|application\/(pdf|json)|text\/(plain|markdown|csv|html))$/;
+const UPLOAD_TYPES =
+  /^(image\/(png|jpeg|gif|webp|heic|heif)|application\/(pdf|json)|text\/(plain|markdown|csv|html))$/;
 
 /** Throws 415 for a type Gemini web cannot take. */
 export function checkUploadType(mimeType: string): void {
   if (!UPLOAD_TYPES.test(mimeType)) {
-    throw new UnsupportedMediaTypeError(`Files of type ${mimeType} are not supported.`, { param: 'files' });
+    throw new UnsupportedMediaTypeError(`Files of type ${mimeType} are not supported.`, {
+      param: 'files',
+    });
   }
 }

@@ -49,7 +49,9 @@ export function planPrompt(messages: readonly ChatMessage[]): PromptPlan {
   const turns = history.filter((m) => m.role !== 'system' && m.role !== 'developer');
   const sections: string[] = [];
   if (system.length > 0) {
-    sections.push(`System instructions:\n${system.map((m) => messageText(m.content)).join('\n\n')}`);
+    sections.push(
+      `System instructions:\n${system.map((m) => messageText(m.content)).join('\n\n')}`,
+    );
   }
   if (turns.length > 0) {
     const lines = turns.map((m) => `[${LABEL[m.role]}]: ${messageText(m.content)}`);

@@ -26,7 +26,12 @@ export const chatCompletionRequest = z.object({
   messages: z.array(message).min(1, 'messages must contain at least one message'),
   stream: z.boolean().optional().default(false),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-  conversation_id: z.string().min(1).max(128).regex(/^[\w.-]+$/, 'conversation_id may hold only letters, digits, _ . -').nullish(),
+  conversation_id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\w.-]+$/, 'conversation_id may hold only letters, digits, _ . -')
+    .nullish(),
   files: z.array(z.string().min(1)).max(10).optional(),
   // Accepted for compatibility and ignored: Gemini web exposes no sampling controls.
   temperature: z.number().nullish(),
@@ -52,10 +57,14 @@ export function parseChatRequest(body: unknown): ChatCompletionRequest {
   }
   const issue = result.error.issues[0];
   const param = issue?.path.map(String).join('.') ?? null;
-  const detail = issue?.code === 'invalid_value' && param?.endsWith('role')
-    ? `Invalid role: must be one of system, developer, user, assistant, tool.`
-    : issue?.message ?? 'Invalid request.';
-  throw new InvalidRequestError(`${param ? `${param}: ` : ''}${detail}`, { param, code: 'invalid_value' });
+  const detail =
+    issue?.code === 'invalid_value' && param?.endsWith('role')
+      ? `Invalid role: must be one of system, developer, user, assistant, tool.`
+      : (issue?.message ?? 'Invalid request.');
+  throw new InvalidRequestError(`${param ? `${param}: ` : ''}${detail}`, {
+    param,
+    code: 'invalid_value',
+  });
 }
 
 /** The text of a message's content; image parts are left out. */

@@ -22,6 +22,12 @@ export function apiKeyAuth(keys: readonly string[]) {
       next();
       return;
     }
-    next(new AuthenticationError(given ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <key>.'));
+    next(
+      new AuthenticationError(
+        given
+          ? 'Incorrect API key provided.'
+          : 'Missing API key: send Authorization: Bearer <key>.',
+      ),
+    );
   };
 }

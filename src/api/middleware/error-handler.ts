@@ -4,7 +4,13 @@
  * with its stack and answered with a generic 500 that hides internals.
  */
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, InvalidRequestError, NotFoundError, PayloadTooLargeError, toOpenAIError } from '../../errors.ts';
+import {
+  AppError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  toOpenAIError,
+} from '../../errors.ts';
 import type { Logger } from '../../logging.ts';
 
 interface HttpishError {
@@ -22,7 +28,11 @@ export function normalizeError(err: unknown): unknown {
   if (e.type === 'entity.parse.failed') {
     return new InvalidRequestError('The request body is not valid JSON.', { code: 'invalid_json' });
   }
-  if (e.type === 'entity.too.large' || e.code === 'LIMIT_FILE_SIZE' || e.code === 'LIMIT_FIELD_VALUE') {
+  if (
+    e.type === 'entity.too.large' ||
+    e.code === 'LIMIT_FILE_SIZE' ||
+    e.code === 'LIMIT_FIELD_VALUE'
+  ) {
     return new PayloadTooLargeError('The request is larger than this server accepts.');
   }
   if (typeof e.code === 'string' && e.code.startsWith('LIMIT_')) {
@@ -39,7 +49,12 @@ export function normalizeError(err: unknown): unknown {
 
 export function errorHandler(logger: Logger) {
   // express recognises an error handler by its four parameters.
-  return function handleError(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  return function handleError(
+    err: unknown,
+    _req: Request,
+    res: Response,
+    _next: NextFunction,
+  ): void {
     const normalized = normalizeError(err);
     const { status, headers, body } = toOpenAIError(normalized);
     if (status >= 500 && !(normalized instanceof AppError)) {

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 export function requestId({ headerName = 'x-request-id', limitLength = 255 } = {}) {
   return function assignRequestId(req: Request, res: Response, next: NextFunction): void {
     const given = req.get(headerName);
-    const id = given && given.length <= limitLength && /^[\w\-=.:]+$/.test(given) ? given : randomUUID();
+    const id =
+      given && given.length <= limitLength && /^[\w\-=.:]+$/.test(given) ? given : randomUUID();
     res.locals['requestId'] = id;
     res.setHeader(headerName, id);
     next();

@@ -9,8 +9,19 @@ import { InvalidRequestError, ModelNotFoundError, UpstreamError } from '../../er
 import { findModel, type GenerateEvent, type GenerateResult } from '../../gemini/index.ts';
 import type { Logger } from '../../logging.ts';
 import type { ChatBackend, FileBackend } from '../backend.ts';
-import { chunk, completion, newIds, usageChunk, usageOf, type CompletionIds } from '../completion.ts';
-import { conversationAfterTurn, planConversation, type ConversationPlan } from '../conversation-plan.ts';
+import {
+  chunk,
+  completion,
+  newIds,
+  usageChunk,
+  usageOf,
+  type CompletionIds,
+} from '../completion.ts';
+import {
+  conversationAfterTurn,
+  planConversation,
+  type ConversationPlan,
+} from '../conversation-plan.ts';
 import type { ConversationStore } from '../conversations.ts';
 import type { ImageStore } from '../images.ts';
 import { readInputs, uploadInputs } from '../inputs.ts';
@@ -27,6 +38,7 @@ export interface ChatRouteDeps {
   readonly uploadsDir: string;
   readonly maxUploadBytes: number;
   readonly logger: Logger;
+  readonly firstTokenSeconds?: { observe(seconds: number): void };
 }
 
 interface Turn {
@@ -37,6 +49,7 @@ interface Turn {
   requestId: string;
   signal: AbortSignal;
   baseUrl: string;
+  startedAt: number;
 }
 
 /** The express handler for chat completions. */
@@ -72,31 +85,63 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       requestId: String(res.locals['requestId'] ?? randomUUID()),
       signal: abort.signal,
       baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
+      startedAt: performance.now(),
     };
     const events = deps.backend.stream(
-      { requestId: turn.requestId, model, prompt: cp.prompt, files, chat: cp.chat, replayPrompt: cp.replayPrompt },
+      {
+        requestId: turn.requestId,
+        model,
+        prompt: cp.prompt,
+        files,
+        chat: cp.chat,
+        replayPrompt: cp.replayPrompt,
+      },
       abort.signal,
     );
     res.setHeader('x-conversation-id', cp.conversationId);
-    await (body.stream ? streamAnswer(turn, events, res, deps) : collectAnswer(turn, events, res, deps));
+    await (body.stream
+      ? streamAnswer(turn, events, res, deps)
+      : collectAnswer(turn, events, res, deps));
   };
 }
 
-async function finishTurn(turn: Turn, result: GenerateResult, deps: ChatRouteDeps): Promise<string> {
+async function finishTurn(
+  turn: Turn,
+  result: GenerateResult,
+  deps: ChatRouteDeps,
+): Promise<string> {
   const imageText = await renderImages(result.images, deps, turn.baseUrl, turn.signal);
   const answer = result.text + imageText;
-  const { conversation, key } = conversationAfterTurn(turn.cp, turn.plan.lastUser, answer, turn.ids.model, result.chat);
+  const { conversation, key } = conversationAfterTurn(
+    turn.cp,
+    turn.plan.lastUser,
+    answer,
+    turn.ids.model,
+    result.chat,
+  );
   await deps.conversations.save(conversation, key).catch((err: unknown) => {
-    deps.logger.warn('could not save the conversation', { err, conversationId: turn.cp.conversationId });
+    deps.logger.warn('could not save the conversation', {
+      err,
+      conversationId: turn.cp.conversationId,
+    });
   });
   return imageText;
 }
 
-async function collectAnswer(turn: Turn, events: AsyncIterable<GenerateEvent>, res: Response, deps: ChatRouteDeps): Promise<void> {
+async function collectAnswer(
+  turn: Turn,
+  events: AsyncIterable<GenerateEvent>,
+  res: Response,
+  deps: ChatRouteDeps,
+): Promise<void> {
   let result: GenerateResult | null = null;
+  let first = true;
   for await (const ev of events) {
     if (ev.type === 'done') {
       result = ev.result;
+    } else if (first && ev.type === 'text') {
+      first = false;
+      deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
     }
   }
   if (!result) {
@@ -107,10 +152,18 @@ async function collectAnswer(turn: Turn, events: AsyncIterable<GenerateEvent>, r
   res.json(completion(turn.ids, content, result.thoughts, usageOf(turn.cp.prompt, content)));
 }
 
-async function streamAnswer(turn: Turn, events: AsyncIterable<GenerateEvent>, res: Response, deps: ChatRouteDeps): Promise<void> {
+async function streamAnswer(
+  turn: Turn,
+  events: AsyncIterable<GenerateEvent>,
+  res: Response,
+  deps: ChatRouteDeps,
+): Promise<void> {
   const sse = new SseWriter(res);
   let first = true;
   const open = async (delta: { content?: string; reasoning_content?: string }) => {
+    if (first) {
+      deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
+    }
     sse.start({ 'x-conversation-id': turn.cp.conversationId });
     await sse.send(chunk(turn.ids, first ? { role: 'assistant', ...delta } : delta));
     first = false;

@@ -12,7 +12,10 @@ import { checkUploadType } from '../inputs.ts';
 
 const stamp = (d: Date) => d.toISOString().replace(/\D/g, '').slice(0, 14);
 const safeName = (name: string) =>
-  path.basename(name).replace(/[^\w.-]+/g, '_').slice(-100) || 'file';
+  path
+    .basename(name)
+    .replace(/[^\w.-]+/g, '_')
+    .slice(-100) || 'file';
 
 /** Saves uploads as uploads/<YYYYmmddHHMMSS>_<hex8>_<name>, as the seed did. */
 export function uploadRouter(uploadsDir: string, maxBytes: number): express.Router {
@@ -20,7 +23,11 @@ export function uploadRouter(uploadsDir: string, maxBytes: number): express.Rout
   const upload = multer({
     storage: multer.diskStorage({
       destination: uploadsDir,
-      filename: (_req, file, cb) => cb(null, `${stamp(new Date())}_${randomBytes(4).toString('hex')}_${safeName(file.originalname)}`),
+      filename: (_req, file, cb) =>
+        cb(
+          null,
+          `${stamp(new Date())}_${randomBytes(4).toString('hex')}_${safeName(file.originalname)}`,
+        ),
     }),
     limits: { fileSize: maxBytes, files: 10, fields: 10 },
     fileFilter: (_req, file, cb) => {
@@ -36,7 +43,9 @@ export function uploadRouter(uploadsDir: string, maxBytes: number): express.Rout
   router.post('/upload', upload.array('files', 10), (req: Request, res: Response) => {
     const files = (req.files ?? []) as Express.Multer.File[];
     if (files.length === 0) {
-      throw new InvalidRequestError('Send one or more files in the multipart field "files".', { param: 'files' });
+      throw new InvalidRequestError('Send one or more files in the multipart field "files".', {
+        param: 'files',
+      });
     }
     res.json({ success: true, files: files.map((f) => `uploads/${f.filename}`) });
   });

@@ -8,7 +8,12 @@ import { findModel, MODELS, type ModelSpec } from '../../gemini/index.ts';
 // A fixed date: the model list does not change at run time, and clients cache by it.
 const CREATED = Math.floor(Date.UTC(2025, 0, 1) / 1000);
 
-const toOpenAI = (m: ModelSpec) => ({ id: m.name, object: 'model', created: CREATED, owned_by: 'google' });
+const toOpenAI = (m: ModelSpec) => ({
+  id: m.name,
+  object: 'model',
+  created: CREATED,
+  owned_by: 'google',
+});
 
 export function modelsRouter(): express.Router {
   const router = express.Router();

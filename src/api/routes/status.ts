@@ -51,7 +51,10 @@ export function adminRouter(admin: AdminActions): express.Router {
     res.json(await admin.refreshSession());
   });
   router.get('/admin/browser/screenshot', async (_req: Request, res: Response) => {
-    res.type('image/png').set('cache-control', 'no-store').send(await admin.screenshot());
+    res
+      .type('image/png')
+      .set('cache-control', 'no-store')
+      .send(await admin.screenshot());
   });
   router.post('/admin/cooldown/reset', async (_req: Request, res: Response) => {
     res.json(await admin.resetCooldown());

@@ -1,0 +1,152 @@
+/**
+ * Runs real workers for e2e tests: in this process through the same composition root main.ts
+ * uses, or as a child process (`tsx src/main.ts worker`) when a test must kill one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { inject } from 'vitest';
+import { writeCookieCache } from '../../src/browser/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
+import { createLogger } from '../../src/logging.ts';
+import { startWorker, type RunningService } from '../../src/roles/worker.ts';
+import { freePort, tempDir } from './services.ts';
+
+export interface TestWorker extends RunningService {
+  readonly dataDir: string;
+  readonly account: string;
+  /** Every log line the worker wrote, for secret checks. */
+  logs(): string;
+  openai(apiKey?: string): OpenAI;
+}
+
+export interface TestWorkerOptions {
+  readonly emulator: Emulator;
+  /** The Google account; its cookies go to cookie_cache.json unless `signIn` is false. */
+  readonly email: string;
+  readonly signIn?: boolean;
+  readonly env?: Record<string, string>;
+}
+
+let seq = 0;
+
+/** A unique account name, so queues and cooldowns never leak between tests. */
+export function uniqueEmail(tag: string): string {
+  seq += 1;
+  return `${tag}-${process.pid}-${Date.now().toString(36)}-${seq}@example.com`;
+}
+
+/** The worker environment for an emulator-backed account. */
+export function workerEnv(opts: TestWorkerOptions, dataDir: string): Record<string, string> {
+  return {
+    PORT: '0',
+    EXTERNAL_IP: '127.0.0.1',
+    GEMINI_WORKER_ID: `w-${opts.email}`,
+    GEMINI_ACCOUNT: opts.email.replace(/[^\w.-]/g, '_'),
+    DATA_DIR: dataDir,
+    DATABASE_URL: inject('pgUrl'),
+    REDIS_URL: inject('redisUrl'),
+    CHROME_CDP_URL: 'off',
+    HOST_RESOLVER_RULES: opts.emulator.hostResolverRules(),
+    GEMINI_COOLDOWN_JITTER_S: '0',
+    HEARTBEAT_INTERVAL_MS: '500',
+    ...opts.env,
+  };
+}
+
+async function prepareDataDir(opts: TestWorkerOptions): Promise<string> {
+  const dataDir = tempDir('worker');
+  const { cookies } = opts.emulator.createAccount(opts.email);
+  if (opts.signIn !== false) {
+    await writeCookieCache(path.join(dataDir, 'cookie_cache.json'), cookies);
+  }
+  return dataDir;
+}
+
+/** Starts a worker in this process. */
+export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWorker> {
+  const dataDir = await prepareDataDir(opts);
+  const env = workerEnv(opts, dataDir);
+  const config = loadConfig('worker', env);
+  const sink = new PassThrough();
+  let logs = '';
+  sink.on('data', (b: Buffer) => (logs += b.toString('utf8')));
+  const logger = createLogger({ debug: true, stream: sink });
+  const running = await startWorker(config, logger);
+  return {
+    ...running,
+    dataDir,
+    account: config.account,
+    logs: () => logs,
+    openai: (apiKey = 'unused') => new OpenAI({ apiKey, baseURL: `${running.url}/v1`, maxRetries: 0 }),
+  };
+}
+
+export interface ChildWorker {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `tsx src/main.ts worker` as a child process and waits for /health. */
+export async function startChildWorker(
+  opts: TestWorkerOptions & { dataDir?: string },
+): Promise<ChildWorker> {
+  const dataDir = opts.dataDir ?? (await prepareDataDir(opts));
+  const port = await freePort();
+  const env = { ...process.env, ...workerEnv(opts, dataDir), PORT: String(port) };
+  const root = path.resolve(import.meta.dirname, '../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'worker'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`worker exited with ${child.exitCode}:\n${out}`);
+    }
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) {
+      break;
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker did not start:\n${out}`);
+    }
+    await sleep(200);
+  }
+  return {
+    url,
+    child,
+    dataDir,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return child.exitCode;
+      }
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** True when `text` contains none of the values. */
+export function containsNone(text: string, values: readonly string[]): boolean {
+  return values.every((v) => v.length < 6 || !text.includes(v));
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
