@@ -13,7 +13,9 @@ let emulator: Emulator;
 let worker: TestWorker;
 
 const generations = (prompt?: string) =>
-  emulator.records().filter((r) => r.kind === 'generate' && (prompt === undefined || r.prompt?.includes(prompt)));
+  emulator
+    .records()
+    .filter((r) => r.kind === 'generate' && (prompt === undefined || r.prompt?.includes(prompt)));
 
 beforeAll(async () => {
   emulator = await Emulator.start({ certDir: process.env['E2E_CA_DIR']!, chunkDelayMs: 5 });
@@ -75,7 +77,8 @@ describe('chat completions', () => {
     let reasoning = '';
     let content = '';
     for await (const c of stream) {
-      const delta = c.choices[0]?.delta as { content?: string; reasoning_content?: string } | undefined;
+      const delta = c.choices[0]?.delta as
+        { content?: string; reasoning_content?: string } | undefined;
       reasoning += delta?.reasoning_content ?? '';
       content += delta?.content ?? '';
     }
@@ -97,7 +100,9 @@ describe('chat completions', () => {
       ],
     });
     expect(res.choices[0]?.message.content).toMatch(/received 1 file/i);
-    expect(emulator.records().filter((r) => r.kind === 'upload' && r.status === 200).length).toBeGreaterThan(0);
+    expect(
+      emulator.records().filter((r) => r.kind === 'upload' && r.status === 200).length,
+    ).toBeGreaterThan(0);
     expect(generations('describe this picture')[0]?.fileIds).toHaveLength(1);
   });
 
@@ -136,18 +141,27 @@ describe('conversations', () => {
     expect(b?.cid).toMatch(/^c_/);
     expect(b?.prompt).toBe('second turn by id');
     expect(second.choices[0]?.message.content).toMatch(/turn 2/i);
-    const stored = await fetch(`${worker.url}/conversations/${id}`).then((r) => r.json() as Promise<{ messages: unknown[] }>);
+    const stored = await fetch(`${worker.url}/conversations/${id}`).then(
+      (r) => r.json() as Promise<{ messages: unknown[] }>,
+    );
     expect(stored.messages).toHaveLength(4);
   });
 
   it('continues natively when the client resends the whole history without an id', async () => {
     const client = worker.openai();
     const q1 = { role: 'user' as const, content: 'first turn by history' };
-    const first = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [q1] });
+    const first = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [q1],
+    });
     const answer = first.choices[0]?.message.content ?? '';
     await client.chat.completions.create({
       model: 'gemini-2.5-flash',
-      messages: [q1, { role: 'assistant', content: answer }, { role: 'user', content: 'second turn by history' }],
+      messages: [
+        q1,
+        { role: 'assistant', content: answer },
+        { role: 'user', content: 'second turn by history' },
+      ],
     });
     const second = generations('second turn by history');
     expect(second).toHaveLength(1);
@@ -172,10 +186,14 @@ describe('conversations', () => {
   });
 
   it('lists and deletes conversations', async () => {
-    const list = await fetch(`${worker.url}/conversations`).then((r) => r.json() as Promise<{ total: number; conversations: { conversation_id: string }[] }>);
+    const list = await fetch(`${worker.url}/conversations`).then(
+      (r) => r.json() as Promise<{ total: number; conversations: { conversation_id: string }[] }>,
+    );
     expect(list.total).toBeGreaterThan(0);
     const id = list.conversations[0]!.conversation_id;
-    expect((await fetch(`${worker.url}/conversations/${id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${worker.url}/conversations/${id}`, { method: 'DELETE' })).status).toBe(
+      200,
+    );
     expect((await fetch(`${worker.url}/conversations/${id}`)).status).toBe(404);
   });
 });
@@ -184,14 +202,23 @@ describe('models and health', () => {
   it('lists the models with created and owned_by', async () => {
     const models = await worker.openai().models.list();
     const ids = models.data.map((m) => m.id);
-    for (const name of ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-3.0-pro', 'gemini-3-flash', 'gemini-3-flash-thinking']) {
+    for (const name of [
+      'gemini-2.5-flash',
+      'gemini-2.5-pro',
+      'gemini-3.0-pro',
+      'gemini-3-flash',
+      'gemini-3-flash-thinking',
+    ]) {
       expect(ids).toContain(name);
     }
     expect(models.data.every((m) => m.owned_by === 'google' && m.created > 0)).toBe(true);
   });
 
   it('reports health', async () => {
-    const health = (await fetch(`${worker.url}/health`).then((r) => r.json())) as Record<string, unknown>;
+    const health = (await fetch(`${worker.url}/health`).then((r) => r.json())) as Record<
+      string,
+      unknown
+    >;
     expect(health['status']).toBe('ok');
   });
 });

@@ -23,12 +23,17 @@ afterAll(async () => {
 
 async function workerWithFault(fault: Fault | null, times = 1, env: Record<string, string> = {}) {
   const email = uniqueEmail(fault ?? 'ok');
-  const worker = await startTestWorker({ emulator, email, env: { GEMINI_STALL_TIMEOUT_MS: '1500', ...env } });
+  const worker = await startTestWorker({
+    emulator,
+    email,
+    env: { GEMINI_STALL_TIMEOUT_MS: '1500', ...env },
+  });
   workers.push(worker);
   if (fault) {
     emulator.injectFault(email, fault, { times });
   }
-  const upstream = () => emulator.records().filter((r) => r.kind === 'generate' && r.email === email);
+  const upstream = () =>
+    emulator.records().filter((r) => r.kind === 'generate' && r.email === email);
   return { worker, email, upstream };
 }
 
@@ -36,9 +41,15 @@ async function post(worker: TestWorker, content: string, extra: Record<string, u
   const res = await fetch(`${worker.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content }], ...extra }),
+    body: JSON.stringify({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content }],
+      ...extra,
+    }),
   });
-  const body = (await res.json()) as { error?: { message: string; type: string; param: string | null; code: string | null } };
+  const body = (await res.json()) as {
+    error?: { message: string; type: string; param: string | null; code: string | null };
+  };
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
 }
 
@@ -51,20 +62,30 @@ describe('quota and blocks cool the account down', () => {
     ['usage_limit', 'usage_limit'],
     ['ip_blocked', 'ip_blocked'],
     ['sorry', 'ip_blocked'],
-  ] as const)('%s: 429 with Retry-After, then 429 at once without touching Google', async (fault, code) => {
-    const { worker, upstream } = await workerWithFault(fault);
-    const first = await post(worker, `quota ${fault}`);
-    expect(first.status).toBe(429);
-    expectErrorShape(first.body);
-    expect(first.body.error?.code).toBe(code);
-    expect(Number(first.retryAfter)).toBeGreaterThan(3000);
-    const before = upstream().length;
-    const second = await post(worker, 'during the cooldown');
-    expect(second.status).toBe(429);
-    expect(Number(second.retryAfter)).toBeGreaterThan(3000);
-    expect(upstream().length).toBe(before);
-    await expect(worker.openai().chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'sdk' }] })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
-  });
+  ] as const)(
+    '%s: 429 with Retry-After, then 429 at once without touching Google',
+    async (fault, code) => {
+      const { worker, upstream } = await workerWithFault(fault);
+      const first = await post(worker, `quota ${fault}`);
+      expect(first.status).toBe(429);
+      expectErrorShape(first.body);
+      expect(first.body.error?.code).toBe(code);
+      expect(Number(first.retryAfter)).toBeGreaterThan(3000);
+      const before = upstream().length;
+      const second = await post(worker, 'during the cooldown');
+      expect(second.status).toBe(429);
+      expect(Number(second.retryAfter)).toBeGreaterThan(3000);
+      expect(upstream().length).toBe(before);
+      await expect(
+        worker
+          .openai()
+          .chat.completions.create({
+            model: 'gemini-2.5-flash',
+            messages: [{ role: 'user', content: 'sdk' }],
+          }),
+      ).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    },
+  );
 });
 
 describe('auth', () => {
@@ -83,17 +104,27 @@ describe('auth', () => {
     expect(res.body.error?.code).toBe('login_required');
     expect(res.body.error?.message).toMatch(/sign in/i);
     expect(Number(res.retryAfter)).toBeGreaterThan(0);
-    await expect(worker.openai().chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(
+      worker
+        .openai()
+        .chat.completions.create({
+          model: 'gemini-2.5-flash',
+          messages: [{ role: 'user', content: 'x' }],
+        }),
+    ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
   });
 });
 
 describe('transient failures', () => {
-  it.each(['transient', 'http_500'] as const)('%s once: retried after a short backoff, answered', async (fault) => {
-    const { worker, upstream } = await workerWithFault(fault, 1);
-    const res = await post(worker, `retry ${fault}`);
-    expect(res.status).toBe(200);
-    expect(upstream().filter((r) => r.prompt === `retry ${fault}`)).toHaveLength(2);
-  });
+  it.each(['transient', 'http_500'] as const)(
+    '%s once: retried after a short backoff, answered',
+    async (fault) => {
+      const { worker, upstream } = await workerWithFault(fault, 1);
+      const res = await post(worker, `retry ${fault}`);
+      expect(res.status).toBe(200);
+      expect(upstream().filter((r) => r.prompt === `retry ${fault}`)).toHaveLength(2);
+    },
+  );
 
   it('repeated: 502, then a short cooldown', async () => {
     const { worker, upstream } = await workerWithFault('transient', 2);

@@ -5,7 +5,13 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../src/emulator/index.ts';
-import { containsNone, readJson, startTestWorker, uniqueEmail, type TestWorker } from './support/worker.ts';
+import {
+  containsNone,
+  readJson,
+  startTestWorker,
+  uniqueEmail,
+  type TestWorker,
+} from './support/worker.ts';
 
 const KEY = 'sk-test-key-0123456789';
 let emulator: Emulator;
@@ -18,7 +24,11 @@ beforeAll(async () => {
   worker = await startTestWorker({
     emulator,
     email,
-    env: { API_KEYS: `${KEY},another-key-987654`, MAX_BODY_BYTES: '65536', MAX_UPLOAD_BYTES: '4096' },
+    env: {
+      API_KEYS: `${KEY},another-key-987654`,
+      MAX_BODY_BYTES: '65536',
+      MAX_UPLOAD_BYTES: '4096',
+    },
   });
 });
 afterAll(async () => {
@@ -29,9 +39,14 @@ afterAll(async () => {
 const auth = { authorization: `Bearer ${KEY}` };
 
 async function send(path: string, init: RequestInit = {}) {
-  const res = await fetch(`${worker.url}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
+  const res = await fetch(`${worker.url}${path}`, {
+    ...init,
+    headers: { ...auth, ...(init.headers as Record<string, string>) },
+  });
   const text = await res.text();
-  let body: { error?: { message: string; type: string; param: string | null; code: string | null } } = {};
+  let body: {
+    error?: { message: string; type: string; param: string | null; code: string | null };
+  } = {};
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
@@ -40,8 +55,15 @@ async function send(path: string, init: RequestInit = {}) {
   return { status: res.status, body };
 }
 
-const chat = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-  send('/v1/chat/completions', { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const chat = (
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) =>
+  send('/v1/chat/completions', {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 function expectOpenAIError(r: { body: { error?: object } }) {
   expect(Object.keys(r.body.error ?? {}).sort()).toEqual(['code', 'message', 'param', 'type']);
@@ -54,9 +76,26 @@ describe('bad input', () => {
     ['empty messages', { messages: [] }, 400],
     ['unknown role', { messages: [{ role: 'narrator', content: 'x' }] }, 400],
     ['wrong content type', { messages: [{ role: 'user', content: { text: 'x' } }] }, 400],
-    ['unknown part type', { messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] }, 400],
+    [
+      'unknown part type',
+      { messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] },
+      400,
+    ],
     ['empty last message', { messages: [{ role: 'user', content: '' }] }, 400],
-    ['bad image', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,bm90IGFuIGltYWdl' } }] }] }, 400],
+    [
+      'bad image',
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,bm90IGFuIGltYWdl' } },
+            ],
+          },
+        ],
+      },
+      400,
+    ],
     ['unknown model', { model: 'gpt-17', messages: [{ role: 'user', content: 'x' }] }, 404],
     ['over the body limit', { messages: [{ role: 'user', content: 'x'.repeat(70_000) }] }, 413],
   ])('%s -> %i', async (_name, body, status) => {
@@ -74,14 +113,22 @@ describe('bad input', () => {
   });
 
   it('404 for any path escape under /images', async () => {
-    for (const p of ['/images/../cookie_cache.json', '/images/%2e%2e/cookie_cache.json', '/images/..%2fcookie_cache.json', '/images/']) {
+    for (const p of [
+      '/images/../cookie_cache.json',
+      '/images/%2e%2e/cookie_cache.json',
+      '/images/..%2fcookie_cache.json',
+      '/images/',
+    ]) {
       const r = await send(p);
       expect(r.status).toBe(404);
     }
   });
 
   it('uploads: 200 for an image, 415 for an unsupported type, 413 over the limit', async () => {
-    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+      'base64',
+    );
     const form = (data: Buffer, type: string, name: string) => {
       const f = new FormData();
       f.append('files', new Blob([data], { type }), name);
@@ -91,13 +138,22 @@ describe('bad input', () => {
     expect(ok.status).toBe(200);
     const files = (ok.body as unknown as { files: string[] }).files;
     expect(files[0]).toMatch(/^uploads\/\d{14}_[0-9a-f]{8}_dot\.png$/);
-    const exe = await send('/upload', { method: 'POST', body: form(Buffer.from('MZ'), 'application/x-msdownload', 'x.exe') });
+    const exe = await send('/upload', {
+      method: 'POST',
+      body: form(Buffer.from('MZ'), 'application/x-msdownload', 'x.exe'),
+    });
     expect(exe.status).toBe(415);
     expectOpenAIError(exe);
-    const big = await send('/upload', { method: 'POST', body: form(Buffer.alloc(8192), 'image/png', 'big.png') });
+    const big = await send('/upload', {
+      method: 'POST',
+      body: form(Buffer.alloc(8192), 'image/png', 'big.png'),
+    });
     expect(big.status).toBe(413);
     expectOpenAIError(big);
-    const reply = await chat({ messages: [{ role: 'user', content: 'what is in the upload' }], files });
+    const reply = await chat({
+      messages: [{ role: 'user', content: 'what is in the upload' }],
+      files,
+    });
     expect(reply.status).toBe(200);
   });
 });
@@ -106,11 +162,15 @@ describe('API keys', () => {
   it('401 without a key or with a wrong one, in OpenAI shape; the SDK sees AuthenticationError', async () => {
     const none = await fetch(`${worker.url}/v1/models`);
     expect(none.status).toBe(401);
-    const wrong = await fetch(`${worker.url}/v1/models`, { headers: { authorization: 'Bearer nope' } });
+    const wrong = await fetch(`${worker.url}/v1/models`, {
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(wrong.status).toBe(401);
     const body = (await wrong.json()) as { error: { message: string } };
     expect(body.error.message).not.toContain('nope');
-    await expect(worker.openai('nope').models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(worker.openai('nope').models.list()).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    );
     expect((await worker.openai(KEY).models.list()).data.length).toBeGreaterThan(4);
   });
 

@@ -1,22 +1,34 @@
 /**
  * @module main
- * Composition root: `worker`, `gateway` or `emulator`. Reads the config, builds the logger, wires
- * the role's parts, and closes everything on SIGTERM or SIGINT.
+ * Composition root: `worker`, `gateway` or `emulator`. Reads the config, builds the logger, starts
+ * the role, and closes everything on SIGTERM or SIGINT.
  */
-import { ConfigError, loadConfig, type Role } from './config.ts';
-import { createLogger } from './logging.ts';
+import { ConfigError, loadConfig, type Config, type Role } from './config.ts';
+import { runEmulator } from './emulator/index.ts';
+import { createLogger, type Logger } from './logging.ts';
+import { startGateway } from './roles/gateway.ts';
+import { startWorker } from './roles/worker.ts';
 
 const ROLES: readonly Role[] = ['worker', 'gateway', 'emulator'];
 
-async function main(): Promise<void> {
-  const role = process.argv[2] as Role | undefined;
-  if (!role || !ROLES.includes(role)) {
-    process.stderr.write(`usage: main.ts <${ROLES.join('|')}>\n`);
-    process.exit(2);
+interface Closable {
+  close(): Promise<void>;
+}
+
+function start(config: Readonly<Config>, logger: Logger): Promise<Closable> {
+  switch (config.role) {
+    case 'worker':
+      return startWorker(config, logger);
+    case 'gateway':
+      return startGateway(config, logger);
+    case 'emulator':
+      return runEmulator(config.emulator, logger);
   }
-  let config;
+}
+
+function readConfig(role: Role): Readonly<Config> {
   try {
-    config = loadConfig(role);
+    return loadConfig(role);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -24,9 +36,36 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+async function main(): Promise<void> {
+  const role = process.argv[2] as Role | undefined;
+  if (!role || !ROLES.includes(role)) {
+    process.stderr.write(`usage: main.ts <${ROLES.join('|')}>\n`);
+    process.exit(2);
+  }
+  const config = readConfig(role);
   const logger = createLogger({ debug: config.debug });
-  logger.error(`role ${role} is not wired yet`);
-  process.exit(1);
+  const service = await start(config, logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    logger.info('shutting down', { signal });
+    // A stuck close must not keep a container from stopping.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    service.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 await main();

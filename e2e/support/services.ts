@@ -93,9 +93,13 @@ export async function startRedis(): Promise<ServiceHandle> {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
-      });
+      child = spawn(
+        bin,
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
       await waitForPort(port);
     },
     async stop() {
@@ -109,7 +113,11 @@ export async function startRedis(): Promise<ServiceHandle> {
   return handle;
 }
 
-const PG_BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'];
+const PG_BIN_DIRS = [
+  '/usr/lib/postgresql/17/bin',
+  '/usr/lib/postgresql/16/bin',
+  '/usr/lib/postgresql/15/bin',
+];
 
 function pgBin(name: string): string {
   for (const dir of PG_BIN_DIRS) {
@@ -123,7 +131,9 @@ function pgBin(name: string): string {
 
 /** PostgreSQL refuses to run as root; as root, run it as the `postgres` system user. */
 function asPgUser(cmd: string, args: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  return process.getuid?.() === 0
+    ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]]
+    : [cmd, args];
 }
 
 /** A throw-away PostgreSQL cluster (trust auth, user postgres) on a free port. */
@@ -134,7 +144,15 @@ export async function startPostgres(): Promise<ServiceHandle> {
   if (process.getuid?.() === 0) {
     fs.chmodSync(dir, 0o777);
   }
-  const [initCmd, initArgs] = asPgUser(pgBin('initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync']);
+  const [initCmd, initArgs] = asPgUser(pgBin('initdb'), [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '--no-sync',
+  ]);
   execFileSync(initCmd, initArgs, { stdio: 'ignore' });
   let child: ChildProcess | null = null;
   const handle: ServiceHandle = {
@@ -142,8 +160,20 @@ export async function startPostgres(): Promise<ServiceHandle> {
     port,
     async start() {
       const [cmd, args] = asPgUser(pgBin('postgres'), [
-        '-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
       ]);
       child = spawn(cmd, args, { stdio: 'ignore' });
       await waitForPort(port);
@@ -180,10 +210,19 @@ export async function startChromium(options: ChromiumOptions = {}): Promise<Chro
   const bin = which('chromium', ['/usr/lib/chromium/chromium', '/usr/bin/chromium']);
   let child: ChildProcess | null = null;
   const args = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic',
-    '--no-first-run', '--no-default-browser-check', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--ignore-certificate-errors',
-    `--remote-debugging-port=${port}`, `--user-data-dir=${userDataDir}`,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-quic',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--ignore-certificate-errors',
+    `--remote-debugging-port=${port}`,
+    `--user-data-dir=${userDataDir}`,
     ...(options.hostResolverRules ? [`--host-resolver-rules=${options.hostResolverRules}`] : []),
     'about:blank',
   ];

@@ -82,7 +82,8 @@ export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWork
     dataDir,
     account: config.account,
     logs: () => logs,
-    openai: (apiKey = 'unused') => new OpenAI({ apiKey, baseURL: `${running.url}/v1`, maxRetries: 0 }),
+    openai: (apiKey = 'unused') =>
+      new OpenAI({ apiKey, baseURL: `${running.url}/v1`, maxRetries: 0 }),
   };
 }
 
@@ -116,7 +117,10 @@ export async function startChildWorker(
     if (child.exitCode !== null) {
       throw new Error(`worker exited with ${child.exitCode}:\n${out}`);
     }
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) {
       break;
     }
@@ -135,7 +139,9 @@ export async function startChildWorker(
       if (child.exitCode !== null || child.signalCode !== null) {
         return child.exitCode;
       }
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const exited = new Promise<number | null>((resolve) =>
+        child.once('exit', (code) => resolve(code)),
+      );
       child.kill(signal);
       return exited;
     },

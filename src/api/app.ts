@@ -10,7 +10,7 @@ import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { apiKeyAuth } from './middleware/auth.ts';
 import { errorHandler, notFound } from './middleware/error-handler.ts';
-import { requestId } from './middleware/request-id.ts';
+import { requestId, requestIdOf } from './request-id.ts';
 import { chatCompletionsHandler } from './routes/chat-completions.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
@@ -46,7 +46,7 @@ function accessLog(logger: Logger) {
         path: req.path,
         status: res.statusCode,
         ms: Math.round(ms),
-        requestId: res.locals['requestId'],
+        requestId: requestIdOf(res),
         aborted: !res.writableFinished,
       });
     });

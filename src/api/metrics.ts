@@ -102,9 +102,10 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     const end = latency.startTimer();
     res.on('close', () => {
+      const routePath = (req.route as { path?: unknown } | undefined)?.path;
       const route =
-        typeof req.route?.path === 'string'
-          ? req.route.path
+        typeof routePath === 'string'
+          ? routePath
           : req.path.startsWith('/images/')
             ? '/images'
             : 'other';

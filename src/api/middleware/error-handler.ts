@@ -12,6 +12,7 @@ import {
   toOpenAIError,
 } from '../../errors.ts';
 import type { Logger } from '../../logging.ts';
+import { requestIdOf } from '../request-id.ts';
 
 interface HttpishError {
   type?: string;
@@ -58,7 +59,7 @@ export function errorHandler(logger: Logger) {
     const normalized = normalizeError(err);
     const { status, headers, body } = toOpenAIError(normalized);
     if (status >= 500 && !(normalized instanceof AppError)) {
-      logger.error('unhandled error', { err, requestId: res.locals['requestId'] });
+      logger.error('unhandled error', { err, requestId: requestIdOf(res) });
     }
     if (res.headersSent) {
       // A response already under way cannot change its status; end it.

@@ -29,6 +29,7 @@ import { planPrompt, type PromptPlan } from '../prompt.ts';
 import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../schemas.ts';
 import { SseWriter } from '../sse.ts';
 import { renderImages } from '../answer-images.ts';
+import { requestIdOf } from '../request-id.ts';
 
 export interface ChatRouteDeps {
   readonly backend: ChatBackend;
@@ -82,7 +83,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       plan,
       cp,
       ids: newIds(model.name, cp.conversationId),
-      requestId: String(res.locals['requestId'] ?? randomUUID()),
+      requestId: requestIdOf(res) || randomUUID(),
       signal: abort.signal,
       baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
       startedAt: performance.now(),

@@ -15,3 +15,9 @@ export function requestId({ headerName = 'x-request-id', limitLength = 255 } = {
     next();
   };
 }
+
+/** The request's id, as assigned by requestId(). */
+export function requestIdOf(res: Response): string {
+  const id: unknown = res.locals['requestId'];
+  return typeof id === 'string' ? id : '';
+}
