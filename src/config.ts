@@ -18,6 +18,8 @@ const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
 const num = (def: number, min = 0) =>
   z.preprocess(emptyToUndefined, z.coerce.number().min(min).default(def));
 const port = (def: number) => int(def, 0, 65535);
+const optionalPort = () =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional());
 const bool = (def: boolean) =>
   z.preprocess(
     (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
@@ -28,12 +30,12 @@ const bool = (def: boolean) =>
   );
 
 const envSchema = z.object({
-  PORT: port(0).optional(),
+  PORT: optionalPort(),
   GEMINI_WORKER_ID: str(),
   GEMINI_ACCOUNT: str(),
   GEMINI_WEIGHT: num(1.0),
   EXTERNAL_IP: str(),
-  EXTERNAL_PORT: port(0).optional(),
+  EXTERNAL_PORT: optionalPort(),
   DATABASE_URL: str(),
   DB_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   DB_PORT: port(5432),

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults per role', () => {
+    const w = loadConfig('worker', { EXTERNAL_IP: '10.0.0.5' });
+    expect(w.port).toBe(8000);
+    expect(w.nodeUrl).toBe('http://10.0.0.5:8000');
+    expect(w.cdpUrl).toBe('http://127.0.0.1:9222');
+    expect(w.apiKeys).toEqual([]);
+    expect(loadConfig('gateway', {}).port).toBe(8080);
+  });
+
+  it('treats empty values as unset', () => {
+    const c = loadConfig('worker', { PORT: '', EXTERNAL_PORT: ' ', EXTERNAL_IP: 'h', API_KEYS: ' a, ,b ' });
+    expect(c.port).toBe(8000);
+    expect(c.nodeUrl).toBe('http://h:8000');
+    expect(c.apiKeys).toEqual(['a', 'b']);
+  });
+
+  it('builds the database URL from the seed variables, escaping the password', () => {
+    const c = loadConfig('worker', { DB_HOST: 'db', DB_PORT: '61020', DB_USER: 'u', DB_PASSWORD: 'p@ss/w', DB_NAME: 'n' });
+    expect(c.database.connectionString).toBe('postgresql://u:p%40ss%2Fw@db:61020/n');
+    expect(loadConfig('worker', { DATABASE_URL: 'postgresql://x@y/z' }).database.connectionString).toBe('postgresql://x@y/z');
+  });
+
+  it('lists every bad variable in one error, without their values', () => {
+    let err: unknown;
+    try {
+      loadConfig('worker', { PORT: 'eighty', GEMINI_WEIGHT: '-1', REDIS_URL: 'not a url', DEBUG: 'maybe', DB_PASSWORD: 'hunter22' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'GEMINI_WEIGHT', 'REDIS_URL', 'DEBUG']) {
+      expect(problems).toContain(name);
+    }
+    expect((err as Error).message).not.toContain('hunter22');
+  });
+
+  it('turns the browser off with CHROME_CDP_URL=off', () => {
+    expect(loadConfig('worker', { CHROME_CDP_URL: 'off' }).cdpUrl).toBeNull();
+  });
+});
