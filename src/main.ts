@@ -4,10 +4,7 @@
  * the role, and closes everything on SIGTERM or SIGINT.
  */
 import { ConfigError, loadConfig, type Config, type Role } from './config.ts';
-import { runEmulator } from './emulator/index.ts';
 import { createLogger, type Logger } from './logging.ts';
-import { startGateway } from './roles/gateway.ts';
-import { startWorker } from './roles/worker.ts';
 
 const ROLES: readonly Role[] = ['worker', 'gateway', 'emulator'];
 
@@ -15,14 +12,15 @@ interface Closable {
   close(): Promise<void>;
 }
 
-function start(config: Readonly<Config>, logger: Logger): Promise<Closable> {
+// Each role loads only its own modules: the emulator needs no database driver, and so on.
+async function start(config: Readonly<Config>, logger: Logger): Promise<Closable> {
   switch (config.role) {
     case 'worker':
-      return startWorker(config, logger);
+      return (await import('./roles/worker.ts')).startWorker(config, logger);
     case 'gateway':
-      return startGateway(config, logger);
+      return (await import('./roles/gateway.ts')).startGateway(config, logger);
     case 'emulator':
-      return runEmulator(config.emulator, logger);
+      return (await import('./emulator/index.ts')).runEmulator(config.emulator, logger);
   }
 }
 

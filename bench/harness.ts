@@ -1,0 +1,112 @@
+/**
+ * What every benchmark needs: local PostgreSQL and Redis, the emulator, and workers as child
+ * processes (so their memory can be read on their own).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeCookieCache } from '../src/browser/index.ts';
+import type { Emulator } from '../src/emulator/index.ts';
+import {
+  freePort,
+  startPostgres,
+  startRedis,
+  tempDir,
+  type ServiceHandle,
+} from '../e2e/support/services.ts';
+
+export interface Services {
+  pg: ServiceHandle;
+  redis: ServiceHandle;
+  close(): Promise<void>;
+}
+
+export async function startServices(): Promise<Services> {
+  const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  return { pg, redis, close: async () => void (await Promise.all([pg.stop(), redis.stop()])) };
+}
+
+export interface ChildService {
+  readonly url: string;
+  readonly pid: number;
+  /** Resident set size in MiB, from /proc. */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+function rssOf(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+/** Runs `src/main.ts <role>` with env and waits until `readyPath` answers. */
+export async function startRole(
+  role: 'worker' | 'gateway',
+  env: Record<string, string>,
+  readyPath = '/health',
+): Promise<ChildService> {
+  const port = Number(env['PORT']) || (await freePort());
+  const root = path.resolve(import.meta.dirname, '..');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+    cwd: root,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i += 1) {
+    if (child.exitCode !== null) {
+      throw new Error(`${role} exited: ${err}`);
+    }
+    if (
+      await fetch(`${url}${readyPath}`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    ) {
+      return {
+        url,
+        pid: child.pid!,
+        rssMiB: () => rssOf(child.pid!),
+        stop: async () => {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await exited;
+        },
+      };
+    }
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${role} did not become ready: ${err}`);
+}
+
+/** A worker child signed in to an emulator account through cookie_cache.json. */
+export async function startBenchWorker(
+  emulator: Emulator,
+  services: Services,
+  email: string,
+  extra: Record<string, string> = {},
+): Promise<ChildService> {
+  const dataDir = tempDir('bench-worker');
+  await writeCookieCache(
+    path.join(dataDir, 'cookie_cache.json'),
+    emulator.createAccount(email).cookies,
+  );
+  return startRole('worker', {
+    EXTERNAL_IP: '127.0.0.1',
+    GEMINI_WORKER_ID: `bench-${email}`,
+    GEMINI_ACCOUNT: email.replace(/[^\w.-]/g, '_'),
+    DATA_DIR: dataDir,
+    DATABASE_URL: services.pg.url,
+    REDIS_URL: services.redis.url,
+    CHROME_CDP_URL: 'off',
+    HOST_RESOLVER_RULES: emulator.hostResolverRules(),
+    GEMINI_QUEUE_MAX_LENGTH: '200',
+    GEMINI_QUEUE_WAIT_MS: '120000',
+    ...extra,
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * `npm run bench`: every figure is a ratio or difference measured side by side in this one run,
+ * never a timed test. Runs against local PostgreSQL, Redis, Chromium and the emulator.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { Emulator } from '../src/emulator/index.ts';
+import { startServices } from './harness.ts';
+import { printLine } from './stats.ts';
+import { benchWorkerVsDirect } from './worker-vs-direct.ts';
+
+const CA_DIR = path.join(os.tmpdir(), 'gemini-kasm-bench-ca');
+const CA_FILE = path.join(CA_DIR, 'ca.pem');
+
+// Node reads NODE_EXTRA_CA_CERTS only at start: make the CA, then run again trusting it.
+if (process.env['NODE_EXTRA_CA_CERTS'] !== CA_FILE) {
+  const e = await Emulator.start({ certDir: CA_DIR });
+  await e.close();
+  const r = spawnSync(process.execPath, process.execArgv.concat(process.argv.slice(1)), {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: CA_FILE },
+  });
+  process.exit(r.status ?? 1);
+}
+
+const only = process.argv[2];
+printLine(`gemini-kasm bench — node ${process.version}, ${os.cpus().length} cores`);
+const services = await startServices();
+const emulator = await Emulator.start({ certDir: CA_DIR });
+try {
+  if (!only || only === 'worker') {
+    await benchWorkerVsDirect(emulator, services);
+  }
+} finally {
+  await emulator.close();
+  await services.close();
+}

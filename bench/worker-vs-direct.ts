@@ -1,0 +1,144 @@
+/**
+ * Issue 2's figures, side by side in one run: the same prompt answered by the Gemini client
+ * directly against the emulator, and through a worker (HTTP + queue + account guard + client).
+ * Prints p50/p99, the worker's added latency, its per-frame delay, and its memory at 50 streams.
+ */
+import path from 'node:path';
+import { FileCookieSource, writeCookieCache } from '../src/browser/index.ts';
+import type { Emulator } from '../src/emulator/index.ts';
+import { GeminiClient, createHttpClient, findModel } from '../src/gemini/index.ts';
+import { createLogger } from '../src/logging.ts';
+import { tempDir } from '../e2e/support/services.ts';
+import { startBenchWorker, type ChildService, type Services } from './harness.ts';
+import { printLine, printRow, since, summarize } from './stats.ts';
+
+const MODEL = findModel('gemini-2.5-flash')!;
+
+async function directClient(emulator: Emulator): Promise<GeminiClient> {
+  const file = path.join(tempDir('bench-direct'), 'cookie_cache.json');
+  await writeCookieCache(file, emulator.createAccount('bench-direct@example.com').cookies);
+  return new GeminiClient({
+    http: createHttpClient({ hostResolverRules: emulator.hostResolverRules() }),
+    cookies: new FileCookieSource(file),
+    logger: createLogger({ silent: true }),
+    stallTimeoutMs: 30_000,
+  });
+}
+
+/** Arrival times (ms from start) of each text delta. */
+async function directRun(client: GeminiClient, prompt: string): Promise<number[]> {
+  const start = performance.now();
+  const times: number[] = [];
+  for await (const ev of client.generate({ prompt, model: MODEL })) {
+    if (ev.type === 'text') {
+      times.push(since(start));
+    } else if (ev.type === 'done') {
+      times.push(since(start));
+    }
+  }
+  return times;
+}
+
+async function workerRun(worker: ChildService, prompt: string, stream: boolean): Promise<number[]> {
+  const start = performance.now();
+  const res = await fetch(`${worker.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: MODEL.name,
+      stream,
+      messages: [{ role: 'user', content: prompt }],
+    }),
+  });
+  if (!res.ok || !res.body) {
+    throw new Error(`worker answered ${res.status}: ${await res.text()}`);
+  }
+  const times: number[] = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) {
+    const text = decoder.decode(chunk, { stream: true });
+    for (const line of text.split('\n')) {
+      if (line.includes('"content":"') && line.startsWith('data: ')) {
+        times.push(since(start));
+      }
+    }
+  }
+  times.push(since(start));
+  return times;
+}
+
+async function latency(
+  emulator: Emulator,
+  client: GeminiClient,
+  worker: ChildService,
+): Promise<void> {
+  emulator.setOptions({ chunkDelayMs: 0 });
+  const direct: number[] = [];
+  const viaWorker: number[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    await directRun(client, `warm-up ${i}`);
+    await workerRun(worker, `warm-up ${i}`, false);
+  }
+  for (let i = 0; i < 200; i += 1) {
+    direct.push((await directRun(client, `latency ${i}`)).at(-1)!);
+    viaWorker.push((await workerRun(worker, `latency ${i}`, false)).at(-1)!);
+  }
+  const d = summarize(direct);
+  const w = summarize(viaWorker);
+  printLine('\nWorker vs direct (non-streaming, emulator with no frame delay)');
+  printRow('direct: GeminiClient -> emulator', d);
+  printRow('worker: HTTP -> worker -> emulator', w);
+  printLine(
+    `  added by the worker: p50 ${(w.p50 - d.p50).toFixed(2)} ms, p99 ${(w.p99 - d.p99).toFixed(2)} ms   (target: <= 3 ms at p50)`,
+  );
+}
+
+async function frameDelay(
+  emulator: Emulator,
+  client: GeminiClient,
+  worker: ChildService,
+): Promise<void> {
+  emulator.setOptions({ chunkDelayMs: 20 });
+  const added: number[] = [];
+  for (let i = 0; i < 30; i += 1) {
+    const prompt = `frames ${i} with a longer answer so that several snapshots stream`;
+    const d = await directRun(client, prompt);
+    const w = await workerRun(worker, prompt, true);
+    const n = Math.min(d.length, w.length) - 1;
+    for (let k = 1; k < n; k += 1) {
+      added.push(w[k]! - w[0]! - (d[k]! - d[0]!));
+    }
+  }
+  printLine('\nPer-frame delay through the worker (streaming, 20 ms between upstream frames)');
+  printRow('frame k arrival vs direct, relative to frame 0', summarize(added));
+  printLine('  (target: each upstream frame reaches the client within 5 ms)');
+}
+
+async function memory(emulator: Emulator, worker: ChildService): Promise<void> {
+  emulator.setOptions({ chunkDelayMs: 5 });
+  const baseline = worker.rssMiB();
+  let peak = baseline;
+  const timer = setInterval(() => (peak = Math.max(peak, worker.rssMiB())), 25);
+  const results = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => workerRun(worker, `memory ${i}`, true)),
+  );
+  clearInterval(timer);
+  const ok = results.filter((r) => r.status === 'fulfilled').length;
+  printLine('\nWorker memory serving 50 concurrent streams');
+  printLine(
+    `  RSS baseline ${baseline.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB, ${ok}/50 streams completed   (target: < 150 MB)`,
+  );
+}
+
+export async function benchWorkerVsDirect(emulator: Emulator, services: Services): Promise<void> {
+  const client = await directClient(emulator);
+  const worker = await startBenchWorker(emulator, services, 'bench-worker@example.com');
+  try {
+    await latency(emulator, client, worker);
+    await frameDelay(emulator, client, worker);
+    await memory(emulator, worker);
+  } finally {
+    await worker.stop();
+    await client.close();
+  }
+}
