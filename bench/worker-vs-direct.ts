@@ -55,7 +55,7 @@ async function workerRun(worker: ChildService, prompt: string, stream: boolean):
   }
   const times: number[] = [];
   const decoder = new TextDecoder();
-  for await (const chunk of res.body) {
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     const text = decoder.decode(chunk, { stream: true });
     for (const line of text.split('\n')) {
       if (line.includes('"content":"') && line.startsWith('data: ')) {
