@@ -11,6 +11,7 @@ const STATUS: Record<FailureKind, { status: number; type: string; code: string }
   bad_request: { status: 502, type: 'upstream_error', code: 'upstream_rejected' },
 };
 
+/** Details a GeminiError carries besides its class. */
 export interface GeminiErrorOptions {
   /** The in-band BardErrorInfo code (1037, 1060…), if any. */
   readonly upstreamCode?: number | null;
@@ -42,18 +43,75 @@ export class GeminiError extends AppError {
     this.httpStatus = options.httpStatus ?? null;
   }
 
+  /** A copy with another message, keeping the class and codes. */
+  withMessage(message: string): GeminiError {
+    const retry = this.retryAfterS === undefined ? {} : { retryAfterS: this.retryAfterS };
+    return new GeminiError(this.kind, message, { ...this.copyOptions(), ...retry });
+  }
+
   /** A copy with Retry-After set, e.g. once the account layer knows the cooldown's end. */
   withRetryAfter(retryAfterS: number, message = this.message): GeminiError {
-    return new GeminiError(this.kind, message, {
+    return new GeminiError(this.kind, message, { ...this.copyOptions(), retryAfterS });
+  }
+
+  private copyOptions(): GeminiErrorOptions {
+    return {
       upstreamCode: this.upstreamCode,
       httpStatus: this.httpStatus,
-      retryAfterS,
       cause: this.cause,
       ...(this.param === null ? {} : { param: this.param }),
-    });
+    };
   }
 }
 
+/** Narrows to GeminiError. */
 export function isGeminiError(err: unknown): err is GeminiError {
   return err instanceof GeminiError;
+}
+
+/** In-band BardErrorInfo codes and the failure class each one means (protocol doc §5). */
+export const ERROR_CODES: Readonly<Record<number, { kind: FailureKind; message: string }>> = {
+  1013: { kind: 'transient', message: 'Gemini had a temporary model error' },
+  1037: { kind: 'quota', message: 'Gemini usage limit reached for this model' },
+  1050: { kind: 'model', message: 'The model is inconsistent with this chat history' },
+  1052: { kind: 'model', message: 'The model selector is invalid or outdated' },
+  1060: { kind: 'ip_blocked', message: "Gemini temporarily blocked this worker's IP address" },
+  1096: { kind: 'transient', message: 'Gemini ended the turn without an answer' },
+  1097: { kind: 'followup_rejected', message: 'Gemini rejected the follow-up turn' },
+};
+
+/** The error an in-band code stands for; unknown codes are transient. */
+export function errorForCode(code: number, rpcCode: number | null = null): GeminiError {
+  const known = ERROR_CODES[code];
+  const rpc = rpcCode === null ? '' : `, rpc status ${rpcCode}`;
+  return new GeminiError(
+    known?.kind ?? 'transient',
+    `${known?.message ?? 'Gemini returned an unknown error'} (code ${code}${rpc}).`,
+    { upstreamCode: code },
+  );
+}
+
+/**
+ * The error an upstream HTTP status stands for. `sorry` says the reply was (or pointed to) the
+ * /sorry page, which means a blocked IP.
+ */
+export function errorForStatus(status: number, what: string, sorry = false): GeminiError {
+  const options = { httpStatus: status };
+  if (sorry) {
+    return new GeminiError('ip_blocked', `${what}: Google's /sorry page (IP blocked).`, options);
+  }
+  if (status === 401 || status === 403) {
+    return new GeminiError(
+      'auth',
+      `${what}: HTTP ${status}, the Google session is not accepted.`,
+      options,
+    );
+  }
+  if (status === 429) {
+    return new GeminiError('quota', `${what}: HTTP 429, too many requests.`, options);
+  }
+  if (status >= 400 && status < 500) {
+    return new GeminiError('bad_request', `${what}: HTTP ${status}, request rejected.`, options);
+  }
+  return new GeminiError('transient', `${what}: HTTP ${status}.`, options);
 }

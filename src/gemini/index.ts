@@ -4,4 +4,41 @@
  * a cookie source, and knows nothing of queues, accounts or browsers.
  */
 export * from './types.ts';
-export { GeminiError, isGeminiError, type GeminiErrorOptions } from './errors.ts';
+export {
+  GeminiError,
+  isGeminiError,
+  errorForCode,
+  errorForStatus,
+  ERROR_CODES,
+  type GeminiErrorOptions,
+} from './errors.ts';
+export { MODELS, DEFAULT_MODEL, findModel, modelHeader, MODEL_HEADER } from './models.ts';
+export { GeminiClient, type GeminiClientOptions } from './client.ts';
+export type { FetchedImage } from './images.ts';
+export {
+  createHttpClient,
+  BodyTooLargeError,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from './http.ts';
+export {
+  parseHostResolverRules,
+  mapHost,
+  type HostRule,
+  type MappedAddress,
+} from './host-rules.ts';
+export { cookieHeader, parseSetCookies, mergeCookieLists } from './cookies.ts';
+export { readFrames, type Frame } from './frames.ts';
+export { parseFrame, type FramePart, type ParsedCandidate, type ParsedPayload } from './parse.ts';
+export { createDeltaTracker, type DeltaTracker } from './stream.ts';
+export { scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
+export { buildStreamGenerate, type BuiltRequest, type StreamGenerateInput } from './request.ts';
+export {
+  GEMINI_APP_URL,
+  GOOGLE_HOME_URL,
+  STREAM_GENERATE_URL,
+  UPLOAD_URL,
+  isGoogleHost,
+} from './wire.ts';

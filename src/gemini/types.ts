@@ -51,6 +51,10 @@ export interface ModelSpec {
   header: string | null;
   /** Whether the model streams thoughts. */
   thinking: boolean;
+  /** Other names that select this model (case-insensitive), e.g. `default`, `gemini-pro`. */
+  aliases?: readonly string[];
+  /** One line for /v1/models and the dashboard. */
+  description?: string;
 }
 
 /** A file already pushed to content-push. */
@@ -59,6 +63,7 @@ export interface UploadedFile {
   fileName: string;
 }
 
+/** One turn to send to Gemini. */
 export interface GenerateRequest {
   prompt: string;
   model: ModelSpec;
@@ -68,6 +73,7 @@ export interface GenerateRequest {
   signal?: AbortSignal;
 }
 
+/** An image from the web that Gemini cited; a public URL. */
 export interface WebImage {
   kind: 'web';
   url: string;
@@ -75,6 +81,7 @@ export interface WebImage {
   title: string;
 }
 
+/** An image Gemini generated. */
 export interface GeneratedImage {
   kind: 'generated';
   /** gg-dl URL; fetching it needs the account's cookies. */
@@ -83,6 +90,7 @@ export interface GeneratedImage {
   imageId: string | null;
 }
 
+/** Any image in an answer. */
 export type ResponseImage = WebImage | GeneratedImage;
 
 /** What a StreamGenerate call yields, in order. Text and thoughts are deltas, never snapshots. */
@@ -92,6 +100,7 @@ export type GenerateEvent =
   | { type: 'metadata'; chat: ChatMetadata }
   | { type: 'done'; result: GenerateResult };
 
+/** The whole answer, carried by the final `done` event. */
 export interface GenerateResult {
   text: string;
   thoughts: string;
@@ -106,10 +115,4 @@ export interface GenerateResult {
  * decides cooldowns and the API decides statuses.
  */
 export type FailureKind =
-  | 'quota'
-  | 'ip_blocked'
-  | 'auth'
-  | 'transient'
-  | 'model'
-  | 'followup_rejected'
-  | 'bad_request';
+  'quota' | 'ip_blocked' | 'auth' | 'transient' | 'model' | 'followup_rejected' | 'bad_request';

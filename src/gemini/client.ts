@@ -1,0 +1,290 @@
+/**
+ * GeminiClient: one Google account's conversation with the Gemini web app. It loads the session
+ * from `/app`, streams StreamGenerate answers as deltas, uploads files and downloads images, and
+ * classifies every failure as a GeminiError. Retries here are only those that cannot duplicate an
+ * answer: one after an auth failure (fresh cookies) and one after a 400 (fresh `at` token), both
+ * before anything was yielded. Everything else is for the account layer to decide.
+ */
+import { registerSecret, type Logger } from '../logging.ts';
+import { describeError, startCall, type Call } from './call.ts';
+import { GeminiError } from './errors.ts';
+import { readFrames } from './frames.ts';
+import type { HttpClient, HttpResponse } from './http.ts';
+import { downloadImage, type FetchedImage } from './images.ts';
+import { parseFrame } from './parse.ts';
+import { buildStreamGenerate, createReqIdCounter, streamGenerateFailure } from './request.ts';
+import { createAnswerAssembler } from './stream.ts';
+import { fetchAppPage, resolveTokens, type SessionTokens } from './tokens.ts';
+import { createGoogleTransport, type GoogleTransport } from './transport.ts';
+import type { CookieSource, GenerateEvent, GenerateRequest, UploadedFile } from './types.ts';
+import { uploadFile } from './upload.ts';
+import { watchIdle } from './watchdog.ts';
+import { GOOGLE_HOME_URL } from './wire.ts';
+
+/** What a GeminiClient is built from. */
+export interface GeminiClientOptions {
+  readonly http: HttpClient;
+  readonly cookies: CookieSource;
+  readonly logger: Logger;
+  /** Upstream silence longer than this fails a call as transient ("stalled"). */
+  readonly stallTimeoutMs: number;
+  /** `hl` and the prompt language slot; defaults to the page's language, else `en`. */
+  readonly language?: string;
+  /** Largest image fetchImage accepts (default 32 MiB). */
+  readonly maxImageBytes?: number;
+}
+
+const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
+
+/** The Gemini web client for one account. `close()` aborts in-flight calls; idempotent. */
+export class GeminiClient {
+  private readonly transport: GoogleTransport;
+  private readonly log: Logger;
+  private readonly nextReqId = createReqIdCounter();
+  private readonly lifetime = new AbortController();
+  private tokens: SessionTokens | null = null;
+  private lastGoodAt: string | null = null;
+  private preflightDone = false;
+  private loading: Promise<SessionTokens> | null = null;
+
+  constructor(private readonly options: GeminiClientOptions) {
+    this.log = options.logger.child({ module: 'gemini' });
+    this.transport = createGoogleTransport({
+      http: options.http,
+      cookies: options.cookies,
+      logger: this.log,
+    });
+  }
+
+  /** Preflights www.google.com (first time only), then loads `/app` and scrapes its tokens. */
+  async init(signal?: AbortSignal): Promise<void> {
+    this.tokens = null;
+    await this.session(signal);
+  }
+
+  /**
+   * Streams one turn: text/thought deltas, a metadata event once cid/rid/rcid are known, then
+   * `done`. Initialises lazily. Throws a classified GeminiError, or the abort reason when
+   * `req.signal` aborts.
+   */
+  async *generate(req: GenerateRequest): AsyncGenerator<GenerateEvent> {
+    let yielded = false;
+    let authRetried = false;
+    let rescraped = false;
+    for (;;) {
+      try {
+        for await (const event of this.generateOnce(req)) {
+          yielded = true;
+          yield event;
+        }
+        return;
+      } catch (err) {
+        if (yielded || !(err instanceof GeminiError)) {
+          throw err;
+        }
+        if (err.kind === 'auth' && !authRetried) {
+          authRetried = true;
+          await this.recoverAuth(err);
+        } else if (isStaleTokenError(err) && !rescraped) {
+          // A stale `at` is the usual cause of a 400: load the page again, once.
+          rescraped = true;
+          this.tokens = null;
+          this.log.info('StreamGenerate rejected the request; reloading the session', {
+            httpStatus: err.httpStatus,
+          });
+        } else if (err.kind === 'model') {
+          // The client is told which of its models Gemini refused (DESIGN.md: 400 naming it).
+          throw err.withMessage(`${err.message} (model '${req.model.name}').`);
+        } else {
+          throw err;
+        }
+      }
+    }
+  }
+
+  /** Pushes a file to content-push; the result goes in GenerateRequest.files. */
+  async upload(
+    data: Buffer,
+    fileName: string,
+    mimeType: string,
+    signal?: AbortSignal,
+  ): Promise<UploadedFile> {
+    return this.withAuthRetry(signal, async (s) => {
+      const tokens = await this.session(s);
+      return uploadFile(this.transport, {
+        data,
+        fileName,
+        mimeType,
+        pushId: tokens.pushId,
+        signal: s,
+      });
+    });
+  }
+
+  /** Downloads an answer image with the account's cookies (gg-dl images get `=s2048`). */
+  async fetchImage(url: string, signal?: AbortSignal): Promise<FetchedImage> {
+    const maxBytes = this.options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+    return this.withAuthRetry(signal, (s) => downloadImage(this.transport, url, maxBytes, s));
+  }
+
+  /** Aborts calls in flight; later calls fail. Does not close the injected HTTP client. */
+  close(): Promise<void> {
+    if (!this.lifetime.signal.aborted) {
+      this.lifetime.abort(new GeminiError('transient', 'The Gemini client was closed.'));
+    }
+    return Promise.resolve();
+  }
+
+  private async *generateOnce(req: GenerateRequest): AsyncGenerator<GenerateEvent> {
+    const call = this.startCall(req.signal);
+    let finished = false;
+    try {
+      const res = await this.postStreamGenerate(req, call);
+      if (res.status !== 200) {
+        throw await streamGenerateFailure(res);
+      }
+      const answer = createAnswerAssembler();
+      for await (const frame of readFrames(watchIdle(res.body, call.dog))) {
+        for (const part of parseFrame(frame)) {
+          yield* answer.push(part);
+        }
+      }
+      const { events, result } = answer.finish();
+      yield* events;
+      finished = true;
+      yield { type: 'done', result };
+    } catch (err) {
+      throw call.failure(err);
+    } finally {
+      call.end(!finished);
+    }
+  }
+
+  /** Sends StreamGenerate; the stall watchdog covers the wait for response headers. */
+  private async postStreamGenerate(req: GenerateRequest, call: Call): Promise<HttpResponse> {
+    const tokens = await this.session(call.signal);
+    const built = buildStreamGenerate({
+      tokens,
+      reqId: this.nextReqId(),
+      language: this.options.language ?? tokens.language ?? 'en',
+      prompt: req.prompt,
+      model: req.model,
+      files: req.files,
+      chat: req.chat,
+    });
+    this.log.debug('StreamGenerate', { model: req.model.name, followUp: Boolean(req.chat) });
+    call.dog.arm();
+    const res = await this.transport.send(built.url, {
+      method: 'POST',
+      headers: built.headers,
+      body: built.body,
+      signal: call.signal,
+    });
+    call.dog.disarm();
+    return res;
+  }
+
+  /** The current tokens, loading the session when there are none. */
+  private session(signal?: AbortSignal): Promise<SessionTokens> {
+    if (this.tokens) {
+      return Promise.resolve(this.tokens);
+    }
+    this.loading ??= this.loadSession(signal).finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private async loadSession(signal?: AbortSignal): Promise<SessionTokens> {
+    const call = this.startCall(signal);
+    try {
+      call.dog.arm();
+      await this.preflight(call.signal);
+      const page = await fetchAppPage(this.transport, call.signal);
+      registerSecret(page.at);
+      if (!page.at && !page.language) {
+        this.lastGoodAt = null;
+      }
+      const tokens = resolveTokens(page, this.lastGoodAt);
+      this.lastGoodAt = tokens.at;
+      this.tokens = tokens;
+      this.log.info('Gemini session loaded', { bl: tokens.bl, reusedToken: !page.at });
+      return tokens;
+    } catch (err) {
+      throw call.failure(err);
+    } finally {
+      call.end(false);
+    }
+  }
+
+  /** GET www.google.com once, for the NID/AEC cookies /app expects; failures are not fatal. */
+  private async preflight(signal: AbortSignal): Promise<void> {
+    if (this.preflightDone) {
+      return;
+    }
+    try {
+      const res = await this.transport.send(GOOGLE_HOME_URL, { signal });
+      await res.discard();
+      this.preflightDone = true;
+    } catch (err) {
+      if (signal.aborted) {
+        throw err;
+      }
+      this.preflightDone = true;
+      this.log.warn('preflight to www.google.com failed; continuing', {
+        error: describeError(err),
+      });
+    }
+  }
+
+  private async recoverAuth(err: GeminiError): Promise<void> {
+    this.log.warn('Google session rejected; refreshing cookies and retrying once', {
+      reason: err.message,
+    });
+    this.tokens = null;
+    this.lastGoodAt = null;
+    this.transport.forgetReceivedCookies();
+    this.options.cookies.invalidate();
+    try {
+      await this.options.cookies.refresh();
+    } catch (cause) {
+      throw new GeminiError('auth', 'The Google session could not be refreshed.', { cause });
+    }
+  }
+
+  private async withAuthRetry<T>(
+    signal: AbortSignal | undefined,
+    op: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const attempt = async (): Promise<T> => {
+      const call = this.startCall(signal);
+      try {
+        // Uploads and image downloads are bounded by the stall timeout as a whole.
+        call.dog.arm();
+        return await op(call.signal);
+      } catch (err) {
+        throw call.failure(err);
+      } finally {
+        call.end(false);
+      }
+    };
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof GeminiError) || err.kind !== 'auth') {
+        throw err;
+      }
+      await this.recoverAuth(err);
+      return attempt();
+    }
+  }
+
+  /** One upstream call: its abort signal (caller, close, stall) and its failure mapping. */
+  private startCall(callerSignal: AbortSignal | undefined): Call {
+    return startCall(callerSignal, this.lifetime.signal, this.options.stallTimeoutMs);
+  }
+}
+
+function isStaleTokenError(err: GeminiError): boolean {
+  return err.kind === 'bad_request' && (err.httpStatus === 400 || err.httpStatus === 405);
+}

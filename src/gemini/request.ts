@@ -1,0 +1,128 @@
+/**
+ * Builds the StreamGenerate request (protocol doc §3): query string, headers and the form whose
+ * `f.req` double-encodes the current 69-slot inner array. Slot meanings are snapshots kept here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { GeminiError } from './errors.ts';
+import type { HttpResponse } from './http.ts';
+import { MODEL_HEADER } from './models.ts';
+import { redirectTarget, replyFailure, type SessionTokens } from './tokens.ts';
+import type { ChatMetadata, ModelSpec, UploadedFile } from './types.ts';
+import {
+  GEMINI_PAGE_HEADERS,
+  MODEL_COMPANION_HEADERS,
+  REQUEST_UUID_HEADER,
+  STREAM_GENERATE_URL,
+} from './wire.ts';
+
+/** Everything one StreamGenerate call is built from. */
+export interface StreamGenerateInput {
+  readonly tokens: SessionTokens;
+  readonly reqId: number;
+  /** `hl` and slot 1. */
+  readonly language: string;
+  readonly prompt: string;
+  readonly model: ModelSpec;
+  readonly files?: readonly UploadedFile[] | undefined;
+  readonly chat?: ChatMetadata | null | undefined;
+  /** Slot 59 and its header; random by default. */
+  readonly requestUuid?: string;
+}
+
+/** A ready-to-send StreamGenerate request. */
+export interface BuiltRequest {
+  url: string;
+  headers: Record<string, string>;
+  /** `application/x-www-form-urlencoded` body. */
+  body: string;
+  /** The uppercase UUID in slot 59. */
+  requestUuid: string;
+}
+
+const INNER_LENGTH = 69;
+
+/** A `_reqid` sequence: a random start in 10000–99999, then +100000 per request. */
+export function createReqIdCounter(random: () => number = Math.random): () => number {
+  let next = 10_000 + Math.floor(random() * 90_000);
+  return () => {
+    const id = next;
+    next += 100_000;
+    return id;
+  };
+}
+
+/** The inner f.req array: 69 slots, null unless the protocol doc lists them. */
+export function buildInnerRequest(input: StreamGenerateInput, requestUuid: string): unknown[] {
+  const inner: unknown[] = new Array<unknown>(INNER_LENGTH).fill(null);
+  const files = input.files?.length ? input.files.map((f) => [[f.fileId], f.fileName]) : null;
+  const chat = input.chat;
+  inner[0] = [input.prompt, 0, null, files, null, null, 0];
+  inner[1] = [input.language];
+  inner[2] = [
+    chat?.cid ?? '',
+    chat?.rid ?? '',
+    chat?.rcid ?? '',
+    ...new Array<null>(6).fill(null),
+    chat?.contextToken ?? '',
+  ];
+  // Fixed values the web app sends; 6 and 7 switch on snapshot streaming.
+  inner[6] = [1];
+  inner[7] = 1;
+  inner[10] = 1;
+  inner[11] = 0;
+  inner[17] = [[0]];
+  inner[18] = 0;
+  inner[27] = 1;
+  inner[30] = [4];
+  inner[41] = [1];
+  inner[53] = 0;
+  inner[59] = requestUuid;
+  inner[61] = [];
+  inner[68] = 2;
+  return inner;
+}
+
+/** URL, headers and form body of one StreamGenerate call. */
+export function buildStreamGenerate(input: StreamGenerateInput): BuiltRequest {
+  const requestUuid = (input.requestUuid ?? randomUUID()).toUpperCase();
+  const query = new URLSearchParams({
+    hl: input.language,
+    _reqid: String(input.reqId),
+    rt: 'c',
+  });
+  if (input.tokens.bl) {
+    query.set('bl', input.tokens.bl);
+  }
+  if (input.tokens.fsid) {
+    query.set('f.sid', input.tokens.fsid);
+  }
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+    ...GEMINI_PAGE_HEADERS,
+    'x-same-domain': '1',
+    [REQUEST_UUID_HEADER]: JSON.stringify([requestUuid, 1]),
+  };
+  if (input.model.header !== null) {
+    headers[MODEL_HEADER] = input.model.header;
+    Object.assign(headers, MODEL_COMPANION_HEADERS);
+  }
+  const inner = buildInnerRequest(input, requestUuid);
+  const body = new URLSearchParams({
+    at: input.tokens.at,
+    'f.req': JSON.stringify([null, JSON.stringify(inner)]),
+  }).toString();
+  return { url: `${STREAM_GENERATE_URL}?${query.toString()}`, headers, body, requestUuid };
+}
+
+/** Classifies a non-200 StreamGenerate reply, reading its body only for a 429. */
+export async function streamGenerateFailure(res: HttpResponse): Promise<GeminiError> {
+  const next = redirectTarget(res);
+  let sorryBody = false;
+  if (res.status === 429 && !next) {
+    // A 429 that is really the /sorry interstitial names it in its body.
+    sorryBody = (await res.text().catch(() => '')).includes('/sorry/');
+  } else {
+    await res.discard();
+  }
+  return replyFailure('StreamGenerate', res.status, res.url, next, sorryBody);
+}
