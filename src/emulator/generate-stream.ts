@@ -1,0 +1,224 @@
+/**
+ * Writes one StreamGenerate answer: with `rt=c`, cumulative snapshot frames every chunkDelayMs
+ * with metadata frames in between, the final candidate, bookkeeping and the `e` trailer; without
+ * it, one JSON line. The stall, drop and error_after_answer faults bend this sequence.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { snapshotCount, snapshots, type AnswerPlan } from './answer.ts';
+import type { Chat } from './chats.ts';
+import {
+  bookkeepingEnvelopes,
+  encodeUnframed,
+  errorEnvelope,
+  FrameWriter,
+  payloadEnvelope,
+  type Envelope,
+} from './frames.ts';
+import { begin, drop, end, type RequestContext } from './http-io.ts';
+import {
+  idsInner,
+  snapshotInner,
+  titleInner,
+  type CandidateSnapshot,
+  type FinalParts,
+  type TurnIds,
+} from './inner.ts';
+import type { Fault } from './types.ts';
+
+/** Everything needed to answer one turn. */
+export interface PlannedTurn {
+  ids: TurnIds;
+  chat: Chat;
+  prompt: string;
+  plan: AnswerPlan;
+  final: FinalParts;
+}
+
+const STREAM_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-cache, no-store, max-age=0, must-revalidate',
+  'x-content-type-options': 'nosniff',
+};
+const AFTER_ANSWER_CODE = 1096;
+
+/** Streams the answer; resolves when it is written, dropped or the client has gone. */
+export async function streamTurn(
+  ctx: RequestContext,
+  turn: PlannedTurn,
+  framed: boolean,
+  fault: Fault | null,
+): Promise<void> {
+  const startedMs = ctx.state.now();
+  const steps = answerSteps(turn);
+  begin(ctx, 200, STREAM_HEADERS);
+  if (framed) {
+    await writeFramed(ctx, turn, steps, fault, startedMs);
+  } else {
+    await writeUnframed(ctx, turn, steps, fault, startedMs);
+  }
+}
+
+async function writeFramed(
+  ctx: RequestContext,
+  turn: PlannedTurn,
+  steps: Envelope[][],
+  fault: Fault | null,
+  startedMs: number,
+): Promise<void> {
+  const writer = new FrameWriter();
+  ctx.res.write(writer.prefix());
+  // steps[0] is the ids frame and steps[1] the first snapshot; a stall stops after it.
+  const cut = fault === 'stall' ? 2 : fault === 'drop' ? 3 : steps.length;
+  for (let i = 0; i < Math.min(cut, steps.length); i += 1) {
+    if (i > 0 && !(await pause(ctx))) {
+      return;
+    }
+    ctx.res.write(writer.frame(steps[i] ?? []));
+  }
+  if (fault === 'stall') {
+    return untilAborted(ctx.signal);
+  }
+  if (fault === 'drop') {
+    return drop(ctx);
+  }
+  commitTurn(ctx, turn);
+  if (fault === 'error_after_answer' && (await pause(ctx))) {
+    ctx.res.write(writer.frame([errorEnvelope(AFTER_ANSWER_CODE)]));
+  }
+  if (await pause(ctx)) {
+    ctx.res.write(writer.frame(bookkeepingEnvelopes(ctx.state.now() - startedMs)));
+    end(ctx, writer.trailer());
+  }
+}
+
+/** An in-band error reply: the error frame, bookkeeping and the trailer (or one JSON line). */
+export function sendInBandError(ctx: RequestContext, code: number, framed: boolean): void {
+  const envelopes: Envelope[] = [errorEnvelope(code), ...bookkeepingEnvelopes(1)];
+  begin(ctx, 200, STREAM_HEADERS);
+  if (!framed) {
+    end(ctx, encodeUnframed(envelopes));
+    return;
+  }
+  const writer = new FrameWriter();
+  const [error, ...bookkeeping] = envelopes;
+  end(
+    ctx,
+    writer.prefix() +
+      writer.frame(error ? [error] : []) +
+      writer.frame(bookkeeping) +
+      writer.trailer(),
+  );
+}
+
+/** Opaque ids for images in the final frame. */
+export function newImageId(): string {
+  return `AOI_d_${randomBytes(42).toString('base64url')}`;
+}
+
+function answerSteps(turn: PlannedTurn): Envelope[][] {
+  const states = candidateStates(turn.plan, snapshotCount(turn.prompt));
+  const steps: Envelope[][] = [[payloadEnvelope(idsInner(turn.ids))]];
+  states.forEach((state, i) => {
+    const last = i === states.length - 1;
+    steps.push([payloadEnvelope(snapshotInner(turn.ids, state, last ? turn.final : undefined))]);
+    if (i === 1 && !last) {
+      steps.push([payloadEnvelope(titleInner(turn.ids, turn.plan.title))]);
+    }
+  });
+  return steps;
+}
+
+function candidateStates(plan: AnswerPlan, count: number): CandidateSnapshot[] {
+  const card = plan.cardText !== null;
+  const states: CandidateSnapshot[] = [];
+  if (plan.thoughts !== null) {
+    for (const thoughts of snapshots(plan.thoughts, 3)) {
+      states.push({
+        text: card ? plan.text : '',
+        cardText: card ? '' : null,
+        thoughts,
+        done: false,
+      });
+    }
+  }
+  for (const growing of snapshots(plan.cardText ?? plan.text, count)) {
+    states.push({
+      text: card ? plan.text : growing,
+      cardText: card ? growing : null,
+      thoughts: plan.thoughts,
+      done: false,
+    });
+  }
+  const last = states[states.length - 1];
+  if (last) {
+    last.done = true;
+  }
+  return states;
+}
+
+async function writeUnframed(
+  ctx: RequestContext,
+  turn: PlannedTurn,
+  steps: Envelope[][],
+  fault: Fault | null,
+  startedMs: number,
+): Promise<void> {
+  if (fault === 'stall' || fault === 'drop') {
+    ctx.res.write(")]}'\n\n");
+    if (fault === 'drop') {
+      drop(ctx);
+    } else {
+      await untilAborted(ctx.signal);
+    }
+    return;
+  }
+  commitTurn(ctx, turn);
+  const finalStep = steps[steps.length - 1] ?? [];
+  const after = fault === 'error_after_answer' ? [errorEnvelope(AFTER_ANSWER_CODE)] : [];
+  const bookkeeping = bookkeepingEnvelopes(ctx.state.now() - startedMs);
+  end(ctx, encodeUnframed([...finalStep, ...after, ...bookkeeping]));
+}
+
+function commitTurn(ctx: RequestContext, turn: PlannedTurn): void {
+  const { chat, ids, plan, final } = turn;
+  ctx.state.chats.addTurn(
+    chat,
+    {
+      rid: ids.rid,
+      rcid: ids.rcid,
+      prompt: turn.prompt,
+      answer: plan.cardText ?? plan.text,
+      atMs: ctx.state.now(),
+    },
+    final.contextToken,
+  );
+  if (final.generatedImage) {
+    ctx.state.images.set(final.generatedImage.imageId, {
+      imageId: final.generatedImage.imageId,
+      email: chat.email,
+    });
+  }
+}
+
+/** Waits chunkDelayMs; false when the client went away meanwhile. */
+async function pause(ctx: RequestContext): Promise<boolean> {
+  if (ctx.signal.aborted) {
+    return false;
+  }
+  try {
+    await delay(ctx.state.tunables.chunkDelayMs, undefined, { signal: ctx.signal });
+  } catch {
+    return false;
+  }
+  return !ctx.signal.aborted;
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * Public types of the emulator: options, faults and the record of every upstream request.
+ */
+import type { Logger } from '../logging.ts';
+
+/** How an emulator is started; only certDir is required. */
+export interface EmulatorOptions {
+  /** 0 = random free port (default 0). */
+  port?: number;
+  /** CA + leaf cert files live here; reused if present (ca.pem, ca-key.pem). */
+  certDir: string;
+  /** Silent if absent. */
+  logger?: Logger;
+  /** Lifetime of a __Secure-1PSIDTS value (default 30 min). */
+  psidtsTtlMs?: number;
+  /** How often the app page's rotation iframe calls RotateCookies (default 600_000). */
+  rotateIntervalMs?: number;
+  /** RotateCookies answers 429 if called sooner (default 60_000). */
+  rotateMinIntervalMs?: number;
+  /** Delay between cumulative frames (default 30). */
+  chunkDelayMs?: number;
+}
+
+/** The options that can change while the emulator runs. */
+export type TunableOptions = Pick<
+  EmulatorOptions,
+  'psidtsTtlMs' | 'rotateIntervalMs' | 'rotateMinIntervalMs' | 'chunkDelayMs'
+>;
+
+/** Failures an account can be made to suffer, consumed one per matching request. */
+export type Fault =
+  | 'usage_limit'
+  | 'ip_blocked'
+  | 'sorry'
+  | 'transient'
+  | 'model_invalid'
+  | 'model_inconsistent'
+  | 'followup_rejected'
+  | 'http_429'
+  | 'http_500'
+  | 'http_401'
+  | 'stall'
+  | 'drop'
+  | 'error_after_answer';
+
+/** Every fault name, for validation. */
+export const FAULTS: readonly Fault[] = [
+  'usage_limit',
+  'ip_blocked',
+  'sorry',
+  'transient',
+  'model_invalid',
+  'model_inconsistent',
+  'followup_rejected',
+  'http_429',
+  'http_500',
+  'http_401',
+  'stall',
+  'drop',
+  'error_after_answer',
+];
+
+/** What a recorded request was. */
+export type RecordKind =
+  | 'app'
+  | 'generate'
+  | 'upload'
+  | 'image'
+  | 'rotate'
+  | 'signin'
+  | 'signout'
+  | 'list_accounts'
+  | 'batchexecute'
+  | 'preflight'
+  | 'other';
+
+/** One request the emulator received (the control API under /__emulator/ is not recorded). */
+export interface UpstreamRecord {
+  seq: number;
+  host: string;
+  method: string;
+  path: string;
+  kind: RecordKind;
+  /** The account the cookies identify, if any. */
+  email: string | null;
+  /** generate: the prompt text (f.req slot 0[0]). */
+  prompt?: string;
+  /** generate: the chat continued, if any. */
+  cid?: string | null;
+  /** generate: model id from the header, null for default. */
+  model?: string | null;
+  /** generate: files referenced. */
+  fileIds?: string[];
+  /** HTTP status sent. */
+  status: number;
+  /** The fault applied, if any. */
+  fault?: Fault;
+  /** ms epoch. */
+  startedAt: number;
+  /** ms epoch when the response finished or was aborted. */
+  endedAt: number | null;
+}

@@ -1,0 +1,44 @@
+/**
+ * content-push.googleapis.com `POST /upload`: a multipart `file` part plus a Push-ID header;
+ * the answer is the file id as text. Name, type and size are kept for the generate answer.
+ */
+import { randomBytes } from 'node:crypto';
+import { readBody, send, type RequestContext } from './http-io.ts';
+import { multipartBoundary, parseMultipart } from './multipart.ts';
+
+const UPLOAD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** Handles requests for content-push.googleapis.com. */
+export async function handleUpload(ctx: RequestContext): Promise<void> {
+  if (ctx.url.pathname !== '/upload') {
+    send(ctx, 404, 'Not Found');
+    return;
+  }
+  if (ctx.req.method !== 'POST') {
+    send(ctx, 405, 'Method Not Allowed', { allow: 'POST' });
+    return;
+  }
+  const body = await readBody(ctx.req, UPLOAD_LIMIT_BYTES);
+  if (!ctx.req.headers['push-id']) {
+    send(ctx, 400, 'Missing Push-ID');
+    return;
+  }
+  const contentType = ctx.req.headers['content-type'];
+  const boundary = multipartBoundary(contentType);
+  // Older clients posted the raw bytes; accept those too.
+  const part = boundary
+    ? parseMultipart(body, boundary).find((p) => p.name === 'file')
+    : { fileName: null, contentType: contentType ?? null, data: body };
+  if (!part) {
+    send(ctx, 400, 'Missing file part');
+    return;
+  }
+  const fileId = `/contrib_service/ttl_1d/${Math.floor(ctx.state.now() / 1000)}i${randomBytes(16).toString('hex')}`;
+  ctx.state.uploads.set(fileId, {
+    fileId,
+    name: part.fileName ?? 'upload.bin',
+    mimeType: part.contentType ?? 'application/octet-stream',
+    bytes: part.data.length,
+  });
+  send(ctx, 200, fileId);
+}
