@@ -1,0 +1,281 @@
+/**
+ * The gateway against real PostgreSQL (migrated by the registry's migrate()) and real headless
+ * Chromium: migration 0002 and the binding store, the registry reader, and the status dashboard (what it shows matches the rows, and it
+ * follows them as they change, without a reload).
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import pg from 'pg';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { Gateway, NodeSource, PgBindingStore } from '../src/gateway/index.ts';
+import { createLogger } from '../src/logging.ts';
+import { MIGRATIONS_DIR, migrate } from '../src/registry/index.ts';
+import { startChromium, type ChromiumHandle } from './support/services.ts';
+
+const BINDINGS_SQL = fs.readFileSync(
+  path.join(MIGRATIONS_DIR, '0002_conversation_bindings.sql'),
+  'utf8',
+);
+
+const logger = createLogger({ silent: true });
+const dbName = `gk_gateway_${randomUUID().replaceAll('-', '')}`;
+let admin: pg.Client;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  // A database of its own: other suites migrate the shared one their own way.
+  admin = new pg.Client({ connectionString: inject('pgUrl') });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const url = new URL(inject('pgUrl'));
+  url.pathname = `/${dbName}`;
+  pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  const applied = await migrate(pool);
+  expect(applied).toContain('0002_conversation_bindings.sql');
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await admin?.query(`drop database if exists ${dbName} with (force)`);
+  await admin?.end();
+});
+
+interface NodeRow {
+  node_url: string;
+  worker_id?: string;
+  weight?: number;
+  status?: string;
+  heartbeat_age_s?: number | null;
+  account?: string;
+  cooldown_s?: number | null;
+  cooldown_reason?: string | null;
+  login_state?: string;
+  current_tasks?: number;
+  models?: string[];
+}
+
+async function insertNode(r: NodeRow): Promise<void> {
+  await pool.query(
+    `insert into gemini_service_nodes (node_url, worker_id, weight, status, last_heartbeat,
+       created_at, dispatched_tasks, current_tasks, account, cooldown_until, cooldown_reason,
+       login_state, version, models, queue_waiting)
+     values ($1, $2, $3, $4, now() - make_interval(secs => $5), now(), 0, $6, $7,
+       now() + make_interval(secs => $8), $9, $10, '0.1.0', $11, 0)`,
+    [
+      r.node_url,
+      r.worker_id ?? 'w',
+      r.weight ?? 1,
+      r.status ?? 'HEALTHY',
+      r.heartbeat_age_s ?? 1,
+      r.current_tasks ?? 0,
+      r.account ?? 'acct',
+      r.cooldown_s ?? null,
+      r.cooldown_reason ?? null,
+      r.login_state ?? 'logged_in',
+      r.models ?? ['gemini-2.5-flash'],
+    ],
+  );
+}
+
+describe('conversation bindings (migration 0002)', () => {
+  it('is idempotent, upserts, looks up in the caller’s order, and prunes by age', async () => {
+    expect(await migrate(pool)).toEqual([]);
+    // The file itself is safe to run twice, should anyone apply it by hand.
+    await pool.query(BINDINGS_SQL);
+    const store = new PgBindingStore(pool, logger, { flushMs: 60_000 });
+    await store.save(['k1', 'k2'], { nodeUrl: 'http://a', account: 'acct-a' });
+    await store.save(['k3'], { nodeUrl: 'http://c', account: 'acct-c' });
+    await store.flush();
+    await store.save(['k1'], { nodeUrl: 'http://b', account: null });
+    await store.close();
+    // A second store (another replica) sees what the first wrote, in the caller's key order.
+    const other = new PgBindingStore(pool, logger);
+    expect(await other.lookup(['none', 'k2'])).toEqual({ nodeUrl: 'http://a', account: 'acct-a' });
+    expect(await other.lookup(['k1', 'k2'])).toEqual({ nodeUrl: 'http://b', account: null });
+    expect(await other.lookup(['k2', 'k1'])).toEqual({ nodeUrl: 'http://a', account: 'acct-a' });
+    expect(await other.lookup([])).toBeNull();
+    await pool.query(
+      `update gemini_conversation_bindings set updated_at = now() - interval '2 days' where key = 'k2'`,
+    );
+    expect(await other.prune(24 * 3600_000)).toBe(1);
+    expect(await other.lookup(['k2'])).toBeNull();
+    expect(await other.lookup(['k3'])).toEqual({ nodeUrl: 'http://c', account: 'acct-c' });
+    await other.close();
+  });
+});
+
+describe('NodeSource against PostgreSQL', () => {
+  it('reads rows with ages rebased onto the local clock', async () => {
+    await insertNode({
+      node_url: 'http://source-test',
+      heartbeat_age_s: 20,
+      cooldown_s: 30,
+      status: '429_LIMIT',
+    });
+    const source = new NodeSource(pool, logger);
+    await source.refresh();
+    const n = source.snapshot().nodes.find((x) => x.nodeUrl === 'http://source-test');
+    expect(source.snapshot().error).toBeNull();
+    expect(Date.now() - (n?.lastHeartbeatMs ?? 0)).toBeGreaterThan(19_000);
+    expect(Date.now() - (n?.lastHeartbeatMs ?? 0)).toBeLessThan(25_000);
+    expect((n?.cooldownUntilMs ?? 0) - Date.now()).toBeGreaterThan(25_000);
+    expect(n?.models).toEqual(['gemini-2.5-flash']);
+    await source.close();
+    await pool.query(`delete from gemini_service_nodes`);
+  });
+});
+
+describe('status dashboard in headless Chromium', () => {
+  let chrome: ChromiumHandle;
+  let browser: Browser;
+  let page: Page;
+  let gateway: Gateway;
+  let gatewayUrl: string;
+  let worker: http.Server;
+  let workerUrl: string;
+  let releaseWorker: (() => void) | null = null;
+
+  beforeAll(async () => {
+    // A worker that holds its answer until told, so the dashboard can show a request in flight.
+    worker = http.createServer((req, res) => {
+      req.resume();
+      releaseWorker = () => {
+        releaseWorker = null;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
+      };
+    });
+    worker.listen(0, '127.0.0.1');
+    await once(worker, 'listening');
+    workerUrl = `http://127.0.0.1:${(worker.address() as AddressInfo).port}`;
+    await insertNode({
+      node_url: workerUrl,
+      worker_id: 'worker-a',
+      account: 'alice@example.com',
+      weight: 1.5,
+      current_tasks: 2,
+    });
+    await insertNode({
+      node_url: 'http://10.9.0.2:8000',
+      worker_id: 'worker-b',
+      account: 'bob@example.com',
+      status: '429_LIMIT',
+      cooldown_s: 600,
+      cooldown_reason: 'quota',
+    });
+    await insertNode({
+      node_url: 'http://10.9.0.3:8000',
+      worker_id: 'worker-c',
+      heartbeat_age_s: 90,
+    });
+    await insertNode({
+      node_url: 'http://10.9.0.4:8000',
+      worker_id: '<img src=x onerror="window.__pwned=1">',
+      login_state: 'login_required',
+    });
+    const config = loadConfig('gateway', {
+      PORT: '0',
+      DATABASE_URL: 'postgresql://unused@127.0.0.1/unused',
+    });
+    gateway = new Gateway(config, logger, pool, {
+      host: '127.0.0.1',
+      refreshMs: 200,
+      closeGraceMs: 500,
+    });
+    gatewayUrl = `http://127.0.0.1:${await gateway.listen()}`;
+    chrome = await startChromium();
+    browser = await chromium.connectOverCDP(chrome.url, { timeout: 15_000 });
+    page = await (browser.contexts()[0] ?? (await browser.newContext())).newPage();
+  });
+
+  afterAll(async () => {
+    releaseWorker?.();
+    await browser?.close();
+    await chrome?.stop();
+    await gateway?.close();
+    worker?.closeAllConnections();
+    await new Promise<void>((resolve) => (worker ? worker.close(() => resolve()) : resolve()));
+  });
+
+  const cell = (nodeUrl: string, col: string) =>
+    page.locator(`tr[data-node="${nodeUrl}"] td[data-col="${col}"]`).textContent();
+
+  it('shows what the registry holds', async () => {
+    await page.goto(gatewayUrl);
+    const { rows } = await pool.query<{
+      node_url: string;
+      status: string;
+      login_state: string;
+      weight: number;
+      account: string;
+      current_tasks: number;
+    }>(
+      'select node_url, status, login_state, weight, account, current_tasks from gemini_service_nodes',
+    );
+    expect(rows).toHaveLength(4);
+    expect(await page.locator('tbody tr[data-node]').count()).toBe(4);
+    for (const r of rows) {
+      expect(await cell(r.node_url, 'status')).toBe(r.status);
+      expect(await cell(r.node_url, 'login')).toBe(r.login_state);
+      expect(await cell(r.node_url, 'weight')).toBe(String(r.weight));
+      expect(await cell(r.node_url, 'account')).toBe(r.account);
+      expect(await cell(r.node_url, 'current-tasks')).toBe(String(r.current_tasks));
+      expect(await cell(r.node_url, 'in-flight')).toBe('0');
+    }
+    expect(await cell(workerUrl, 'state')).toBe('eligible');
+    expect(await cell('http://10.9.0.2:8000', 'state')).toBe('cooling');
+    expect(await cell('http://10.9.0.2:8000', 'cooldown')).toMatch(/^(9|10) m \d\d s \(quota\)$/);
+    expect(await cell('http://10.9.0.3:8000', 'state')).toBe('stale');
+    expect(await cell('http://10.9.0.3:8000', 'heartbeat')).toMatch(/^1 m [3-5]\d s ago$/);
+    expect(await cell('http://10.9.0.4:8000', 'state')).toBe('login_required');
+    expect(await page.locator('[data-summary="eligible"]').textContent()).toBe('1');
+    expect(await page.locator('[data-summary="total"]').textContent()).toBe('4');
+    // A worker_id full of HTML is shown as text, and never runs.
+    expect(
+      await page.locator('tr[data-node="http://10.9.0.4:8000"] td[data-col="node"]').textContent(),
+    ).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+  });
+
+  it('follows the registry and in-flight requests without a reload', async () => {
+    await page.goto(gatewayUrl);
+    await page.evaluate('window.__samePage = true');
+    await pool.query(
+      `update gemini_service_nodes set status = 'HEALTHY', cooldown_until = null, cooldown_reason = null,
+         current_tasks = 7, last_heartbeat = now() where node_url = 'http://10.9.0.2:8000'`,
+    );
+    await expect
+      .poll(() => cell('http://10.9.0.2:8000', 'state'), { timeout: 10_000 })
+      .toBe('eligible');
+    expect(await cell('http://10.9.0.2:8000', 'status')).toBe('HEALTHY');
+    expect(await cell('http://10.9.0.2:8000', 'cooldown')).toBe('-');
+    expect(await cell('http://10.9.0.2:8000', 'current-tasks')).toBe('7');
+    expect(await page.locator('[data-summary="eligible"]').textContent()).toBe('2');
+
+    // Keep the 10.9.0.2 node out of the way: the request must land on the holding worker.
+    await pool.query(
+      `update gemini_service_nodes set weight = 0 where node_url = 'http://10.9.0.2:8000'`,
+    );
+    await expect
+      .poll(() => cell('http://10.9.0.2:8000', 'state'), { timeout: 10_000 })
+      .toBe('drained');
+    const answer = fetch(`${gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    await expect.poll(() => cell(workerUrl, 'in-flight'), { timeout: 10_000 }).toBe('1');
+    releaseWorker?.();
+    expect((await answer).status).toBe(200);
+    await expect.poll(() => cell(workerUrl, 'in-flight'), { timeout: 10_000 }).toBe('0');
+    expect(await page.evaluate('window.__samePage')).toBe(true);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * @module gateway/app
+ * The gateway's express app: the OpenAI surface (/v1/models, /v1/chat/completions) behind
+ * API_KEYS, and the open operator pages (/, /api/nodes, /health, /metrics).
+ */
+import { randomBytes } from 'node:crypto';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { Dispatcher } from 'undici';
+import { ModelNotFoundError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { requireApiKey } from './auth.ts';
+import { dashboardCsp, renderDashboard, renderNodeTable } from './dashboard.ts';
+import { createErrorHandler } from './error-handler.ts';
+import { createInFlight, type InFlight } from './in-flight.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+import { listModels, reportNodes } from './node-summary.ts';
+import { CHAT_PATH, createChatProxy } from './proxy.ts';
+import type { BindingStore, NodeProvider } from './types.ts';
+
+/** Everything createGatewayApp needs; in-flight counter and metrics are made when not given. */
+export interface GatewayAppDeps {
+  readonly nodes: NodeProvider;
+  readonly bindings: BindingStore;
+  readonly logger: Logger;
+  /** A pooled undici Agent to the workers. */
+  readonly dispatcher: Dispatcher;
+  /** API_KEYS; empty leaves /v1/* open. */
+  readonly apiKeys: readonly string[];
+  readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
+  /** The largest request body accepted (config.limits.bodyBytes). */
+  readonly bodyLimitBytes: number;
+  /** Move a request whose connection was reset before any response (default true). */
+  readonly retryOnReset?: boolean;
+  readonly now?: () => number;
+  readonly inFlight?: InFlight;
+  readonly metrics?: GatewayMetrics;
+}
+
+const ROUTES = new Set([
+  '/',
+  '/dashboard/nodes',
+  '/api/nodes',
+  '/health',
+  '/metrics',
+  '/v1/models',
+  CHAT_PATH,
+]);
+
+/** The gateway's express app. */
+export function createGatewayApp(deps: GatewayAppDeps): Express {
+  const now = deps.now ?? Date.now;
+  const inFlight = deps.inFlight ?? createInFlight();
+  const nodeFreshMs = deps.gateway.nodeFreshMs;
+  const metrics =
+    deps.metrics ??
+    createGatewayMetrics({
+      nodes: deps.nodes,
+      nodeFreshMs,
+      inFlight: () => inFlight.counts(),
+      now,
+    });
+  const report = () => reportNodes(deps.nodes.snapshot(), now(), nodeFreshMs, inFlight.counts());
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(countRequests(metrics));
+  app.get('/', (_req, res) => {
+    const nonce = randomBytes(16).toString('base64');
+    res.set({ 'content-security-policy': dashboardCsp(nonce), 'cache-control': 'no-store' });
+    res.type('html').send(renderDashboard(report(), nonce));
+  });
+  app.get('/dashboard/nodes', (_req, res) => {
+    res.set('cache-control', 'no-store').type('html').send(renderNodeTable(report()));
+  });
+  app.get(['/health', '/api/nodes'], (_req, res) => {
+    res.set('cache-control', 'no-store').json(report());
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use('/v1', requireApiKey(deps.apiKeys), createV1Router(deps, inFlight, metrics, now));
+  app.use((req) => {
+    throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
+  });
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}
+
+function createV1Router(
+  deps: GatewayAppDeps,
+  inFlight: InFlight,
+  metrics: GatewayMetrics,
+  now: () => number,
+): express.Router {
+  const router = express.Router();
+  const models = () => listModels(deps.nodes.snapshot().nodes, now(), deps.gateway.nodeFreshMs);
+  router.get('/models', (_req, res) => {
+    res.json({ object: 'list', data: models() });
+  });
+  router.get('/models/:id', (req, res) => {
+    const model = models().find((m) => m.id === req.params['id']);
+    if (!model) {
+      throw new ModelNotFoundError(String(req.params['id']));
+    }
+    res.json(model);
+  });
+  router.post(
+    '/chat/completions',
+    // Raw bytes: they are forwarded as sent, and may be sent again to another node.
+    express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
+    createChatProxy({
+      nodes: deps.nodes,
+      bindings: deps.bindings,
+      inFlight,
+      metrics,
+      logger: deps.logger,
+      dispatcher: deps.dispatcher,
+      nodeFreshMs: deps.gateway.nodeFreshMs,
+      maxAttempts: deps.gateway.maxAttempts,
+      ...(deps.retryOnReset === undefined ? {} : { retryOnReset: deps.retryOnReset }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    }),
+  );
+  return router;
+}
+
+function routeLabel(req: Request): string {
+  const path = req.originalUrl.split('?')[0] ?? '';
+  if (ROUTES.has(path)) {
+    return path;
+  }
+  return path.startsWith('/v1/models/') ? '/v1/models/:id' : 'other';
+}
+
+/** Counts every request by route, status and stream, and times it, when it ends. */
+function countRequests(metrics: GatewayMetrics): RequestHandler {
+  return function requestMetrics(req, res, next) {
+    const startedAt = performance.now();
+    res.once('close', () => {
+      // 499 (nginx's "client closed request"): the client left before the response was complete.
+      const status = String(res.writableFinished ? res.statusCode : 499);
+      const labels = {
+        route: routeLabel(req),
+        status,
+        stream: String(res.locals['stream'] === true),
+      };
+      metrics.requests.inc(labels);
+      metrics.duration.observe(labels, (performance.now() - startedAt) / 1000);
+    });
+    next();
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * @module gateway/chat-request
+ * What the gateway reads from a chat completion request: it forwards the bytes untouched and
+ * only looks inside for `stream`, the messages and `conversation_id`, to route by affinity.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { InvalidRequestError } from '../errors.ts';
+import { continuesConversation, historyKey, type KeyedMessage } from './history-key.ts';
+
+/** A parsed chat completion request. */
+export interface ChatRequest {
+  /** The body exactly as the client sent it. */
+  readonly raw: Buffer;
+  readonly stream: boolean;
+  readonly messages: readonly KeyedMessage[];
+  readonly conversationId: string | null;
+  /** Binding keys the request itself carries: its conversation_id, its history key. */
+  readonly keys: readonly string[];
+}
+
+/** Parses the raw body; throws InvalidRequestError (400) unless it is a JSON object. */
+export function parseChatRequest(raw: unknown): ChatRequest {
+  if (!Buffer.isBuffer(raw) || raw.length === 0) {
+    throw new InvalidRequestError('The request body must be a JSON object.');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new InvalidRequestError('The request body is not valid JSON.');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError('The request body must be a JSON object.');
+  }
+  const fields = body as Record<string, unknown>;
+  // Shape errors beyond this are the worker's to report; the gateway only needs these fields.
+  const messages = Array.isArray(fields['messages'])
+    ? (fields['messages'] as unknown[]).filter(
+        (m): m is KeyedMessage => typeof m === 'object' && m !== null,
+      )
+    : [];
+  const id = fields['conversation_id'];
+  const conversationId = typeof id === 'string' && id.trim() !== '' ? id : null;
+  const keys: string[] = [];
+  if (conversationId !== null) {
+    keys.push(conversationId);
+  }
+  // A history without an earlier answer (a new chat, maybe with a system prompt shared by many
+  // chats) names no conversation, so it must not pin requests to one node.
+  if (continuesConversation(messages)) {
+    keys.push(historyKey(messages));
+  }
+  return { raw, stream: fields['stream'] === true, messages, conversationId, keys };
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+const PASSED_HEADERS = ['authorization', 'accept', 'accept-language', 'user-agent'] as const;
+
+/** The client's request id when it is sane, else a new one. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Headers for the worker: the client's credentials and preferences, the request id, its address. */
+export function upstreamHeaders(
+  headers: IncomingHttpHeaders,
+  requestId: string,
+  clientAddress: string | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-request-id': requestId,
+  };
+  for (const name of PASSED_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string') {
+      out[name] = value;
+    }
+  }
+  const forwarded = [headers['x-forwarded-for'], clientAddress].filter(
+    (v): v is string => typeof v === 'string' && v !== '',
+  );
+  if (forwarded.length > 0) {
+    out['x-forwarded-for'] = forwarded.join(', ');
+  }
+  return out;
+}

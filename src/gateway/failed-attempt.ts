@@ -1,0 +1,87 @@
+/**
+ * @module gateway/failed-attempt
+ * What a failed attempt leaves behind for the client, should no later attempt do better: an
+ * upstream error response kept whole (status, Retry-After, OpenAI body, as the worker sent them),
+ * or our own error for a node that could not be reached.
+ */
+import type { Response } from 'express';
+import {
+  ServiceUnavailableError,
+  TimeoutError,
+  UpstreamError,
+  toOpenAIError,
+  type AppError,
+} from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { classifyNetworkError, type NetworkClass } from './failover.ts';
+import {
+  forwardableHeaders,
+  readCapped,
+  type AttemptResult,
+  type UpstreamHeaders,
+} from './upstream.ts';
+
+/** A failed attempt, ready to be answered. */
+export type FailedAttempt =
+  | {
+      readonly kind: 'saved';
+      readonly status: number;
+      readonly headers: UpstreamHeaders;
+      /** null when the body was unreadable or over the bound. */
+      readonly body: Buffer | null;
+    }
+  | { readonly kind: 'error'; readonly error: AppError };
+
+const ERROR_BODY_MAX_BYTES = 64 * 1024;
+
+/** Drains a failed attempt (reading an error body whole) into what the client would get. */
+export async function settleFailedAttempt(
+  result: AttemptResult,
+  nodeUrl: string,
+  logger: Logger,
+): Promise<FailedAttempt> {
+  if (result.kind === 'response') {
+    const body = await readCapped(result.body, ERROR_BODY_MAX_BYTES);
+    return { kind: 'saved', status: result.status, headers: result.headers, body };
+  }
+  const cls = classifyNetworkError(result.code);
+  if (cls !== 'aborted') {
+    logger.warn('worker node attempt failed', {
+      node: nodeUrl,
+      code: result.code,
+      error: result.error instanceof Error ? result.error.message : String(result.error),
+    });
+  }
+  return { kind: 'error', error: networkError(cls) };
+}
+
+/** Our error for a failure before any response. */
+export function networkError(cls: NetworkClass): AppError {
+  switch (cls) {
+    case 'unreachable':
+    case 'reset':
+      return new ServiceUnavailableError('No worker node could answer the request.', 5, {
+        code: 'upstream_unavailable',
+      });
+    case 'timeout':
+      return new TimeoutError('The worker node did not answer in time.');
+    default:
+      return new UpstreamError('The worker node failed before answering.');
+  }
+}
+
+/** Answers a saved upstream error as the worker sent it; throws our own error otherwise. */
+export function answerFailedAttempt(res: Response, failed: FailedAttempt): void {
+  if (failed.kind === 'error') {
+    throw failed.error;
+  }
+  if (failed.body === null) {
+    const fallback = toOpenAIError(new UpstreamError('The worker node sent an unreadable error.'));
+    res.status(failed.status).set(fallback.headers).json(fallback.body);
+    return;
+  }
+  const headers = forwardableHeaders(failed.headers);
+  // The body is whole in memory; node sets the length itself.
+  delete headers['content-length'];
+  res.status(failed.status).set(headers).end(failed.body);
+}

@@ -1,0 +1,100 @@
+/**
+ * @module gateway/forward
+ * Relays the chosen node's response to the client, then binds the conversation to that node:
+ * the request's own keys, the conversation id the worker answered, and the key of the next turn
+ * (history + this answer), read off the body as it passed.
+ */
+import type { Response } from 'express';
+import { UpstreamError, toOpenAIError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { createAnswerTap } from './answer-tap.ts';
+import type { ChatRequest } from './chat-request.ts';
+import { historyKeyAfter } from './history-key.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { BindingStore, NodeRecord } from './types.ts';
+import { forwardableHeaders, relay, type AttemptResult } from './upstream.ts';
+
+/** What forwardAnswer needs. */
+export interface ForwardDeps {
+  readonly bindings: BindingStore;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+}
+
+/** The response to relay and where it came from. */
+export interface Forwarding {
+  readonly chat: ChatRequest;
+  readonly node: NodeRecord;
+  readonly result: AttemptResult & { kind: 'response' };
+  /** performance.now() at the request's start, for time to first byte. */
+  readonly startedAt: number;
+}
+
+/** Relays the response (backpressured), then binds on a complete 2xx. */
+export async function forwardAnswer(
+  deps: ForwardDeps,
+  res: Response,
+  f: Forwarding,
+): Promise<void> {
+  const { result, chat } = f;
+  const ok = result.status >= 200 && result.status < 300;
+  const isSse = String(result.headers['content-type'] ?? '').startsWith('text/event-stream');
+  const tap = ok ? createAnswerTap(isSse ? 'sse' : 'json') : null;
+  res.status(result.status);
+  for (const [name, value] of Object.entries(forwardableHeaders(result.headers))) {
+    res.setHeader(name, value);
+  }
+  let first = true;
+  const end = await relay(result.body, res, (chunk) => {
+    if (first) {
+      first = false;
+      const seconds = (performance.now() - f.startedAt) / 1000;
+      deps.metrics.timeToFirstByte.observe({ stream: String(chat.stream) }, seconds);
+    }
+    tap?.push(chunk);
+  });
+  if (end === 'upstream_error') {
+    endBroken(res, isSse, f.node, deps.logger);
+    return;
+  }
+  if (end === 'done' && ok) {
+    bindConversation(deps, f, tap?.answer() ?? null);
+  }
+}
+
+/** Binds the request's keys, the worker's conversation id and the next turn's key to the node. */
+function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | null): void {
+  const keys = [...f.chat.keys];
+  const conversationId = f.result.headers['x-conversation-id'];
+  if (typeof conversationId === 'string' && conversationId !== '') {
+    keys.push(conversationId);
+  }
+  if (answer !== null && f.chat.messages.length > 0) {
+    keys.push(historyKeyAfter(f.chat.messages, answer));
+  }
+  // Off the response path: the client has its answer already.
+  deps.bindings
+    .save(keys, { nodeUrl: f.node.nodeUrl, account: f.node.account })
+    .catch((err: unknown) => {
+      deps.logger.warn('binding save failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+}
+
+/**
+ * The worker's connection broke mid-body. Bytes went out, so no retry: an SSE stream gets an
+ * OpenAI-shaped error event (the SDK raises it), anything else is cut so the client sees an error.
+ */
+function endBroken(res: Response, isSse: boolean, node: NodeRecord, logger: Logger): void {
+  logger.warn('worker node connection broke mid-answer', { node: node.nodeUrl });
+  if (isSse && !res.destroyed) {
+    const { body } = toOpenAIError(
+      new UpstreamError('The worker node connection broke mid-answer.'),
+    );
+    // The blank line first closes any event the break cut in half.
+    res.end(`\n\ndata: ${JSON.stringify(body)}\n\n`);
+    return;
+  }
+  res.destroy();
+}

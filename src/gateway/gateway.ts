@@ -1,0 +1,133 @@
+/**
+ * @module gateway/gateway
+ * The gateway role's lifecycle: the registry reader, the undici pool to the workers, the HTTP
+ * server, and a periodic prune of old conversation bindings. close() is idempotent and lets
+ * answers in progress finish for a grace period before it cuts them.
+ */
+import http from 'node:http';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { Agent } from 'undici';
+import type { Config } from '../config.ts';
+import { childLogger, registerSecret, type Logger } from '../logging.ts';
+import { createGatewayApp } from './app.ts';
+import { PgBindingStore } from './binding-store.ts';
+import { NodeSource } from './node-source.ts';
+
+/** Tunables of the Gateway; the defaults suit production. */
+export interface GatewayOptions {
+  /** Interface to listen on; all by default. */
+  readonly host?: string;
+  /** How often the registry is read (at most 1000). */
+  readonly refreshMs?: number;
+  /** Bindings untouched this long are deleted. */
+  readonly bindingTtlMs?: number;
+  /** How long close() waits for answers in progress (main.ts exits hard after 10 s). */
+  readonly closeGraceMs?: number;
+  /** Move a request whose connection was reset before any response (default true). */
+  readonly retryOnReset?: boolean;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The gateway: `await new Gateway(config, logger, pool).listen()`, then `close()`. */
+export class Gateway {
+  private readonly logger: Logger;
+  private readonly nodes: NodeSource;
+  private readonly agent: Agent;
+  private readonly server: http.Server;
+  private readonly bindings: PgBindingStore;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: Config,
+    logger: Logger,
+    pool: pg.Pool,
+    private readonly options: GatewayOptions = {},
+  ) {
+    config.apiKeys.forEach(registerSecret);
+    this.logger = childLogger(logger, 'gateway');
+    this.nodes = new NodeSource(pool, this.logger, { refreshMs: options.refreshMs ?? 500 });
+    this.bindings = new PgBindingStore(pool, this.logger);
+    // A worker holds its 200 until the first answer text, after its queue wait: be as patient.
+    this.agent = new Agent({
+      connect: { timeout: 3000 },
+      headersTimeout: config.requestTimeoutMs + config.queue.waitMs + 5000,
+      bodyTimeout: config.stallTimeoutMs + 5000,
+    });
+    const app = createGatewayApp({
+      nodes: this.nodes,
+      bindings: this.bindings,
+      logger: this.logger,
+      dispatcher: this.agent,
+      apiKeys: config.apiKeys,
+      gateway: config.gateway,
+      bodyLimitBytes: config.limits.bodyBytes,
+      ...(options.retryOnReset === undefined ? {} : { retryOnReset: options.retryOnReset }),
+    });
+    this.server = http.createServer(app);
+  }
+
+  /** Reads the registry once, then listens on config.port; resolves to the bound port. */
+  async listen(): Promise<number> {
+    if (this.closing) {
+      throw new Error('the gateway is closed');
+    }
+    await this.nodes.start();
+    this.server.listen(this.config.port, this.options.host);
+    await once(this.server, 'listening');
+    if (this.config.apiKeys.length === 0) {
+      this.logger.warn('API_KEYS is empty: /v1/* is open to anyone who can reach this port');
+    }
+    this.pruneTimer = setInterval(() => void this.prune(), HOUR_MS);
+    this.pruneTimer.unref();
+    const port = this.port;
+    this.logger.debug('gateway listening', { port });
+    return port ?? 0;
+  }
+
+  /** The bound port, or null before listen(). */
+  get port(): number | null {
+    const address = this.server.address();
+    return address !== null && typeof address === 'object' ? address.port : null;
+  }
+
+  /** Stops accepting, waits up to closeGraceMs for answers in progress, then cuts them. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.pruneTimer) {
+      clearInterval(this.pruneTimer);
+    }
+    await this.nodes.close();
+    if (this.server.listening) {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+      const grace = sleep(this.options.closeGraceMs ?? 8000, 'grace', { ref: false });
+      if ((await Promise.race([closed, grace])) === 'grace') {
+        this.server.closeAllConnections();
+        await closed;
+      }
+    }
+    await this.agent.destroy();
+    // After the server: answers finishing in the grace period still queue their bindings.
+    await this.bindings.close();
+    this.logger.info('gateway closed');
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const deleted = await this.bindings.prune(this.options.bindingTtlMs ?? 7 * 24 * HOUR_MS);
+      this.logger.debug('pruned conversation bindings', { deleted });
+    } catch (err) {
+      this.logger.warn('binding prune failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * @module gateway
+ * One OpenAI endpoint over every worker: node selection from gemini_service_nodes, a streaming
+ * proxy with failover before the first byte, conversation affinity in PostgreSQL, /v1/models,
+ * /health, /metrics and a status dashboard.
+ */
+export { Gateway, type GatewayOptions } from './gateway.ts';
+export { createGatewayApp, type GatewayAppDeps } from './app.ts';
+export {
+  historyKey,
+  historyKeyAfter,
+  hashMessages,
+  historyBefore,
+  messageText,
+  continuesConversation,
+  type KeyedMessage,
+} from './history-key.ts';
+export {
+  pick,
+  nodeState,
+  isFresh,
+  isCooling,
+  type PickOptions,
+  type NodeState,
+} from './balancer.ts';
+export {
+  decideFailover,
+  classifyNetworkError,
+  type AttemptOutcome,
+  type FailoverContext,
+  type FailoverDecision,
+  type FailoverReason,
+  type NetworkClass,
+} from './failover.ts';
+export { NodeSource, toNodeRecord, type NodeSourceOptions } from './node-source.ts';
+export { PgBindingStore, type PgBindingStoreOptions } from './binding-store.ts';
+export { createInFlight, type InFlight } from './in-flight.ts';
+export { createGatewayMetrics, type GatewayMetrics, type NodeGaugeSource } from './metrics.ts';
+export type { NodeSummary, NodesReport, ModelEntry } from './node-summary.ts';
+export type { Binding, BindingStore, NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';

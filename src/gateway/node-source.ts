@@ -1,0 +1,157 @@
+/**
+ * @module gateway/node-source
+ * The registry as the gateway sees it: one query, repeated on a timer and shared by every
+ * request, which read the last snapshot without waiting. When PostgreSQL is briefly away the last
+ * rows stay in use; their heartbeats age meanwhile, so nodes drop out once they would be stale.
+ */
+import type pg from 'pg';
+import type { Logger } from '../logging.ts';
+import type { NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';
+
+/** Options of NodeSource. */
+export interface NodeSourceOptions {
+  /** How often the registry is read; at most 1000 (the gateway's promise). */
+  readonly refreshMs?: number;
+  /** A read slower than this counts as failed. */
+  readonly queryTimeoutMs?: number;
+}
+
+// Ages come from PostgreSQL's clock and are rebased on ours when read (see types.ts).
+const NODES_SQL = `
+  select node_url, worker_id, account, weight, status, login_state, cooldown_reason,
+         current_tasks, dispatched_tasks, queue_waiting, version, models,
+         extract(epoch from (now() - last_heartbeat)) * 1000 as heartbeat_age_ms,
+         extract(epoch from (cooldown_until - now())) * 1000 as cooldown_left_ms,
+         extract(epoch from created_at) * 1000 as created_at_ms
+    from gemini_service_nodes
+   order by node_url`;
+
+interface NodeRow {
+  node_url: string;
+  worker_id: string | null;
+  account: string | null;
+  weight: number | null;
+  status: string | null;
+  login_state: string | null;
+  cooldown_reason: string | null;
+  current_tasks: number | null;
+  dispatched_tasks: number | null;
+  queue_waiting: number | null;
+  version: string | null;
+  models: string[] | null;
+  heartbeat_age_ms: string | number | null;
+  cooldown_left_ms: string | number | null;
+  created_at_ms: string | number | null;
+}
+
+/** Maps one registry row to a NodeRecord on the gateway's clock, `readAtMs` being when it was read. */
+export function toNodeRecord(row: NodeRow, readAtMs: number): NodeRecord {
+  const age = toNumber(row.heartbeat_age_ms);
+  const left = toNumber(row.cooldown_left_ms);
+  const created = toNumber(row.created_at_ms);
+  return {
+    nodeUrl: row.node_url,
+    workerId: row.worker_id,
+    account: row.account,
+    weight: Number(row.weight ?? 1),
+    status: row.status ?? 'INIT',
+    loginState: row.login_state,
+    lastHeartbeatMs: age === null ? null : readAtMs - age,
+    cooldownUntilMs: left === null ? null : readAtMs + left,
+    cooldownReason: row.cooldown_reason,
+    currentTasks: row.current_tasks ?? 0,
+    dispatchedTasks: row.dispatched_tasks ?? 0,
+    queueWaiting: row.queue_waiting,
+    version: row.version,
+    models: row.models ?? [],
+    createdAtMs: created === null ? null : Math.round(created),
+  };
+}
+
+function toNumber(v: string | number | null): number | null {
+  if (v === null) {
+    return null;
+  }
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Reads gemini_service_nodes every refreshMs; snapshot() never waits. */
+export class NodeSource implements NodeProvider {
+  private current: RegistrySnapshot = { nodes: [], fetchedAtMs: 0, error: null };
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private closed = false;
+  private readonly refreshMs: number;
+  private readonly queryTimeoutMs: number;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly logger: Logger,
+    options: NodeSourceOptions = {},
+  ) {
+    this.refreshMs = Math.min(1000, Math.max(50, options.refreshMs ?? 500));
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 2000;
+  }
+
+  /** Reads once and starts the timer; resolves even if the first read fails (logged). */
+  async start(): Promise<void> {
+    await this.refresh();
+    if (!this.closed && this.timer === null) {
+      this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+      this.timer.unref();
+    }
+  }
+
+  /** The last snapshot read. */
+  snapshot(): RegistrySnapshot {
+    return this.current;
+  }
+
+  /** Reads the registry now; concurrent calls share one query. */
+  refresh(): Promise<void> {
+    this.inFlight ??= this.read().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  /** Stops the timer. Idempotent; the pool belongs to the caller. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    await this.inFlight;
+  }
+
+  private async read(): Promise<void> {
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        this.pool.query<NodeRow>(NODES_SQL),
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(
+            () => reject(new Error(`registry read took over ${this.queryTimeoutMs} ms`)),
+            this.queryTimeoutMs,
+          );
+        }),
+      ]);
+      const readAtMs = Date.now();
+      this.current = {
+        nodes: result.rows.map((r) => toNodeRecord(r, readAtMs)),
+        fetchedAtMs: readAtMs,
+        error: null,
+      };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.current.error === null) {
+        this.logger.warn('registry read failed; serving the last rows', { error: message });
+      }
+      this.current = { ...this.current, error: message };
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * @module gateway/proxy
+ * POST /v1/chat/completions: choose a node (affinity first), send, and either relay the answer
+ * or, while nothing has gone to the client, move to another node (failover.ts decides).
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import type { Dispatcher } from 'undici';
+import { AppError, toAppError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { pick } from './balancer.ts';
+import {
+  parseChatRequest,
+  requestIdOf,
+  upstreamHeaders,
+  type ChatRequest,
+} from './chat-request.ts';
+import { answerFailedAttempt, settleFailedAttempt, type FailedAttempt } from './failed-attempt.ts';
+import {
+  classifyNetworkError,
+  decideFailover,
+  type AttemptOutcome,
+  type FailoverDecision,
+} from './failover.ts';
+import { forwardAnswer } from './forward.ts';
+import type { InFlight } from './in-flight.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { Binding, BindingStore, NodeProvider, NodeRecord } from './types.ts';
+import { sendAttempt, type AttemptResult } from './upstream.ts';
+
+/** What the chat proxy needs. */
+export interface ChatProxyDeps {
+  readonly nodes: NodeProvider;
+  readonly bindings: BindingStore;
+  readonly inFlight: InFlight;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  /** A pooled undici Agent. */
+  readonly dispatcher: Dispatcher;
+  readonly nodeFreshMs: number;
+  /** Nodes tried per request at most (config.gateway.maxAttempts). */
+  readonly maxAttempts: number;
+  /** Move a request whose connection was reset before any response (default true). */
+  readonly retryOnReset?: boolean;
+  readonly now?: () => number;
+}
+
+/** The path proxied, on the gateway and on the workers. */
+export const CHAT_PATH = '/v1/chat/completions';
+
+type AttemptsEnd =
+  | {
+      readonly kind: 'forward';
+      readonly node: NodeRecord;
+      readonly result: AttemptResult & { kind: 'response' };
+      readonly release: () => void;
+    }
+  | { readonly kind: 'failed'; readonly failed: FailedAttempt }
+  | { readonly kind: 'aborted' };
+
+/** One client request in progress. */
+interface Exchange {
+  readonly chat: ChatRequest;
+  readonly req: Request;
+  readonly res: Response;
+  readonly requestId: string;
+  readonly abort: AbortController;
+  readonly affinity: Binding | null;
+}
+
+/** The handler of POST /v1/chat/completions (mount after express.raw()). */
+export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
+  let rotation = 0;
+  const nextRotation = (): number => (rotation = (rotation + 1) % Number.MAX_SAFE_INTEGER);
+  return async function chatCompletions(req, res) {
+    const startedAt = performance.now();
+    const chat = parseChatRequest(req.body);
+    res.locals['stream'] = chat.stream;
+    const abort = new AbortController();
+    // The client's going away reaches the worker: the pending attempt or relay is aborted.
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        abort.abort();
+      }
+    });
+    const requestId = requestIdOf(req.headers);
+    res.setHeader('x-request-id', requestId);
+    const affinity = await lookupAffinity(deps, chat.keys);
+    const end = await runAttempts(
+      deps,
+      { chat, req, res, requestId, abort, affinity },
+      nextRotation,
+    );
+    if (end.kind === 'forward') {
+      try {
+        await forwardAnswer(deps, res, { chat, node: end.node, result: end.result, startedAt });
+      } finally {
+        end.release();
+      }
+    } else if (end.kind === 'failed') {
+      answerFailedAttempt(res, end.failed);
+    }
+  };
+}
+
+async function lookupAffinity(
+  deps: ChatProxyDeps,
+  keys: readonly string[],
+): Promise<Binding | null> {
+  if (keys.length === 0) {
+    return null;
+  }
+  try {
+    return await deps.bindings.lookup(keys);
+  } catch (err) {
+    // Affinity is an optimisation: without it the chosen worker replays the history.
+    deps.logger.warn('binding lookup failed', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return null;
+  }
+}
+
+async function runAttempts(
+  deps: ChatProxyDeps,
+  ex: Exchange,
+  nextRotation: () => number,
+): Promise<AttemptsEnd> {
+  const exclude = new Set<string>();
+  let last: FailedAttempt | null = null;
+  for (let attempt = 1; ; attempt++) {
+    const nodes = deps.nodes.snapshot().nodes;
+    const node = chooseNode(deps, ex, nodes, exclude, nextRotation());
+    if (node instanceof AppError) {
+      // Out of nodes after a failed attempt: that attempt's answer is the one to give.
+      return { kind: 'failed', failed: last ?? { kind: 'error', error: node } };
+    }
+    exclude.add(node.nodeUrl);
+    const release = deps.inFlight.acquire(node.nodeUrl);
+    const result = await sendAttempt(deps.dispatcher, {
+      nodeUrl: node.nodeUrl,
+      path: CHAT_PATH,
+      headers: upstreamHeaders(ex.req.headers, ex.requestId, ex.req.socket.remoteAddress),
+      body: ex.chat.raw,
+      signal: ex.abort.signal,
+    });
+    const decision = decide(deps, ex, result, attempt);
+    if (decision.action === 'forward' && result.kind === 'response') {
+      return { kind: 'forward', node, result, release };
+    }
+    last = await settleFailedAttempt(result, node.nodeUrl, deps.logger);
+    release();
+    if (decision.action !== 'retry') {
+      const aborted = decision.action === 'fail' && decision.reason === 'client_aborted';
+      return aborted ? { kind: 'aborted' } : { kind: 'failed', failed: last };
+    }
+    noteFailover(deps, ex, node, attempt, decision.reason);
+    if (decision.reason === 'status_429' && node.account !== null) {
+      // A 429 is the account's quota: its other nodes would answer the same.
+      nodes.filter((n) => n.account === node.account).forEach((n) => exclude.add(n.nodeUrl));
+    }
+  }
+}
+
+/** The node for this attempt, or the error pick() raised when none can serve. */
+function chooseNode(
+  deps: ChatProxyDeps,
+  ex: Exchange,
+  nodes: readonly NodeRecord[],
+  exclude: ReadonlySet<string>,
+  rotation: number,
+): NodeRecord | AppError {
+  const opts = {
+    nodeFreshMs: deps.nodeFreshMs,
+    inFlight: deps.inFlight.counts(),
+    affinity: ex.affinity,
+    rotation,
+  };
+  try {
+    return pick(nodes, (deps.now ?? Date.now)(), opts, exclude);
+  } catch (err) {
+    return toAppError(err);
+  }
+}
+
+function decide(
+  deps: ChatProxyDeps,
+  ex: Exchange,
+  result: AttemptResult,
+  attempt: number,
+): FailoverDecision {
+  const outcome: AttemptOutcome =
+    result.kind === 'response'
+      ? { kind: 'response', status: result.status }
+      : { kind: 'network', code: result.code };
+  deps.metrics.attempts.inc({
+    outcome: result.kind === 'response' ? String(result.status) : classifyNetworkError(result.code),
+  });
+  return decideFailover(outcome, {
+    attempt,
+    maxAttempts: deps.maxAttempts,
+    clientCommitted: ex.res.headersSent,
+    clientAborted: ex.abort.signal.aborted,
+    ...(deps.retryOnReset === undefined ? {} : { retryOnReset: deps.retryOnReset }),
+  });
+}
+
+function noteFailover(
+  deps: ChatProxyDeps,
+  ex: Exchange,
+  node: NodeRecord,
+  attempt: number,
+  reason: string,
+): void {
+  deps.metrics.failovers.inc({ reason });
+  deps.logger.info('failover', { requestId: ex.requestId, node: node.nodeUrl, attempt, reason });
+}

@@ -1,0 +1,155 @@
+/**
+ * @module gateway/upstream
+ * One attempt against a worker node over undici, and the relay of its body to the client with
+ * backpressure: a chunk goes out as it arrives; when the client's socket is full, the upstream
+ * body is paused until `drain`.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+
+/** Upstream response headers as undici gives them. */
+export type UpstreamHeaders = Record<string, string | string[] | undefined>;
+
+/** One attempt's result: a response (headers arrived) or a failure before any header. */
+export type AttemptResult =
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: UpstreamHeaders;
+      readonly body: Readable;
+    }
+  | { readonly kind: 'network'; readonly code: string | null; readonly error: unknown };
+
+/** A request to send to a node. */
+export interface UpstreamRequest {
+  readonly nodeUrl: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+  readonly signal: AbortSignal;
+}
+
+/** Sends one POST; never throws (a failure before the response is a 'network' result). */
+export async function sendAttempt(
+  dispatcher: Dispatcher,
+  req: UpstreamRequest,
+): Promise<AttemptResult> {
+  try {
+    const res = await request(`${req.nodeUrl.replace(/\/+$/, '')}${req.path}`, {
+      dispatcher,
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+    });
+    return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
+  } catch (error) {
+    return { kind: 'network', code: errorCode(error), error };
+  }
+}
+
+/** The string `code` of an error or of its cause, if any. */
+export function errorCode(error: unknown): string | null {
+  for (let e: unknown = error, depth = 0; e && depth < 3; depth++) {
+    if (typeof e === 'object' && 'code' in e && typeof e.code === 'string') {
+      return e.code;
+    }
+    e = typeof e === 'object' && 'cause' in e ? e.cause : null;
+  }
+  return null;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/** The headers to pass to the client: hop-by-hop ones (and any Connection names) dropped. */
+export function forwardableHeaders(headers: UpstreamHeaders): Record<string, string | string[]> {
+  const named = String(headers['connection'] ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value !== undefined && !HOP_BY_HOP.has(lower) && !named.includes(lower)) {
+      out[lower] = value;
+    }
+  }
+  return out;
+}
+
+/** Reads a (small, error) body whole; null when it is longer than maxBytes or fails. */
+export async function readCapped(body: Readable, maxBytes: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > maxBytes) {
+        body.destroy();
+        return null;
+      }
+      chunks.push(buf);
+    }
+  } catch {
+    return null;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** How a relay ended. */
+export type RelayEnd = 'done' | 'upstream_error' | 'client_gone';
+
+/**
+ * Copies `body` to `res` chunk by chunk, pausing on a full socket until `drain`. `onChunk` sees
+ * each chunk before it is written. Does not end `res` on an upstream error (the caller decides).
+ */
+export function relay(
+  body: Readable,
+  res: ServerResponse,
+  onChunk: (chunk: Buffer) => void,
+): Promise<RelayEnd> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (end: RelayEnd): void => {
+      if (!settled) {
+        settled = true;
+        res.off('close', onClose);
+        resolve(end);
+      }
+    };
+    const onClose = (): void => {
+      if (!res.writableFinished) {
+        body.destroy();
+        finish('client_gone');
+      }
+    };
+    if (res.destroyed) {
+      body.destroy();
+      finish('client_gone');
+      return;
+    }
+    res.on('close', onClose);
+    body.on('data', (chunk: Buffer) => {
+      onChunk(chunk);
+      if (!res.write(chunk)) {
+        body.pause();
+        res.once('drain', () => body.resume());
+      }
+    });
+    body.once('end', () => {
+      res.end(() => finish('done'));
+    });
+    body.once('error', () => finish('upstream_error'));
+  });
+}

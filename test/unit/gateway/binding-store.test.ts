@@ -1,0 +1,80 @@
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { PgBindingStore } from '../../../src/gateway/index.ts';
+import { createLogger } from '../../../src/logging.ts';
+
+interface Call {
+  sql: string;
+  params: unknown[];
+}
+
+/** A pool that records queries; lookups answer `rows`, a write may be made to fail. */
+function fakePool(rows: object[] = [], failWrites = false): { pool: pg.Pool; calls: Call[] } {
+  const calls: Call[] = [];
+  const pool = {
+    query: async (sql: string, params: unknown[] = []) => {
+      calls.push({ sql, params });
+      if (failWrites && sql.includes('insert')) {
+        throw new Error('connection terminated');
+      }
+      return { rows: sql.includes('select key') ? rows : [], rowCount: 0 };
+    },
+  } as unknown as pg.Pool;
+  return { pool, calls };
+}
+
+const logger = createLogger({ silent: true });
+const writes = (calls: Call[]) => calls.filter((c) => c.sql.includes('insert'));
+
+describe('PgBindingStore', () => {
+  it('batches saves into one upsert, the latest binding of a key winning', async () => {
+    const { pool, calls } = fakePool();
+    const store = new PgBindingStore(pool, logger, { flushMs: 60_000 });
+    await store.save(['k1', 'k2'], { nodeUrl: 'http://a', account: 'a' });
+    await store.save(['k2', 'k3'], { nodeUrl: 'http://b', account: null });
+    expect(writes(calls)).toHaveLength(0);
+    await store.close();
+    expect(writes(calls)).toHaveLength(1);
+    expect(writes(calls)[0]?.params).toEqual([
+      ['k1', 'k2', 'k3'],
+      ['http://a', 'http://b', 'http://b'],
+      ['a', null, null],
+    ]);
+    await store.close();
+    expect(writes(calls)).toHaveLength(1);
+  });
+
+  it('writes within flushMs on its own, and at once when a batch is full', async () => {
+    const { pool, calls } = fakePool();
+    const timed = new PgBindingStore(pool, logger, { flushMs: 10 });
+    await timed.save(['k'], { nodeUrl: 'http://a', account: 'a' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writes(calls)).toHaveLength(1);
+    const full = new PgBindingStore(pool, logger, { flushMs: 60_000, maxBatch: 2 });
+    await full.save(['x', 'y'], { nodeUrl: 'http://a', account: 'a' });
+    await full.flush();
+    expect(writes(calls)).toHaveLength(2);
+    await Promise.all([timed.close(), full.close()]);
+  });
+
+  it("answers lookups in the caller's key order, pending saves first", async () => {
+    const { pool } = fakePool([
+      { key: 'db-1', node_url: 'http://db1', account: 'x' },
+      { key: 'db-2', node_url: 'http://db2', account: 'y' },
+    ]);
+    const store = new PgBindingStore(pool, logger, { flushMs: 60_000 });
+    expect(await store.lookup(['db-2', 'db-1'])).toEqual({ nodeUrl: 'http://db2', account: 'y' });
+    expect(await store.lookup(['nope'])).toBeNull();
+    await store.save(['db-1'], { nodeUrl: 'http://new', account: 'z' });
+    expect(await store.lookup(['db-1'])).toEqual({ nodeUrl: 'http://new', account: 'z' });
+    await store.close();
+  });
+
+  it('logs a failed write instead of throwing', async () => {
+    const { pool, calls } = fakePool([], true);
+    const store = new PgBindingStore(pool, logger, { flushMs: 60_000 });
+    await store.save(['k'], { nodeUrl: 'http://a', account: 'a' });
+    await expect(store.flush()).resolves.toBeUndefined();
+    expect(writes(calls)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * The proxy's failover before the first byte (refused, 429, 502, 503), its bounds, the answer
+ * when every node fails, and conversation affinity, against fake workers.
+ */
+import { describe, expect, it } from 'vitest';
+import { answerJson, deadUrl, errorJson, post, serverScope } from './fake-servers.ts';
+import { chatBody, completion, metricValue, node, until } from './helpers.ts';
+
+const scope = serverScope();
+
+describe('proxy: failover before the first byte', () => {
+  it('moves on when the connection is refused', async () => {
+    const dead = await deadUrl();
+    const b = await scope.worker(answerJson('from b'));
+    const g = await scope.gateway([node({ nodeUrl: dead, weight: 2 }), node({ nodeUrl: b.url })]);
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(completion('from b'));
+    expect(await metricValue(g.metrics, 'gateway_failovers_total', { reason: 'unreachable' })).toBe(
+      1,
+    );
+  });
+
+  it('moves on after a 429 and a 503, trying each node once', async () => {
+    const a = await scope.worker(errorJson(429, 'quota', 30));
+    const b = await scope.worker(errorJson(503, 'busy', 7));
+    const c = await scope.worker(answerJson('from c'));
+    const g = await scope.gateway([
+      node({ nodeUrl: a.url, account: 'a', weight: 3 }),
+      node({ nodeUrl: b.url, account: 'b', weight: 2 }),
+      node({ nodeUrl: c.url, account: 'c', weight: 1 }),
+    ]);
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(completion('from c'));
+    expect([a.seen.length, b.seen.length, c.seen.length]).toEqual([1, 1, 1]);
+    expect(await metricValue(g.metrics, 'gateway_failovers_total', { reason: 'status_429' })).toBe(
+      1,
+    );
+    expect(await metricValue(g.metrics, 'gateway_failovers_total', { reason: 'status_503' })).toBe(
+      1,
+    );
+    await until(() => g.inFlight.counts().size === 0, 'in-flight to drain');
+  });
+
+  it('skips the other nodes of an account that answered 429', async () => {
+    const a1 = await scope.worker(errorJson(429, 'quota', 30));
+    const a2 = await scope.worker(answerJson('same account'));
+    const b = await scope.worker(answerJson('other account'));
+    const g = await scope.gateway([
+      node({ nodeUrl: a1.url, account: 'acct-a', weight: 3 }),
+      node({ nodeUrl: a2.url, account: 'acct-a', weight: 2 }),
+      node({ nodeUrl: b.url, account: 'acct-b', weight: 1 }),
+    ]);
+    const res = await post(g, chatBody());
+    expect(await res.text()).toBe(completion('other account'));
+    expect(a2.seen).toHaveLength(0);
+  });
+
+  it('answers the last upstream error as it is (status, Retry-After, body) when every node fails', async () => {
+    const a = await scope.worker(errorJson(429, 'quota', 30));
+    const b = await scope.worker(errorJson(503, 'login required', 7));
+    const g = await scope.gateway([
+      node({ nodeUrl: a.url, account: 'a', weight: 2 }),
+      node({ nodeUrl: b.url, account: 'b' }),
+    ]);
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(await res.json()).toEqual({
+      error: { message: 'login required', type: 'rate_limit_error', param: null, code: 'e503' },
+    });
+    // Never the same node twice, though maxAttempts (3) would allow a third attempt.
+    expect([a.seen.length, b.seen.length]).toEqual([1, 1]);
+  });
+
+  it('stops after maxAttempts', async () => {
+    const workers = await Promise.all(
+      [1, 2, 3].map((i) => scope.worker(errorJson(502, `bad ${i}`))),
+    );
+    const g = await scope.gateway(
+      workers.map((w, i) => node({ nodeUrl: w.url, account: `acct${i}`, weight: 3 - i })),
+      { maxAttempts: 2 },
+    );
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('bad 2');
+    expect(workers.map((w) => w.seen.length)).toEqual([1, 1, 0]);
+  });
+
+  it('answers 503 when every node refuses the connection', async () => {
+    const g = await scope.gateway([
+      node({ nodeUrl: await deadUrl() }),
+      node({ nodeUrl: await deadUrl() }),
+    ]);
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe(
+      'service_unavailable',
+    );
+  });
+});
+
+describe('proxy: conversation affinity', () => {
+  it('sends a bound conversation to its node, and elsewhere when that node cannot serve', async () => {
+    const a = await scope.worker(answerJson('from a', { 'x-conversation-id': 'conv-9' }));
+    const b = await scope.worker(answerJson('from b', { 'x-conversation-id': 'conv-9' }));
+    const g = await scope.gateway([
+      node({ nodeUrl: a.url, account: 'acct-a' }),
+      node({ nodeUrl: b.url, account: 'acct-b', currentTasks: 5 }),
+    ]);
+    g.bindings.map.set('conv-9', { nodeUrl: b.url, account: 'acct-b' });
+    const first = await post(g, chatBody({ conversation_id: 'conv-9' }));
+    expect(await first.text()).toBe(completion('from b'));
+
+    g.setNodes([
+      node({ nodeUrl: a.url, account: 'acct-a' }),
+      node({ nodeUrl: b.url, account: 'acct-b', loginState: 'login_required' }),
+    ]);
+    const second = await post(g, chatBody({ conversation_id: 'conv-9' }));
+    expect(await second.text()).toBe(completion('from a'));
+    await g.bindings.waitForSaves(2);
+    expect(g.bindings.map.get('conv-9')).toEqual({ nodeUrl: a.url, account: 'acct-a' });
+  });
+
+  it('finds a conversation by its history key on the next turn', async () => {
+    const a = await scope.worker(answerJson('from a'));
+    const b = await scope.worker(answerJson('Answer one'));
+    const g = await scope.gateway([node({ nodeUrl: a.url }), node({ nodeUrl: b.url, weight: 2 })]);
+    const turn1 = [{ role: 'user', content: 'Question one' }];
+    expect(await (await post(g, chatBody({ messages: turn1 }))).text()).toBe(
+      completion('Answer one'),
+    );
+    await g.bindings.waitForSaves(1);
+    // a is now the better choice by load and weight; the binding must still win.
+    g.setNodes([node({ nodeUrl: a.url, weight: 5 }), node({ nodeUrl: b.url, currentTasks: 3 })]);
+    const turn2 = [
+      ...turn1,
+      { role: 'assistant', content: 'Answer one' },
+      { role: 'user', content: 'Two' },
+    ];
+    await post(g, chatBody({ messages: turn2 }));
+    expect(b.seen).toHaveLength(2);
+    expect(a.seen).toHaveLength(0);
+  });
+});
