@@ -2,7 +2,7 @@
  * Decides how a request continues: natively in a Gemini chat this worker holds (by
  * conversation_id, or by matching the resent history), or as a new chat that replays the history.
  */
-import { historyKey } from './history-key.ts';
+import { hashMessages } from '../history-key.ts';
 import {
   chatOf,
   type Conversation,
@@ -36,7 +36,7 @@ async function findConversation(
   if (id) {
     return store.get(id);
   }
-  return plan.history.length > 0 ? store.findByHistoryKey(historyKey(plan.history)) : null;
+  return plan.history.length > 0 ? store.findByHistoryKey(hashMessages(plan.history)) : null;
 }
 
 /** Resolves the conversation for a request and the prompts to send. */
@@ -75,7 +75,7 @@ export function conversationAfterTurn(
   const turns: ChatMessage[] = [...cp.prior, lastUser, { role: 'assistant', content: answer }];
   const now = new Date().toISOString();
   return {
-    key: historyKey(turns),
+    key: hashMessages(turns),
     conversation: {
       conversation_id: cp.conversationId,
       created_at: cp.created ?? now,

@@ -5,7 +5,6 @@
 export { createWorkerApp, type WorkerAppDeps } from './app.ts';
 export type { ChatBackend, ChatJob, FileBackend } from './backend.ts';
 export { ConversationStore } from './conversations.ts';
-export { historyKey } from './history-key.ts';
 export { ImageStore } from './images.ts';
 export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';
 export { createWorkerMetrics, type NodeState, type WorkerMetrics } from './metrics.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { InvalidRequestError } from '../errors.ts';
-import { continuesConversation, historyKey, type KeyedMessage } from './history-key.ts';
+import { continuesConversation, historyKey, type KeyedMessage } from '../history-key.ts';
 
 /** A parsed chat completion request. */
 export interface ChatRequest {

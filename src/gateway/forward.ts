@@ -9,7 +9,7 @@ import { UpstreamError, toOpenAIError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { createAnswerTap } from './answer-tap.ts';
 import type { ChatRequest } from './chat-request.ts';
-import { historyKeyAfter } from './history-key.ts';
+import { historyKeyAfter } from '../history-key.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { BindingStore, NodeRecord } from './types.ts';
 import { forwardableHeaders, relay, type AttemptResult } from './upstream.ts';

@@ -14,7 +14,7 @@ export {
   messageText,
   continuesConversation,
   type KeyedMessage,
-} from './history-key.ts';
+} from '../history-key.ts';
 export {
   pick,
   nodeState,

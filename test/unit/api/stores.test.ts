@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
 import { ConversationStore } from '../../../src/api/conversations.ts';
-import { historyKey } from '../../../src/api/history-key.ts';
+import { hashMessages } from '../../../src/history-key.ts';
 import { ImageStore } from '../../../src/api/images.ts';
 import { planPrompt } from '../../../src/api/prompt.ts';
 import type { ChatMessage } from '../../../src/api/schemas.ts';
@@ -49,10 +49,10 @@ describe('conversations', () => {
   });
 
   it('keys histories by role and text, not by formatting', () => {
-    expect(historyKey([{ role: 'user', content: 'hi' }])).toBe(
-      historyKey([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]),
+    expect(hashMessages([{ role: 'user', content: 'hi' }])).toBe(
+      hashMessages([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]),
     );
-    expect(historyKey([{ role: 'user', content: 'hi' }])).not.toBe(historyKey([{ role: 'assistant', content: 'hi' }]));
+    expect(hashMessages([{ role: 'user', content: 'hi' }])).not.toBe(hashMessages([{ role: 'assistant', content: 'hi' }]));
   });
 });
 

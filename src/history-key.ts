@@ -1,5 +1,5 @@
 /**
- * @module gateway/history-key
+ * @module history-key
  * The history key: how a conversation sent without an id is recognised. The gateway and the worker
  * both derive it from the messages before the last user message, so the key a request carries is
  * the key the previous answer produced.
