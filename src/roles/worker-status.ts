@@ -1,6 +1,6 @@
 /**
- * What a worker says about itself: /health details, /ready, the metrics' node state, and the
- * registry status (HEALTHY, BUSY, INIT, 429_LIMIT), all derived from one place.
+ * What a worker says about itself: /health details, /ready, the metrics' node state and the
+ * registry snapshot, all derived from the same parts.
  */
 import type { AccountState } from '../account/index.ts';
 import {
@@ -12,35 +12,52 @@ import {
 } from '../api/index.ts';
 import type { BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
+import { MODELS } from '../gemini/index.ts';
+import type { ChatQueue } from '../queue/index.ts';
+import { nodeStatus, type NodeSnapshot } from '../registry/index.ts';
 
 export interface WorkerStatusDeps {
   readonly config: Readonly<Config>;
   readonly account: AccountState;
   readonly browser: BrowserCookies;
+  readonly queue: ChatQueue;
   readonly conversations: ConversationStore;
   readonly images: ImageStore;
-  readonly inFlight: () => number;
-  /** Jobs waiting in the account queue (0 without one). */
-  readonly queueWaiting?: () => number;
+  /** Jobs waiting in the account's queue, read from Redis at each heartbeat. */
+  readonly waiting: { count: number };
 }
 
-export type NodeStatus = 'HEALTHY' | 'BUSY' | 'INIT' | '429_LIMIT';
+const MODEL_NAMES = MODELS.map((m) => m.name);
 
-/** The login state in effect: the browser's when one is attached, else the account's record. */
+/**
+ * The login state in effect: the browser's when one is attached. Without a browser the worker
+ * serves from cookie_cache.json and counts as signed in until Gemini says otherwise.
+ */
 export function loginStateOf(deps: WorkerStatusDeps): string {
-  return deps.browser.session?.loginState ?? deps.account.snapshot().loginState;
+  const recorded = deps.account.snapshot().loginState;
+  if (deps.browser.session) {
+    return deps.browser.session.loginState;
+  }
+  return recorded === 'login_required' ? recorded : 'logged_in';
 }
 
-/** The seed's node status, for the registry and the metrics. */
-export function nodeStatusOf(deps: WorkerStatusDeps): NodeStatus {
+/** This node's row in gemini_service_nodes. */
+export async function nodeSnapshotOf(deps: WorkerStatusDeps): Promise<NodeSnapshot> {
   const snap = deps.account.snapshot();
-  if (snap.phase === 'cooling') {
-    return '429_LIMIT';
-  }
-  if (snap.phase === 'login_required' || loginStateOf(deps) === 'login_required') {
-    return 'INIT';
-  }
-  return deps.inFlight() > 0 ? 'BUSY' : 'HEALTHY';
+  deps.waiting.count = await deps.queue.stats().then(
+    (s) => s.waiting,
+    () => deps.waiting.count,
+  );
+  return {
+    currentTasks: deps.queue.currentTasks,
+    queueWaiting: deps.waiting.count,
+    cooldownUntil: snap.cooldown?.until ?? null,
+    cooldownReason: snap.cooldown?.reason ?? null,
+    loginState: loginStateOf(deps),
+    hasServed: snap.lastSuccessAt !== null,
+    models: MODEL_NAMES,
+    version: process.env['npm_package_version'] ?? null,
+  };
 }
 
 function cooldownOf(deps: WorkerStatusDeps) {
@@ -52,6 +69,23 @@ function cooldownOf(deps: WorkerStatusDeps) {
   return { until: new Date(c.until).toISOString(), reason: c.reason, remaining_s: remainingS };
 }
 
+function statusNow(deps: WorkerStatusDeps) {
+  const snap = deps.account.snapshot();
+  return nodeStatus(
+    {
+      currentTasks: deps.queue.currentTasks,
+      queueWaiting: deps.waiting.count,
+      cooldownUntil: snap.cooldown?.until ?? null,
+      cooldownReason: snap.cooldown?.reason ?? null,
+      loginState: loginStateOf(deps),
+      hasServed: snap.lastSuccessAt !== null,
+      models: MODEL_NAMES,
+      version: null,
+    },
+    Date.now(),
+  );
+}
+
 /** The /health and /ready source. */
 export function workerStatus(deps: WorkerStatusDeps): StatusSource {
   return {
@@ -60,30 +94,32 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
       return {
         worker_id: deps.config.workerId,
         account: deps.config.account,
-        node_url: deps.config.nodeUrl,
-        node_status: nodeStatusOf(deps),
+        node_status: statusNow(deps),
         login_state: loginStateOf(deps),
         phase: snap.phase,
         cooldown: cooldownOf(deps),
         browser: deps.browser.session?.snapshot() ?? null,
-        queue: { in_flight: deps.inFlight(), waiting: deps.queueWaiting?.() ?? 0 },
+        queue: {
+          ready: deps.queue.ready(),
+          in_flight: deps.queue.currentTasks,
+          waiting: deps.waiting.count,
+        },
         conversations: { total: await deps.conversations.count() },
         storage: { total_images: await deps.images.count() },
       };
     },
     async readiness() {
       const snap = deps.account.snapshot();
-      const login = loginStateOf(deps);
       if (snap.phase === 'cooling') {
         return {
           ready: false,
           reason: `The account is cooling down (${String(snap.cooldown?.reason)}).`,
         };
       }
-      if (login === 'login_required' || snap.phase === 'login_required') {
+      if (loginStateOf(deps) === 'login_required') {
         return { ready: false, reason: 'Google sign-in required: sign in over VNC.' };
       }
-      if (!snap.sharedStoreOk) {
+      if (!deps.queue.ready()) {
         return { ready: false, reason: 'Redis is unreachable.' };
       }
       return { ready: true, reason: null };
@@ -92,12 +128,12 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
 }
 
 /** The worker's metrics, reading the same state at scrape time. */
-export function workerMetrics(config: Readonly<Config>, deps: WorkerStatusDeps): WorkerMetrics {
-  return createWorkerMetrics(config.workerId, () => ({
-    status: nodeStatusOf(deps),
+export function workerMetrics(deps: WorkerStatusDeps): WorkerMetrics {
+  return createWorkerMetrics(deps.config.workerId, () => ({
+    status: statusNow(deps),
     loginState: loginStateOf(deps),
-    currentTasks: deps.inFlight(),
-    queueWaiting: deps.queueWaiting?.() ?? 0,
+    currentTasks: deps.queue.currentTasks,
+    queueWaiting: deps.waiting.count,
     cooldownRemainingS: cooldownOf(deps)?.remaining_s ?? 0,
   }));
 }

@@ -1,6 +1,6 @@
 /**
  * The worker role: wires the browser (or cookie_cache.json), the Gemini client, the account
- * state, the queue, the registry heartbeat and the HTTP app for one Google account.
+ * state, the account's queue, the registry heartbeat and the HTTP app for one Google account.
  */
 import { Redis } from 'ioredis';
 import { once } from 'node:events';
@@ -8,21 +8,21 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AccountState, runGuarded } from '../account/index.ts';
-import {
-  ConversationStore,
-  ImageStore,
-  createWorkerApp,
-  type AdminActions,
-  type ChatBackend,
-  type StatusSource,
-} from '../api/index.ts';
-import { createBrowserCookies } from '../browser/index.ts';
+import { AccountState } from '../account/index.ts';
+import { ConversationStore, ImageStore, createWorkerApp, type AdminActions } from '../api/index.ts';
+import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import { GeminiClient, createHttpClient } from '../gemini/index.ts';
-import { childLogger, type Logger } from '../logging.ts';
-import { workerMetrics, workerStatus } from './worker-status.ts';
+import { childLogger, registerSecret, type Logger } from '../logging.ts';
+import { ChatQueue } from '../queue/index.ts';
+import { Heartbeat, createPool } from '../registry/index.ts';
+import {
+  nodeSnapshotOf,
+  workerMetrics,
+  workerStatus,
+  type WorkerStatusDeps,
+} from './worker-status.ts';
 
 export interface RunningService {
   readonly url: string;
@@ -32,18 +32,41 @@ export interface RunningService {
 }
 
 /** Gives Redis a moment to connect so the first reads see it; never blocks start-up for long. */
-async function waitForReady(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') {
-    return;
+async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status !== 'ready') {
+    await Promise.race([once(redis, 'ready'), sleep(timeoutMs)]);
   }
-  await Promise.race([once(redis, 'ready'), sleep(timeoutMs)]);
 }
 
-/** Starts a worker; resolves once it listens. */
+function adminActions(browser: BrowserCookies, account: AccountState): AdminActions {
+  return {
+    refreshSession: async () => {
+      browser.cookies.invalidate();
+      await browser.cookies.refresh();
+      return { login_state: browser.session?.loginState ?? account.snapshot().loginState };
+    },
+    screenshot: async () => {
+      if (!browser.session) {
+        throw new ServiceUnavailableError('No browser is attached (CHROME_CDP_URL=off).', 60);
+      }
+      return browser.session.screenshot();
+    },
+    resetCooldown: async () => ({ account: await account.reset() }),
+  };
+}
+
+async function listen(server: http.Server, port: number): Promise<number> {
+  server.listen(port);
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+/** Starts a worker; resolves once it listens. The database may be down: it registers later. */
 export async function startWorker(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<RunningService> {
+  config.apiKeys.forEach(registerSecret);
   if (config.apiKeys.length === 0) {
     logger.warn('API_KEYS is empty: the API is open to anyone who can reach it');
   }
@@ -55,9 +78,9 @@ export async function startWorker(
     stallTimeoutMs: config.stallTimeoutMs,
   });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  // Reported by the account state and /ready; a Redis outage must not crash the worker.
+  // Outages show in /ready and the account state; an 'error' event must not crash the process.
   redis.on('error', () => {});
-  await waitForReady(redis, 5000);
+  await waitForRedis(redis, 5000);
   const account = await AccountState.open({
     account: config.account,
     dataDir: config.dataDir,
@@ -65,69 +88,76 @@ export async function startWorker(
     redis,
     logger: childLogger(logger, 'account'),
   });
-  browser.session?.onLoginStateChange?.((state) => void account.setLoginState(state));
+  browser.session?.onLoginStateChange((state) => void account.setLoginState(state));
+  const queue = new ChatQueue({
+    account,
+    redisUrl: config.redisUrl,
+    generate: (req) => client.generate(req),
+    queue: config.queue,
+    requestTimeoutMs: config.requestTimeoutMs,
+    logger: childLogger(logger, 'queue'),
+  });
+  await queue.start();
 
-  let inFlight = 0;
-  const backend: ChatBackend = {
-    async *stream(job, signal) {
-      inFlight += 1;
-      try {
-        yield* runGuarded(
-          job,
-          { account, generate: (req) => client.generate(req), logger },
-          signal,
-        );
-      } finally {
-        inFlight -= 1;
-      }
-    },
-  };
-  const images = new ImageStore(path.join(config.dataDir, 'images'));
-  const conversations = new ConversationStore(path.join(config.dataDir, 'conversations'));
-  const statusDeps = { config, account, browser, conversations, images, inFlight: () => inFlight };
-  const status: StatusSource = workerStatus(statusDeps);
-  const admin: AdminActions = {
-    refreshSession: async () => {
-      browser.cookies.invalidate();
-      await browser.cookies.refresh();
-      return { login_state: browser.session?.loginState ?? 'unknown' };
-    },
-    screenshot: async () => {
-      if (!browser.session) {
-        throw new ServiceUnavailableError('No browser is attached (CHROME_CDP_URL=off).', 60);
-      }
-      return browser.session.screenshot();
-    },
-    resetCooldown: async () => ({ account: await account.reset() }),
+  const deps: WorkerStatusDeps = {
+    config,
+    account,
+    browser,
+    queue,
+    conversations: new ConversationStore(path.join(config.dataDir, 'conversations')),
+    images: new ImageStore(path.join(config.dataDir, 'images')),
+    waiting: { count: 0 },
   };
   const app = createWorkerApp({
     apiKeys: config.apiKeys,
     limits: config.limits,
     uploadsDir: path.join(config.dataDir, 'uploads'),
     logger,
-    backend,
+    backend: queue,
     files: client,
-    conversations,
-    images,
-    status,
-    admin,
-    metrics: workerMetrics(config, statusDeps),
+    conversations: deps.conversations,
+    images: deps.images,
+    status: workerStatus(deps),
+    admin: adminActions(browser, account),
+    metrics: workerMetrics(deps),
   });
   const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
-  const port = (server.address() as AddressInfo).port;
-  logger.info('worker listening', { port, account: config.account, workerId: config.workerId });
+  const port = await listen(server, config.port);
+  // With PORT=0 (tests) the real port is only known now.
+  const nodeUrl = config.port === 0 ? config.nodeUrl.replace(/:0$/, `:${port}`) : config.nodeUrl;
+  const pool = createPool(config.database);
+  const heartbeat = new Heartbeat({
+    pool,
+    identity: {
+      nodeUrl,
+      workerId: config.workerId,
+      weight: config.weight,
+      account: config.account,
+    },
+    snapshot: () => nodeSnapshotOf(deps),
+    intervalMs: config.heartbeatIntervalMs,
+    logger: childLogger(logger, 'registry'),
+  });
+  heartbeat.start();
+  logger.info('worker listening', {
+    port,
+    nodeUrl,
+    account: config.account,
+    workerId: config.workerId,
+  });
+
   let closing: Promise<void> | null = null;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     close: () => {
+      // Stop taking work, let the queue finish or abort its job, then say OFFLINE.
       closing ??= (async () => {
+        server.close();
+        await queue.close();
         server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await client.close();
-        await account.close();
-        await browser.close();
+        await heartbeat.close();
+        await Promise.allSettled([pool.end(), client.close(), account.close(), browser.close()]);
         redis.disconnect();
       })();
       return closing;
