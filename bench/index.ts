@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Emulator } from '../src/emulator/index.ts';
+import { benchGateway } from './gateway.ts';
 import { startServices } from './harness.ts';
+import { benchQueue } from './queue.ts';
 import { printLine } from './stats.ts';
 import { benchWorkerVsDirect } from './worker-vs-direct.ts';
 
@@ -31,6 +33,12 @@ const emulator = await Emulator.start({ certDir: CA_DIR });
 try {
   if (!only || only === 'worker') {
     await benchWorkerVsDirect(emulator, services);
+  }
+  if (!only || only === 'queue') {
+    await benchQueue(services);
+  }
+  if (!only || only === 'gateway') {
+    await benchGateway(emulator, services);
   }
 } finally {
   await emulator.close();
