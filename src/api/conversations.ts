@@ -40,8 +40,15 @@ export function chatOf(c: Conversation): ChatMetadata | null {
   return { cid, rid, rcid, ...(c.context_token ? { contextToken: c.context_token } : {}) };
 }
 
-/** Reads and writes conversations under one directory. */
+/**
+ * Reads and writes conversations under one directory. A save runs behind the answer (off the
+ * latency path); every read first waits for the saves still in flight, so a follow-up always
+ * sees the turn before it.
+ */
 export class ConversationStore {
+  private readonly pending = new Set<Promise<void>>();
+  private dirReady: Promise<unknown> | null = null;
+
   constructor(private readonly dir: string) {}
 
   newId(): string {
@@ -52,6 +59,7 @@ export class ConversationStore {
     if (!isValidConversationId(id)) {
       return null;
     }
+    await this.settled();
     try {
       return JSON.parse(await fs.readFile(this.file(id), 'utf8')) as Conversation;
     } catch {
@@ -61,6 +69,7 @@ export class ConversationStore {
 
   /** The conversation whose stored history hashes to `key`, if any. */
   async findByHistoryKey(key: string): Promise<Conversation | null> {
+    await this.settled();
     try {
       const id = (await fs.readFile(path.join(this.dir, KEY_DIR, key), 'utf8')).trim();
       return await this.get(id);
@@ -70,16 +79,32 @@ export class ConversationStore {
   }
 
   /** Saves the conversation and indexes it under the key of its full history. */
-  async save(conversation: Conversation, historyKey: string): Promise<void> {
-    await fs.mkdir(path.join(this.dir, KEY_DIR), { recursive: true });
+  save(conversation: Conversation, historyKey: string): Promise<void> {
+    const saving = this.write(conversation, historyKey);
+    this.pending.add(saving);
+    void saving.finally(() => this.pending.delete(saving)).catch(() => {});
+    return saving;
+  }
+
+  private async write(conversation: Conversation, historyKey: string): Promise<void> {
+    this.dirReady ??= fs.mkdir(path.join(this.dir, KEY_DIR), { recursive: true });
+    await this.dirReady;
     const file = this.file(conversation.conversation_id);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(conversation, null, 2));
+    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(conversation));
     await fs.rename(tmp, file);
     await fs.writeFile(path.join(this.dir, KEY_DIR, historyKey), conversation.conversation_id);
   }
 
+  /** Resolves once every save started so far has finished (failed ones included). */
+  private async settled(): Promise<void> {
+    if (this.pending.size > 0) {
+      await Promise.allSettled([...this.pending]);
+    }
+  }
+
   async list(): Promise<{ conversation_id: string; modified: string; size_kb: number }[]> {
+    await this.settled();
     let names: string[];
     try {
       names = await fs.readdir(this.dir);
@@ -110,6 +135,7 @@ export class ConversationStore {
     if (!isValidConversationId(id)) {
       return false;
     }
+    await this.settled();
     try {
       await fs.unlink(this.file(id));
       return true;

@@ -120,7 +120,8 @@ async function finishTurn(
     turn.ids.model,
     result.chat,
   );
-  await deps.conversations.save(conversation, key).catch((err: unknown) => {
+  // Not awaited: the store makes the next read wait for it, so the answer need not.
+  deps.conversations.save(conversation, key).catch((err: unknown) => {
     deps.logger.warn('could not save the conversation', {
       err,
       conversationId: turn.cp.conversationId,
