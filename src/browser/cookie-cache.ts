@@ -28,10 +28,13 @@ export async function readCookieCache(file: string): Promise<Cookie[]> {
   if (raw.trim() === '') {
     return [];
   }
-  let data: CookieCacheFile;
+  let data: CookieCacheFile | null;
   try {
-    data = JSON.parse(raw) as CookieCacheFile;
+    data = JSON.parse(raw) as CookieCacheFile | null;
   } catch {
+    return [];
+  }
+  if (data === null || typeof data !== 'object') {
     return [];
   }
   const cookies = Array.isArray(data.cookies) ? data.cookies.filter(isCookie) : [];
@@ -57,11 +60,26 @@ export async function writeCookieCache(file: string, cookies: readonly Cookie[])
     updated_at: new Date().toISOString(),
     cookies: [...cookies],
   };
+  const text = `${JSON.stringify(body, null, 2)}\n`;
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await fs.writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
-  await fs.chmod(tmp, 0o600);
-  await fs.rename(tmp, file);
+  try {
+    await fs.writeFile(tmp, text, { mode: 0o600 });
+    await fs.chmod(tmp, 0o600);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    // A file bind-mounted on its own (docker -v file:file) cannot be replaced, only rewritten.
+    if (!isErrno(err, 'EBUSY') && !isErrno(err, 'EXDEV')) {
+      throw err;
+    }
+    await fs.writeFile(file, text, { mode: 0o600 });
+    await fs.chmod(file, 0o600);
+  }
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === code;
 }
 
 function isCookie(c: unknown): c is Cookie {

@@ -10,3 +10,29 @@ export {
   readCookieCache,
   writeCookieCache,
 } from './cookie-cache.ts';
+export { backoffDelayMs, jitteredDelayMs, type BackoffOptions } from './backoff.ts';
+export {
+  browserUnreachableError,
+  loginRequiredError,
+  LOGIN_RETRY_AFTER_S,
+  UNREACHABLE_RETRY_AFTER_S,
+} from './browser-errors.ts';
+export { BrowserSession } from './browser-session.ts';
+export {
+  createBrowserCookies,
+  type BrowserConfig,
+  type BrowserCookies,
+} from './create-browser-cookies.ts';
+export { GOOGLE_COOKIE_URLS, SESSION_COOKIE, isGoogleCookie } from './google-cookies.ts';
+export {
+  LiveCookieSource,
+  type CookieSourceSnapshot,
+  type LiveCookieSourceOptions,
+} from './live-cookie-source.ts';
+export type { LoginState } from './login-state.ts';
+export type {
+  BrowserSessionOptions,
+  BrowserSnapshot,
+  LoginStateListener,
+} from './browser-session-options.ts';
+export { APP_URL, DEFAULT_TAB_MARKER } from './worker-tab.ts';
