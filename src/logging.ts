@@ -12,6 +12,7 @@ const REDACTED = '[REDACTED]';
 const SECRET_KEYS =
   /^(cookie|set-cookie|authorization|proxy-authorization|at|snlm0e|password|db_password|api_keys?|cookies|__secure-.*|x-api-key)$/i;
 const MIN_SECRET_LENGTH = 6;
+const MAX_SECRETS = 2000;
 const secrets = new Set<string>();
 let secretPattern: RegExp | null = null;
 
@@ -21,6 +22,10 @@ export function registerSecret(value: string | null | undefined): void {
     return;
   }
   secrets.add(value);
+  // Rotated cookies register a new value every few minutes; the oldest are long dead.
+  if (secrets.size > MAX_SECRETS) {
+    secrets.delete(secrets.values().next().value!);
+  }
   secretPattern = null;
 }
 

@@ -42,8 +42,12 @@ function adminActions(browser: BrowserCookies, account: AccountState): AdminActi
   return {
     refreshSession: async () => {
       browser.cookies.invalidate();
+      if (browser.session) {
+        // Answers with the new state even when it is login_required (no 503 here).
+        return { login_state: await browser.session.refresh() };
+      }
       await browser.cookies.refresh();
-      return { login_state: browser.session?.loginState ?? account.snapshot().loginState };
+      return { login_state: account.snapshot().loginState };
     },
     screenshot: async () => {
       if (!browser.session) {
