@@ -12,22 +12,41 @@ describe('loadConfig', () => {
   });
 
   it('treats empty values as unset', () => {
-    const c = loadConfig('worker', { PORT: '', EXTERNAL_PORT: ' ', EXTERNAL_IP: 'h', API_KEYS: ' a, ,b ' });
+    const c = loadConfig('worker', {
+      PORT: '',
+      EXTERNAL_PORT: ' ',
+      EXTERNAL_IP: 'h',
+      API_KEYS: ' a, ,b ',
+    });
     expect(c.port).toBe(8000);
     expect(c.nodeUrl).toBe('http://h:8000');
     expect(c.apiKeys).toEqual(['a', 'b']);
   });
 
   it('builds the database URL from the seed variables, escaping the password', () => {
-    const c = loadConfig('worker', { DB_HOST: 'db', DB_PORT: '61020', DB_USER: 'u', DB_PASSWORD: 'p@ss/w', DB_NAME: 'n' });
+    const c = loadConfig('worker', {
+      DB_HOST: 'db',
+      DB_PORT: '61020',
+      DB_USER: 'u',
+      DB_PASSWORD: 'p@ss/w',
+      DB_NAME: 'n',
+    });
     expect(c.database.connectionString).toBe('postgresql://u:p%40ss%2Fw@db:61020/n');
-    expect(loadConfig('worker', { DATABASE_URL: 'postgresql://x@y/z' }).database.connectionString).toBe('postgresql://x@y/z');
+    expect(
+      loadConfig('worker', { DATABASE_URL: 'postgresql://x@y/z' }).database.connectionString,
+    ).toBe('postgresql://x@y/z');
   });
 
   it('lists every bad variable in one error, without their values', () => {
     let err: unknown;
     try {
-      loadConfig('worker', { PORT: 'eighty', GEMINI_WEIGHT: '-1', REDIS_URL: 'not a url', DEBUG: 'maybe', DB_PASSWORD: 'hunter22' });
+      loadConfig('worker', {
+        PORT: 'eighty',
+        GEMINI_WEIGHT: '-1',
+        REDIS_URL: 'not a url',
+        DEBUG: 'maybe',
+        DB_PASSWORD: 'hunter22',
+      });
     } catch (e) {
       err = e;
     }

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AppError,
+  RateLimitError,
+  ServiceUnavailableError,
+  parseError,
+  serializeError,
+  toOpenAIError,
+} from '../../src/errors.ts';
+import { GeminiError } from '../../src/gemini/index.ts';
+
+describe('errors', () => {
+  it('renders OpenAI error JSON with Retry-After for 429 and 503', () => {
+    const r = toOpenAIError(new RateLimitError('slow down', 12.2));
+    expect(r.status).toBe(429);
+    expect(r.headers['retry-after']).toBe('13');
+    expect(r.body).toEqual({
+      error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limited' },
+    });
+    expect(toOpenAIError(new ServiceUnavailableError('x', 0.1)).headers['retry-after']).toBe('1');
+  });
+
+  it('hides unknown errors behind a generic 500', () => {
+    const r = toOpenAIError(new Error('password=hunter2 at db'));
+    expect(r.status).toBe(500);
+    expect(JSON.stringify(r.body)).not.toContain('hunter2');
+  });
+
+  it('survives a trip across the queue', () => {
+    const e = new GeminiError('quota', 'limit', { upstreamCode: 1037 }).withRetryAfter(3600);
+    const back = parseError(JSON.parse(JSON.stringify(serializeError(e))));
+    expect(back).toBeInstanceOf(AppError);
+    expect(back).toMatchObject({
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'usage_limit',
+      retryAfterS: 3600,
+      name: 'GeminiError',
+    });
+  });
+
+  it('maps each failure class to its status', () => {
+    expect(new GeminiError('auth', 'x').status).toBe(503);
+    expect(new GeminiError('model', 'x').param).toBe('model');
+    expect(new GeminiError('transient', 'x').status).toBe(502);
+  });
+});
