@@ -6,6 +6,7 @@ import {
   parseError,
   serializeError,
   toOpenAIError,
+  type SerializedError,
 } from '../../src/errors.ts';
 import { GeminiError } from '../../src/gemini/index.ts';
 
@@ -28,7 +29,7 @@ describe('errors', () => {
 
   it('survives a trip across the queue', () => {
     const e = new GeminiError('quota', 'limit', { upstreamCode: 1037 }).withRetryAfter(3600);
-    const back = parseError(JSON.parse(JSON.stringify(serializeError(e))));
+    const back = parseError(JSON.parse(JSON.stringify(serializeError(e))) as SerializedError);
     expect(back).toBeInstanceOf(AppError);
     expect(back).toMatchObject({
       status: 429,

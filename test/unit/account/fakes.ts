@@ -1,0 +1,98 @@
+/**
+ * Test doubles for the upstream (Google stands in here, never our own modules): a scripted
+ * Generate, a settable clock, and a temporary DATA_DIR.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Generate } from '../../../src/account/index.ts';
+import {
+  GeminiError,
+  type FailureKind,
+  type GenerateEvent,
+  type GenerateRequest,
+  type ModelSpec,
+} from '../../../src/gemini/index.ts';
+
+/** One scripted upstream call: events to yield, then optionally a failure. */
+export interface ScriptedCall {
+  readonly events?: GenerateEvent[];
+  readonly fail?: FailureKind | Error;
+  /** Resolve this promise before finishing (lets a test hold a call open). */
+  readonly hold?: Promise<void>;
+}
+
+export interface ScriptedGenerate {
+  readonly generate: Generate;
+  /** Every request received, in order. */
+  readonly calls: GenerateRequest[];
+}
+
+/** A Generate that plays `script`, one entry per call; a call past the end fails the test. */
+export function scriptedGenerate(script: ScriptedCall[]): ScriptedGenerate {
+  const calls: GenerateRequest[] = [];
+  const generate: Generate = (req) => {
+    const step = script[calls.length];
+    calls.push(req);
+    return play(step, calls.length);
+  };
+  return { generate, calls };
+}
+
+async function* play(step: ScriptedCall | undefined, n: number): AsyncGenerator<GenerateEvent> {
+  if (!step) {
+    throw new Error(`unexpected upstream call #${n}`);
+  }
+  for (const event of step.events ?? []) {
+    yield event;
+  }
+  if (step.hold) {
+    await step.hold;
+  }
+  if (step.fail instanceof Error) {
+    throw step.fail;
+  }
+  if (step.fail) {
+    throw new GeminiError(step.fail, `upstream said ${step.fail}`);
+  }
+}
+
+export const text = (delta: string): GenerateEvent => ({ type: 'text', delta });
+
+export const done = (answer: string): GenerateEvent => ({
+  type: 'done',
+  result: { text: answer, thoughts: '', images: [], chat: null, modelName: null },
+});
+
+export const MODEL: ModelSpec = { name: 'gemini-2.5-flash', header: null, thinking: false };
+
+/** A clock the test moves by hand. */
+export function fakeClock(startMs = 1_700_000_000_000): {
+  now: () => number;
+  advance(ms: number): void;
+} {
+  let t = startMs;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gk-account-'));
+}
+
+/** Collects a stream, returning the events and the error it ended with (if any). */
+export async function drain<T>(stream: AsyncIterable<T>): Promise<{ events: T[]; error: unknown }> {
+  const events: T[] = [];
+  try {
+    for await (const e of stream) {
+      events.push(e);
+    }
+    return { events, error: undefined };
+  } catch (error) {
+    return { events, error };
+  }
+}

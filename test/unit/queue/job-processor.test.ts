@@ -1,0 +1,124 @@
+/**
+ * The processor with a recording publisher (Redis stands in) and a scripted upstream.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { AccountState } from '../../../src/account/index.ts';
+import { createLogger } from '../../../src/logging.ts';
+import { CancelRegistry, createProcessor } from '../../../src/queue/job-processor.ts';
+import { decodeReply, type ChatJobData, type ReplyMessage } from '../../../src/queue/wire.ts';
+import {
+  MODEL,
+  done,
+  scriptedGenerate,
+  tempDataDir,
+  text,
+  type ScriptedCall,
+} from '../account/fakes.ts';
+
+function publisher(failAfter = Infinity) {
+  const sent: { channel: string; message: ReplyMessage }[] = [];
+  const fake = {
+    async publish(channel: string, raw: string) {
+      if (sent.length >= failAfter) {
+        throw new Error('Connection is closed');
+      }
+      sent.push({ channel, message: decodeReply(raw) as ReplyMessage });
+      return 1;
+    },
+  };
+  return { redis: fake as unknown as Redis, sent };
+}
+
+async function setup(
+  script: ScriptedCall[],
+  opts: { failAfter?: number; timeoutMs?: number } = {},
+) {
+  const account = await AccountState.open({
+    account: 'p@example.com',
+    dataDir: tempDataDir(),
+    cooldown: { quotaMs: 60_000, jitterMs: 0, transientMs: 1000 },
+    syncIntervalMs: 0,
+  });
+  const upstream = scriptedGenerate(script);
+  const pub = publisher(opts.failAfter);
+  const cancels = new CancelRegistry();
+  const processor = createProcessor({
+    publisher: pub.redis,
+    guard: { account, generate: upstream.generate },
+    cancels,
+    requestTimeoutMs: opts.timeoutMs ?? 5000,
+    logger: createLogger({ silent: true }),
+  });
+  const data: ChatJobData = {
+    job: { requestId: 'r', model: MODEL, prompt: 'hi', files: [], chat: null, replayPrompt: null },
+    replyTo: 'reply-chan',
+  };
+  const run = (id = 'job-1') => processor({ id, data } as Job<ChatJobData>);
+  return { run, sent: pub.sent, upstream, cancels, account };
+}
+
+describe('job processor', () => {
+  it('publishes start, each event and end, numbered, on the reply channel', async () => {
+    const t = await setup([{ events: [text('a'), done('a')] }]);
+    await t.run();
+    expect(t.sent.map((s) => s.channel)).toEqual(Array(4).fill('reply-chan'));
+    expect(t.sent.map((s) => [s.message.seq, s.message.t])).toEqual([
+      [0, 'start'],
+      [1, 'event'],
+      [2, 'event'],
+      [3, 'end'],
+    ]);
+    expect(t.sent.every((s) => s.message.id === 'job-1')).toBe(true);
+  });
+
+  it('publishes a failure as a serialized error', async () => {
+    const t = await setup([{ fail: 'model' }]);
+    await t.run();
+    const last = t.sent.at(-1)?.message;
+    expect(last).toMatchObject({
+      t: 'error',
+      error: { status: 400, code: 'model_not_supported', param: 'model', name: 'GeminiError' },
+    });
+  });
+
+  it('does not run a job cancelled before it started', async () => {
+    const t = await setup([{ events: [done('x')] }]);
+    t.cancels.cancel('job-1');
+    await t.run();
+    expect(t.sent).toEqual([]);
+    expect(t.upstream.calls).toHaveLength(0);
+  });
+
+  it('aborts the upstream call on a cancel message and publishes nothing more', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((resolve) => (release = resolve));
+    const t = await setup([{ events: [text('a')], hold }]);
+    const running = t.run();
+    await new Promise((r) => setTimeout(r, 20));
+    t.cancels.cancel('job-1');
+    expect(t.upstream.calls[0]?.signal?.aborted).toBe(true);
+    release();
+    await running;
+    expect(t.sent.map((s) => s.message.t)).toEqual(['start', 'event']);
+    expect(t.cancels.size).toBe(0);
+  });
+
+  it('stops a job at the request timeout with a 504, even if upstream ignores its signal', async () => {
+    const never = new Promise<void>(() => undefined);
+    const t = await setup([{ events: [text('a')], hold: never }], { timeoutMs: 50 });
+    await t.run();
+    expect(t.upstream.calls[0]?.signal?.aborted).toBe(true);
+    expect(t.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'error']);
+    expect(t.sent.at(-1)?.message).toMatchObject({ error: { status: 504, type: 'timeout' } });
+    expect(t.cancels.size).toBe(0);
+  });
+
+  it('aborts the upstream call when it can no longer publish (Redis away)', async () => {
+    const t = await setup([{ events: [text('a'), text('b'), done('ab')] }], { failAfter: 2 });
+    await t.run();
+    expect(t.upstream.calls[0]?.signal?.aborted).toBe(true);
+    expect(t.sent.map((s) => s.message.t)).toEqual(['start', 'event']);
+  });
+});
