@@ -22,7 +22,10 @@ export interface FailoverContext {
   readonly clientCommitted: boolean;
   /** True when the client went away. */
   readonly clientAborted: boolean;
-  /** Retry a connection reset before the response (default true; see NetworkClass 'reset'). */
+  /**
+   * Retry a connection reset before the response (default false: the worker may already have sent
+   * the prompt upstream, and a retry could have it answered twice).
+   */
   readonly retryOnReset?: boolean;
 }
 
@@ -82,7 +85,7 @@ export function decideFailover(outcome: AttemptOutcome, ctx: FailoverContext): F
   if (ctx.clientAborted) {
     return { action: 'fail', reason: 'client_aborted' };
   }
-  const reason = retryReason(outcome, ctx.retryOnReset ?? true);
+  const reason = retryReason(outcome, ctx.retryOnReset ?? false);
   if (reason === null) {
     return outcome.kind === 'response'
       ? { action: 'forward' }

@@ -25,7 +25,7 @@ export interface GatewayOptions {
   readonly bindingTtlMs?: number;
   /** How long close() waits for answers in progress (main.ts exits hard after 10 s). */
   readonly closeGraceMs?: number;
-  /** Move a request whose connection was reset before any response (default true). */
+  /** Move a request whose connection was reset before any response (default false). */
   readonly retryOnReset?: boolean;
 }
 
