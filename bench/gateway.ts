@@ -14,7 +14,9 @@ import { printLine, printRow, since, summarize } from './stats.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 
-async function startNginx(upstreamPort: number): Promise<{ url: string; stop(): Promise<void> } | null> {
+async function startNginx(
+  upstreamPort: number,
+): Promise<{ url: string; stop(): Promise<void> } | null> {
   if (!NGINX) {
     return null;
   }
@@ -43,7 +45,9 @@ http {
 }
 `,
   );
-  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  const child = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: 'ignore',
+  });
   await waitForPort(port);
   return {
     url: `http://127.0.0.1:${port}`,
@@ -60,7 +64,10 @@ async function chat(base: string, prompt: string): Promise<number> {
   const res = await fetch(`${base}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: prompt }] }),
+    body: JSON.stringify({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: prompt }],
+    }),
   });
   await res.arrayBuffer();
   if (!res.ok) {
@@ -95,7 +102,9 @@ async function throughput(base: string, concurrency: number, ms: number): Promis
 }
 
 async function latencies(targets: Record<string, string>): Promise<Record<string, number[]>> {
-  const out: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  const out: Record<string, number[]> = Object.fromEntries(
+    Object.keys(targets).map((k) => [k, []]),
+  );
   for (let i = 0; i < 220; i += 1) {
     for (const [name, base] of Object.entries(targets)) {
       const ms = await chat(base, `gateway latency ${i}`);
@@ -109,8 +118,13 @@ async function latencies(targets: Record<string, string>): Promise<Record<string
 
 export async function benchGateway(emulator: Emulator, services: Services): Promise<void> {
   emulator.setOptions({ chunkDelayMs: 0 });
-  const worker = await startBenchWorker(emulator, services, 'bench-gateway@example.com', { HEARTBEAT_INTERVAL_MS: '500' });
-  const gateway = await startRole('gateway', { DATABASE_URL: services.pg.url, PORT: String(await freePort()) });
+  const worker = await startBenchWorker(emulator, services, 'bench-gateway@example.com', {
+    HEARTBEAT_INTERVAL_MS: '500',
+  });
+  const gateway = await startRole('gateway', {
+    DATABASE_URL: services.pg.url,
+    PORT: String(await freePort()),
+  });
   const nginx = await startNginx(Number(new URL(worker.url).port));
   try {
     await waitEligible(gateway);
@@ -127,14 +141,22 @@ export async function benchGateway(emulator: Emulator, services: Services): Prom
     if (s['nginx']) {
       printRow('through nginx proxy_pass', s['nginx']);
       const ngAdded = s['nginx'].p50 - s['direct']!.p50;
-      printLine(`  added at p50: gateway ${gwAdded.toFixed(2)} ms, nginx ${ngAdded.toFixed(2)} ms, difference ${(gwAdded - ngAdded).toFixed(2)} ms   (target: <= nginx + 1 ms)`);
+      printLine(
+        `  added at p50: gateway ${gwAdded.toFixed(2)} ms, nginx ${ngAdded.toFixed(2)} ms, difference ${(gwAdded - ngAdded).toFixed(2)} ms   (target: <= nginx + 1 ms)`,
+      );
     } else {
-      printLine(`  added at p50: gateway ${gwAdded.toFixed(2)} ms (nginx not installed: apt-get install nginx-light)`);
+      printLine(
+        `  added at p50: gateway ${gwAdded.toFixed(2)} ms (nginx not installed: apt-get install nginx-light)`,
+      );
     }
     const direct = await throughput(worker.url, 8, 4000);
     const viaGateway = await throughput(gateway.url, 8, 4000);
-    printLine('\nThroughput at concurrency 8 (one account: its queue runs one generation at a time)');
-    printLine(`  direct ${direct.toFixed(1)} req/s, gateway ${viaGateway.toFixed(1)} req/s, ratio ${(viaGateway / direct).toFixed(3)}`);
+    printLine(
+      '\nThroughput at concurrency 8 (one account: its queue runs one generation at a time)',
+    );
+    printLine(
+      `  direct ${direct.toFixed(1)} req/s, gateway ${viaGateway.toFixed(1)} req/s, ratio ${(viaGateway / direct).toFixed(3)}`,
+    );
   } finally {
     await nginx?.stop();
     await gateway.stop();

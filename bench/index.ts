@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { Emulator } from '../src/emulator/index.ts';
+import { benchBrowser } from './browser.ts';
 import { benchGateway } from './gateway.ts';
 import { startServices } from './harness.ts';
 import { benchQueue } from './queue.ts';
@@ -33,6 +34,9 @@ const emulator = await Emulator.start({ certDir: CA_DIR });
 try {
   if (!only || only === 'worker') {
     await benchWorkerVsDirect(emulator, services);
+  }
+  if (!only || only === 'browser') {
+    await benchBrowser(emulator);
   }
   if (!only || only === 'queue') {
     await benchQueue(services);

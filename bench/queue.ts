@@ -15,7 +15,10 @@ import { printLine, printRow, since, summarize } from './stats.ts';
 
 const fakeUpstream: Generate = async function* (req) {
   yield { type: 'text', delta: req.prompt };
-  yield { type: 'done', result: { text: req.prompt, thoughts: '', images: [], chat: null, modelName: null } };
+  yield {
+    type: 'done',
+    result: { text: req.prompt, thoughts: '', images: [], chat: null, modelName: null },
+  };
 };
 
 async function drain(events: AsyncIterable<GenerateEvent>): Promise<void> {
@@ -25,7 +28,6 @@ async function drain(events: AsyncIterable<GenerateEvent>): Promise<void> {
 }
 
 export async function benchQueue(services: Services): Promise<void> {
-  
   const redis = new Redis(services.redis.url, { maxRetriesPerRequest: 1 });
   const accountName = `bench-queue-${randomUUID().slice(0, 8)}`;
   const account = await AccountState.open({
@@ -56,7 +58,9 @@ export async function benchQueue(services: Services): Promise<void> {
   try {
     for (let i = 0; i < 520; i += 1) {
       let t = performance.now();
-      await drain(runGuarded(job(i), { account, generate: fakeUpstream }, new AbortController().signal));
+      await drain(
+        runGuarded(job(i), { account, generate: fakeUpstream }, new AbortController().signal),
+      );
       const d = since(t);
       t = performance.now();
       await drain(queue.stream(job(i), new AbortController().signal));
@@ -73,8 +77,10 @@ export async function benchQueue(services: Services): Promise<void> {
   }
   const d = summarize(direct);
   const q = summarize(queued);
-  printLine('\nThe queue\'s own cost (guarded generation with an instant upstream)');
+  printLine("\nThe queue's own cost (guarded generation with an instant upstream)");
   printRow('without the queue (runGuarded in process)', d);
   printRow('through the BullMQ queue (Redis, pub/sub)', q);
-  printLine(`  added by the queue: p50 ${(q.p50 - d.p50).toFixed(2)} ms, p99 ${(q.p99 - d.p99).toFixed(2)} ms   (target: <= 2 ms at p50)`);
+  printLine(
+    `  added by the queue: p50 ${(q.p50 - d.p50).toFixed(2)} ms, p99 ${(q.p99 - d.p99).toFixed(2)} ms   (target: <= 2 ms at p50)`,
+  );
 }
