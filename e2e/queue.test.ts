@@ -1,0 +1,267 @@
+/**
+ * ChatQueue against the shared real Redis: serialization across two queue instances (two
+ * "processes" in one), cancellation, wait limits, the length limit, timeouts and errors crossing
+ * Redis. The upstream is a fake Generate: it stands in for Google, not for our code.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { AccountState, type ChatJob, type Generate } from '../src/account/index.ts';
+import { AppError } from '../src/errors.ts';
+import { GeminiError, type GenerateEvent, type GenerateRequest } from '../src/gemini/index.ts';
+import { ChatQueue, createCommandRedis, type ChatQueueOptions } from '../src/queue/index.ts';
+import { tempDir } from './support/services.ts';
+
+const MODEL = { name: 'gemini-2.5-flash', header: null, thinking: false };
+const COOLDOWN = { quotaMs: 60_000, jitterMs: 0, transientMs: 1000 };
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) {
+    await c();
+  }
+});
+
+const job = (prompt: string): ChatJob => ({
+  requestId: `req-${prompt}`,
+  model: MODEL,
+  prompt,
+  files: [],
+  chat: null,
+  replayPrompt: null,
+});
+
+/** Records every upstream call; each answers `echo:<prompt>` after `delayMs`. */
+function recordingGenerate(delayMs: number) {
+  const log: string[] = [];
+  const requests: GenerateRequest[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const generate: Generate = async function* (req) {
+    requests.push(req);
+    running += 1;
+    maxRunning = Math.max(maxRunning, running);
+    log.push(`start:${req.prompt}`);
+    try {
+      await sleep(delayMs, undefined, req.signal ? { signal: req.signal } : {});
+      yield { type: 'text', delta: `echo:${req.prompt}` };
+      yield done(`echo:${req.prompt}`);
+    } finally {
+      running -= 1;
+      log.push(`end:${req.prompt}`);
+    }
+  };
+  return { generate, log, requests, maxRunning: () => maxRunning };
+}
+
+function done(text: string): GenerateEvent {
+  return { type: 'done', result: { text, thoughts: '', images: [], chat: null, modelName: null } };
+}
+
+/** A Generate that holds each call open until released, and reports its signal. */
+function heldGenerate() {
+  const calls: { prompt: string; signal: AbortSignal | undefined; release: () => void }[] = [];
+  const generate: Generate = async function* (req) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    calls.push({ prompt: req.prompt, signal: req.signal, release });
+    const aborted = new Promise<void>((_, reject) =>
+      req.signal?.addEventListener('abort', () => reject(req.signal?.reason as Error)),
+    );
+    yield { type: 'text', delta: `held:${req.prompt}` };
+    await Promise.race([released, aborted]);
+    yield done(`held:${req.prompt}`);
+  };
+  return { generate, calls };
+}
+
+async function makeQueue(
+  prefix: string,
+  generate: Generate,
+  over: Partial<ChatQueueOptions> = {},
+): Promise<{ queue: ChatQueue; account: AccountState }> {
+  const redisUrl = inject('redisUrl');
+  const redis = createCommandRedis(redisUrl);
+  const dataDir = tempDir('queue');
+  const account = await AccountState.open({
+    account: 'burst@example.com',
+    dataDir,
+    cooldown: COOLDOWN,
+    redis,
+    keyPrefix: `${prefix}:`,
+  });
+  const queue = new ChatQueue({
+    account,
+    redisUrl,
+    generate,
+    queue: { waitMs: 30_000, maxLength: 20 },
+    requestTimeoutMs: 20_000,
+    prefix,
+    transientBackoffMs: 10,
+    ...over,
+  });
+  cleanups.push(async () => {
+    await queue.close();
+    await account.close();
+    redis.disconnect();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  await waitUntil(() => queue.ready());
+  await queue.start();
+  return { queue, account };
+}
+
+async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) {
+      throw new Error('condition not met in time');
+    }
+    await sleep(20);
+  }
+}
+
+async function collect(
+  stream: AsyncIterable<GenerateEvent>,
+): Promise<{ text: string; error: unknown }> {
+  let text = '';
+  try {
+    for await (const e of stream) {
+      if (e.type === 'text') {
+        text += e.delta;
+      }
+    }
+    return { text, error: undefined };
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+describe('ChatQueue: one account, one line', () => {
+  it('serializes a burst of 10 across two instances: no overlap, each exactly once', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = recordingGenerate(30);
+    const a = await makeQueue(prefix, upstream.generate);
+    const b = await makeQueue(prefix, upstream.generate);
+    const prompts = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    const results = await Promise.all(
+      prompts.map((p, i) =>
+        collect((i % 2 ? a : b).queue.stream(job(p), new AbortController().signal)),
+      ),
+    );
+    expect(results.map((r) => r.error)).toEqual(prompts.map(() => undefined));
+    expect(results.map((r) => r.text)).toEqual(prompts.map((p) => `echo:${p}`));
+    expect(upstream.maxRunning()).toBe(1);
+    expect(upstream.requests.map((r) => r.prompt).sort()).toEqual([...prompts].sort());
+    for (let i = 0; i < upstream.log.length; i += 2) {
+      expect(upstream.log[i]?.replace('start:', '')).toBe(upstream.log[i + 1]?.replace('end:', ''));
+    }
+    expect(await a.queue.stats()).toEqual({ waiting: 0, active: 0 });
+  });
+
+  it('removes a waiting job when its client leaves; it never reaches upstream', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const { queue } = await makeQueue(prefix, upstream.generate);
+    const first = collect(queue.stream(job('first'), new AbortController().signal));
+    await waitUntil(() => upstream.calls.length === 1);
+    const leaving = new AbortController();
+    const second = collect(queue.stream(job('second'), leaving.signal));
+    await waitUntil(async () => (await queue.stats()).waiting === 1);
+    leaving.abort(new Error('client closed'));
+    expect((await second).error).toMatchObject({ message: 'client closed' });
+    expect((await queue.stats()).waiting).toBe(0);
+    upstream.calls[0]?.release();
+    expect((await first).text).toBe('held:first');
+    await sleep(200);
+    expect(upstream.calls.map((c) => c.prompt)).toEqual(['first']);
+  });
+
+  it('aborts the upstream call of a running job when its client leaves', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const { queue } = await makeQueue(prefix, upstream.generate);
+    const leaving = new AbortController();
+    const stream = queue.stream(job('run'), leaving.signal);
+    const first = await stream.next();
+    expect(first.value).toEqual({ type: 'text', delta: 'held:run' });
+    const signal = upstream.calls[0]?.signal;
+    expect(signal?.aborted).toBe(false);
+    leaving.abort(new Error('client closed'));
+    await expect(stream.next()).rejects.toMatchObject({ message: 'client closed' });
+    await waitUntil(() => signal?.aborted === true);
+    await waitUntil(async () => (await queue.stats()).active === 0);
+  });
+
+  it('a wait past waitMs gets 503 with Retry-After, and the job is removed', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const { queue } = await makeQueue(prefix, upstream.generate, {
+      queue: { waitMs: 400, maxLength: 20 },
+    });
+    const first = collect(queue.stream(job('first'), new AbortController().signal));
+    await waitUntil(() => upstream.calls.length === 1);
+    const late = await collect(queue.stream(job('late'), new AbortController().signal));
+    expect(late.error).toBeInstanceOf(AppError);
+    expect(late.error).toMatchObject({ status: 503, code: 'queue_wait_timeout', retryAfterS: 10 });
+    expect((await queue.stats()).waiting).toBe(0);
+    upstream.calls[0]?.release();
+    await first;
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('waiting + active at maxLength gets 429 at once', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const { queue } = await makeQueue(prefix, upstream.generate, {
+      queue: { waitMs: 30_000, maxLength: 2 },
+    });
+    const first = collect(queue.stream(job('1'), new AbortController().signal));
+    await waitUntil(() => upstream.calls.length === 1);
+    const second = collect(queue.stream(job('2'), new AbortController().signal));
+    await waitUntil(async () => (await queue.stats()).waiting === 1);
+    const third = await collect(queue.stream(job('3'), new AbortController().signal));
+    expect(third.error).toMatchObject({ status: 429, code: 'queue_full' });
+    expect((third.error as AppError).retryAfterS).toBeGreaterThan(0);
+    upstream.calls[0]?.release();
+    await waitUntil(() => upstream.calls.length === 2);
+    upstream.calls[1]?.release();
+    expect((await first).error).toBeUndefined();
+    expect((await second).error).toBeUndefined();
+  });
+
+  it('stops a job at requestTimeoutMs with 504 and aborts upstream', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const { queue } = await makeQueue(prefix, upstream.generate, { requestTimeoutMs: 500 });
+    const r = await collect(queue.stream(job('slow'), new AbortController().signal));
+    expect(r.text).toBe('held:slow');
+    expect(r.error).toMatchObject({ status: 504, type: 'timeout' });
+    expect(upstream.calls[0]?.signal?.aborted).toBe(true);
+  });
+
+  it('carries classified errors across Redis with status, code, param and Retry-After', async () => {
+    const prefix = `t-${randomUUID()}`;
+    let kind: 'model' | 'quota' = 'model';
+    // eslint-disable-next-line require-yield
+    const generate: Generate = async function* () {
+      throw new GeminiError(kind, `upstream ${kind}`);
+    };
+    const { queue, account } = await makeQueue(prefix, generate);
+    const model = await collect(queue.stream(job('m'), new AbortController().signal));
+    expect(model.error).toMatchObject({
+      status: 400,
+      code: 'model_not_supported',
+      param: 'model',
+      name: 'GeminiError',
+    });
+    kind = 'quota';
+    const quota = await collect(queue.stream(job('q'), new AbortController().signal));
+    expect(quota.error).toMatchObject({ status: 429, code: 'usage_limit', retryAfterS: 60 });
+    expect(account.snapshot().phase).toBe('cooling');
+  });
+});

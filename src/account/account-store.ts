@@ -1,0 +1,214 @@
+/**
+ * Where an account's shared state lives. Redis is the truth shared by every process serving the
+ * account; the in-memory store serves a single process (unit tests, a worker without Redis).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Cooldown, CooldownReason, LoginState } from './types.ts';
+
+/** The shared record of one account. */
+export interface StoredAccount {
+  readonly cooldown: Cooldown | null;
+  readonly loginState: LoginState;
+  readonly lastSuccessAt: number | null;
+  /** A probe lock is held. */
+  readonly probing: boolean;
+}
+
+/** Storage operations AccountState needs; every write is atomic in the backing store. */
+export interface AccountStore {
+  /** Resolves once the store can answer, or after `timeoutMs` (state then starts local). */
+  waitReady?(timeoutMs: number): Promise<void>;
+  /** The record, or null when none exists (first start, or a flushed Redis). */
+  load(): Promise<StoredAccount | null>;
+  /** Stores `cooldown` unless a later one is stored; returns what is stored afterwards. */
+  extendCooldown(cooldown: Cooldown, nowMs: number): Promise<Cooldown>;
+  clearCooldown(nowMs: number): Promise<void>;
+  setLoginState(state: LoginState, nowMs: number): Promise<void>;
+  recordSuccess(nowMs: number): Promise<void>;
+  /** Takes the probe lock for `ttlMs`; returns its token, or null when someone holds it. */
+  acquireProbe(ttlMs: number, nowMs: number): Promise<string | null>;
+  /** Frees the probe lock if `token` still holds it. */
+  releaseProbe(token: string): Promise<void>;
+  /** Frees the probe lock whoever holds it (manual reset). */
+  clearProbe(): Promise<void>;
+}
+
+const LOGIN_STATES: readonly LoginState[] = [
+  'logged_in',
+  'login_required',
+  'browser_unreachable',
+  'unknown',
+];
+
+function asLoginState(value: string | undefined): LoginState {
+  return LOGIN_STATES.find((s) => s === value) ?? 'unknown';
+}
+
+/** A single process's store: the same semantics as Redis, without sharing. */
+export class MemoryAccountStore implements AccountStore {
+  private record: Omit<StoredAccount, 'probing'> | null = null;
+  private probe: { token: string; expiresAt: number } | null = null;
+
+  async load(): Promise<StoredAccount | null> {
+    return this.record && { ...this.record, probing: this.probe !== null };
+  }
+
+  async extendCooldown(cooldown: Cooldown, _nowMs: number): Promise<Cooldown> {
+    const current = this.ensure();
+    if (!current.cooldown || cooldown.until > current.cooldown.until) {
+      this.record = { ...current, cooldown };
+    }
+    return this.ensure().cooldown ?? cooldown;
+  }
+
+  async clearCooldown(): Promise<void> {
+    this.record = { ...this.ensure(), cooldown: null };
+  }
+
+  async setLoginState(loginState: LoginState): Promise<void> {
+    this.record = { ...this.ensure(), loginState };
+  }
+
+  async recordSuccess(nowMs: number): Promise<void> {
+    this.record = { ...this.ensure(), lastSuccessAt: nowMs };
+  }
+
+  async acquireProbe(ttlMs: number, nowMs: number): Promise<string | null> {
+    if (this.probe && this.probe.expiresAt > nowMs) {
+      return null;
+    }
+    this.probe = { token: randomUUID(), expiresAt: nowMs + ttlMs };
+    return this.probe.token;
+  }
+
+  async releaseProbe(token: string): Promise<void> {
+    if (this.probe?.token === token) {
+      this.probe = null;
+    }
+  }
+
+  async clearProbe(): Promise<void> {
+    this.probe = null;
+  }
+
+  private ensure(): Omit<StoredAccount, 'probing'> {
+    this.record ??= { cooldown: null, loginState: 'unknown', lastSuccessAt: null };
+    return this.record;
+  }
+}
+
+// Keeps the later of two cooldown ends, atomically, so two processes cannot shorten each other's.
+const EXTEND_COOLDOWN = `
+local cur = tonumber(redis.call('HGET', KEYS[1], 'cooldown_until') or '0') or 0
+if tonumber(ARGV[1]) > cur then
+  redis.call('HSET', KEYS[1], 'cooldown_until', ARGV[1], 'cooldown_reason', ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'updated_at', ARGV[3])
+return redis.call('HMGET', KEYS[1], 'cooldown_until', 'cooldown_reason')`;
+
+const RELEASE_PROBE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Redis keys of one account under `keyPrefix`. */
+export function accountKeys(keyPrefix: string, account: string): { hash: string; probe: string } {
+  const hash = `${keyPrefix}account:${account}`;
+  return { hash, probe: `${hash}:probe` };
+}
+
+/** The shared store: a hash per account plus a `SET NX PX` probe lock. */
+export class RedisAccountStore implements AccountStore {
+  private readonly keys: { hash: string; probe: string };
+
+  constructor(
+    private readonly redis: Redis,
+    account: string,
+    keyPrefix = 'gk:',
+  ) {
+    this.keys = accountKeys(keyPrefix, account);
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    if (this.redis.status === 'ready') {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.redis.once('ready', done);
+    });
+  }
+
+  async load(): Promise<StoredAccount | null> {
+    const results = await this.redis
+      .pipeline()
+      .hgetall(this.keys.hash)
+      .exists(this.keys.probe)
+      .exec();
+    const [hashResult, probeResult] = results ?? [];
+    if (!hashResult || !probeResult || hashResult[0] || probeResult[0]) {
+      throw hashResult?.[0] ?? probeResult?.[0] ?? new Error('Redis pipeline returned nothing');
+    }
+    const h = hashResult[1] as Record<string, string>;
+    if (Object.keys(h).length === 0) {
+      return null;
+    }
+    const until = Number(h['cooldown_until'] ?? 0);
+    const reason = h['cooldown_reason'] ?? '';
+    const lastSuccessAt = Number(h['last_success_at'] ?? 0);
+    return {
+      cooldown: until > 0 && reason ? { until, reason: reason as CooldownReason } : null,
+      loginState: asLoginState(h['login_state']),
+      lastSuccessAt: lastSuccessAt > 0 ? lastSuccessAt : null,
+      probing: probeResult[1] === 1,
+    };
+  }
+
+  async extendCooldown(cooldown: Cooldown, nowMs: number): Promise<Cooldown> {
+    const stored = (await this.redis.eval(
+      EXTEND_COOLDOWN,
+      1,
+      this.keys.hash,
+      String(cooldown.until),
+      cooldown.reason,
+      String(nowMs),
+    )) as [string | null, string | null];
+    const until = Number(stored[0] ?? 0);
+    return until > 0 && stored[1] ? { until, reason: stored[1] as CooldownReason } : cooldown;
+  }
+
+  async clearCooldown(nowMs: number): Promise<void> {
+    await this.hset({ cooldown_until: '0', cooldown_reason: '' }, nowMs);
+  }
+
+  async setLoginState(state: LoginState, nowMs: number): Promise<void> {
+    await this.hset({ login_state: state }, nowMs);
+  }
+
+  async recordSuccess(nowMs: number): Promise<void> {
+    await this.hset({ last_success_at: String(nowMs) }, nowMs);
+  }
+
+  async acquireProbe(ttlMs: number): Promise<string | null> {
+    const token = randomUUID();
+    const ok = await this.redis.set(this.keys.probe, token, 'PX', Math.max(1, ttlMs), 'NX');
+    return ok === 'OK' ? token : null;
+  }
+
+  async releaseProbe(token: string): Promise<void> {
+    await this.redis.eval(RELEASE_PROBE, 1, this.keys.probe, token);
+  }
+
+  async clearProbe(): Promise<void> {
+    await this.redis.del(this.keys.probe);
+  }
+
+  private async hset(fields: Record<string, string>, nowMs: number): Promise<void> {
+    await this.redis.hset(this.keys.hash, { ...fields, updated_at: String(nowMs) });
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * @module account
+ * One Google account's state (cooling down, signed out, half-open probe), shared through Redis and
+ * kept in account_state.json, and the retry/cooldown policy around one generation.
+ */
+export { AccountState, type AccountStateOptions } from './account-state.ts';
+export { retryAfterSeconds, type CooldownConfig } from './cooldown.ts';
+export {
+  MemoryAccountStore,
+  RedisAccountStore,
+  accountKeys,
+  type AccountStore,
+  type StoredAccount,
+} from './account-store.ts';
+export { ACCOUNT_STATE_FILE, readStateFile, stateFilePath, writeStateFile } from './state-file.ts';
+export { runGuarded, type ChatJob, type Generate, type GuardDeps } from './run-guarded.ts';
+export type {
+  AccountGuard,
+  AccountPhase,
+  AccountSnapshot,
+  Admission,
+  Cooldown,
+  CooldownReason,
+  LoginState,
+} from './types.ts';

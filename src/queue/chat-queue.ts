@@ -1,0 +1,283 @@
+/**
+ * One account, one line: a BullMQ queue per account with a global concurrency of 1, so that every
+ * process serving the account together sends Google one request at a time. `stream()` enqueues a
+ * chat and yields its events while it runs, whichever process runs it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AccountGuard, ChatJob, Generate } from '../account/index.ts';
+import { RateLimitError, ServiceUnavailableError } from '../errors.ts';
+import type { GenerateEvent } from '../gemini/index.ts';
+import { createLogger, type Logger } from '../logging.ts';
+import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
+import { CancelRegistry } from './job-processor.ts';
+import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
+import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
+import { decodeReply, queueNames, type ChatJobData, type QueueNames } from './wire.ts';
+
+/** The account as the queue needs it: AccountState fits. */
+export interface QueueAccount extends AccountGuard {
+  readonly account: string;
+  /** Fast-fail before queueing (cooling, signed out, probe in flight). */
+  check(): Promise<void>;
+}
+
+export interface ChatQueueOptions {
+  readonly account: QueueAccount;
+  readonly redisUrl: string;
+  /** The upstream this process calls when it runs a job. */
+  readonly generate: Generate;
+  /** config.queue: longest wait before a job starts, and the most jobs waiting + running. */
+  readonly queue: { readonly waitMs: number; readonly maxLength: number };
+  /** config.requestTimeoutMs: a running job is stopped after this. */
+  readonly requestTimeoutMs: number;
+  /** Prefix of every Redis key and channel (tests isolate with it). */
+  readonly prefix?: string;
+  readonly logger?: Logger;
+  readonly transientBackoffMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** How often a silent waiting stream checks its job still exists. */
+  readonly livenessCheckMs?: number;
+  /** Retry-After when the queue wait ran out. */
+  readonly busyRetryAfterS?: number;
+  /** How long close() lets a running job finish before aborting it. */
+  readonly closeGraceMs?: number;
+}
+
+/** Counts of this account's queue across all processes. */
+export interface QueueStats {
+  readonly waiting: number;
+  readonly active: number;
+}
+
+/** A per-account BullMQ queue with streaming replies. Lifecycle: start(), close(). */
+export class ChatQueue {
+  readonly names: QueueNames;
+  private readonly instanceId = randomUUID();
+  private readonly log: Logger;
+  private readonly producer: Redis;
+  private readonly subscriber: Redis;
+  private readonly queue: Queue<ChatJobData>;
+  private readonly inboxes = new Map<string, ReplyInbox>();
+  private readonly cancels = new CancelRegistry();
+  private worker: ChatWorker | null = null;
+  private concurrencyApplied = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly options: ChatQueueOptions) {
+    const prefix = options.prefix ?? 'gk';
+    this.names = queueNames(prefix, options.account.account);
+    this.log = (options.logger ?? createLogger({ silent: true })).child({
+      queue: this.names.queue,
+    });
+    const redisOptions = {
+      ...(options.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: options.connectTimeoutMs }),
+      logger: this.log,
+    };
+    this.producer = createCommandRedis(options.redisUrl, { ...redisOptions, name: 'gk-producer' });
+    this.subscriber = createSubscriberRedis(options.redisUrl, { ...redisOptions, name: 'gk-sub' });
+    this.queue = new Queue<ChatJobData>(this.names.queue, {
+      connection: this.producer,
+      prefix,
+      streams: { events: { maxLen: 100 } },
+    });
+    this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
+    this.producer.on('ready', () => {
+      // A Redis that lost its data lost the global concurrency too: set it again.
+      this.concurrencyApplied = false;
+      void this.applyConcurrency().catch(() => undefined);
+    });
+    this.subscriber.on('message', (channel: string, raw: string) => this.onMessage(channel, raw));
+    void this.subscriber
+      .subscribe(this.names.reply(this.instanceId), this.names.cancel)
+      .catch((err: unknown) => this.log.error('subscribe failed', { err }));
+  }
+
+  /** Redis answers: a stream can be served now. */
+  ready(): boolean {
+    return !this.closing && this.producer.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  /** Jobs of this account running in this process (0 or 1). */
+  get currentTasks(): number {
+    return this.cancels.size;
+  }
+
+  /**
+   * Enqueues `job` and yields its events as they are produced. Throws 503 at once when Redis is
+   * down, 429 at once when the queue is full or the account refuses, 503 with Retry-After when the
+   * wait runs out. Leaving early (or `signal`) removes a waiting job and aborts a running one.
+   */
+  async *stream(job: ChatJob, signal: AbortSignal): AsyncGenerator<GenerateEvent, void, undefined> {
+    signal.throwIfAborted();
+    this.assertReady();
+    await Promise.all([this.options.account.check(), this.assertRoom()]);
+    const id = randomUUID();
+    const inbox = new ReplyInbox();
+    this.inboxes.set(id, inbox);
+    try {
+      await this.enqueue(id, job);
+      yield* follow(inbox, signal, this.followOptions(), {
+        removeIfWaiting: async () => (await this.queue.remove(id)) === 1,
+        isGone: async () =>
+          ['unknown', 'completed', 'failed'].includes(await this.queue.getJobState(id)),
+      });
+    } finally {
+      this.inboxes.delete(id);
+      if (!inbox.finished) {
+        await this.abandon(id, inbox);
+      }
+    }
+  }
+
+  /** Starts this process's worker: one job at a time, never a job twice. */
+  async start(): Promise<void> {
+    if (this.worker || this.closing) {
+      return;
+    }
+    await this.applyConcurrency().catch((err: unknown) =>
+      this.log.warn('could not set global concurrency yet', { err }),
+    );
+    const { transientBackoffMs } = this.options;
+    this.worker = startChatWorker({
+      queueName: this.names.queue,
+      prefix: this.options.prefix ?? 'gk',
+      redisUrl: this.options.redisUrl,
+      logger: this.log,
+      processor: {
+        publisher: this.producer,
+        guard: {
+          account: this.options.account,
+          generate: this.options.generate,
+          logger: this.log,
+          ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
+        },
+        cancels: this.cancels,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+        logger: this.log,
+      },
+    });
+  }
+
+  /** Waiting and running jobs of this account, across every process. */
+  async stats(): Promise<QueueStats> {
+    const counts = await this.queue.getJobCounts('waiting', 'active');
+    return { waiting: counts['waiting'] ?? 0, active: counts['active'] ?? 0 };
+  }
+
+  /** Stops the worker (letting a running job finish for closeGraceMs), then the connections. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const inbox of this.inboxes.values()) {
+      inbox.fail(new ServiceUnavailableError('The worker is shutting down.', 5));
+    }
+    if (this.worker) {
+      const stopping = new ServiceUnavailableError('The worker is shutting down.', 5);
+      await stopChatWorker(this.worker, {
+        redisUp: this.producer.status === 'ready',
+        graceMs: this.options.closeGraceMs ?? 10_000,
+        abortRunning: () => this.cancels.abortAll(stopping),
+      });
+    }
+    await settlesWithin(
+      this.queue.close().catch(() => undefined),
+      2000,
+    );
+    this.subscriber.disconnect();
+    this.producer.disconnect();
+  }
+
+  private assertReady(): void {
+    if (!this.ready()) {
+      throw new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
+        code: 'queue_unavailable',
+      });
+    }
+  }
+
+  private async assertRoom(): Promise<void> {
+    let stats: QueueStats;
+    try {
+      if (!this.concurrencyApplied) {
+        await this.applyConcurrency();
+      }
+      stats = await this.stats();
+    } catch (err) {
+      throw new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
+        code: 'queue_unavailable',
+        cause: err,
+      });
+    }
+    if (stats.waiting + stats.active >= this.options.queue.maxLength) {
+      throw new RateLimitError(
+        `The account's queue is full (${stats.waiting + stats.active} requests); retry later.`,
+        this.options.busyRetryAfterS ?? 10,
+        { code: 'queue_full' },
+      );
+    }
+  }
+
+  private async enqueue(id: string, job: ChatJob): Promise<void> {
+    try {
+      await this.queue.add(
+        'chat',
+        { job, replyTo: this.names.reply(this.instanceId) },
+        { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true },
+      );
+    } catch (err) {
+      const inbox = this.inboxes.get(id);
+      if (inbox) {
+        inbox.finished = true;
+      }
+      throw new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
+        code: 'queue_unavailable',
+        cause: err,
+      });
+    }
+  }
+
+  private followOptions(): FollowOptions {
+    return {
+      waitMs: this.options.queue.waitMs,
+      // The processor stops itself at requestTimeoutMs and says so; this margin is for its word.
+      runMs: this.options.requestTimeoutMs + 5000,
+      livenessMs: this.options.livenessCheckMs ?? 2000,
+      busyRetryAfterS: this.options.busyRetryAfterS ?? 10,
+    };
+  }
+
+  /** The client left: remove the job if it still waits, else tell whoever runs it to stop. */
+  private async abandon(id: string, inbox: ReplyInbox): Promise<void> {
+    try {
+      const removed = !inbox.started && (await this.queue.remove(id)) === 1;
+      if (!removed) {
+        await this.producer.publish(this.names.cancel, id);
+      }
+    } catch (err) {
+      this.log.warn('could not cancel an abandoned job', { jobId: id, err });
+    }
+  }
+
+  private async applyConcurrency(): Promise<void> {
+    await this.queue.setGlobalConcurrency(1);
+    this.concurrencyApplied = true;
+  }
+
+  private onMessage(channel: string, raw: string): void {
+    if (channel === this.names.cancel) {
+      this.cancels.cancel(raw);
+      return;
+    }
+    const message = decodeReply(raw);
+    if (message) {
+      this.inboxes.get(message.id)?.push(message);
+    }
+  }
+}

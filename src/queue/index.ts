@@ -1,0 +1,19 @@
+/**
+ * @module queue
+ * One BullMQ queue per account, concurrency 1 across every process serving it, with replies
+ * streamed back over Redis pub/sub, cancellation, wait limits and timeouts.
+ */
+export {
+  ChatQueue,
+  type ChatQueueOptions,
+  type QueueAccount,
+  type QueueStats,
+} from './chat-queue.ts';
+export {
+  createCommandRedis,
+  createSubscriberRedis,
+  createWorkerRedis,
+  type RedisClientOptions,
+} from './redis-clients.ts';
+export { queueNameFor, queueNames, type ChatJobData, type QueueNames } from './wire.ts';
+export type { ChatJob, Generate } from '../account/index.ts';

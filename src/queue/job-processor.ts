@@ -1,0 +1,180 @@
+/**
+ * The BullMQ processor: runs one chat job through runGuarded and publishes every event to the
+ * waiting process's reply channel, in order. A cancel message, the job timeout, or a lost
+ * connection aborts the upstream call through one AbortController.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { runGuarded, type GuardDeps } from '../account/index.ts';
+import { AppError, TimeoutError, serializeError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { encodeReply, type ChatJobData, type ReplyMessage } from './wire.ts';
+
+type ReplyBody = ReplyMessage extends infer M
+  ? M extends unknown
+    ? Omit<M, 'id' | 'seq'>
+    : never
+  : never;
+
+/** A client went away: the reason its job is aborted. */
+export class ClientCancelledError extends Error {
+  constructor() {
+    super('The client went away; the request was cancelled.');
+    this.name = 'ClientCancelledError';
+  }
+}
+
+/** Running jobs of this process, and cancels that arrived before their job started here. */
+export class CancelRegistry {
+  private readonly running = new Map<string, AbortController>();
+  private readonly early = new Map<string, number>();
+
+  constructor(private readonly rememberMs = 60_000) {}
+
+  /** Tracks a job; aborts it at once when its cancel came first. Returns the untrack function. */
+  register(id: string, controller: AbortController): () => void {
+    this.running.set(id, controller);
+    if (this.early.delete(id)) {
+      controller.abort(new ClientCancelledError());
+    }
+    return () => {
+      this.running.delete(id);
+    };
+  }
+
+  /** A cancel message: aborts the job if it runs here, else remembers it for a while. */
+  cancel(id: string, nowMs = Date.now()): void {
+    const running = this.running.get(id);
+    if (running) {
+      running.abort(new ClientCancelledError());
+      return;
+    }
+    for (const [key, at] of this.early) {
+      if (nowMs - at > this.rememberMs) {
+        this.early.delete(key);
+      }
+    }
+    this.early.set(id, nowMs);
+  }
+
+  /** Aborts everything running here (shutdown past its grace period). */
+  abortAll(reason: unknown): void {
+    for (const controller of this.running.values()) {
+      controller.abort(reason);
+    }
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+}
+
+export interface ProcessorDeps {
+  /** Command connection used to publish replies. */
+  readonly publisher: Redis;
+  readonly guard: GuardDeps;
+  readonly cancels: CancelRegistry;
+  readonly requestTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** The function BullMQ's Worker calls for each job. */
+export function createProcessor(
+  deps: ProcessorDeps,
+): (job: Job<ChatJobData>, token?: string, signal?: AbortSignal) => Promise<void> {
+  return async (job, _token, signal) => {
+    const id = job.id;
+    if (id === undefined) {
+      return;
+    }
+    const controller = new AbortController();
+    const untrack = deps.cancels.register(id, controller);
+    const timer = setTimeout(() => {
+      const s = Math.round(deps.requestTimeoutMs / 1000);
+      controller.abort(new TimeoutError(`The request took longer than ${s} s and was stopped.`));
+    }, deps.requestTimeoutMs);
+    // BullMQ aborts its signal when the job's lock is lost or the worker is force-closed.
+    const onLockLost = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onLockLost, { once: true });
+    try {
+      await runJob(id, job.data, controller, deps);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onLockLost);
+      untrack();
+    }
+  };
+}
+
+async function runJob(
+  id: string,
+  data: ChatJobData,
+  controller: AbortController,
+  deps: ProcessorDeps,
+): Promise<void> {
+  const log = deps.logger.child({ jobId: id, requestId: data.job.requestId });
+  let seq = 0;
+  // Replies go out in order on one connection without waiting for each: the first failure stops
+  // the job, and awaiting the last one covers the rest.
+  const send = (body: ReplyBody): Promise<void> => {
+    const message = { id, seq: seq++, ...body } as ReplyMessage;
+    const sent = deps.publisher.publish(data.replyTo, encodeReply(message)).then(() => undefined);
+    sent.catch((err: unknown) => controller.abort(err));
+    return sent;
+  };
+  if (controller.signal.aborted) {
+    log.info('job cancelled before it started');
+    return;
+  }
+  try {
+    void send({ t: 'start' });
+    const events = runGuarded(data.job, deps.guard, controller.signal);
+    for await (const event of untilAborted(events, controller.signal)) {
+      void send({ t: 'event', event });
+    }
+    controller.signal.throwIfAborted();
+    await send({ t: 'end' });
+  } catch (err) {
+    const reason: unknown = controller.signal.reason;
+    // Stop the upstream call if the failure was ours (e.g. a publish while Redis is away).
+    controller.abort(err);
+    if (reason instanceof ClientCancelledError) {
+      log.info('job cancelled by its client');
+      return;
+    }
+    const reported = reason instanceof AppError ? reason : err;
+    if (!(reported instanceof AppError)) {
+      log.error('chat job failed', { err: reported });
+    }
+    await send({ t: 'error', error: serializeError(reported) }).catch(() => undefined);
+  }
+}
+
+/**
+ * Stops reading `source` as soon as `signal` aborts, even if the source ignores the signal: an
+ * upstream call stuck on a dead socket must not hold the account's single line forever.
+ */
+async function* untilAborted<T>(source: AsyncGenerator<T>, signal: AbortSignal): AsyncGenerator<T> {
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+  });
+  aborted.catch(() => undefined);
+  if (signal.aborted) {
+    onAbort();
+  }
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const r = await Promise.race([source.next(), aborted]);
+      if (r.done) {
+        return;
+      }
+      yield r.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Not awaited: a source that ignores its signal may never finish.
+    void source.return(undefined).catch(() => undefined);
+  }
+}
