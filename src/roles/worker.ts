@@ -90,6 +90,8 @@ export async function startWorker(
     dataDir: config.dataDir,
     cooldown: config.cooldown,
     redis,
+    // A probe holds its lock for as long as its request may run.
+    probeTtlMs: config.requestTimeoutMs + 30_000,
     logger: childLogger(logger, 'account'),
   });
   browser.session?.onLoginStateChange((state) => void account.setLoginState(state));
