@@ -49,7 +49,8 @@ export async function startRole(
 ): Promise<ChildService> {
   const port = Number(env['PORT']) || (await freePort());
   const root = path.resolve(import.meta.dirname, '..');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+  // The production artifact (npm run build), as the Docker image runs it.
+  const child: ChildProcess = spawn(process.execPath, ['dist/main.js', role], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -27,6 +27,10 @@ if (process.env['NODE_EXTRA_CA_CERTS'] !== CA_FILE) {
   process.exit(r.status ?? 1);
 }
 
+const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+if (built.status !== 0) {
+  process.exit(built.status ?? 1);
+}
 const only = process.argv[2];
 printLine(`gemini-kasm bench — node ${process.version}, ${os.cpus().length} cores`);
 const services = await startServices();

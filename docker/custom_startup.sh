@@ -7,7 +7,7 @@
 #   - Chrome in Kasm's relaunch loop (`pgrep -x chrome`, relaunch ~1 s after it is gone), on our
 #     own profile dir so that Chrome 136+ opens the CDP port, with the crash cleanup that Kasm's
 #     wrapper does only for the default dir (the wrapper itself still adds its own flags);
-#   - the worker (`npm run worker`), restarted with a growing backoff when it exits.
+#   - the worker (`node dist/main.js worker`), restarted with a growing backoff when it exits.
 # CDP stays on 127.0.0.1 (Chrome binds it there whatever it is told); never publish the port.
 #
 # Every path and command can be overridden through the environment (the unit tests run this
@@ -21,7 +21,7 @@
 #   KASM_READY_HOOKS      run before each launch if present  (/usr/bin/{filter,desktop}_ready)
 #   CHROME_RELAUNCH_S     pause between checks               (1)
 #   APP_DIR               the worker's working directory     (/opt/gemini-kasm)
-#   WORKER_CMD            the worker command                 (npm run --silent worker)
+#   WORKER_CMD            the worker command                 (node dist/main.js worker)
 #   WORKER_BACKOFF_MIN_MS / WORKER_BACKOFF_MAX_MS / WORKER_STABLE_MS   (1000 / 30000 / 60000)
 # No `set -e`/`set -u`: a failing command or an unset variable must not end the supervisor.
 
@@ -35,7 +35,7 @@ CHROME_URL="${KASM_URL:-${LAUNCH_URL:-https://gemini.google.com/app}}"
 KASM_READY_HOOKS="${KASM_READY_HOOKS-/usr/bin/filter_ready /usr/bin/desktop_ready}"
 CHROME_RELAUNCH_S="${CHROME_RELAUNCH_S:-1}"
 APP_DIR="${APP_DIR:-/opt/gemini-kasm}"
-WORKER_CMD="${WORKER_CMD:-npm run --silent worker}"
+WORKER_CMD="${WORKER_CMD:-node dist/main.js worker}"
 WORKER_BACKOFF_MIN_MS="${WORKER_BACKOFF_MIN_MS:-1000}"
 WORKER_BACKOFF_MAX_MS="${WORKER_BACKOFF_MAX_MS:-30000}"
 WORKER_STABLE_MS="${WORKER_STABLE_MS:-60000}"

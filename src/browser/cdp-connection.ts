@@ -3,7 +3,7 @@
  * `/json/version` with backoff and connect again. Kasm relaunches Chrome about a second after
  * it goes away, so the first retries come fast.
  */
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import type { Logger } from '../logging.ts';
 import { backoffDelayMs, type BackoffOptions } from './backoff.ts';
 import { fetchCdpVersion } from './cdp-endpoint.ts';
@@ -129,6 +129,8 @@ export class CdpConnection {
     let browser: Browser | null = null;
     try {
       const version = await fetchCdpVersion(this.o.cdpUrl, this.o.pollTimeoutMs);
+      // Loaded on first use: playwright-core alone costs ~80 MB of RSS, needless without a browser.
+      const { chromium } = await import('playwright-core');
       browser = await chromium.connectOverCDP(version.webSocketDebuggerUrl, {
         timeout: this.o.connectTimeoutMs,
         // The person's own browser: leave downloads, fonts, focus and media emulation alone.

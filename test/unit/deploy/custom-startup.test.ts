@@ -1,6 +1,6 @@
 /**
  * docker/custom_startup.sh with stub programs on PATH: a "chrome" that leaves a crashed profile
- * behind (Singleton* files, exit_type Crashed) and exits, and an "npm" worker that exits at once.
+ * behind (Singleton* files, exit_type Crashed) and exits, and a "node" worker that exits at once.
  * The supervisor must relaunch both, clean the profile before each launch, put our CDP flags
  * last, never exit on its own, and take its whole process tree down on SIGTERM.
  */
@@ -40,7 +40,7 @@ sleep 0.2
 exit 21
 `;
 
-const FAKE_NPM = `#!/bin/sh
+const FAKE_NODE = `#!/bin/sh
 printf 'worker|%s|%s\\n' "$PWD" "$*" >>"$LOG_DIR/npm.log"
 exit 1
 `;
@@ -80,7 +80,7 @@ function makeSandbox(): Sandbox {
   const write = (name: string, text: string): void =>
     fs.writeFileSync(path.join(bin, name), text, { mode: 0o755 });
   write(chromeName, FAKE_CHROME);
-  write('npm', FAKE_NPM);
+  write('node', FAKE_NODE);
   write('ready-hook', READY_HOOK);
   const profile = path.join(dir, 'home/.config/chrome-cdp');
   fs.mkdirSync(profile, { recursive: true });
@@ -197,7 +197,7 @@ describe('custom_startup.sh', { timeout: 30_000 }, () => {
       .map((l) => l.split('|')[0]);
     expect(events.slice(0, 4)).toEqual(['ready', 'launch', 'ready', 'launch']);
     for (const [cwd, args] of lines(npmLog, 'worker')) {
-      expect([cwd, args]).toEqual([box.appDir, 'run --silent worker']);
+      expect([cwd, args]).toEqual([box.appDir, 'dist/main.js worker']);
     }
     expect(output).toMatch(/removing stale SingletonCookie SingletonLock SingletonSocket from/);
     expect(output).toMatch(/worker exited with status 1 .* restarting in \d+ ms/);
