@@ -42,7 +42,7 @@ export interface Delta {
   reasoning_content?: string;
 }
 
-export function chunk(ids: CompletionIds, delta: Delta, finishReason: 'stop' | null = null) {
+function chunkEnvelope(ids: CompletionIds) {
   return {
     id: ids.id,
     object: 'chat.completion.chunk',
@@ -50,21 +50,19 @@ export function chunk(ids: CompletionIds, delta: Delta, finishReason: 'stop' | n
     model: ids.model,
     system_fingerprint: null,
     conversation_id: ids.conversationId,
+  };
+}
+
+export function chunk(ids: CompletionIds, delta: Delta, finishReason: 'stop' | null = null) {
+  return {
+    ...chunkEnvelope(ids),
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
   };
 }
 
+/** The last chunk of `stream_options.include_usage`: no choices, only usage. */
 export function usageChunk(ids: CompletionIds, usage: Usage) {
-  return {
-    id: ids.id,
-    object: 'chat.completion.chunk',
-    created: ids.created,
-    model: ids.model,
-    system_fingerprint: null,
-    conversation_id: ids.conversationId,
-    choices: [],
-    usage,
-  };
+  return { ...chunkEnvelope(ids), choices: [], usage };
 }
 
 export function completion(ids: CompletionIds, content: string, reasoning: string, usage: Usage) {

@@ -15,6 +15,7 @@ import type { Config } from '../config.ts';
 import { MODELS } from '../gemini/index.ts';
 import type { ChatQueue } from '../queue/index.ts';
 import { nodeStatus, type NodeSnapshot } from '../registry/index.ts';
+import { VERSION } from '../version.ts';
 
 export interface WorkerStatusDeps {
   readonly config: Readonly<Config>;
@@ -41,13 +42,9 @@ export function loginStateOf(deps: WorkerStatusDeps): string {
   return recorded === 'login_required' ? recorded : 'logged_in';
 }
 
-/** This node's row in gemini_service_nodes. */
-export async function nodeSnapshotOf(deps: WorkerStatusDeps): Promise<NodeSnapshot> {
+/** The node's state as the registry sees it, with the last known queue length. */
+function snapshotNow(deps: WorkerStatusDeps): NodeSnapshot {
   const snap = deps.account.snapshot();
-  deps.waiting.count = await deps.queue.stats().then(
-    (s) => s.waiting,
-    () => deps.waiting.count,
-  );
   return {
     currentTasks: deps.queue.currentTasks,
     queueWaiting: deps.waiting.count,
@@ -56,8 +53,17 @@ export async function nodeSnapshotOf(deps: WorkerStatusDeps): Promise<NodeSnapsh
     loginState: loginStateOf(deps),
     hasServed: snap.lastSuccessAt !== null,
     models: MODEL_NAMES,
-    version: process.env['npm_package_version'] ?? null,
+    version: VERSION,
   };
+}
+
+/** This node's row in gemini_service_nodes; reads the queue length from Redis first. */
+export async function nodeSnapshotOf(deps: WorkerStatusDeps): Promise<NodeSnapshot> {
+  deps.waiting.count = await deps.queue.stats().then(
+    (s) => s.waiting,
+    () => deps.waiting.count,
+  );
+  return snapshotNow(deps);
 }
 
 function cooldownOf(deps: WorkerStatusDeps) {
@@ -70,20 +76,7 @@ function cooldownOf(deps: WorkerStatusDeps) {
 }
 
 function statusNow(deps: WorkerStatusDeps) {
-  const snap = deps.account.snapshot();
-  return nodeStatus(
-    {
-      currentTasks: deps.queue.currentTasks,
-      queueWaiting: deps.waiting.count,
-      cooldownUntil: snap.cooldown?.until ?? null,
-      cooldownReason: snap.cooldown?.reason ?? null,
-      loginState: loginStateOf(deps),
-      hasServed: snap.lastSuccessAt !== null,
-      models: MODEL_NAMES,
-      version: null,
-    },
-    Date.now(),
-  );
+  return nodeStatus(snapshotNow(deps), Date.now());
 }
 
 /** The /health and /ready source. */
