@@ -87,6 +87,7 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
       return {
         worker_id: deps.config.workerId,
         account: deps.config.account,
+        version: VERSION,
         node_status: statusNow(deps),
         login_state: loginStateOf(deps),
         phase: snap.phase,
