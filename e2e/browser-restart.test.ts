@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BrowserSession,
@@ -19,6 +18,7 @@ import { Emulator } from '../src/emulator/index.ts';
 import { ServiceUnavailableError } from '../src/errors.ts';
 import type { Cookie } from '../src/gemini/index.ts';
 import { createLogger } from '../src/logging.ts';
+import { asPerson, personSignIn, waitForChromiumGone } from './support/person.ts';
 import { startChromium, tempDir, type ChromiumHandle } from './support/services.ts';
 
 // Chromium commits its cookie store to disk every 30 s; "idle" means that has happened.
@@ -53,22 +53,9 @@ const psid = (cookies: readonly Cookie[]) =>
 
 /** The person signs in on ServiceLogin in a tab of their own, over their own connection. */
 async function signIn(): Promise<void> {
-  const person = await chromium.connectOverCDP(chrome.url, { timeout: 10_000 });
-  try {
-    const context = person.contexts()[0]!;
-    const page = await context.newPage();
-    await page.goto('https://accounts.google.com/ServiceLogin');
-    await page.fill('#identifierId', 'restart@example.com');
-    await Promise.all([
-      page.waitForURL('https://gemini.google.com/app'),
-      page.click('#identifierNext'),
-    ]);
-    signedInAt = Date.now();
-    see(await context.cookies());
-    await page.close();
-  } finally {
-    await person.close();
-  }
+  await personSignIn(chrome.url, 'restart@example.com');
+  signedInAt = Date.now();
+  see(await asPerson(chrome.url, (context) => context.cookies()));
 }
 
 /** Resolves with how long it took the session to reach `want`; fails after `timeoutMs`. */
@@ -82,25 +69,6 @@ async function waitForState(
   }
   expect(session.loginState).toBe(want);
   return Date.now() - since;
-}
-
-/** Waits until no process of the killed Chromium is left (its network service outlives it). */
-async function waitForChromiumGone(): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  const alive = () =>
-    fs.readdirSync('/proc').some((pid) => {
-      try {
-        return (
-          /^\d+$/.test(pid) &&
-          fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(chrome.userDataDir)
-        );
-      } catch {
-        return false;
-      }
-    });
-  while (alive() && Date.now() < deadline) {
-    await sleep(50);
-  }
 }
 
 beforeAll(async () => {
@@ -152,7 +120,7 @@ it('Chromium killed while idle and restarted on the same profile: logged_in agai
   expect(await source.getCookies()).toEqual(live);
   expect(source.snapshot().servedFrom).toBe('cache');
   // Kasm's loop waits the same way (pgrep) before it relaunches Chrome.
-  await waitForChromiumGone();
+  await waitForChromiumGone(chrome.userDataDir);
   const restartedAt = Date.now();
   await chrome.start();
   // logged_in means the new worker tab loaded the signed-in /app with the persisted cookies.
@@ -190,7 +158,7 @@ it('Chromium killed in the middle of getCookies/refresh: a clear 503, cached coo
   const err = await empty.getCookies().catch((e: unknown) => e);
   expect(err).toMatchObject({ status: 503, code: 'browser_unreachable', retryAfterS: 5 });
   await empty.close();
-  await waitForChromiumGone();
+  await waitForChromiumGone(chrome.userDataDir);
   await chrome.start();
   await waitForState('logged_in', 10_000);
 }, 60_000);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -23,6 +23,7 @@ import { Emulator } from '../src/emulator/index.ts';
 import { ServiceUnavailableError, toOpenAIError } from '../src/errors.ts';
 import type { Cookie } from '../src/gemini/index.ts';
 import { createLogger } from '../src/logging.ts';
+import { asPerson as asPersonAt } from './support/person.ts';
 import { startChromium, tempDir, type ChromiumHandle } from './support/services.ts';
 
 const EMAIL = 'person@example.com';
@@ -61,14 +62,8 @@ function see(cookies: readonly Cookie[]): Cookie[] {
 const value = (jar: readonly Cookie[], n: string) => jar.find((c) => c.name === n)?.value;
 
 /** Runs `fn` in the person's own CDP connection (their browser, not the worker's). */
-async function asPerson<T>(fn: (context: BrowserContext) => Promise<T>): Promise<T> {
-  const browser = await chromium.connectOverCDP(chrome.url, { timeout: 10_000 });
-  try {
-    return await fn(browser.contexts()[0]!);
-  } finally {
-    await browser.close();
-  }
-}
+const asPerson = <T>(fn: (context: BrowserContext) => Promise<T>): Promise<T> =>
+  asPersonAt(chrome.url, fn);
 
 /** The person signs in on ServiceLogin in a tab of their own; `keepOpen` runs before it closes. */
 async function signIn(keepOpen: () => Promise<void> = async () => {}): Promise<void> {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { signInWithEmulator } from '../../scripts/lib/index.ts';
 
 /** Runs `fn` in the person's own CDP connection (their browser, not the worker's). */
 export async function asPerson<T>(
@@ -19,19 +20,9 @@ export async function asPerson<T>(
   }
 }
 
-/** Signs in on ServiceLogin and lands on gemini.google.com/app. */
-export async function personSignIn(cdpUrl: string, email: string): Promise<void> {
-  await asPerson(cdpUrl, async (context) => {
-    const page = await context.newPage();
-    await page.goto('https://accounts.google.com/ServiceLogin');
-    await page.fill('#identifierId', email);
-    await Promise.all([
-      page.waitForURL('https://gemini.google.com/app'),
-      page.click('#identifierNext'),
-    ]);
-    await page.close();
-  });
-}
+/** Signs in on ServiceLogin and lands on gemini.google.com/app (the stack does the same). */
+export const personSignIn = (cdpUrl: string, email: string): Promise<void> =>
+  signInWithEmulator(cdpUrl, email);
 
 /** Signs out, which kills the session's cookies everywhere at once, as Google's do. */
 export async function personSignOut(cdpUrl: string): Promise<void> {
