@@ -29,7 +29,7 @@ export interface GatewayAppDeps {
   readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
   /** The largest request body accepted (config.limits.bodyBytes). */
   readonly bodyLimitBytes: number;
-  /** Move a request whose connection was reset before any response (default true). */
+  /** Move a request whose connection was reset before any response (default false). */
   readonly retryOnReset?: boolean;
   readonly now?: () => number;
   readonly inFlight?: InFlight;

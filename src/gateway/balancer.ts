@@ -51,7 +51,8 @@ export function nodeState(node: NodeRecord, now: number, nodeFreshMs: number): N
   if (isCooling(node, now)) {
     return 'cooling';
   }
-  if (node.loginState !== 'logged_in') {
+  // A worker whose Chrome is restarting still serves from its saved cookies.
+  if (node.loginState !== 'logged_in' && node.loginState !== 'browser_unreachable') {
     return 'login_required';
   }
   if (!SERVING.has(node.status)) {

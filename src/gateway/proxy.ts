@@ -39,7 +39,7 @@ export interface ChatProxyDeps {
   readonly nodeFreshMs: number;
   /** Nodes tried per request at most (config.gateway.maxAttempts). */
   readonly maxAttempts: number;
-  /** Move a request whose connection was reset before any response (default true). */
+  /** Move a request whose connection was reset before any response (default false). */
   readonly retryOnReset?: boolean;
   readonly now?: () => number;
 }

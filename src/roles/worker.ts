@@ -34,7 +34,8 @@ export interface RunningService {
 /** Gives Redis a moment to connect so the first reads see it; never blocks start-up for long. */
 async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status !== 'ready') {
-    await Promise.race([once(redis, 'ready'), sleep(timeoutMs)]);
+    // `once` rejects on the first 'error'; a Redis that is down must not stop the worker.
+    await Promise.race([once(redis, 'ready').catch(() => {}), sleep(timeoutMs)]);
   }
 }
 
@@ -103,7 +104,9 @@ export async function startWorker(
     requestTimeoutMs: config.requestTimeoutMs,
     logger: childLogger(logger, 'queue'),
   });
-  await queue.start();
+  // Not awaited: with Redis down, start() waits for it, and the worker must listen meanwhile
+  // (it answers 503 until Redis is back).
+  queue.start().catch((err: unknown) => logger.error('the queue worker did not start', { err }));
 
   const deps: WorkerStatusDeps = {
     config,

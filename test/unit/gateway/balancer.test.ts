@@ -49,14 +49,17 @@ describe('pick: eligibility', () => {
     expect(pick([cooled, n('ok', { currentTasks: 5 })], NOW, OPTS).nodeUrl).toBe('c');
   });
 
-  it.each(['login_required', 'browser_unreachable', 'unknown', null])(
-    'skips login state %s',
-    (loginState) => {
-      expect(
-        pick([n('out', { loginState }), n('ok', { currentTasks: 9 })], NOW, OPTS).nodeUrl,
-      ).toBe('ok');
-    },
-  );
+  it('keeps a node whose browser is restarting: it serves from its saved cookies', () => {
+    expect(pick([n('restarting', { loginState: 'browser_unreachable' })], NOW, OPTS).nodeUrl).toBe(
+      'restarting',
+    );
+  });
+
+  it.each(['login_required', 'unknown', null])('skips login state %s', (loginState) => {
+    expect(pick([n('out', { loginState }), n('ok', { currentTasks: 9 })], NOW, OPTS).nodeUrl).toBe(
+      'ok',
+    );
+  });
 
   it('skips a node of weight 0 (drained)', () => {
     expect(
