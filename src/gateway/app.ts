@@ -16,6 +16,7 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { listModels, reportNodes } from './node-summary.ts';
 import { CHAT_PATH, createChatProxy } from './proxy.ts';
 import type { BindingStore, NodeProvider } from './types.ts';
+import { createSuspects } from './suspects.ts';
 
 /** Everything createGatewayApp needs; in-flight counter and metrics are made when not given. */
 export interface GatewayAppDeps {
@@ -111,6 +112,7 @@ function createV1Router(
       nodes: deps.nodes,
       bindings: deps.bindings,
       inFlight,
+      suspects: createSuspects(),
       metrics,
       logger: deps.logger,
       dispatcher: deps.dispatcher,

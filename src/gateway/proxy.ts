@@ -26,12 +26,15 @@ import type { InFlight } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Binding, BindingStore, NodeProvider, NodeRecord } from './types.ts';
 import { sendAttempt, type AttemptResult } from './upstream.ts';
+import type { Suspects } from './suspects.ts';
 
 /** What the chat proxy needs. */
 export interface ChatProxyDeps {
   readonly nodes: NodeProvider;
   readonly bindings: BindingStore;
   readonly inFlight: InFlight;
+  /** Nodes that refused a connection moments ago; avoided while others can serve. */
+  readonly suspects?: Suspects;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   /** A pooled undici Agent. */
@@ -154,6 +157,9 @@ async function runAttempts(
       return aborted ? { kind: 'aborted' } : { kind: 'failed', failed: last };
     }
     noteFailover(deps, ex, node, attempt, decision.reason);
+    if (decision.reason === 'unreachable') {
+      deps.suspects?.mark(node.nodeUrl, (deps.now ?? Date.now)());
+    }
     if (decision.reason === 'status_429' && node.account !== null) {
       // A 429 is the account's quota: its other nodes would answer the same.
       nodes.filter((n) => n.account === node.account).forEach((n) => exclude.add(n.nodeUrl));
@@ -175,8 +181,15 @@ function chooseNode(
     affinity: ex.affinity,
     rotation,
   };
+  const now = (deps.now ?? Date.now)();
   try {
-    return pick(nodes, (deps.now ?? Date.now)(), opts, exclude);
+    const avoid = deps.suspects?.with(exclude, now) ?? exclude;
+    try {
+      return pick(nodes, now, opts, avoid);
+    } catch {
+      // Only suspects are left: try them rather than give up.
+      return pick(nodes, now, opts, exclude);
+    }
   } catch (err) {
     return toAppError(err);
   }
