@@ -104,9 +104,11 @@ export async function startWorker(
     requestTimeoutMs: config.requestTimeoutMs,
     logger: childLogger(logger, 'queue'),
   });
-  // Not awaited: with Redis down, start() waits for it, and the worker must listen meanwhile
-  // (it answers 503 until Redis is back).
-  queue.start().catch((err: unknown) => logger.error('the queue worker did not start', { err }));
+  // With Redis down, start() waits for it; the worker must listen meanwhile (503 until it is back).
+  const started = queue.start().catch((err: unknown) => {
+    logger.error('the queue worker did not start', { err });
+  });
+  await Promise.race([started, sleep(5000)]);
 
   const deps: WorkerStatusDeps = {
     config,
