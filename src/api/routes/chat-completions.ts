@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { InvalidRequestError, ModelNotFoundError, UpstreamError } from '../../errors.ts';
+import { InvalidRequestError, ModelNotFoundError } from '../../errors.ts';
 import { findModel, type GenerateEvent, type GenerateResult } from '../../gemini/index.ts';
 import type { Logger } from '../../logging.ts';
 import type { ChatBackend, FileBackend } from '../backend.ts';
@@ -28,6 +28,7 @@ import { readInputs, uploadInputs } from '../inputs.ts';
 import { planPrompt, type PromptPlan } from '../prompt.ts';
 import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../schemas.ts';
 import { SseWriter } from '../sse.ts';
+import { untilDone } from '../until-done.ts';
 import { renderImages } from '../answer-images.ts';
 import { requestIdOf } from '../request-id.ts';
 
@@ -136,19 +137,17 @@ async function collectAnswer(
   res: Response,
   deps: ChatRouteDeps,
 ): Promise<void> {
-  let result: GenerateResult | null = null;
   let first = true;
-  for await (const ev of events) {
-    if (ev.type === 'done') {
-      result = ev.result;
-    } else if (first && ev.type === 'text') {
-      first = false;
-      deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
-    }
-  }
-  if (!result) {
-    throw new UpstreamError('Gemini ended the answer without a result.');
-  }
+  const result = await untilDone(
+    events,
+    (ev) => {
+      if (first && ev.type === 'text') {
+        first = false;
+        deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
+      }
+    },
+    deps.logger,
+  );
   const imageText = await finishTurn(turn, result, deps);
   const content = result.text + imageText;
   res.json(completion(turn.ids, content, result.thoughts, usageOf(turn.cp.prompt, content)));
@@ -170,20 +169,18 @@ async function streamAnswer(
     await sse.send(chunk(turn.ids, first ? { role: 'assistant', ...delta } : delta));
     first = false;
   };
-  let result: GenerateResult | null = null;
   try {
-    for await (const ev of events) {
-      if (ev.type === 'text' && ev.delta) {
-        await open({ content: ev.delta });
-      } else if (ev.type === 'thought' && ev.delta) {
-        await open({ reasoning_content: ev.delta });
-      } else if (ev.type === 'done') {
-        result = ev.result;
-      }
-    }
-    if (!result) {
-      throw new UpstreamError('Gemini ended the answer without a result.');
-    }
+    const result = await untilDone(
+      events,
+      async (ev) => {
+        if (ev.type === 'text' && ev.delta) {
+          await open({ content: ev.delta });
+        } else if (ev.type === 'thought' && ev.delta) {
+          await open({ reasoning_content: ev.delta });
+        }
+      },
+      deps.logger,
+    );
     const imageText = await finishTurn(turn, result, deps);
     if (imageText || first) {
       await open({ content: imageText });
