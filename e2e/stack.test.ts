@@ -81,6 +81,26 @@ async function chatThroughGateway(port: number): Promise<void> {
   }
   expect(text).toContain(streamed);
   expect(finish).toBe('stop');
+
+  // A generated image is linked through the gateway, which finds the worker that holds it.
+  const drawn = await client.chat.completions.create({
+    model: 'gemini-2.5-flash',
+    messages: [{ role: 'user', content: 'please draw a harbour at dusk' }],
+  });
+  const link = /\]\((http:\/\/[^)]+\/images\/[^)]+)\)/.exec(
+    drawn.choices[0]?.message.content ?? '',
+  )?.[1];
+  expect(link?.startsWith(`http://127.0.0.1:${port}/images/`)).toBe(true);
+  const image = await fetch(link!);
+  expect(image.status).toBe(200);
+  expect(
+    Buffer.from(await image.arrayBuffer())
+      .subarray(1, 4)
+      .toString('latin1'),
+  ).toBe('PNG');
+  expect((await fetch(`http://127.0.0.1:${port}/images/202601/20260101/none.png`)).status).toBe(
+    404,
+  );
 }
 
 afterAll(async () => {

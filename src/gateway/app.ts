@@ -17,6 +17,7 @@ import { listModels, reportNodes } from './node-summary.ts';
 import { CHAT_PATH, createChatProxy } from './proxy.ts';
 import type { BindingStore, NodeProvider } from './types.ts';
 import { createSuspects } from './suspects.ts';
+import { imagesHandler } from './images.ts';
 
 /** Everything createGatewayApp needs; in-flight counter and metrics are made when not given. */
 export interface GatewayAppDeps {
@@ -78,6 +79,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.get(
+    '/images/{*path}',
+    imagesHandler({ nodes: deps.nodes, dispatcher: deps.dispatcher, nodeFreshMs, now }),
+  );
   app.use('/v1', requireApiKey(deps.apiKeys), createV1Router(deps, inFlight, metrics, now));
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);

@@ -85,5 +85,11 @@ export function upstreamHeaders(
   if (forwarded.length > 0) {
     out['x-forwarded-for'] = forwarded.join(', ');
   }
+  // The worker builds image links from these, so they point back at the gateway's /images.
+  if (typeof headers.host === 'string') {
+    out['x-forwarded-host'] = headers.host;
+    out['x-forwarded-proto'] =
+      typeof headers['x-forwarded-proto'] === 'string' ? headers['x-forwarded-proto'] : 'http';
+  }
   return out;
 }

@@ -86,7 +86,8 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       ids: newIds(model.name, cp.conversationId),
       requestId: requestIdOf(res) || randomUUID(),
       signal: abort.signal,
-      baseUrl: `${req.protocol}://${req.get('host') ?? 'localhost'}`,
+      // req.host honours X-Forwarded-Host (trust proxy): links through the gateway point at it.
+      baseUrl: `${req.protocol}://${req.host}`,
       startedAt: performance.now(),
     };
     const events = deps.backend.stream(
