@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { Gateway, NodeSource, PgBindingStore } from '../src/gateway/index.ts';
 import { createLogger } from '../src/logging.ts';
-import { MIGRATIONS_DIR, migrate } from '../src/registry/index.ts';
+import { MIGRATIONS_DIR, createPool, migrate } from '../src/registry/index.ts';
 import { startChromium, type ChromiumHandle } from './support/services.ts';
 
 const BINDINGS_SQL = fs.readFileSync(
@@ -35,7 +35,7 @@ beforeAll(async () => {
   await admin.query(`create database ${dbName}`);
   const url = new URL(inject('pgUrl'));
   url.pathname = `/${dbName}`;
-  pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  pool = createPool({ connectionString: url.toString() });
   const applied = await migrate(pool);
   expect(applied).toContain('0002_conversation_bindings.sql');
 });

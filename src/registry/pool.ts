@@ -28,5 +28,8 @@ export function createPool(database: DatabaseConfig, options: PoolOptions = {}):
     // An idle client lost its server; the pool replaces it on the next query.
     options.logger?.debug('idle PostgreSQL client failed', { err: err.message });
   });
+  // A client still closing when the server goes (pool.end() during a restart) reports its error
+  // after the pool has let go of it; without a listener that would crash the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
