@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { BrowserSession, LiveCookieSource } from '../src/browser/index.ts';
-import type { Emulator } from '../src/emulator/index.ts';
+import type { BenchEmulator } from './remote-emulator.ts';
 import { createLogger } from '../src/logging.ts';
 import { personSignIn, waitForChromiumGone } from '../e2e/support/person.ts';
 import { startChromium, tempDir } from '../e2e/support/services.ts';
@@ -20,7 +20,7 @@ async function readTimes(source: LiveCookieSource, n: number): Promise<number[]>
   return out;
 }
 
-export async function benchBrowser(emulator: Emulator): Promise<void> {
+export async function benchBrowser(emulator: BenchEmulator): Promise<void> {
   const chrome = await startChromium({ hostResolverRules: emulator.hostResolverRules() });
   const logger = createLogger({ silent: true });
   const session = new BrowserSession({ cdpUrl: chrome.url, keepAliveIntervalMs: 600_000, logger });

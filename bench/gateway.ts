@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Emulator } from '../src/emulator/index.ts';
+import type { BenchEmulator } from './remote-emulator.ts';
 import { freePort, tempDir, waitForPort } from '../e2e/support/services.ts';
 import { startBenchWorker, startRole, type ChildService, type Services } from './harness.ts';
 import { printLine, printRow, since, summarize } from './stats.ts';
@@ -116,8 +116,8 @@ async function latencies(targets: Record<string, string>): Promise<Record<string
   return out;
 }
 
-export async function benchGateway(emulator: Emulator, services: Services): Promise<void> {
-  emulator.setOptions({ chunkDelayMs: 0 });
+export async function benchGateway(emulator: BenchEmulator, services: Services): Promise<void> {
+  await emulator.setOptions({ chunkDelayMs: 0 });
   const worker = await startBenchWorker(emulator, services, 'bench-gateway@example.com', {
     HEARTBEAT_INTERVAL_MS: '500',
   });

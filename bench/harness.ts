@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeCookieCache } from '../src/browser/index.ts';
-import type { Emulator } from '../src/emulator/index.ts';
+import type { BenchEmulator } from './remote-emulator.ts';
 import {
   freePort,
   startPostgres,
@@ -87,7 +87,7 @@ export async function startRole(
 
 /** A worker child signed in to an emulator account through cookie_cache.json. */
 export async function startBenchWorker(
-  emulator: Emulator,
+  emulator: BenchEmulator,
   services: Services,
   email: string,
   extra: Record<string, string> = {},
@@ -95,7 +95,7 @@ export async function startBenchWorker(
   const dataDir = tempDir('bench-worker');
   await writeCookieCache(
     path.join(dataDir, 'cookie_cache.json'),
-    emulator.createAccount(email).cookies,
+    (await emulator.createAccount(email)).cookies,
   );
   return startRole('worker', {
     EXTERNAL_IP: '127.0.0.1',

@@ -9,6 +9,7 @@ import { Emulator } from '../src/emulator/index.ts';
 import { benchBrowser } from './browser.ts';
 import { benchGateway } from './gateway.ts';
 import { startServices } from './harness.ts';
+import { startRemoteEmulator } from './remote-emulator.ts';
 import { benchQueue } from './queue.ts';
 import { printLine } from './stats.ts';
 import { benchWorkerVsDirect } from './worker-vs-direct.ts';
@@ -34,7 +35,7 @@ if (built.status !== 0) {
 const only = process.argv[2];
 printLine(`gemini-kasm bench — node ${process.version}, ${os.cpus().length} cores`);
 const services = await startServices();
-const emulator = await Emulator.start({ certDir: CA_DIR });
+const emulator = await startRemoteEmulator(CA_DIR);
 try {
   if (!only || only === 'worker') {
     await benchWorkerVsDirect(emulator, services);

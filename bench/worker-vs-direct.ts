@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { FileCookieSource, writeCookieCache } from '../src/browser/index.ts';
-import type { Emulator } from '../src/emulator/index.ts';
+import type { BenchEmulator } from './remote-emulator.ts';
 import { GeminiClient, createHttpClient, findModel } from '../src/gemini/index.ts';
 import { createLogger } from '../src/logging.ts';
 import { tempDir } from '../e2e/support/services.ts';
@@ -14,9 +14,9 @@ import { printLine, printRow, since, summarize } from './stats.ts';
 
 const MODEL = findModel('gemini-2.5-flash')!;
 
-async function directClient(emulator: Emulator): Promise<GeminiClient> {
+async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
   const file = path.join(tempDir('bench-direct'), 'cookie_cache.json');
-  await writeCookieCache(file, emulator.createAccount('bench-direct@example.com').cookies);
+  await writeCookieCache(file, (await emulator.createAccount('bench-direct@example.com')).cookies);
   return new GeminiClient({
     http: createHttpClient({ hostResolverRules: emulator.hostResolverRules() }),
     cookies: new FileCookieSource(file),
@@ -68,11 +68,11 @@ async function workerRun(worker: ChildService, prompt: string, stream: boolean):
 }
 
 async function latency(
-  emulator: Emulator,
+  emulator: BenchEmulator,
   client: GeminiClient,
   worker: ChildService,
 ): Promise<void> {
-  emulator.setOptions({ chunkDelayMs: 0 });
+  await emulator.setOptions({ chunkDelayMs: 0 });
   const direct: number[] = [];
   const viaWorker: number[] = [];
   for (let i = 0; i < 20; i += 1) {
@@ -94,11 +94,11 @@ async function latency(
 }
 
 async function frameDelay(
-  emulator: Emulator,
+  emulator: BenchEmulator,
   client: GeminiClient,
   worker: ChildService,
 ): Promise<void> {
-  emulator.setOptions({ chunkDelayMs: 20 });
+  await emulator.setOptions({ chunkDelayMs: 20 });
   const added: number[] = [];
   for (let i = 0; i < 30; i += 1) {
     const prompt = `frames ${i} with a longer answer so that several snapshots stream`;
@@ -114,8 +114,8 @@ async function frameDelay(
   printLine('  (target: each upstream frame reaches the client within 5 ms)');
 }
 
-async function memory(emulator: Emulator, worker: ChildService): Promise<void> {
-  emulator.setOptions({ chunkDelayMs: 5 });
+async function memory(emulator: BenchEmulator, worker: ChildService): Promise<void> {
+  await emulator.setOptions({ chunkDelayMs: 5 });
   const baseline = worker.rssMiB();
   let peak = baseline;
   const timer = setInterval(() => (peak = Math.max(peak, worker.rssMiB())), 25);
@@ -130,7 +130,10 @@ async function memory(emulator: Emulator, worker: ChildService): Promise<void> {
   );
 }
 
-export async function benchWorkerVsDirect(emulator: Emulator, services: Services): Promise<void> {
+export async function benchWorkerVsDirect(
+  emulator: BenchEmulator,
+  services: Services,
+): Promise<void> {
   const client = await directClient(emulator);
   const worker = await startBenchWorker(emulator, services, 'bench-worker@example.com');
   try {
