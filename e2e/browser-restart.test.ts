@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -17,8 +16,8 @@ import {
 import { Emulator } from '../src/emulator/index.ts';
 import { ServiceUnavailableError } from '../src/errors.ts';
 import type { Cookie } from '../src/gemini/index.ts';
-import { createLogger } from '../src/logging.ts';
 import { asPerson, personSignIn, waitForChromiumGone } from './support/person.ts';
+import { watchSecrets } from './support/secret-watch.ts';
 import { startChromium, tempDir, type ChromiumHandle } from './support/services.ts';
 
 // Chromium commits its cookie store to disk every 30 s; "idle" means that has happened.
@@ -30,23 +29,8 @@ let session: BrowserSession;
 let source: LiveCookieSource;
 let dataDir: string;
 let signedInAt = 0;
-const logLines: string[] = [];
-const seenValues = new Set<string>();
-
-const logger = createLogger({
-  debug: true,
-  stream: new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logLines.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-});
-
-function see(cookies: readonly Cookie[]): Cookie[] {
-  cookies.forEach((c) => c.value.length >= 6 && seenValues.add(c.value));
-  return [...cookies];
-}
+/** The logs, and every cookie value the tests saw, to look for in the logs at the end. */
+const { logger, lines: logLines, seen: seenValues, see } = watchSecrets();
 
 const psid = (cookies: readonly Cookie[]) =>
   cookies.find((c) => c.name === '__Secure-1PSID')?.value;

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext } from 'playwright-core';
 import { Agent, request } from 'undici';
@@ -22,8 +21,8 @@ import {
 import { Emulator } from '../src/emulator/index.ts';
 import { ServiceUnavailableError, toOpenAIError } from '../src/errors.ts';
 import type { Cookie } from '../src/gemini/index.ts';
-import { createLogger } from '../src/logging.ts';
 import { asPerson as asPersonAt } from './support/person.ts';
+import { watchSecrets } from './support/secret-watch.ts';
 import { startChromium, tempDir, type ChromiumHandle } from './support/services.ts';
 
 const EMAIL = 'person@example.com';
@@ -40,24 +39,8 @@ let session: BrowserSession;
 let source: LiveCookieSource;
 let agent: Agent;
 let dataDir: string;
-const logLines: string[] = [];
-/** Every cookie value the tests saw, to look for in the logs at the end. */
-const seenValues = new Set<string>();
-
-const logger = createLogger({
-  debug: true,
-  stream: new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logLines.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-});
-
-function see(cookies: readonly Cookie[]): Cookie[] {
-  cookies.forEach((c) => c.value.length >= 6 && seenValues.add(c.value));
-  return [...cookies];
-}
+/** The logs, and every cookie value the tests saw, to look for in the logs at the end. */
+const { logger, lines: logLines, seen: seenValues, see } = watchSecrets();
 
 const value = (jar: readonly Cookie[], n: string) => jar.find((c) => c.name === n)?.value;
 

@@ -77,12 +77,10 @@ describe('quota and blocks cool the account down', () => {
       expect(Number(second.retryAfter)).toBeGreaterThan(3000);
       expect(upstream().length).toBe(before);
       await expect(
-        worker
-          .openai()
-          .chat.completions.create({
-            model: 'gemini-2.5-flash',
-            messages: [{ role: 'user', content: 'sdk' }],
-          }),
+        worker.openai().chat.completions.create({
+          model: 'gemini-2.5-flash',
+          messages: [{ role: 'user', content: 'sdk' }],
+        }),
       ).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     },
   );
@@ -105,12 +103,10 @@ describe('auth', () => {
     expect(res.body.error?.message).toMatch(/sign in/i);
     expect(Number(res.retryAfter)).toBeGreaterThan(0);
     await expect(
-      worker
-        .openai()
-        .chat.completions.create({
-          model: 'gemini-2.5-flash',
-          messages: [{ role: 'user', content: 'x' }],
-        }),
+      worker.openai().chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
     ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
   });
 });
