@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CookieJar,
   generateForm,
   scrapeAt,
   signedIn,
   startTestEmulator,
-  type TestEmulator,
+  useTestEmulator,
 } from './support.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestEmulator();
 
 const WIZ_KEYS = ['SNlM0e', 'cfb2h', 'FdrFJe', 'TuX5cc', 'qKIAYe'];
 const ROTATE = 'https://accounts.google.com/RotateCookies';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Emulator, type UpstreamRecord } from '../../../src/emulator/index.ts';
 import {
   CookieJar,
@@ -11,17 +11,10 @@ import {
   generateForm,
   scrapeAt,
   signedIn,
-  startTestEmulator,
-  type TestEmulator,
+  useTestEmulator,
 } from './support.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestEmulator();
 
 const control = (route: string, method = 'GET', body?: unknown) =>
   t.fetch(`https://127.0.0.1/__emulator/${route}`, {

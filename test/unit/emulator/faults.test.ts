@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fault } from '../../../src/emulator/index.ts';
 import {
   GENERATE_URL,
@@ -8,16 +8,10 @@ import {
   readFrames,
   signedIn,
   startTestEmulator,
-  type TestEmulator,
+  useTestEmulator,
 } from './support.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator({ chunkDelayMs: 5 });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestEmulator({ chunkDelayMs: 5 });
 
 let n = 0;
 const email = (tag: string) => `${tag}-${(n += 1)}@example.com`;

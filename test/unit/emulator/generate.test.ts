@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_TAIL } from '../../../src/emulator/index.ts';
 import {
   generateForm,
@@ -6,17 +6,10 @@ import {
   readFrames,
   signedIn,
   type ParsedFrame,
-  startTestEmulator,
-  type TestEmulator,
+  useTestEmulator,
 } from './support.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestEmulator();
 
 type Cand = unknown[];
 const candOf = (inner: unknown[]): Cand | undefined => (inner[4] as Cand[] | undefined)?.[0];

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FormData } from 'undici';
 import {
   CookieJar,
@@ -6,17 +6,10 @@ import {
   payloads,
   readFrames,
   signedIn,
-  startTestEmulator,
-  type TestEmulator,
+  useTestEmulator,
 } from './support.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestEmulator();
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

@@ -3,6 +3,7 @@
  * host to it and trusts its CA (as the worker does with host rules + NODE_EXTRA_CA_CERTS), a tiny
  * cookie jar, and a frame reader written independently of src/emulator/frames.ts.
  */
+import { afterAll, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,6 +15,33 @@ export interface TestEmulator {
   emulator: Emulator;
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
   close(): Promise<void>;
+}
+
+/**
+ * One emulator for a whole test file: started before its tests, closed after them. The object
+ * reaches the running emulator at call time.
+ */
+export function useTestEmulator(options: Partial<EmulatorOptions> = {}): TestEmulator {
+  let t: TestEmulator | null = null;
+  beforeAll(async () => {
+    t = await startTestEmulator(options);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  const running = (): TestEmulator => {
+    if (!t) {
+      throw new Error('the test emulator is used outside the tests of its file');
+    }
+    return t;
+  };
+  return {
+    get emulator() {
+      return running().emulator;
+    },
+    fetch: (url, init) => running().fetch(url, init),
+    close: () => running().close(),
+  };
 }
 
 /** Starts an emulator with a fresh certDir; `close` stops it and removes the dir. */
