@@ -162,7 +162,7 @@ describe('two worker processes, one account', () => {
     // Waves, so both workers sit idle between them and both contend when a wave lands; more
     // waves until both processes have run jobs (which one wins a wave is BullMQ's choice).
     const prompts: string[] = [];
-    for (let wave = 0; wave < 8; wave += 1) {
+    for (let wave = 0; wave < 24; wave += 1) {
       const some = Array.from({ length: 4 }, (_, i) => `w${wave}-${i}`);
       prompts.push(...some);
       expect(await Promise.all(some.map((p) => ask(queue, p)))).toEqual(
@@ -171,7 +171,8 @@ describe('two worker processes, one account', () => {
       if (new Set((await readLog()).map((r) => r.who)).size === 2) {
         break;
       }
-      await sleep(100);
+      // Long enough for both workers to be idle and blocked on the queue again.
+      await sleep(100 + wave * 25);
     }
     const log = await readLog();
     expect(log).toHaveLength(prompts.length * 2);
