@@ -8,9 +8,8 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import type { Dispatcher } from 'undici';
 import { ModelNotFoundError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
-import { requireApiKey } from './auth.ts';
 import { dashboardCsp, renderDashboard, renderNodeTable } from './dashboard.ts';
-import { createErrorHandler } from './error-handler.ts';
+import { errorHandler, requireApiKey } from '../http/index.ts';
 import { createInFlight, type InFlight } from './in-flight.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { listModels, reportNodes } from './node-summary.ts';
@@ -87,7 +86,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
-  app.use(createErrorHandler(deps.logger));
+  app.use(errorHandler(deps.logger));
   return app;
 }
 

@@ -30,7 +30,7 @@ import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../
 import { SseWriter } from '../sse.ts';
 import { untilDone } from '../until-done.ts';
 import { renderImages } from '../answer-images.ts';
-import { requestIdOf } from '../request-id.ts';
+import { requestIdOf } from '../../http/index.ts';
 
 export interface ChatRouteDeps {
   readonly backend: ChatBackend;

@@ -10,9 +10,9 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   toOpenAIError,
-} from '../../errors.ts';
-import type { Logger } from '../../logging.ts';
-import { requestIdOf } from '../request-id.ts';
+} from '../errors.ts';
+import type { Logger } from '../logging.ts';
+import { requestIdOf } from './request-id.ts';
 
 interface HttpishError {
   type?: string;
