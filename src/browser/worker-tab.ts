@@ -169,11 +169,7 @@ export class WorkerTab {
   async screenshot(conn: Connection): Promise<Buffer> {
     const page = await this.ensure(conn);
     const timeoutMs = this.o.operationTimeoutMs * 2;
-    return withTimeout(
-      page.screenshot({ type: 'png', timeout: timeoutMs }),
-      timeoutMs + 500,
-      () => new Error('screenshot timed out'),
-    );
+    return withTimeout(captureTab(page), timeoutMs, () => new Error('screenshot timed out'));
   }
 
   /** Drops the reference (after a disconnect). The tab itself stays open in Chrome. */
@@ -200,5 +196,19 @@ export class WorkerTab {
     }
     this.page = held;
     return held;
+  }
+}
+
+/**
+ * The tab's pixels straight from CDP. Playwright's page.screenshot first waits for web fonts,
+ * which in a fresh or busy Chrome can outlast any sane bound; the operator wants the picture.
+ */
+async function captureTab(page: Page): Promise<Buffer> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { data } = await cdp.send('Page.captureScreenshot', { format: 'png' });
+    return Buffer.from(data, 'base64');
+  } finally {
+    await cdp.detach().catch(() => undefined);
   }
 }
