@@ -3,6 +3,7 @@
  * The only reader of process.env. Every variable is parsed once, checked with zod, and frozen;
  * a bad value stops start-up with one message that lists every problem.
  */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -20,6 +21,13 @@ const num = (def: number, min = 0) =>
 const port = (def: number) => int(def, 0, 65535);
 const optionalPort = () =>
   z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional());
+// A DNS name or an IP literal, as it goes between `http://` and `:port` in node_url.
+const DNS_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+const host = () =>
+  str().refine((v) => v === undefined || net.isIP(v) !== 0 || DNS_NAME.test(v), {
+    message: 'expected a host name or an IP address (no scheme, port or path)',
+  });
 const bool = (def: boolean) =>
   z.preprocess(
     (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
@@ -34,7 +42,8 @@ const envSchema = z.object({
   GEMINI_WORKER_ID: str(),
   GEMINI_ACCOUNT: str(),
   GEMINI_WEIGHT: num(1.0),
-  EXTERNAL_IP: str(),
+  EXTERNAL_HOST: host(),
+  EXTERNAL_IP: host(),
   EXTERNAL_PORT: optionalPort(),
   DATABASE_URL: str(),
   DB_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
@@ -137,7 +146,9 @@ export function loadConfig(
 function buildConfig(role: Role, e: Env): Config {
   const port = e.PORT ?? DEFAULT_PORTS[role];
   const workerId = e.GEMINI_WORKER_ID ?? 'gemini-worker-01';
-  const externalIp = e.EXTERNAL_IP ?? detectExternalIp();
+  // EXTERNAL_HOST (e.g. a pod's DNS name under a headless Service) wins over the seed's EXTERNAL_IP.
+  const externalHost = e.EXTERNAL_HOST ?? e.EXTERNAL_IP ?? detectExternalIp();
+  const nodeHost = net.isIPv6(externalHost) ? `[${externalHost}]` : externalHost;
   return {
     role,
     port,
@@ -150,7 +161,7 @@ function buildConfig(role: Role, e: Env): Config {
     workerId,
     account: e.GEMINI_ACCOUNT ?? workerId,
     weight: e.GEMINI_WEIGHT,
-    nodeUrl: `http://${externalIp}:${e.EXTERNAL_PORT ?? port}`,
+    nodeUrl: `http://${nodeHost}:${e.EXTERNAL_PORT ?? port}`,
     database: { connectionString: e.DATABASE_URL ?? databaseUrlFromParts(e) },
     redisUrl: e.REDIS_URL,
     cdpUrl: e.CHROME_CDP_URL === 'off' ? null : e.CHROME_CDP_URL,
