@@ -3,6 +3,7 @@
  * Rendering and offline validation of deploy/k8s (the kustomize base and its overlays), for
  * `npm run deploy:check` and the unit tests.
  */
+export { checkDeployDir, type DeployCheckReport } from './check.ts';
 export {
   objectId,
   podSpecOf,

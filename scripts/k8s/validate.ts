@@ -33,10 +33,9 @@ async function schemaProblem(o: K8sObject): Promise<string | null> {
   }
   let Model: ModelClass | undefined;
   try {
-    const mod = (await import(`kubernetes-models/${o.apiVersion}/${o.kind}`)) as Record<
-      string,
-      ModelClass
-    >;
+    // One model per kind, e.g. kubernetes-models/apps/v1/StatefulSet.
+    const specifier = `kubernetes-models/${o.apiVersion}/${o.kind}`;
+    const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, ModelClass>;
     Model = mod[o.kind];
   } catch {
     Model = undefined;
