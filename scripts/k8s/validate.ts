@@ -7,6 +7,7 @@
  */
 import { isMap, type YamlMap } from './strategic-merge.ts';
 import { objectId, podSpecOf, type K8sObject } from './kustomize.ts';
+import { unknownFields } from './unknown-fields.ts';
 
 interface Validatable {
   validate(): void;
@@ -22,11 +23,18 @@ export async function validateObjects(objects: readonly K8sObject[]): Promise<st
 
 /** Only the schema checks, for files that are not a whole deployment (the examples). */
 export async function schemaProblems(objects: readonly K8sObject[]): Promise<string[]> {
-  const found = await Promise.all(objects.map(schemaProblem));
-  return found.filter((p): p is string => p !== null);
+  const found = await Promise.all(
+    objects.map(async (o) => {
+      const invalid = await schemaProblem(o);
+      return invalid
+        ? [invalid]
+        : unknownFields(o, o.apiVersion, o.kind).map((p) => `${objectId(o)}: ${p}`);
+    }),
+  );
+  return found.flat();
 }
 
-/** The object against its schema; null when it is valid. */
+/** The object against its schema (types, required fields, enums); null when it is valid. */
 async function schemaProblem(o: K8sObject): Promise<string | null> {
   if (!/^[a-z0-9.]+\/?[a-z0-9]+$/i.test(o.apiVersion) || !/^[A-Za-z]+$/.test(o.kind)) {
     return `${objectId(o)}: unusual apiVersion/kind ${o.apiVersion} ${o.kind}`;

@@ -11,6 +11,7 @@ import {
   DEPLOY_DIR,
   checkDeployDir,
   renderKustomization,
+  schemaProblems,
   strategicMerge,
   validateObjects,
   type K8sObject,
@@ -148,6 +149,32 @@ describe('validateObjects', () => {
     expect(wrongType.join('\n')).toMatch(/containerPort must be integer/);
     const unknownKind = await validateObjects([{ ...deployment(), kind: 'Deploymnet' }]);
     expect(unknownKind.join('\n')).toMatch(/no schema for apps\/v1 Deploymnet/);
+  });
+
+  it('rejects fields the API does not know, at any depth, and accepts any key in a map', async () => {
+    const typo = deployment({ readinesProbe: { httpGet: { path: '/', port: 'http' } } });
+    const labelled = deployment();
+    (labelled.metadata as Record<string, unknown>)['labels'] = { 'any/label': 'x' };
+    const claim: K8sObject = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'st', namespace: 'ns' },
+      spec: {
+        serviceName: 'st',
+        selector: { matchLabels: { app: 'st' } },
+        template: { metadata: { labels: { app: 'st' } }, spec: { containers: [{ name: 'c' }] } },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'v' },
+            spec: { accesModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
+      },
+    };
+    expect(await schemaProblems([typo, labelled, claim])).toEqual([
+      'Deployment ns/x: /spec/template/spec/containers[0]/readinesProbe: unknown field "readinesProbe"',
+      'StatefulSet ns/st: /spec/volumeClaimTemplates[0]/spec/accesModes: unknown field "accesModes"',
+    ]);
   });
 
   it('rejects broken references: probe port, Service selector, missing Secret key', async () => {
