@@ -6,9 +6,13 @@
  */
 import {
   isMap,
+  matchLabels,
+  objectId,
   overlayDirs,
+  podLabels,
   podSpecOf,
   renderKustomization,
+  selects,
   type K8sObject,
   type YamlMap,
 } from '../../../scripts/k8s/index.ts';
@@ -124,4 +128,29 @@ function expand(value: string, env: Record<string, string>): string {
     /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
     (whole, name: string) => env[name] ?? whole,
   );
+}
+
+/**
+ * Whether the NetworkPolicies let a pod of `source` open `port` on a pod of `target` (same
+ * namespace). Conservative where it matters: a rule without ports or peers, or a peer by
+ * namespace or IP block, counts as letting everyone in.
+ */
+export function admittedSources(policies: readonly K8sObject[], target: K8sObject, port: number) {
+  const applying = policies.filter((p) =>
+    selects(matchLabels(field(p, 'spec')['podSelector'], objectId(p)), podLabels(target)),
+  );
+  const rules = applying.flatMap((p) => list(field(p, 'spec'), 'ingress'));
+  const coversPort = (rule: YamlMap) =>
+    list(rule, 'ports').length === 0 || list(rule, 'ports').some((p) => p['port'] === port);
+  const admitsPeer = (peer: YamlMap, source: K8sObject) =>
+    Object.keys(peer).some((k) => k !== 'podSelector') ||
+    selects(matchLabels(peer['podSelector'], 'peer'), podLabels(source));
+  return (source: K8sObject): boolean =>
+    applying.length === 0 ||
+    rules.some(
+      (rule) =>
+        coversPort(rule) &&
+        (list(rule, 'from').length === 0 ||
+          list(rule, 'from').some((peer) => admitsPeer(peer, source))),
+    );
 }

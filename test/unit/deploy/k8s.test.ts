@@ -23,6 +23,7 @@ import {
 } from '../../../scripts/k8s/index.ts';
 import {
   OVERLAYS,
+  admittedSources,
   containerEnv,
   containers,
   dataSources,
@@ -43,26 +44,6 @@ afterAll(() => {
 
 function worker(objects: readonly K8sObject[]): K8sObject {
   return find(objects, 'StatefulSet', 'worker');
-}
-
-/** The pods (by their workload) that a NetworkPolicy peer list lets in on `port`. */
-function admittedSources(policies: readonly K8sObject[], target: K8sObject, port: number) {
-  const pods = (o: K8sObject) => podLabels(o);
-  const applying = policies.filter((p) =>
-    selects(matchLabels(field(p, 'spec')['podSelector'], objectId(p)), pods(target)),
-  );
-  const rules = applying.flatMap((p) => list(field(p, 'spec'), 'ingress'));
-  return (source: K8sObject) =>
-    applying.length === 0 ||
-    rules.some(
-      (rule) =>
-        list(rule, 'ports').some((p) => p['port'] === port) &&
-        list(rule, 'from').some(
-          (peer) =>
-            Object.keys(peer).every((k) => k === 'podSelector') &&
-            selects(matchLabels(peer['podSelector'], 'peer'), pods(source)),
-        ),
-    );
 }
 
 describe.each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
@@ -233,7 +214,7 @@ describe.each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
     expect(list(hpa, 'metrics')[0]).toMatchObject({ type: 'Resource', resource: { name: 'cpu' } });
   });
 
-  it('stops gracefully and runs without privileges', () => {
+  it('stops gracefully and runs without privileges (Pod Security "restricted")', () => {
     for (const w of [worker(objects), find(objects, 'Deployment', 'gateway')]) {
       const pod = field(field(w, 'spec'), 'template');
       expect(field(pod, 'spec')['terminationGracePeriodSeconds']).toBeGreaterThanOrEqual(60);
@@ -244,6 +225,10 @@ describe.each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
       });
     }
     for (const w of workloads(objects)) {
+      expect(field(field(field(w, 'spec'), 'template'), 'spec')['securityContext']).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       for (const c of containers(w)) {
         expect(field(c, 'securityContext'), objectId(w)).toMatchObject({
           allowPrivilegeEscalation: false,
