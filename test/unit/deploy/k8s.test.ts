@@ -270,6 +270,16 @@ describe('deploy/k8s scaling and rendering', () => {
     expect(images('dev')).toEqual({ worker: 'gemini-kasm-worker', gateway: 'gemini-kasm-gateway' });
   });
 
+  it('tells in the README how to sign in a new account: the port-forward matches the manifests', () => {
+    const readme = fs.readFileSync(path.join(DEPLOY_DIR, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## More than one host'));
+    const sts = worker(rendered('production'));
+    const vnc = list(containers(sts)[0] ?? {}, 'ports').find((p) => p['name'] === 'vnc');
+    const command = `kubectl -n ${sts.metadata.namespace} port-forward pod/${sts.metadata.name}-3 ${String(vnc?.['containerPort'])}:${String(vnc?.['containerPort'])}`;
+    expect(section).toContain(command);
+    expect(section).toMatch(/`count` under `replicas:`/);
+  });
+
   const tool = findKustomize();
   it.skipIf(!tool)('renders exactly what the real kustomize renders', () => {
     for (const overlay of OVERLAYS) {
