@@ -30,8 +30,6 @@ export interface GatewayAppDeps {
   readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
   /** The largest request body accepted (config.limits.bodyBytes). */
   readonly bodyLimitBytes: number;
-  /** Move a request whose connection was reset before any response (default false). */
-  readonly retryOnReset?: boolean;
   readonly now?: () => number;
   readonly inFlight?: InFlight;
   readonly metrics?: GatewayMetrics;
@@ -122,7 +120,6 @@ function createV1Router(
       dispatcher: deps.dispatcher,
       nodeFreshMs: deps.gateway.nodeFreshMs,
       maxAttempts: deps.gateway.maxAttempts,
-      ...(deps.retryOnReset === undefined ? {} : { retryOnReset: deps.retryOnReset }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
     }),
   );

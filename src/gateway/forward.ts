@@ -8,6 +8,7 @@ import type { Response } from 'express';
 import { UpstreamError, toOpenAIError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { createAnswerTap } from './answer-tap.ts';
+import { OUTCOME_UNKNOWN_CODE } from './failed-attempt.ts';
 import type { ChatRequest } from './chat-request.ts';
 import { historyKeyAfter } from '../history-key.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -83,17 +84,21 @@ function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | nul
 }
 
 /**
- * The worker's connection broke mid-body. Bytes went out, so no retry: an SSE stream gets an
- * OpenAI-shaped error event (the SDK raises it), anything else is cut so the client sees an error.
+ * The worker's connection broke mid-body. Bytes went out and the prompt went upstream, so no
+ * retry: an SSE stream gets an OpenAI-shaped error event (the SDK raises it) and `[DONE]`;
+ * anything else is cut so the client sees an error.
  */
 function endBroken(res: Response, isSse: boolean, node: NodeRecord, logger: Logger): void {
   logger.warn('worker node connection broke mid-answer', { node: node.nodeUrl });
   if (isSse && !res.destroyed) {
     const { body } = toOpenAIError(
-      new UpstreamError('The worker node connection broke mid-answer.'),
+      new UpstreamError(
+        'The worker node connection broke mid-answer; the answer is incomplete. The prompt reached Gemini: sending it again would answer it twice.',
+        { code: OUTCOME_UNKNOWN_CODE },
+      ),
     );
     // The blank line first closes any event the break cut in half.
-    res.end(`\n\ndata: ${JSON.stringify(body)}\n\n`);
+    res.end(`\n\ndata: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
     return;
   }
   res.destroy();

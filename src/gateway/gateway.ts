@@ -25,8 +25,6 @@ export interface GatewayOptions {
   readonly bindingTtlMs?: number;
   /** How long close() waits for answers in progress (main.ts exits hard after 10 s). */
   readonly closeGraceMs?: number;
-  /** Move a request whose connection was reset before any response (default false). */
-  readonly retryOnReset?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -65,7 +63,6 @@ export class Gateway {
       apiKeys: config.apiKeys,
       gateway: config.gateway,
       bodyLimitBytes: config.limits.bodyBytes,
-      ...(options.retryOnReset === undefined ? {} : { retryOnReset: options.retryOnReset }),
     });
     this.server = http.createServer(app);
   }

@@ -26,11 +26,15 @@ export {
 export {
   decideFailover,
   classifyNetworkError,
+  parseUpstreamSent,
+  SHOULD_RETRY_HEADER,
+  UPSTREAM_SENT_HEADER,
   type AttemptOutcome,
   type FailoverContext,
   type FailoverDecision,
   type FailoverReason,
   type NetworkClass,
+  type UpstreamSent,
 } from './failover.ts';
 export { NodeSource, toNodeRecord, type NodeSourceOptions } from './node-source.ts';
 export { PgBindingStore, type PgBindingStoreOptions } from './binding-store.ts';

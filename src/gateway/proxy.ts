@@ -18,6 +18,8 @@ import { answerFailedAttempt, settleFailedAttempt, type FailedAttempt } from './
 import {
   classifyNetworkError,
   decideFailover,
+  parseUpstreamSent,
+  UPSTREAM_SENT_HEADER,
   type AttemptOutcome,
   type FailoverDecision,
 } from './failover.ts';
@@ -42,8 +44,6 @@ export interface ChatProxyDeps {
   readonly nodeFreshMs: number;
   /** Nodes tried per request at most (config.gateway.maxAttempts). */
   readonly maxAttempts: number;
-  /** Move a request whose connection was reset before any response (default false). */
-  readonly retryOnReset?: boolean;
   readonly now?: () => number;
 }
 
@@ -135,7 +135,10 @@ async function runAttempts(
     const node = chooseNode(deps, ex, nodes, exclude, nextRotation());
     if (node instanceof AppError) {
       // Out of nodes after a failed attempt: that attempt's answer is the one to give.
-      return { kind: 'failed', failed: last ?? { kind: 'error', error: node } };
+      return {
+        kind: 'failed',
+        failed: last ?? { kind: 'error', error: node, upstreamSent: false },
+      };
     }
     exclude.add(node.nodeUrl);
     const release = deps.inFlight.acquire(node.nodeUrl);
@@ -203,7 +206,11 @@ function decide(
 ): FailoverDecision {
   const outcome: AttemptOutcome =
     result.kind === 'response'
-      ? { kind: 'response', status: result.status }
+      ? {
+          kind: 'response',
+          status: result.status,
+          upstreamSent: parseUpstreamSent(result.headers[UPSTREAM_SENT_HEADER]),
+        }
       : { kind: 'network', code: result.code };
   deps.metrics.attempts.inc({
     outcome: result.kind === 'response' ? String(result.status) : classifyNetworkError(result.code),
@@ -213,7 +220,6 @@ function decide(
     maxAttempts: deps.maxAttempts,
     clientCommitted: ex.res.headersSent,
     clientAborted: ex.abort.signal.aborted,
-    ...(deps.retryOnReset === undefined ? {} : { retryOnReset: deps.retryOnReset }),
   });
 }
 

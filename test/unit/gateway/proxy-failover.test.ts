@@ -21,9 +21,9 @@ describe('proxy: failover before the first byte', () => {
     );
   });
 
-  it('moves on after a 429 and a 503, trying each node once', async () => {
+  it('moves on after a 429 and a 503 that sent nothing upstream, trying each node once', async () => {
     const a = await scope.worker(errorJson(429, 'quota', 30));
-    const b = await scope.worker(errorJson(503, 'busy', 7));
+    const b = await scope.worker(errorJson(503, 'busy', 7, false));
     const c = await scope.worker(answerJson('from c'));
     const g = await scope.gateway([
       node({ nodeUrl: a.url, account: 'a', weight: 3 }),
@@ -59,7 +59,7 @@ describe('proxy: failover before the first byte', () => {
 
   it('answers the last upstream error as it is (status, Retry-After, body) when every node fails', async () => {
     const a = await scope.worker(errorJson(429, 'quota', 30));
-    const b = await scope.worker(errorJson(503, 'login required', 7));
+    const b = await scope.worker(errorJson(503, 'login required', 7, false));
     const g = await scope.gateway([
       node({ nodeUrl: a.url, account: 'a', weight: 2 }),
       node({ nodeUrl: b.url, account: 'b' }),
@@ -76,7 +76,7 @@ describe('proxy: failover before the first byte', () => {
 
   it('stops after maxAttempts', async () => {
     const workers = await Promise.all(
-      [1, 2, 3].map((i) => scope.worker(errorJson(502, `bad ${i}`))),
+      [1, 2, 3].map((i) => scope.worker(errorJson(502, `bad ${i}`, undefined, false))),
     );
     const g = await scope.gateway(
       workers.map((w, i) => node({ nodeUrl: w.url, account: `acct${i}`, weight: 3 - i })),
@@ -88,6 +88,48 @@ describe('proxy: failover before the first byte', () => {
     expect(workers.map((w) => w.seen.length)).toEqual([1, 1, 0]);
   });
 
+  /** One request to a failing node `a` (preferred) beside a healthy `b`; `b` must stay untried. */
+  async function failOnA(handle: Parameters<typeof scope.worker>[0], expectedStatus: number) {
+    const a = await scope.worker(handle);
+    const b = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: a.url, weight: 2 }), node({ nodeUrl: b.url })]);
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(expectedStatus);
+    expect([a.seen.length, b.seen.length]).toEqual([1, 0]);
+    expect(await metricValue(g.metrics, 'gateway_failovers_total')).toBe(0);
+    return res;
+  }
+
+  it('never moves an error once the worker says the prompt may have gone upstream', async () => {
+    const res = await failOnA(errorJson(502, 'cut after accept', undefined, true), 502);
+    expect(res.headers.get('x-upstream-sent')).toBe('true');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'cut after accept',
+    );
+  });
+
+  it('counts a 503 without x-upstream-sent as maybe sent, and a 429 without it as not sent', async () => {
+    await failOnA(errorJson(503, 'old worker'), 503);
+
+    const c = await scope.worker(errorJson(429, 'cooling', 30));
+    const d = await scope.worker(answerJson('from d'));
+    const g2 = await scope.gateway([
+      node({ nodeUrl: c.url, account: 'c', weight: 2 }),
+      node({ nodeUrl: d.url, account: 'd' }),
+    ]);
+    expect(await (await post(g2, chatBody())).text()).toBe(completion('from d'));
+  });
+
+  it('never moves a request whose connection reset before any response, and says so', async () => {
+    const res = await failOnA((req) => void req.socket.destroy(), 502);
+    expect(res.headers.get('x-upstream-sent')).toBe('true');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('upstream_outcome_unknown');
+    expect(body.error.message).toContain('may have reached Gemini');
+  });
+
   it('answers 503 when every node refuses the connection', async () => {
     const g = await scope.gateway([
       node({ nodeUrl: await deadUrl() }),
@@ -96,6 +138,8 @@ describe('proxy: failover before the first byte', () => {
     const res = await post(g, chatBody());
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('x-upstream-sent')).toBe('false');
+    expect(res.headers.get('x-should-retry')).toBeNull();
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe(
       'service_unavailable',
     );
