@@ -47,7 +47,10 @@ export class Gateway {
   ) {
     config.apiKeys.forEach(registerSecret);
     this.logger = childLogger(logger, 'gateway');
-    this.nodes = new NodeSource(pool, this.logger, { refreshMs: options.refreshMs ?? 500 });
+    this.nodes = new NodeSource(pool, this.logger, {
+      refreshMs: options.refreshMs ?? 500,
+      maxStaleMs: config.gateway.registryMaxStaleMs,
+    });
     this.bindings = new PgBindingStore(pool, this.logger);
     // A worker holds its 200 until the first answer text, after its queue wait: be as patient.
     this.agent = new Agent({

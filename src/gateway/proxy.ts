@@ -26,7 +26,14 @@ import {
 import { forwardAnswer } from './forward.ts';
 import type { InFlight } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import type { Binding, BindingStore, NodeProvider, NodeRecord } from './types.ts';
+import { assertRoutable } from './node-source.ts';
+import type {
+  Binding,
+  BindingStore,
+  NodeProvider,
+  NodeRecord,
+  RegistrySnapshot,
+} from './types.ts';
 import { sendAttempt, type AttemptResult } from './upstream.ts';
 import type { Suspects } from './suspects.ts';
 
@@ -131,8 +138,9 @@ async function runAttempts(
   const exclude = new Set<string>();
   let last: FailedAttempt | null = null;
   for (let attempt = 1; ; attempt++) {
-    const nodes = deps.nodes.snapshot().nodes;
-    const node = chooseNode(deps, ex, nodes, exclude, nextRotation());
+    const snapshot = deps.nodes.snapshot();
+    const nodes = snapshot.nodes;
+    const node = chooseNode(deps, ex, snapshot, exclude, nextRotation());
     if (node instanceof AppError) {
       // Out of nodes after a failed attempt: that attempt's answer is the one to give.
       return {
@@ -174,10 +182,11 @@ async function runAttempts(
 function chooseNode(
   deps: ChatProxyDeps,
   ex: Exchange,
-  nodes: readonly NodeRecord[],
+  snapshot: RegistrySnapshot,
   exclude: ReadonlySet<string>,
   rotation: number,
 ): NodeRecord | AppError {
+  const nodes = snapshot.nodes;
   const opts = {
     nodeFreshMs: deps.nodeFreshMs,
     inFlight: deps.inFlight.counts(),
@@ -186,6 +195,7 @@ function chooseNode(
   };
   const now = (deps.now ?? Date.now)();
   try {
+    assertRoutable(snapshot, now);
     const avoid = deps.suspects?.with(exclude, now) ?? exclude;
     try {
       return pick(nodes, now, opts, avoid);

@@ -50,6 +50,8 @@ export interface RegistrySnapshot {
   readonly fetchedAtMs: number;
   /** The last read's failure, kept while stale rows are served; null after a success. */
   readonly error: string | null;
+  /** True once reads have failed for longer than the gateway may route on an old table. */
+  readonly expired?: boolean;
 }
 
 /** Anything that hands out the current registry snapshot without waiting. */

@@ -90,6 +90,8 @@ export interface TestGateway {
   readonly inFlight: InFlight;
   /** Replace the registry rows the gateway sees. */
   setNodes(nodes: readonly NodeRecord[]): void;
+  /** Replace the whole registry snapshot (a failing or expired table). */
+  setSnapshot(snapshot: RegistrySnapshot): void;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,9 @@ export async function startGateway(
     inFlight,
     setNodes(next) {
       snapshot = { nodes: next, fetchedAtMs: Date.now(), error: null };
+    },
+    setSnapshot(next) {
+      snapshot = next;
     },
     async close() {
       server.closeAllConnections();
