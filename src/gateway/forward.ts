@@ -9,6 +9,7 @@ import { UpstreamError, toOpenAIError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { createAnswerTap } from './answer-tap.ts';
 import { OUTCOME_UNKNOWN_CODE } from './failed-attempt.ts';
+import { imageKey } from './owned-ids.ts';
 import type { ChatRequest } from './chat-request.ts';
 import { historyKeyAfter } from '../history-key.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -63,7 +64,16 @@ export async function forwardAnswer(
   }
 }
 
-/** Binds the request's keys, the worker's conversation id and the next turn's key to the node. */
+/** Image paths an answer links (`…/images/<path>`), as the worker renders generated images. */
+export function linkedImages(answer: string): string[] {
+  return [...answer.matchAll(/\/images\/([\w.-]+(?:\/[\w.-]+)*)/g)].map((m) => m[1] ?? '');
+}
+
+/**
+ * Binds to the node: the request's keys, the worker's conversation id, the key of the turn this
+ * answer ends (history + answer: a later regenerate or edit of the next turn continues from it),
+ * and the images the answer links.
+ */
 function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | null): void {
   const keys = [...f.chat.keys];
   const conversationId = f.result.headers['x-conversation-id'];
@@ -72,6 +82,9 @@ function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | nul
   }
   if (answer !== null && f.chat.messages.length > 0) {
     keys.push(historyKeyAfter(f.chat.messages, answer));
+  }
+  if (answer !== null) {
+    keys.push(...linkedImages(answer).map(imageKey));
   }
   // Off the response path: the client has its answer already.
   deps.bindings

@@ -94,7 +94,8 @@ export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
     });
     const requestId = requestIdOf(req.headers);
     res.setHeader('x-request-id', requestId);
-    const affinity = await lookupAffinity(deps, chat.keys);
+    // Uploaded files first: they exist only on the node that took them.
+    const affinity = await lookupAffinity(deps, [...chat.fileKeys, ...chat.keys]);
     const end = await runAttempts(
       deps,
       { chat, req, res, requestId, abort, affinity },

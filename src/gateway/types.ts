@@ -41,6 +41,8 @@ export interface BindingStore {
   lookup(keys: readonly string[]): Promise<Binding | null>;
   /** Binds every key to the node (upsert). */
   save(keys: readonly string[], binding: Binding): Promise<void>;
+  /** Writes saves still batched, if the store batches them. */
+  flush?(): Promise<void>;
 }
 
 /** The latest registry snapshot. */
