@@ -71,7 +71,8 @@ export async function settleFailedAttempt(
 /** The error code of a failure after which the prompt may have reached Gemini. */
 export const OUTCOME_UNKNOWN_CODE = 'upstream_outcome_unknown';
 
-const MAY_HAVE_REACHED = 'The prompt may have reached Gemini; sending it again could answer it twice.';
+const MAY_HAVE_REACHED =
+  'The prompt may have reached Gemini; sending it again could answer it twice.';
 
 /** Our error for a failure before any response. */
 export function networkError(cls: NetworkClass): AppError {

@@ -38,12 +38,7 @@ export interface FailoverContext {
 
 /** Why a request moved to another node (a metrics label). */
 export type FailoverReason =
-  | 'status_429'
-  | 'status_500'
-  | 'status_502'
-  | 'status_503'
-  | 'status_504'
-  | 'unreachable';
+  'status_429' | 'status_500' | 'status_502' | 'status_503' | 'status_504' | 'unreachable';
 
 /** forward: hand this response to the client. retry: try another node. fail: answer an error. */
 export type FailoverDecision =

@@ -27,13 +27,7 @@ import { forwardAnswer } from './forward.ts';
 import type { InFlight } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { assertRoutable } from './node-source.ts';
-import type {
-  Binding,
-  BindingStore,
-  NodeProvider,
-  NodeRecord,
-  RegistrySnapshot,
-} from './types.ts';
+import type { Binding, BindingStore, NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';
 import { sendAttempt, type AttemptResult } from './upstream.ts';
 import type { Suspects } from './suspects.ts';
 

@@ -91,7 +91,10 @@ describe('PgBindingStore', () => {
     expect(writes(calls)).toHaveLength(1);
     down.value = true;
     // Not pending any more, and the database fails: the replica's memory answers.
-    expect(await store.lookup(['file:uploads/x.png'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    expect(await store.lookup(['file:uploads/x.png'])).toEqual({
+      nodeUrl: 'http://a',
+      account: 'a',
+    });
     await store.save(['conv-2'], { nodeUrl: 'http://b', account: 'b' });
     await store.flush();
     expect(writes(calls)).toHaveLength(2);

@@ -126,12 +126,10 @@ describe('decideFailover', () => {
   });
 
   it('stops when the client went away', () => {
-    expect(decideFailover(response(503), ctx({ clientAborted: true }))).toEqual(
-      {
-        action: 'fail',
-        reason: 'client_aborted',
-      },
-    );
+    expect(decideFailover(response(503), ctx({ clientAborted: true }))).toEqual({
+      action: 'fail',
+      reason: 'client_aborted',
+    });
     expect(
       decideFailover({ kind: 'network', code: 'UND_ERR_ABORTED' }, ctx({ clientAborted: true }))
         .action,

@@ -87,12 +87,11 @@ describe('gateway: /upload', () => {
       node({ nodeUrl: a.url, account: 'a' }),
       node({ nodeUrl: b.url, account: 'b', weight: 5 }),
     ]);
-    const chat = await post(
-      g,
-      chatBody({ files: ['uploads/20260101000000_abcd1234_notes.txt'] }),
-    );
-    expect(((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]
-      ?.message.content).toBe('from a');
+    const chat = await post(g, chatBody({ files: ['uploads/20260101000000_abcd1234_notes.txt'] }));
+    expect(
+      ((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message
+        .content,
+    ).toBe('from a');
     // A bare name in an image part counts too.
     const image = await post(
       g,
@@ -108,8 +107,10 @@ describe('gateway: /upload', () => {
         ],
       }),
     );
-    expect(((await image.json()) as { choices: { message: { content: string } }[] }).choices[0]
-      ?.message.content).toBe('from a');
+    expect(
+      ((await image.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message
+        .content,
+    ).toBe('from a');
     expect(b.seen).toHaveLength(0);
   });
 
