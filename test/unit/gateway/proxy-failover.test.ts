@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerJson, deadUrl, errorJson, post, serverScope } from './fake-servers.ts';
 import { chatBody, completion, metricValue, node, until } from './helpers.ts';
+import { hashMessages } from '../../../src/gateway/index.ts';
 
 const scope = serverScope();
 
@@ -187,5 +188,22 @@ describe('proxy: conversation affinity', () => {
     await post(g, chatBody({ messages: turn2 }));
     expect(b.seen).toHaveLength(2);
     expect(a.seen).toHaveLength(0);
+  });
+
+  it('sends a regenerate to the node holding the turn it continues from, before conversation_id', async () => {
+    const a = await scope.worker(answerJson('from a'));
+    const b = await scope.worker(answerJson('from b'));
+    const g = await scope.gateway([node({ nodeUrl: a.url }), node({ nodeUrl: b.url })]);
+    const history = [
+      { role: 'user', content: 'u1' },
+      { role: 'assistant', content: 'a1' },
+    ];
+    // The conversation moved to b later; the turn after a1 lives on a.
+    g.bindings.map.set(hashMessages(history), { nodeUrl: a.url, account: 'a1' });
+    g.bindings.map.set('conv-1', { nodeUrl: b.url, account: 'a1' });
+    const edit = [...history, { role: 'user', content: 'u2 edited' }];
+    const res = await post(g, chatBody({ messages: edit, conversation_id: 'conv-1' }));
+    expect(await res.text()).toBe(completion('from a'));
+    expect(b.seen).toHaveLength(0);
   });
 });
