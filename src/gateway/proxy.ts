@@ -69,6 +69,8 @@ interface Exchange {
   readonly requestId: string;
   readonly abort: AbortController;
   readonly affinity: Binding | null;
+  /** The node holding the uploaded files the request names: no other node can answer it. */
+  readonly pinned: string | null;
 }
 
 /** The handler of POST /v1/chat/completions (mount after express.raw()). */
@@ -88,11 +90,13 @@ export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
     });
     const requestId = requestIdOf(req.headers);
     res.setHeader('x-request-id', requestId);
-    // Uploaded files first: they exist only on the node that took them.
-    const affinity = await lookupAffinity(deps, [...chat.fileKeys, ...chat.keys]);
+    // Uploaded files exist only on the node that took them: it alone can answer.
+    const files = await lookupAffinity(deps, chat.fileKeys);
+    const affinity = files ?? (await lookupAffinity(deps, chat.keys));
+    const pinned = files?.nodeUrl ?? null;
     const end = await runAttempts(
       deps,
-      { chat, req, res, requestId, abort, affinity },
+      { chat, req, res, requestId, abort, affinity, pinned },
       nextRotation,
     );
     if (end.kind === 'forward') {
@@ -135,6 +139,9 @@ async function runAttempts(
   for (let attempt = 1; ; attempt++) {
     const snapshot = deps.nodes.snapshot();
     const nodes = snapshot.nodes;
+    if (ex.pinned !== null) {
+      nodes.filter((n) => n.nodeUrl !== ex.pinned).forEach((n) => exclude.add(n.nodeUrl));
+    }
     const node = chooseNode(deps, ex, snapshot, exclude, nextRotation());
     if (node instanceof AppError) {
       // Out of nodes after a failed attempt: that attempt's answer is the one to give.

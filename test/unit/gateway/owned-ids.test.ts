@@ -114,6 +114,20 @@ describe('gateway: /upload', () => {
     expect(b.seen).toHaveLength(0);
   });
 
+  it('answers a chat naming files on a cooling node with its 429, never with another node', async () => {
+    const a = await uploadWorker('a', []);
+    const b = await uploadWorker('b', []);
+    const g = await scope.gateway([
+      node({ nodeUrl: a.url, account: 'a', cooldownUntilMs: Date.now() + 60_000 }),
+      node({ nodeUrl: b.url, account: 'b' }),
+    ]);
+    g.bindings.map.set('file:x.txt', { nodeUrl: a.url, account: 'a' });
+    const res = await post(g, chatBody({ files: ['uploads/x.txt'] }));
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(50);
+    expect([a.seen.length, b.seen.length]).toEqual([0, 0]);
+  });
+
   it('answers 503 when no node can take the upload', async () => {
     const g = await scope.gateway([node({ nodeUrl: 'http://127.0.0.1:9', lastHeartbeatMs: 0 })]);
     const res = await fetch(`${g.url}/upload`, {
