@@ -4,7 +4,9 @@
  * requests, streaming and not, go through the official SDK while account A hits its usage limit,
  * worker B is SIGKILLed in the middle of a streamed answer, and Chrome C is killed and restarted
  * on the same profile. Every request must end with a complete answer or an OpenAI-shaped error,
- * none may hang, and the emulator's record must show no prompt answered twice. Prints the counts.
+ * none may hang, and the emulator's record must show no prompt answered twice and no prompt sent
+ * twice unless Google proved it refused the first send (sends ≤ requests + proven rejections).
+ * Prints the counts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
@@ -252,6 +254,9 @@ it('serves 300 requests through a usage limit, a SIGKILLed worker and a Chrome r
   expect(describeViolations(all), 'requests that hung, were cut or truncated').toEqual([]);
   expect(run.final.kind, `the final request: ${run.final.code ?? ''}`).toBe('ok');
   expect(tally.answeredTwice, 'prompts answered twice upstream').toEqual([]);
+  // At most once upstream: a prompt goes again only after Google proved it refused it.
+  expect(tally.duplicateSends, 'prompts sent again without a proven rejection').toEqual([]);
+  expect(tally.generations).toBeLessThanOrEqual(tally.requests + tally.provenRejections);
   expect(tally.okWithoutAnswer, 'complete answers no generation produced').toEqual([]);
   expect(countOutcomes(all).byKind['ok'] ?? 0).toBeGreaterThanOrEqual(TOTAL * 0.6);
   // Once every fault has run, the node left (C, on its restarted Chrome) answers everything.

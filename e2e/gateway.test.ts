@@ -1,7 +1,10 @@
 /**
  * The gateway against real PostgreSQL (migrated by the registry's migrate()) and real headless
  * Chromium: migration 0002 and the binding store, the registry reader, and the status dashboard (what it shows matches the rows, and it
- * follows them as they change, without a reload).
+ * follows them as they change, without a reload). Then in front of two real worker processes
+ * and the emulator: branches continue from the right turn, uploads and conversation ids route to
+ * their node, it routes through a minute without PostgreSQL, and a worker SIGKILLed mid-stream
+ * costs exactly one upstream send and a clear error.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,6 +20,15 @@ import { Gateway, NodeSource, PgBindingStore } from '../src/gateway/index.ts';
 import { createLogger } from '../src/logging.ts';
 import { MIGRATIONS_DIR, createPool, migrate } from '../src/registry/index.ts';
 import { startChromium, type ChromiumHandle } from './support/services.ts';
+import {
+  startGatewayStack,
+  stackHealth,
+  untilHealth,
+  type GatewayStack,
+} from './support/gateway-stack.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import type { UpstreamRecord } from '../src/emulator/index.ts';
 
 const BINDINGS_SQL = fs.readFileSync(
   path.join(MIGRATIONS_DIR, '0002_conversation_bindings.sql'),
@@ -278,4 +290,146 @@ describe('status dashboard in headless Chromium', () => {
     await expect.poll(() => cell(workerUrl, 'in-flight'), { timeout: 10_000 }).toBe('0');
     expect(await page.evaluate('window.__samePage')).toBe(true);
   });
+});
+
+describe('in front of real workers', () => {
+  let stack: GatewayStack;
+  const run = Date.now().toString(36);
+  const model = 'gemini-2.5-flash';
+
+  beforeAll(async () => {
+    stack = await startGatewayStack(2);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.close();
+  }, 60_000);
+
+  /** The emulator's StreamGenerate records of one prompt, in order. */
+  const sends = (prompt: string): UpstreamRecord[] =>
+    stack.emulator.records().filter((r) => r.kind === 'generate' && r.prompt === prompt);
+
+  async function ask(messages: OpenAI.ChatCompletionMessageParam[]) {
+    const res = await stack.openai().chat.completions.create({ model, messages });
+    const id = (res as { conversation_id?: string }).conversation_id;
+    return { text: res.choices[0]?.message.content ?? '', id };
+  }
+
+  it('continues a regenerate and an edit from the turn the history matches, on its node', async () => {
+    const u1 = { role: 'user' as const, content: `branch ${run} u1` };
+    const u2 = { role: 'user' as const, content: `branch ${run} u2` };
+    const a1 = { role: 'assistant' as const, content: (await ask([u1])).text };
+    const second = await ask([u1, a1, u2]);
+    const a2 = { role: 'assistant' as const, content: second.text };
+    const held = (await (await fetch(`${stack.url}/conversations/${second.id}`)).json()) as {
+      metadata: [string, string, string];
+    };
+    const u3 = { role: 'user' as const, content: `branch ${run} u3` };
+    await ask([u1, a1, u2, a2, u3]);
+    const [afterA1] = sends(u2.content);
+    expect(afterA1?.cid).toMatch(/^c_/);
+    expect(sends(u3.content)[0]?.rid).toBe(held.metadata[1]);
+
+    // Regenerate the second answer, after a third turn: it continues after a1 again.
+    await ask([u1, a1, u2]);
+    const regenerated = sends(u2.content)[1];
+    expect(regenerated).toMatchObject({ cid: afterA1?.cid, rid: afterA1?.rid });
+    expect(regenerated?.rid).not.toBe(held.metadata[1]);
+    // Edit the second question: the same.
+    const edited = { role: 'user' as const, content: `branch ${run} u2 edited` };
+    await ask([u1, a1, edited]);
+    expect(sends(edited.content)[0]).toMatchObject({ cid: afterA1?.cid, rid: afterA1?.rid });
+    // Every turn stayed on the account that holds the chat.
+    const emails = [u1, u2, u3, edited].flatMap((m) => sends(m.content).map((r) => r.email));
+    expect(new Set(emails).size).toBe(1);
+  });
+
+  it('routes an upload and the chats naming its file to the node holding it', async () => {
+    const form = new FormData();
+    form.append('files', new Blob([`notes ${run}`], { type: 'text/plain' }), 'notes.txt');
+    const upload = await fetch(`${stack.url}/upload`, { method: 'POST', body: form });
+    expect(upload.status).toBe(200);
+    const { files } = (await upload.json()) as { files: string[] };
+    expect(files).toHaveLength(1);
+    for (let i = 0; i < 4; i++) {
+      const res = await stack.openai().chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: `file ${run} ${i}` }],
+        // @ts-expect-error: the seed's extension field
+        files,
+      });
+      expect(res.choices[0]?.message.content).toContain('I received 1 file(s)');
+    }
+    const accounts = [0, 1, 2, 3].map((i) => sends(`file ${run} ${i}`)[0]?.email);
+    expect(new Set(accounts).size).toBe(1);
+    expect((await fetch(`${stack.url}/conversations/no-such-id`)).status).toBe(404);
+  });
+
+  it('routes through a whole minute without PostgreSQL, and shows how stale its table is', async () => {
+    await stack.pg.stop();
+    const startedAt = Date.now();
+    const failures: string[] = [];
+    let served = 0;
+    let midway: Awaited<ReturnType<typeof stackHealth>> | null = null;
+    let tableAgeS = 0;
+    try {
+      while (Date.now() - startedAt < 60_000) {
+        const prompt = `pg away ${run} ${served + failures.length}`;
+        await ask([{ role: 'user', content: prompt }]).then(
+          () => (served += 1),
+          (err: unknown) => failures.push(`${prompt}: ${String(err)}`),
+        );
+        if (midway === null && Date.now() - startedAt > 30_000) {
+          midway = await stackHealth(stack.url);
+          const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+          tableAgeS = Number(/^gateway_node_table_age_seconds (\S+)$/m.exec(metrics)?.[1]);
+        }
+        await sleep(500);
+      }
+    } finally {
+      await stack.pg.start();
+    }
+    console.log(`gateway without PostgreSQL for 60 s: ${served} served, ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(20);
+    expect(midway).toMatchObject({ status: 'registry_unreachable', eligible: 2 });
+    expect(midway?.registryAgeMs).toBeGreaterThan(29_000);
+    expect(tableAgeS).toBeGreaterThan(29);
+    await untilHealth(stack.url, (h) => h.status === 'ok' && (h.registryAgeMs ?? 1e9) < 2000);
+  }, 120_000);
+
+  it('answers a worker SIGKILLed mid-stream with a clear error, after exactly one send', async () => {
+    stack.emulator.setOptions({ chunkDelayMs: 1000 });
+    const prompt = `killed ${run}`;
+    try {
+      const stream = await stack
+        .openai()
+        .chat.completions.create({
+          model,
+          stream: true,
+          messages: [{ role: 'user', content: prompt }],
+        });
+      const chunks = stream[Symbol.asyncIterator]();
+      await chunks.next();
+      const email = sends(prompt)[0]?.email;
+      const victim = stack.workers.find((w) => w.email === email);
+      expect(victim).toBeDefined();
+      await victim?.worker.stop('SIGKILL');
+      let error: unknown = null;
+      try {
+        while (!(await chunks.next()).done) {
+          // drain until the error event
+        }
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_outcome_unknown');
+      // Time for anything that would send it again (the gateway, the survivor) to have done so.
+      await sleep(3000);
+      expect(sends(prompt)).toHaveLength(1);
+    } finally {
+      stack.emulator.setOptions({ chunkDelayMs: 10 });
+    }
+  }, 60_000);
 });

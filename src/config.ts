@@ -75,6 +75,7 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
   GATEWAY_NODE_FRESH_S: int(15, 1),
   GATEWAY_MAX_ATTEMPTS: int(3, 1, 10),
+  GATEWAY_REGISTRY_MAX_STALE_S: int(300, 1),
   EMULATOR_PORT: port(8443),
   EMULATOR_CERT_DIR: z.preprocess(emptyToUndefined, z.string().default('./data/emulator-ca')),
 });
@@ -114,7 +115,12 @@ export interface Config {
   readonly queue: { readonly waitMs: number; readonly maxLength: number };
   readonly heartbeatIntervalMs: number;
   readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
-  readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
+  readonly gateway: {
+    readonly nodeFreshMs: number;
+    readonly maxAttempts: number;
+    /** How long the gateway routes on its last node table while PostgreSQL is unreachable. */
+    readonly registryMaxStaleMs: number;
+  };
   readonly emulator: { readonly port: number; readonly certDir: string };
 }
 
@@ -178,7 +184,11 @@ function buildConfig(role: Role, e: Env): Config {
     queue: { waitMs: e.GEMINI_QUEUE_WAIT_MS, maxLength: e.GEMINI_QUEUE_MAX_LENGTH },
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     limits: { bodyBytes: e.MAX_BODY_BYTES, uploadBytes: e.MAX_UPLOAD_BYTES },
-    gateway: { nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000, maxAttempts: e.GATEWAY_MAX_ATTEMPTS },
+    gateway: {
+      nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000,
+      maxAttempts: e.GATEWAY_MAX_ATTEMPTS,
+      registryMaxStaleMs: e.GATEWAY_REGISTRY_MAX_STALE_S * 1000,
+    },
     emulator: { port: e.EMULATOR_PORT, certDir: path.resolve(e.EMULATOR_CERT_DIR) },
   };
 }

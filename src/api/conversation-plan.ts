@@ -1,13 +1,18 @@
 /**
  * Decides how a request continues: natively in a Gemini chat this worker holds (by
  * conversation_id, or by matching the resent history), or as a new chat that replays the history.
+ * A resent history continues from the turn it matches: after [u1, a1, u2] → a2, a regenerate or
+ * an edit [u1, a1, u2'] continues from the ids saved after a1 (a branch in Gemini), never after a2.
  */
 import { hashMessages } from '../history-key.ts';
 import {
+  MAX_STORED_TURNS,
+  chatAt,
   chatOf,
   type Conversation,
   type ConversationStore,
   type StoredTurn,
+  type TurnIds,
 } from './conversations.ts';
 import { planPrompt, type PromptPlan } from './prompt.ts';
 import { messageText, type ChatMessage } from './schemas.ts';
@@ -23,6 +28,8 @@ export interface ConversationPlan {
   /** The turns before this one, as they will be stored. */
   prior: ChatMessage[];
   created: string | null;
+  /** The Gemini ids of every turn so far, kept when this turn is saved. */
+  turns: Record<string, TurnIds>;
 }
 
 const asMessages = (turns: readonly StoredTurn[]): ChatMessage[] =>
@@ -46,7 +53,13 @@ export async function planConversation(
   store: ConversationStore,
 ): Promise<ConversationPlan> {
   const found = await findConversation(requestedId, plan, store);
-  const chat = found ? chatOf(found) : null;
+  // A seed-style client sends only the new turn: it continues from the latest. A resent history
+  // continues from the turn it ends; one that matches no turn of ours is replayed in a new chat.
+  const chat = !found
+    ? null
+    : plan.history.length === 0
+      ? chatOf(found)
+      : chatAt(found, hashMessages(plan.history));
   const conversationId = found?.conversation_id ?? requestedId ?? store.newId();
   // A seed-style client sends only the new turn and relies on the stored history.
   const prior = plan.history.length === 0 && found ? asMessages(found.messages) : [...plan.history];
@@ -61,6 +74,7 @@ export async function planConversation(
     replayPrompt: chat ? fullPrompt : null,
     prior,
     created: found?.created_at ?? null,
+    turns: found?.turns ?? {},
   };
 }
 
@@ -74,8 +88,9 @@ export function conversationAfterTurn(
 ): { conversation: Conversation; key: string } {
   const turns: ChatMessage[] = [...cp.prior, lastUser, { role: 'assistant', content: answer }];
   const now = new Date().toISOString();
+  const key = hashMessages(turns);
   return {
-    key: hashMessages(turns),
+    key,
     conversation: {
       conversation_id: cp.conversationId,
       created_at: cp.created ?? now,
@@ -84,6 +99,21 @@ export function conversationAfterTurn(
       metadata: chat ? [chat.cid, chat.rid, chat.rcid] : null,
       context_token: chat?.contextToken ?? null,
       messages: turns.map((m) => ({ role: m.role, content: messageText(m.content) })),
+      turns: turnsAfter(cp.turns, key, chat),
     },
   };
+}
+
+/** The turn ids with this turn's added (moved last when regenerated), capped oldest first. */
+function turnsAfter(
+  before: Record<string, TurnIds>,
+  key: string,
+  chat: ChatMetadata | null,
+): Record<string, TurnIds> {
+  const entries = Object.entries(before).filter(([k]) => k !== key);
+  if (chat) {
+    const metadata: TurnIds['metadata'] = [chat.cid, chat.rid, chat.rcid];
+    entries.push([key, { metadata, context_token: chat.contextToken ?? null }]);
+  }
+  return Object.fromEntries(entries.slice(-MAX_STORED_TURNS));
 }

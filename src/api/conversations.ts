@@ -1,11 +1,15 @@
 /**
  * Conversations on disk, seed-compatible: DATA_DIR/conversations/<id>.json holds the Gemini
- * metadata ([cid, rid, rcid], as the seed stored it) plus the turns. A small key file per
- * history key lets a client that resends its whole history continue natively, across processes.
+ * metadata of the latest turn ([cid, rid, rcid], as the seed stored it) plus the turns, and ours
+ * adds `turns`: the Gemini ids after EVERY answer, keyed by the history key of the messages up to
+ * and including that answer, so a regenerate or an edited last message continues from the turn
+ * its history matches (a branch), not from the latest. A small key file per history key lets a
+ * client that resends its whole history continue natively, across processes.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { hashMessages } from '../history-key.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
 
 export interface StoredTurn {
@@ -18,11 +22,23 @@ export interface Conversation {
   created_at: string;
   updated_at: string;
   model: string;
-  /** [cid, rid, rcid], as the seed stored chat.metadata. */
+  /** [cid, rid, rcid] of the latest turn, as the seed stored chat.metadata. */
   metadata: [string, string, string] | null;
   context_token: string | null;
+  /** The latest branch. */
   messages: StoredTurn[];
+  /** The Gemini ids after each answer, by the history key that answer ends (oldest first). */
+  turns?: Record<string, TurnIds>;
 }
+
+/** The Gemini ids a conversation had right after one answer. */
+export interface TurnIds {
+  metadata: [string, string, string];
+  context_token: string | null;
+}
+
+/** Turns kept per conversation; the oldest go first (a long chat of many regenerations). */
+export const MAX_STORED_TURNS = 500;
 
 const ID_PATTERN = /^[\w.-]{1,128}$/;
 const KEY_DIR = '.history-keys';
@@ -32,12 +48,36 @@ export function isValidConversationId(id: string): boolean {
   return ID_PATTERN.test(id) && id !== '.' && id !== '..';
 }
 
+/** The Gemini ids of the conversation's latest turn, or null. */
 export function chatOf(c: Conversation): ChatMetadata | null {
-  if (!c.metadata) {
-    return null;
+  return c.metadata ? toChat({ metadata: c.metadata, context_token: c.context_token }) : null;
+}
+
+/** The Gemini ids right after the answer that ends the history keyed `key`, or null. */
+export function chatAt(c: Conversation, key: string): ChatMetadata | null {
+  const ids = c.turns?.[key];
+  return ids ? toChat(ids) : null;
+}
+
+function toChat(ids: TurnIds): ChatMetadata {
+  const [cid, rid, rcid] = ids.metadata;
+  return { cid, rid, rcid, ...(ids.context_token ? { contextToken: ids.context_token } : {}) };
+}
+
+/**
+ * A file from before `turns` (the seed's, or ours before branching) knew only its latest turn:
+ * that turn becomes the one entry, keyed by the stored history.
+ */
+export function withTurns(c: Conversation): Conversation {
+  if (c.turns !== undefined && c.turns !== null && typeof c.turns === 'object') {
+    return c;
   }
-  const [cid, rid, rcid] = c.metadata;
-  return { cid, rid, rcid, ...(c.context_token ? { contextToken: c.context_token } : {}) };
+  const messages = Array.isArray(c.messages) ? c.messages : [];
+  const turns: Record<string, TurnIds> = {};
+  if (c.metadata && messages.at(-1)?.role === 'assistant') {
+    turns[hashMessages(messages)] = { metadata: c.metadata, context_token: c.context_token };
+  }
+  return { ...c, messages, turns };
 }
 
 /**
@@ -61,7 +101,7 @@ export class ConversationStore {
     }
     await this.settled();
     try {
-      return JSON.parse(await fs.readFile(this.file(id), 'utf8')) as Conversation;
+      return withTurns(JSON.parse(await fs.readFile(this.file(id), 'utf8')) as Conversation);
     } catch {
       return null;
     }

@@ -80,6 +80,7 @@ async function validate(ctx: RequestContext): Promise<ValidRequest | null> {
   const choice = chooseModel(headerOf(ctx, MODEL_HEADER));
   ctx.record.prompt = input.prompt;
   ctx.record.cid = input.cid;
+  ctx.record.rid = input.rid;
   ctx.record.model =
     choice.kind === 'known' ? choice.model.id : choice.kind === 'invalid' ? choice.id : null;
   ctx.record.fileIds = input.files.map((f) => f.fileId);

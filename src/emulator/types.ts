@@ -87,6 +87,8 @@ export interface UpstreamRecord {
   prompt?: string;
   /** generate: the chat continued, if any. */
   cid?: string | null;
+  /** generate: the reply the follow-up continues from (which turn of a branching chat). */
+  rid?: string | null;
   /** generate: model id from the header, null for default. */
   model?: string | null;
   /** generate: files referenced. */

@@ -16,7 +16,8 @@ import { listModels, reportNodes } from './node-summary.ts';
 import { CHAT_PATH, createChatProxy } from './proxy.ts';
 import type { BindingStore, NodeProvider } from './types.ts';
 import { createSuspects } from './suspects.ts';
-import { imagesHandler } from './images.ts';
+import { deleteConversationHandler, getConversationHandler, imagesHandler } from './owned-ids.ts';
+import { uploadHandler } from './upload.ts';
 
 /** Everything createGatewayApp needs; in-flight counter and metrics are made when not given. */
 export interface GatewayAppDeps {
@@ -30,8 +31,6 @@ export interface GatewayAppDeps {
   readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
   /** The largest request body accepted (config.limits.bodyBytes). */
   readonly bodyLimitBytes: number;
-  /** Move a request whose connection was reset before any response (default false). */
-  readonly retryOnReset?: boolean;
   readonly now?: () => number;
   readonly inFlight?: InFlight;
   readonly metrics?: GatewayMetrics;
@@ -44,8 +43,10 @@ const ROUTES = new Set([
   '/health',
   '/metrics',
   '/v1/models',
+  '/upload',
   CHAT_PATH,
 ]);
+const ROUTE_PREFIXES = ['/v1/models/:id', '/conversations/:id', '/images/*'] as const;
 
 /** The gateway's express app. */
 export function createGatewayApp(deps: GatewayAppDeps): Express {
@@ -78,11 +79,13 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.get(
-    '/images/{*path}',
-    imagesHandler({ nodes: deps.nodes, dispatcher: deps.dispatcher, nodeFreshMs, now }),
-  );
-  app.use('/v1', requireApiKey(deps.apiKeys), createV1Router(deps, inFlight, metrics, now));
+  const owned = { ...deps, nodeFreshMs, now };
+  app.get('/images/{*path}', imagesHandler(owned));
+  const auth = requireApiKey(deps.apiKeys);
+  app.post('/upload', auth, uploadHandler({ ...owned, inFlight }));
+  app.get('/conversations/:id', auth, getConversationHandler(owned));
+  app.delete('/conversations/:id', auth, deleteConversationHandler(owned));
+  app.use('/v1', auth, createV1Router(deps, inFlight, metrics, now));
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
@@ -122,7 +125,6 @@ function createV1Router(
       dispatcher: deps.dispatcher,
       nodeFreshMs: deps.gateway.nodeFreshMs,
       maxAttempts: deps.gateway.maxAttempts,
-      ...(deps.retryOnReset === undefined ? {} : { retryOnReset: deps.retryOnReset }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
     }),
   );
@@ -134,7 +136,8 @@ function routeLabel(req: Request): string {
   if (ROUTES.has(path)) {
     return path;
   }
-  return path.startsWith('/v1/models/') ? '/v1/models/:id' : 'other';
+  const prefixed = ROUTE_PREFIXES.find((p) => path.startsWith(p.replace(/[^/]+$/, '')));
+  return prefixed ?? 'other';
 }
 
 /** Counts every request by route, status and stream, and times it, when it ends. */

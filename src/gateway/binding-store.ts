@@ -1,8 +1,10 @@
 /**
  * @module gateway/binding-store
- * Conversation bindings in PostgreSQL (migration 0002), so every gateway replica routes a
- * conversation to the account that holds it. Saves are written behind, batched: under load one
- * upsert carries many answers' bindings, so they never crowd the registry reads out of the pool.
+ * Bindings in PostgreSQL (migration 0002): a conversation id, a history-prefix key, an upload's
+ * file id or an image path, each bound to the node that holds it, so every gateway replica routes
+ * it there. Saves are written behind, batched: under load one upsert carries many answers'
+ * bindings, so they never crowd the registry reads out of the pool. While PostgreSQL is away,
+ * lookups answer from the bindings this replica saw lately, and failed writes are retried.
  */
 import type pg from 'pg';
 import type { Logger } from '../logging.ts';
@@ -27,15 +29,28 @@ export interface PgBindingStoreOptions {
   readonly flushMs?: number;
   /** A batch this large is written at once. */
   readonly maxBatch?: number;
+  /** A lookup slower than this falls back to memory. */
+  readonly lookupTimeoutMs?: number;
+  /** After a failed query, PostgreSQL is skipped for this long (lookups answer from memory). */
+  readonly backoffMs?: number;
+  /** Bindings remembered for lookups while PostgreSQL is away (and unwritten ones kept). */
+  readonly maxRemembered?: number;
 }
 
 /** The PostgreSQL binding store; close() writes what is pending. */
 export class PgBindingStore implements BindingStore {
   private pending = new Map<string, Binding>();
+  /** Recently saved or read bindings, oldest first (a Map keeps insertion order). */
+  private readonly recent = new Map<string, Binding>();
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  private skipUntilMs = 0;
+  private closed = false;
   private readonly flushMs: number;
   private readonly maxBatch: number;
+  private readonly lookupTimeoutMs: number;
+  private readonly backoffMs: number;
+  private readonly maxRemembered: number;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -44,33 +59,36 @@ export class PgBindingStore implements BindingStore {
   ) {
     this.flushMs = options.flushMs ?? 50;
     this.maxBatch = options.maxBatch ?? 500;
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? 1000;
+    this.backoffMs = options.backoffMs ?? 2000;
+    this.maxRemembered = options.maxRemembered ?? 50_000;
   }
 
-  /** The binding of the first key that has one; pending saves count. */
+  /** The binding of the first key that has one; pending saves count. Never waits on a dead DB. */
   async lookup(keys: readonly string[]): Promise<Binding | null> {
     if (keys.length === 0) {
       return null;
     }
-    const { rows } = await this.pool.query<{
-      key: string;
-      node_url: string;
-      account: string | null;
-    }>(LOOKUP_SQL, [keys]);
-    // The caller's order is its preference (conversation_id before the history key).
+    const rows = await this.query(keys);
+    // The caller's order is its preference (the history key before the conversation_id).
     for (const key of keys) {
-      const row = rows.find((r) => r.key === key);
-      const binding =
-        this.pending.get(key) ?? (row && { nodeUrl: row.node_url, account: row.account });
+      const row = rows?.find((r) => r.key === key);
+      const stored = row && { nodeUrl: row.node_url, account: row.account };
+      const binding = this.pending.get(key) ?? stored ?? (rows ? undefined : this.recent.get(key));
       if (binding) {
+        this.remember(key, binding);
         return binding;
       }
     }
     return null;
   }
 
-  /** Queues the keys; they are written within flushMs (failures are logged, not thrown). */
+  /** Queues the keys; they are written within flushMs (failures are logged and retried). */
   async save(keys: readonly string[], binding: Binding): Promise<void> {
-    keys.forEach((k) => this.pending.set(k, binding));
+    keys.forEach((k) => {
+      this.pending.set(k, binding);
+      this.remember(k, binding);
+    });
     if (this.pending.size >= this.maxBatch) {
       void this.flush();
     } else {
@@ -97,9 +115,39 @@ export class PgBindingStore implements BindingStore {
     return result.rowCount ?? 0;
   }
 
-  /** Writes what is pending. Idempotent. */
+  /** Writes what is pending (once: what fails then is lost). Idempotent. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.flush();
+  }
+
+  /** The rows for `keys`, or null when PostgreSQL is away (failed, slow, or backing off). */
+  private async query(
+    keys: readonly string[],
+  ): Promise<{ key: string; node_url: string; account: string | null }[] | null> {
+    if (Date.now() < this.skipUntilMs) {
+      return null;
+    }
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        this.pool.query<{ key: string; node_url: string; account: string | null }>(LOOKUP_SQL, [
+          keys,
+        ]),
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(
+            () => reject(new Error(`lookup took over ${this.lookupTimeoutMs} ms`)),
+            this.lookupTimeoutMs,
+          );
+        }),
+      ]);
+      return result.rows;
+    } catch (err) {
+      this.backOff('binding lookup failed; answering from memory', err);
+      return null;
+    } finally {
+      clearTimeout(timeout);
+    }
   }
 
   private async write(batch: ReadonlyMap<string, Binding>): Promise<void> {
@@ -112,11 +160,46 @@ export class PgBindingStore implements BindingStore {
         bindings.map((b) => b.account),
       ]);
     } catch (err) {
-      // Affinity is an optimisation: these conversations replay their history elsewhere.
-      this.logger.warn('binding save failed', {
-        count: keys.length,
+      this.backOff('binding save failed; will retry', err, keys.length);
+      if (!this.closed) {
+        this.requeue(batch);
+      }
+    }
+  }
+
+  /** Puts a failed batch back (newer saves of a key win) and retries after the backoff. */
+  private requeue(batch: ReadonlyMap<string, Binding>): void {
+    const newer = this.pending;
+    this.pending = new Map([...batch].filter(([k]) => !newer.has(k)));
+    newer.forEach((b, k) => this.pending.set(k, b));
+    for (const key of this.pending.keys()) {
+      if (this.pending.size <= this.maxRemembered) {
+        break;
+      }
+      this.pending.delete(key);
+    }
+    this.timer ??= setTimeout(() => void this.flush(), this.backoffMs);
+    this.timer.unref();
+  }
+
+  private backOff(message: string, err: unknown, count?: number): void {
+    if (Date.now() >= this.skipUntilMs) {
+      this.logger.warn(message, {
+        ...(count === undefined ? {} : { count }),
         error: err instanceof Error ? err.message : String(err),
       });
+    }
+    this.skipUntilMs = Date.now() + this.backoffMs;
+  }
+
+  private remember(key: string, binding: Binding): void {
+    this.recent.delete(key);
+    this.recent.set(key, binding);
+    if (this.recent.size > this.maxRemembered) {
+      const oldest = this.recent.keys().next();
+      if (!oldest.done) {
+        this.recent.delete(oldest.value);
+      }
     }
   }
 }

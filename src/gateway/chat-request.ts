@@ -1,7 +1,8 @@
 /**
  * @module gateway/chat-request
  * What the gateway reads from a chat completion request: it forwards the bytes untouched and
- * only looks inside for `stream`, the messages and `conversation_id`, to route by affinity.
+ * only looks inside for `stream`, the messages, `conversation_id` and the uploaded files it names,
+ * to route by affinity.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -15,8 +16,32 @@ export interface ChatRequest {
   readonly stream: boolean;
   readonly messages: readonly KeyedMessage[];
   readonly conversationId: string | null;
-  /** Binding keys the request itself carries: its conversation_id, its history key. */
+  /**
+   * Conversation binding keys the request carries, preferred first: its history key (the turn it
+   * continues from, which a regenerate or an edit shares with the first try), its conversation_id.
+   */
   readonly keys: readonly string[];
+  /** Binding keys of the uploaded files it names (`files`, image parts): they must go along. */
+  readonly fileKeys: readonly string[];
+}
+
+/** The binding key of an uploaded file id (`uploads/<name>` or `<name>`, as the worker takes it). */
+export const fileKey = (id: string): string => `file:${id.replace(/^uploads\//, '')}`;
+
+/** The upload ids a request names: `files`, and image parts of its last message not data/http. */
+function uploadRefs(fields: Record<string, unknown>, messages: readonly KeyedMessage[]): string[] {
+  const files = Array.isArray(fields['files']) ? (fields['files'] as unknown[]) : [];
+  const content = messages.at(-1)?.content;
+  const images = Array.isArray(content)
+    ? (content as unknown[]).map((part) => {
+        const url = (part as { image_url?: unknown } | null)?.image_url;
+        return typeof url === 'object' && url !== null ? (url as { url?: unknown }).url : url;
+      })
+    : [];
+  return [...files, ...images].filter(
+    (ref): ref is string =>
+      typeof ref === 'string' && ref !== '' && !/^(data:|https?:\/\/)/i.test(ref),
+  );
 }
 
 /** Parses the raw body; throws InvalidRequestError (400) unless it is a JSON object. */
@@ -43,15 +68,16 @@ export function parseChatRequest(raw: unknown): ChatRequest {
   const id = fields['conversation_id'];
   const conversationId = typeof id === 'string' && id.trim() !== '' ? id : null;
   const keys: string[] = [];
-  if (conversationId !== null) {
-    keys.push(conversationId);
-  }
   // A history without an earlier answer (a new chat, maybe with a system prompt shared by many
   // chats) names no conversation, so it must not pin requests to one node.
   if (continuesConversation(messages)) {
     keys.push(historyKey(messages));
   }
-  return { raw, stream: fields['stream'] === true, messages, conversationId, keys };
+  if (conversationId !== null) {
+    keys.push(conversationId);
+  }
+  const fileKeys = uploadRefs(fields, messages).map(fileKey);
+  return { raw, stream: fields['stream'] === true, messages, conversationId, keys, fileKeys };
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;

@@ -1,8 +1,10 @@
 /**
  * @module gateway/failed-attempt
  * What a failed attempt leaves behind for the client, should no later attempt do better: an
- * upstream error response kept whole (status, Retry-After, OpenAI body, as the worker sent them),
- * or our own error for a node that could not be reached.
+ * upstream error response kept whole (status, Retry-After, OpenAI body, x-upstream-sent, as the
+ * worker sent them), or our own error for a node that failed before answering. Ours say whether
+ * the prompt may have gone upstream: only a connection never made proves it did not, and every
+ * other failure carries `x-should-retry: false`, so an SDK does not send the prompt again.
  */
 import type { Response } from 'express';
 import {
@@ -13,7 +15,13 @@ import {
   type AppError,
 } from '../errors.ts';
 import type { Logger } from '../logging.ts';
-import { classifyNetworkError, type NetworkClass } from './failover.ts';
+import {
+  SHOULD_RETRY_HEADER,
+  UPSTREAM_SENT_HEADER,
+  classifyNetworkError,
+  parseUpstreamSent,
+  type NetworkClass,
+} from './failover.ts';
 import {
   forwardableHeaders,
   readCapped,
@@ -30,7 +38,12 @@ export type FailedAttempt =
       /** null when the body was unreadable or over the bound. */
       readonly body: Buffer | null;
     }
-  | { readonly kind: 'error'; readonly error: AppError };
+  | {
+      readonly kind: 'error';
+      readonly error: AppError;
+      /** False only when the node never got the request. */
+      readonly upstreamSent: boolean;
+    };
 
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
@@ -52,30 +65,49 @@ export async function settleFailedAttempt(
       error: result.error instanceof Error ? result.error.message : String(result.error),
     });
   }
-  return { kind: 'error', error: networkError(cls) };
+  return { kind: 'error', error: networkError(cls), upstreamSent: cls !== 'unreachable' };
 }
+
+/** The error code of a failure after which the prompt may have reached Gemini. */
+export const OUTCOME_UNKNOWN_CODE = 'upstream_outcome_unknown';
+
+const MAY_HAVE_REACHED =
+  'The prompt may have reached Gemini; sending it again could answer it twice.';
 
 /** Our error for a failure before any response. */
 export function networkError(cls: NetworkClass): AppError {
   switch (cls) {
     case 'unreachable':
-    case 'reset':
       return new ServiceUnavailableError('No worker node could answer the request.', 5, {
         code: 'upstream_unavailable',
       });
     case 'timeout':
-      return new TimeoutError('The worker node did not answer in time.');
+      return new TimeoutError(`The worker node did not answer in time. ${MAY_HAVE_REACHED}`, {
+        code: OUTCOME_UNKNOWN_CODE,
+      });
     default:
-      return new UpstreamError('The worker node failed before answering.');
+      return new UpstreamError(`The worker node failed before answering. ${MAY_HAVE_REACHED}`, {
+        code: OUTCOME_UNKNOWN_CODE,
+      });
+  }
+}
+
+/** Sets x-upstream-sent (and x-should-retry: false when the prompt may have gone upstream). */
+export function markUpstreamSent(res: Response, sent: boolean): void {
+  res.setHeader(UPSTREAM_SENT_HEADER, String(sent));
+  if (sent) {
+    res.setHeader(SHOULD_RETRY_HEADER, 'false');
   }
 }
 
 /** Answers a saved upstream error as the worker sent it; throws our own error otherwise. */
 export function answerFailedAttempt(res: Response, failed: FailedAttempt): void {
   if (failed.kind === 'error') {
+    markUpstreamSent(res, failed.upstreamSent);
     throw failed.error;
   }
   if (failed.body === null) {
+    markUpstreamSent(res, parseUpstreamSent(failed.headers[UPSTREAM_SENT_HEADER]) !== false);
     const fallback = toOpenAIError(new UpstreamError('The worker node sent an unreadable error.'));
     res.status(failed.status).set(fallback.headers).json(fallback.body);
     return;

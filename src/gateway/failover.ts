@@ -1,14 +1,26 @@
 /**
  * @module gateway/failover
- * Whether a failed attempt may go to another node. Pure. The rule that matters: a request moves
- * only while nothing has reached the client, and only on a signal that says the node did not
- * answer it (no connection, or a 429/502/503 status, which a worker sends before any body byte).
+ * Whether a failed attempt may go to another node. Pure. The rule that matters: a prompt reaches
+ * Google at most once, so a request moves only while nothing has reached the client and only when
+ * the node proved it did not send the prompt upstream: it said `x-upstream-sent: false` on an error
+ * status, or the connection was never made. A missing header counts as "maybe sent" (no move),
+ * except on 429, which a worker answers only before any upstream send (its queue or account is
+ * cooling); workers from before the header existed send 429 without it.
  */
+
+/** The worker's answer to "did the prompt go upstream?" (H1's contract). */
+export const UPSTREAM_SENT_HEADER = 'x-upstream-sent';
+
+/** Tells the OpenAI and Anthropic SDKs not to retry an error on their own. */
+export const SHOULD_RETRY_HEADER = 'x-should-retry';
+
+/** What the worker said about the upstream send: true, false, or null when it did not say. */
+export type UpstreamSent = boolean | null;
 
 /** What one attempt against a node produced. */
 export type AttemptOutcome =
   /** Response headers arrived. */
-  | { readonly kind: 'response'; readonly status: number }
+  | { readonly kind: 'response'; readonly status: number; readonly upstreamSent?: UpstreamSent }
   /** The attempt failed before any response header; `code` is the socket or undici error code. */
   | { readonly kind: 'network'; readonly code: string | null };
 
@@ -22,15 +34,11 @@ export interface FailoverContext {
   readonly clientCommitted: boolean;
   /** True when the client went away. */
   readonly clientAborted: boolean;
-  /**
-   * Retry a connection reset before the response (default false: the worker may already have sent
-   * the prompt upstream, and a retry could have it answered twice).
-   */
-  readonly retryOnReset?: boolean;
 }
 
 /** Why a request moved to another node (a metrics label). */
-export type FailoverReason = 'status_429' | 'status_502' | 'status_503' | 'unreachable' | 'reset';
+export type FailoverReason =
+  'status_429' | 'status_500' | 'status_502' | 'status_503' | 'status_504' | 'unreachable';
 
 /** forward: hand this response to the client. retry: try another node. fail: answer an error. */
 export type FailoverDecision =
@@ -44,7 +52,8 @@ export type FailoverDecision =
 /** How a network failure before the response is read. */
 export type NetworkClass = 'unreachable' | 'reset' | 'timeout' | 'aborted' | 'other';
 
-const RETRY_STATUSES = new Set([429, 502, 503]);
+/** Error statuses another node may answer better, once the worker said it sent nothing. */
+const MOVABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -59,9 +68,15 @@ const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'
 const TIMEOUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const ABORTED = new Set(['UND_ERR_ABORTED', 'ABORT_ERR']);
 
+/** Reads `x-upstream-sent`: 'true' / 'false' (any case, trimmed), anything else null. */
+export function parseUpstreamSent(value: string | string[] | undefined): UpstreamSent {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase();
+  return text === 'true' ? true : text === 'false' ? false : null;
+}
+
 /**
  * unreachable: no connection was made, the node never saw the request. reset: the connection
- * dropped before any response; the node may have received the request. timeout: the node took
+ * dropped before any response; the node may have sent the prompt upstream. timeout: the node took
  * the request and did not answer in time, so it may still be answering it.
  */
 export function classifyNetworkError(code: string | null): NetworkClass {
@@ -85,7 +100,7 @@ export function decideFailover(outcome: AttemptOutcome, ctx: FailoverContext): F
   if (ctx.clientAborted) {
     return { action: 'fail', reason: 'client_aborted' };
   }
-  const reason = retryReason(outcome, ctx.retryOnReset ?? false);
+  const reason = retryReason(outcome);
   if (reason === null) {
     return outcome.kind === 'response'
       ? { action: 'forward' }
@@ -104,15 +119,14 @@ export function decideFailover(outcome: AttemptOutcome, ctx: FailoverContext): F
   return { action: 'retry', reason };
 }
 
-function retryReason(outcome: AttemptOutcome, retryOnReset: boolean): FailoverReason | null {
-  if (outcome.kind === 'response') {
-    return RETRY_STATUSES.has(outcome.status)
-      ? (`status_${outcome.status}` as FailoverReason)
-      : null;
+function retryReason(outcome: AttemptOutcome): FailoverReason | null {
+  if (outcome.kind === 'network') {
+    return classifyNetworkError(outcome.code) === 'unreachable' ? 'unreachable' : null;
   }
-  const cls = classifyNetworkError(outcome.code);
-  if (cls === 'unreachable') {
-    return 'unreachable';
+  if (!MOVABLE_STATUSES.has(outcome.status)) {
+    return null;
   }
-  return cls === 'reset' && retryOnReset ? 'reset' : null;
+  const sent = outcome.upstreamSent ?? null;
+  const notSent = sent === false || (sent === null && outcome.status === 429);
+  return notSent ? (`status_${outcome.status}` as FailoverReason) : null;
 }

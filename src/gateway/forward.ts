@@ -8,6 +8,8 @@ import type { Response } from 'express';
 import { UpstreamError, toOpenAIError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { createAnswerTap } from './answer-tap.ts';
+import { OUTCOME_UNKNOWN_CODE } from './failed-attempt.ts';
+import { imageKey } from './owned-ids.ts';
 import type { ChatRequest } from './chat-request.ts';
 import { historyKeyAfter } from '../history-key.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -62,7 +64,16 @@ export async function forwardAnswer(
   }
 }
 
-/** Binds the request's keys, the worker's conversation id and the next turn's key to the node. */
+/** Image paths an answer links (`…/images/<path>`), as the worker renders generated images. */
+export function linkedImages(answer: string): string[] {
+  return [...answer.matchAll(/\/images\/([\w.-]+(?:\/[\w.-]+)*)/g)].map((m) => m[1] ?? '');
+}
+
+/**
+ * Binds to the node: the request's keys, the worker's conversation id, the key of the turn this
+ * answer ends (history + answer: a later regenerate or edit of the next turn continues from it),
+ * and the images the answer links.
+ */
 function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | null): void {
   const keys = [...f.chat.keys];
   const conversationId = f.result.headers['x-conversation-id'];
@@ -71,6 +82,9 @@ function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | nul
   }
   if (answer !== null && f.chat.messages.length > 0) {
     keys.push(historyKeyAfter(f.chat.messages, answer));
+  }
+  if (answer !== null) {
+    keys.push(...linkedImages(answer).map(imageKey));
   }
   // Off the response path: the client has its answer already.
   deps.bindings
@@ -83,17 +97,21 @@ function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | nul
 }
 
 /**
- * The worker's connection broke mid-body. Bytes went out, so no retry: an SSE stream gets an
- * OpenAI-shaped error event (the SDK raises it), anything else is cut so the client sees an error.
+ * The worker's connection broke mid-body. Bytes went out and the prompt went upstream, so no
+ * retry: an SSE stream gets an OpenAI-shaped error event (the SDK raises it) and `[DONE]`;
+ * anything else is cut so the client sees an error.
  */
 function endBroken(res: Response, isSse: boolean, node: NodeRecord, logger: Logger): void {
   logger.warn('worker node connection broke mid-answer', { node: node.nodeUrl });
   if (isSse && !res.destroyed) {
     const { body } = toOpenAIError(
-      new UpstreamError('The worker node connection broke mid-answer.'),
+      new UpstreamError(
+        'The worker node connection broke mid-answer; the answer is incomplete. The prompt reached Gemini: sending it again would answer it twice.',
+        { code: OUTCOME_UNKNOWN_CODE },
+      ),
     );
     // The blank line first closes any event the break cut in half.
-    res.end(`\n\ndata: ${JSON.stringify(body)}\n\n`);
+    res.end(`\n\ndata: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
     return;
   }
   res.destroy();

@@ -25,8 +25,6 @@ export interface GatewayOptions {
   readonly bindingTtlMs?: number;
   /** How long close() waits for answers in progress (main.ts exits hard after 10 s). */
   readonly closeGraceMs?: number;
-  /** Move a request whose connection was reset before any response (default false). */
-  readonly retryOnReset?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -49,7 +47,10 @@ export class Gateway {
   ) {
     config.apiKeys.forEach(registerSecret);
     this.logger = childLogger(logger, 'gateway');
-    this.nodes = new NodeSource(pool, this.logger, { refreshMs: options.refreshMs ?? 500 });
+    this.nodes = new NodeSource(pool, this.logger, {
+      refreshMs: options.refreshMs ?? 500,
+      maxStaleMs: config.gateway.registryMaxStaleMs,
+    });
     this.bindings = new PgBindingStore(pool, this.logger);
     // A worker holds its 200 until the first answer text, after its queue wait: be as patient.
     this.agent = new Agent({
@@ -65,7 +66,6 @@ export class Gateway {
       apiKeys: config.apiKeys,
       gateway: config.gateway,
       bodyLimitBytes: config.limits.bodyBytes,
-      ...(options.retryOnReset === undefined ? {} : { retryOnReset: options.retryOnReset }),
     });
     this.server = http.createServer(app);
   }

@@ -26,13 +26,23 @@ export {
 export {
   decideFailover,
   classifyNetworkError,
+  parseUpstreamSent,
+  SHOULD_RETRY_HEADER,
+  UPSTREAM_SENT_HEADER,
   type AttemptOutcome,
   type FailoverContext,
   type FailoverDecision,
   type FailoverReason,
   type NetworkClass,
+  type UpstreamSent,
 } from './failover.ts';
-export { NodeSource, toNodeRecord, type NodeSourceOptions } from './node-source.ts';
+export {
+  NodeSource,
+  assertRoutable,
+  toNodeRecord,
+  DEFAULT_MAX_STALE_MS,
+  type NodeSourceOptions,
+} from './node-source.ts';
 export { PgBindingStore, type PgBindingStoreOptions } from './binding-store.ts';
 export { createInFlight, type InFlight } from './in-flight.ts';
 export { createGatewayMetrics, type GatewayMetrics, type NodeGaugeSource } from './metrics.ts';

@@ -108,6 +108,23 @@ function snapshotGauge<L extends string>(
 function registerNodeGauges(registry: Registry, source: NodeGaugeSource): void {
   registerStateGauges(registry, source);
   registerLoadGauges(registry, source);
+  registerTableAgeGauge(registry, source);
+}
+
+/** How old the node table routed on is: it grows while PostgreSQL is unreachable. */
+function registerTableAgeGauge(registry: Registry, source: NodeGaugeSource): void {
+  const gauge: Gauge = new Gauge({
+    name: 'gateway_node_table_age_seconds',
+    help: 'Seconds since the node table was last read from PostgreSQL (absent before the first read)',
+    registers: [registry],
+    collect() {
+      gauge.reset();
+      const { fetchedAtMs } = source.nodes.snapshot();
+      if (fetchedAtMs > 0) {
+        gauge.set(Math.max(0, source.now() - fetchedAtMs) / 1000);
+      }
+    },
+  });
 }
 
 function registerStateGauges(registry: Registry, source: NodeGaugeSource): void {

@@ -1,10 +1,14 @@
 /**
  * @module gateway/node-source
  * The registry as the gateway sees it: one query, repeated on a timer and shared by every
- * request, which read the last snapshot without waiting. When PostgreSQL is briefly away the last
- * rows stay in use; their heartbeats age meanwhile, so nodes drop out once they would be stale.
+ * request, which read the last snapshot without waiting. When PostgreSQL is away the gateway keeps
+ * routing on the last table it read, for up to maxStaleMs: every heartbeat keeps the age it had at
+ * that read (the workers beat into the same unreachable database, so their silence says nothing).
+ * A node that died meanwhile refuses connections and is failed over. Past maxStaleMs the table is
+ * expired and requests get a 503 that says why.
  */
 import type pg from 'pg';
+import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';
 
@@ -14,6 +18,29 @@ export interface NodeSourceOptions {
   readonly refreshMs?: number;
   /** A read slower than this counts as failed. */
   readonly queryTimeoutMs?: number;
+  /** How long the last table read is routed on while reads fail (default 5 minutes). */
+  readonly maxStaleMs?: number;
+  readonly now?: () => number;
+}
+
+/** Default of NodeSourceOptions.maxStaleMs (GATEWAY_REGISTRY_MAX_STALE_S). */
+export const DEFAULT_MAX_STALE_MS = 300_000;
+
+/**
+ * Throws a 503 when the snapshot is too old to route on (PostgreSQL unreachable for longer than
+ * the limit); the message says so, instead of a vague "no node available".
+ */
+export function assertRoutable(snapshot: RegistrySnapshot, now: number): void {
+  if (snapshot.expired === true) {
+    const ageS = Math.round((now - snapshot.fetchedAtMs) / 1000);
+    throw new ServiceUnavailableError(
+      `The gateway has not been able to read its node table from PostgreSQL for ${ageS} s, ` +
+        'longer than it may route on an old table (GATEWAY_REGISTRY_MAX_STALE_S); ' +
+        'requests are refused until the database is back.',
+      10,
+      { code: 'registry_unavailable' },
+    );
+  }
 }
 
 // Ages come from PostgreSQL's clock and are rebased on ours when read (see types.ts).
@@ -84,6 +111,8 @@ export class NodeSource implements NodeProvider {
   private closed = false;
   private readonly refreshMs: number;
   private readonly queryTimeoutMs: number;
+  private readonly maxStaleMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -92,6 +121,8 @@ export class NodeSource implements NodeProvider {
   ) {
     this.refreshMs = Math.min(1000, Math.max(50, options.refreshMs ?? 500));
     this.queryTimeoutMs = options.queryTimeoutMs ?? 2000;
+    this.maxStaleMs = options.maxStaleMs ?? DEFAULT_MAX_STALE_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** Reads once and starts the timer; resolves even if the first read fails (logged). */
@@ -103,9 +134,23 @@ export class NodeSource implements NodeProvider {
     }
   }
 
-  /** The last snapshot read. */
+  /**
+   * The last table read. While reads fail, heartbeat ages are held at what they were at that read,
+   * until the table is older than maxStaleMs; then it is marked expired.
+   */
   snapshot(): RegistrySnapshot {
-    return this.current;
+    const current = this.current;
+    if (current.error === null || current.fetchedAtMs === 0) {
+      return current;
+    }
+    const ageMs = Math.max(0, this.now() - current.fetchedAtMs);
+    if (ageMs > this.maxStaleMs) {
+      return { ...current, expired: true };
+    }
+    const nodes = current.nodes.map((n) =>
+      n.lastHeartbeatMs === null ? n : { ...n, lastHeartbeatMs: n.lastHeartbeatMs + ageMs },
+    );
+    return { ...current, nodes };
   }
 
   /** Reads the registry now; concurrent calls share one query. */
@@ -138,7 +183,7 @@ export class NodeSource implements NodeProvider {
           );
         }),
       ]);
-      const readAtMs = Date.now();
+      const readAtMs = this.now();
       this.current = {
         nodes: result.rows.map((r) => toNodeRecord(r, readAtMs)),
         fetchedAtMs: readAtMs,

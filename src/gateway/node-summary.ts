@@ -36,6 +36,8 @@ export interface NodesReport {
   readonly eligible: number;
   /** ms since the registry was last read; null before the first read. */
   readonly registryAgeMs: number | null;
+  /** True once the table is too old to route on (PostgreSQL away past the limit). */
+  readonly registryExpired: boolean;
   readonly registryError: string | null;
   readonly nodes: readonly NodeSummary[];
 }
@@ -88,6 +90,7 @@ export function reportNodes(
     total: nodes.length,
     eligible,
     registryAgeMs: snapshot.fetchedAtMs === 0 ? null : now - snapshot.fetchedAtMs,
+    registryExpired: snapshot.expired === true,
     // The detail (addresses, PostgreSQL's words) stays in the log: these pages are public.
     registryError: snapshot.error === null ? null : 'the last registry read failed',
     nodes,

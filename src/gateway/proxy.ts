@@ -18,13 +18,16 @@ import { answerFailedAttempt, settleFailedAttempt, type FailedAttempt } from './
 import {
   classifyNetworkError,
   decideFailover,
+  parseUpstreamSent,
+  UPSTREAM_SENT_HEADER,
   type AttemptOutcome,
   type FailoverDecision,
 } from './failover.ts';
 import { forwardAnswer } from './forward.ts';
 import type { InFlight } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import type { Binding, BindingStore, NodeProvider, NodeRecord } from './types.ts';
+import { assertRoutable } from './node-source.ts';
+import type { Binding, BindingStore, NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';
 import { sendAttempt, type AttemptResult } from './upstream.ts';
 import type { Suspects } from './suspects.ts';
 
@@ -42,8 +45,6 @@ export interface ChatProxyDeps {
   readonly nodeFreshMs: number;
   /** Nodes tried per request at most (config.gateway.maxAttempts). */
   readonly maxAttempts: number;
-  /** Move a request whose connection was reset before any response (default false). */
-  readonly retryOnReset?: boolean;
   readonly now?: () => number;
 }
 
@@ -68,6 +69,8 @@ interface Exchange {
   readonly requestId: string;
   readonly abort: AbortController;
   readonly affinity: Binding | null;
+  /** The node holding the uploaded files the request names: no other node can answer it. */
+  readonly pinned: string | null;
 }
 
 /** The handler of POST /v1/chat/completions (mount after express.raw()). */
@@ -87,10 +90,13 @@ export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
     });
     const requestId = requestIdOf(req.headers);
     res.setHeader('x-request-id', requestId);
-    const affinity = await lookupAffinity(deps, chat.keys);
+    // Uploaded files exist only on the node that took them: it alone can answer.
+    const files = await lookupAffinity(deps, chat.fileKeys);
+    const affinity = files ?? (await lookupAffinity(deps, chat.keys));
+    const pinned = files?.nodeUrl ?? null;
     const end = await runAttempts(
       deps,
-      { chat, req, res, requestId, abort, affinity },
+      { chat, req, res, requestId, abort, affinity, pinned },
       nextRotation,
     );
     if (end.kind === 'forward') {
@@ -131,11 +137,18 @@ async function runAttempts(
   const exclude = new Set<string>();
   let last: FailedAttempt | null = null;
   for (let attempt = 1; ; attempt++) {
-    const nodes = deps.nodes.snapshot().nodes;
-    const node = chooseNode(deps, ex, nodes, exclude, nextRotation());
+    const snapshot = deps.nodes.snapshot();
+    const nodes = snapshot.nodes;
+    if (ex.pinned !== null) {
+      nodes.filter((n) => n.nodeUrl !== ex.pinned).forEach((n) => exclude.add(n.nodeUrl));
+    }
+    const node = chooseNode(deps, ex, snapshot, exclude, nextRotation());
     if (node instanceof AppError) {
       // Out of nodes after a failed attempt: that attempt's answer is the one to give.
-      return { kind: 'failed', failed: last ?? { kind: 'error', error: node } };
+      return {
+        kind: 'failed',
+        failed: last ?? { kind: 'error', error: node, upstreamSent: false },
+      };
     }
     exclude.add(node.nodeUrl);
     const release = deps.inFlight.acquire(node.nodeUrl);
@@ -171,10 +184,11 @@ async function runAttempts(
 function chooseNode(
   deps: ChatProxyDeps,
   ex: Exchange,
-  nodes: readonly NodeRecord[],
+  snapshot: RegistrySnapshot,
   exclude: ReadonlySet<string>,
   rotation: number,
 ): NodeRecord | AppError {
+  const nodes = snapshot.nodes;
   const opts = {
     nodeFreshMs: deps.nodeFreshMs,
     inFlight: deps.inFlight.counts(),
@@ -183,6 +197,7 @@ function chooseNode(
   };
   const now = (deps.now ?? Date.now)();
   try {
+    assertRoutable(snapshot, now);
     const avoid = deps.suspects?.with(exclude, now) ?? exclude;
     try {
       return pick(nodes, now, opts, avoid);
@@ -203,7 +218,11 @@ function decide(
 ): FailoverDecision {
   const outcome: AttemptOutcome =
     result.kind === 'response'
-      ? { kind: 'response', status: result.status }
+      ? {
+          kind: 'response',
+          status: result.status,
+          upstreamSent: parseUpstreamSent(result.headers[UPSTREAM_SENT_HEADER]),
+        }
       : { kind: 'network', code: result.code };
   deps.metrics.attempts.inc({
     outcome: result.kind === 'response' ? String(result.status) : classifyNetworkError(result.code),
@@ -213,7 +232,6 @@ function decide(
     maxAttempts: deps.maxAttempts,
     clientCommitted: ex.res.headersSent,
     clientAborted: ex.abort.signal.aborted,
-    ...(deps.retryOnReset === undefined ? {} : { retryOnReset: deps.retryOnReset }),
   });
 }
 

@@ -41,6 +41,8 @@ export interface BindingStore {
   lookup(keys: readonly string[]): Promise<Binding | null>;
   /** Binds every key to the node (upsert). */
   save(keys: readonly string[], binding: Binding): Promise<void>;
+  /** Writes saves still batched, if the store batches them. */
+  flush?(): Promise<void>;
 }
 
 /** The latest registry snapshot. */
@@ -50,6 +52,8 @@ export interface RegistrySnapshot {
   readonly fetchedAtMs: number;
   /** The last read's failure, kept while stale rows are served; null after a success. */
   readonly error: string | null;
+  /** True once reads have failed for longer than the gateway may route on an old table. */
+  readonly expired?: boolean;
 }
 
 /** Anything that hands out the current registry snapshot without waiting. */

@@ -40,6 +40,7 @@ export {
   counterByLabel,
   countOutcomes,
   errorsByPhase,
+  isProvenRejection,
   tallyUpstream,
   type Phase,
   type UpstreamTally,

@@ -67,7 +67,7 @@ export function formatReport(r: ChaosReport): string {
     `  errors by phase ${json(errorsByPhase(r.outcomes, r.phases))}`,
     `  faults (s after the load started): ${faults.join('; ')}`,
     `  gateway failovers ${json(r.counters.failovers)}, attempts ${json(r.counters.attempts)}`,
-    `  upstream generations ${r.tally.generations}, answered ${r.tally.answered}, by account ${json(r.tally.byAccount)}`,
+    `  upstream sends ${r.tally.generations} for ${r.tally.requests} requests + ${r.tally.provenRejections} proven rejections; answered ${r.tally.answered}, by account ${json(r.tally.byAccount)}`,
     ...r.notes.map((n) => `  ${n}`),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 /**
  * What the run adds up to: the clients' outcomes by kind and status, the emulator's generate
- * records per prompt (how many answers each prompt got upstream), and the gateway's counters.
+ * records per prompt (how many times each prompt was sent upstream, how many answers it got), and
+ * the gateway's counters. Prompts are unique per request, so a prompt's records are its sends.
  */
 import type { UpstreamRecord } from '../../../src/emulator/index.ts';
 import type { ChatOutcome } from './chat-request.ts';
@@ -13,8 +14,14 @@ export interface WorkerKill {
 
 /** Upstream facts about the run's prompts. */
 export interface UpstreamTally {
-  /** Generate records carrying one of the run's prompts. */
+  /** Requests made (outcomes). */
+  readonly requests: number;
+  /** Generate records carrying one of the run's prompts: every upstream send. */
   readonly generations: number;
+  /** Sends Google provably refused before generating (an HTTP error, a rejection code). */
+  readonly provenRejections: number;
+  /** Prompts sent more than once beyond their proven rejections, with their send counts. */
+  readonly duplicateSends: readonly string[];
   /** Generations that sent a whole answer (status 200, no failure injected, not cut by a kill). */
   readonly answered: number;
   /** Generations per account (email), answered or not. */
@@ -23,6 +30,17 @@ export interface UpstreamTally {
   readonly answeredTwice: readonly string[];
   /** Prompts the client got complete although no upstream generation answered them. */
   readonly okWithoutAnswer: readonly string[];
+}
+
+/** Faults after which Google may have taken the prompt: never a proven rejection. */
+const MAYBE_TAKEN = new Set(['stall', 'drop', 'error_after_answer']);
+
+/**
+ * A send Google provably did not take: an HTTP error status before any body, or a fault that
+ * refuses the request before generation (1037 quota, 1060, 1013, 1097, 1050/1052, /sorry).
+ */
+export function isProvenRejection(r: UpstreamRecord): boolean {
+  return r.status !== 200 || (r.fault !== undefined && !MAYBE_TAKEN.has(r.fault));
 }
 
 /** Generations whose record does not say they failed: the fault after an answer is harmless. */
@@ -44,14 +62,21 @@ export function tallyUpstream(
 ): UpstreamTally {
   const prompts = new Map(outcomes.map((o) => [o.prompt, o]));
   const answers = new Map<string, number>();
+  const unproven = new Map<string, number>();
   const byAccount: Record<string, number> = {};
   let generations = 0;
   let answered = 0;
+  let provenRejections = 0;
   for (const r of records) {
     if (r.kind !== 'generate' || r.prompt === undefined || !prompts.has(r.prompt)) {
       continue;
     }
     generations += 1;
+    if (isProvenRejection(r)) {
+      provenRejections += 1;
+    } else {
+      unproven.set(r.prompt, (unproven.get(r.prompt) ?? 0) + 1);
+    }
     byAccount[r.email ?? 'unknown'] = (byAccount[r.email ?? 'unknown'] ?? 0) + 1;
     if (answeredUpstream(r, kills)) {
       answered += 1;
@@ -59,7 +84,10 @@ export function tallyUpstream(
     }
   }
   return {
+    requests: outcomes.length,
     generations,
+    provenRejections,
+    duplicateSends: [...unproven].filter(([, n]) => n > 1).map(([p, n]) => `${p} (${n} sends)`),
     answered,
     byAccount,
     answeredTwice: [...answers].filter(([, n]) => n > 1).map(([p]) => p),

@@ -167,6 +167,30 @@ describe('gateway app: models, health, metrics', () => {
     expect(body.nodes[1]?.cooldownRemainingMs).toBeGreaterThan(25_000);
   });
 
+  it('shows how old the node table is, and refuses with a clear 503 once it expired', async () => {
+    const g = await gateway([node()]);
+    const fetchedAtMs = Date.now() - 90_000;
+    const down = { nodes: [node()], fetchedAtMs, error: 'connect ECONNREFUSED 10.1.2.3:5432' };
+    g.setSnapshot(down);
+    const health = (await (await fetch(`${g.url}/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'registry_unreachable', registryExpired: false });
+    expect(health['registryAgeMs']).toBeGreaterThanOrEqual(90_000);
+    expect(JSON.stringify(health)).not.toContain('10.1.2.3');
+    const age = await metricValue(g.metrics, 'gateway_node_table_age_seconds');
+    expect(age).toBeGreaterThanOrEqual(90);
+    expect(age).toBeLessThan(120);
+
+    g.setSnapshot({ ...down, expired: true });
+    const res = await postChat(g, chatBody());
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('10');
+    const body = (await res.json()) as ErrorBody;
+    expect(body.error.code).toBe('registry_unavailable');
+    expect(body.error.message).toMatch(/node table from PostgreSQL for 9\d s/);
+    const expired = (await (await fetch(`${g.url}/health`)).json()) as Record<string, unknown>;
+    expect(expired['registryExpired']).toBe(true);
+  });
+
   it('exposes prom-client metrics: requests by status, node states', async () => {
     const now = Date.now();
     const g = await gateway([

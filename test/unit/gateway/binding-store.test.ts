@@ -8,13 +8,17 @@ interface Call {
   params: unknown[];
 }
 
-/** A pool that records queries; lookups answer `rows`, a write may be made to fail. */
-function fakePool(rows: object[] = [], failWrites = false): { pool: pg.Pool; calls: Call[] } {
+/** A pool that records queries; lookups answer `rows`, writes (or everything) may fail. */
+function fakePool(
+  rows: object[] = [],
+  failWrites = false,
+  down: { value: boolean } = { value: false },
+): { pool: pg.Pool; calls: Call[] } {
   const calls: Call[] = [];
   const pool = {
     query: async (sql: string, params: unknown[] = []) => {
       calls.push({ sql, params });
-      if (failWrites && sql.includes('insert')) {
+      if (down.value || (failWrites && sql.includes('insert'))) {
         throw new Error('connection terminated');
       }
       return { rows: sql.includes('select key') ? rows : [], rowCount: 0 };
@@ -76,5 +80,37 @@ describe('PgBindingStore', () => {
     await store.save(['k'], { nodeUrl: 'http://a', account: 'a' });
     await expect(store.flush()).resolves.toBeUndefined();
     expect(writes(calls)).toHaveLength(1);
+  });
+
+  it('answers lookups from memory while PostgreSQL is away, and writes what failed once it is back', async () => {
+    const down = { value: false };
+    const { pool, calls } = fakePool([], false, down);
+    const store = new PgBindingStore(pool, logger, { flushMs: 5, backoffMs: 30 });
+    await store.save(['conv-1', 'file:uploads/x.png'], { nodeUrl: 'http://a', account: 'a' });
+    await store.flush();
+    expect(writes(calls)).toHaveLength(1);
+    down.value = true;
+    // Not pending any more, and the database fails: the replica's memory answers.
+    expect(await store.lookup(['file:uploads/x.png'])).toEqual({
+      nodeUrl: 'http://a',
+      account: 'a',
+    });
+    await store.save(['conv-2'], { nodeUrl: 'http://b', account: 'b' });
+    await store.flush();
+    expect(writes(calls)).toHaveLength(2);
+    down.value = false;
+    await new Promise((r) => setTimeout(r, 100));
+    // Retried after the backoff: the failed batch was written.
+    expect(writes(calls)).toHaveLength(3);
+    expect(writes(calls)[2]?.params[0]).toEqual(['conv-2']);
+    await store.close();
+  });
+
+  it('never waits on a lookup longer than lookupTimeoutMs', async () => {
+    const pool = { query: () => new Promise(() => undefined) } as unknown as pg.Pool;
+    const store = new PgBindingStore(pool, logger, { lookupTimeoutMs: 30 });
+    const startedAt = Date.now();
+    expect(await store.lookup(['k'])).toBeNull();
+    expect(Date.now() - startedAt).toBeLessThan(1000);
   });
 });

@@ -90,6 +90,8 @@ export interface TestGateway {
   readonly inFlight: InFlight;
   /** Replace the registry rows the gateway sees. */
   setNodes(nodes: readonly NodeRecord[]): void;
+  /** Replace the whole registry snapshot (a failing or expired table). */
+  setSnapshot(snapshot: RegistrySnapshot): void;
   close(): Promise<void>;
 }
 
@@ -98,7 +100,6 @@ export interface TestGatewayOptions {
   readonly maxAttempts?: number;
   readonly apiKeys?: readonly string[];
   readonly bindings?: MemoryBindings;
-  readonly retryOnReset?: boolean;
   readonly bodyLimitBytes?: number;
 }
 
@@ -129,7 +130,6 @@ export async function startGateway(
     bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
     inFlight,
     metrics,
-    ...(opts.retryOnReset === undefined ? {} : { retryOnReset: opts.retryOnReset }),
   });
   const server = http.createServer(app);
   server.listen(0, '127.0.0.1');
@@ -142,6 +142,9 @@ export async function startGateway(
     inFlight,
     setNodes(next) {
       snapshot = { nodes: next, fetchedAtMs: Date.now(), error: null };
+    },
+    setSnapshot(next) {
+      snapshot = next;
     },
     async close() {
       server.closeAllConnections();
@@ -185,13 +188,22 @@ export const answerJson =
     res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(completion(text));
   };
 
-/** A worker handler answering an OpenAI error with `status` (and Retry-After if given). */
+/**
+ * A worker handler answering an OpenAI error with `status` (and Retry-After if given), saying
+ * `x-upstream-sent: <upstreamSent>` unless that is undefined (a worker from before the header).
+ */
 export const errorJson =
-  (status: number, message: string, retryAfterS?: number): Handler =>
+  (status: number, message: string, retryAfterS?: number, upstreamSent?: boolean): Handler =>
   (_req, res) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (retryAfterS !== undefined) {
       headers['retry-after'] = String(retryAfterS);
+    }
+    if (upstreamSent !== undefined) {
+      headers['x-upstream-sent'] = String(upstreamSent);
+      if (upstreamSent) {
+        headers['x-should-retry'] = 'false';
+      }
     }
     const body = { error: { message, type: 'rate_limit_error', param: null, code: `e${status}` } };
     res.writeHead(status, headers).end(JSON.stringify(body));

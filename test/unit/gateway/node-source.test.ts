@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../../src/logging.ts';
-import { NodeSource, toNodeRecord } from '../../../src/gateway/index.ts';
+import { NodeSource, assertRoutable, toNodeRecord } from '../../../src/gateway/index.ts';
 
 type Row = Parameters<typeof toNodeRecord>[0];
 
@@ -99,6 +99,29 @@ describe('NodeSource', () => {
     expect(source.snapshot().nodes).toHaveLength(2);
     expect(source.snapshot().error).toBeNull();
     await source.close();
+    await source.close();
+  });
+
+  it('holds heartbeat ages while PostgreSQL is away, up to maxStaleMs, then expires the table', async () => {
+    let now = 1_000_000;
+    const { pool } = fakePool([[row({ heartbeat_age_ms: 2000 })], new Error('ECONNREFUSED')]);
+    const source = new NodeSource(pool, logger, { maxStaleMs: 300_000, now: () => now });
+    await source.start();
+    expect(source.snapshot().nodes[0]?.lastHeartbeatMs).toBe(998_000);
+    await source.refresh();
+    now += 60_000;
+    await source.refresh();
+    const held = source.snapshot();
+    // A minute later the node is as fresh as it was at the last read: 2 s old.
+    expect(now - (held.nodes[0]?.lastHeartbeatMs ?? 0)).toBe(2000);
+    expect(held.expired).toBeUndefined();
+    expect(() => assertRoutable(held, now)).not.toThrow();
+    now += 240_001;
+    const old = source.snapshot();
+    expect(old.expired).toBe(true);
+    // Expired: the heartbeats age again, and routing refuses with a clear message.
+    expect(now - (old.nodes[0]?.lastHeartbeatMs ?? 0)).toBe(302_001);
+    expect(() => assertRoutable(old, now)).toThrow(/PostgreSQL for 300 s/);
     await source.close();
   });
 

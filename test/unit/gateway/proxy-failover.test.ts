@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerJson, deadUrl, errorJson, post, serverScope } from './fake-servers.ts';
 import { chatBody, completion, metricValue, node, until } from './helpers.ts';
+import { hashMessages } from '../../../src/gateway/index.ts';
 
 const scope = serverScope();
 
@@ -21,9 +22,9 @@ describe('proxy: failover before the first byte', () => {
     );
   });
 
-  it('moves on after a 429 and a 503, trying each node once', async () => {
+  it('moves on after a 429 and a 503 that sent nothing upstream, trying each node once', async () => {
     const a = await scope.worker(errorJson(429, 'quota', 30));
-    const b = await scope.worker(errorJson(503, 'busy', 7));
+    const b = await scope.worker(errorJson(503, 'busy', 7, false));
     const c = await scope.worker(answerJson('from c'));
     const g = await scope.gateway([
       node({ nodeUrl: a.url, account: 'a', weight: 3 }),
@@ -59,7 +60,7 @@ describe('proxy: failover before the first byte', () => {
 
   it('answers the last upstream error as it is (status, Retry-After, body) when every node fails', async () => {
     const a = await scope.worker(errorJson(429, 'quota', 30));
-    const b = await scope.worker(errorJson(503, 'login required', 7));
+    const b = await scope.worker(errorJson(503, 'login required', 7, false));
     const g = await scope.gateway([
       node({ nodeUrl: a.url, account: 'a', weight: 2 }),
       node({ nodeUrl: b.url, account: 'b' }),
@@ -76,7 +77,7 @@ describe('proxy: failover before the first byte', () => {
 
   it('stops after maxAttempts', async () => {
     const workers = await Promise.all(
-      [1, 2, 3].map((i) => scope.worker(errorJson(502, `bad ${i}`))),
+      [1, 2, 3].map((i) => scope.worker(errorJson(502, `bad ${i}`, undefined, false))),
     );
     const g = await scope.gateway(
       workers.map((w, i) => node({ nodeUrl: w.url, account: `acct${i}`, weight: 3 - i })),
@@ -88,6 +89,48 @@ describe('proxy: failover before the first byte', () => {
     expect(workers.map((w) => w.seen.length)).toEqual([1, 1, 0]);
   });
 
+  /** One request to a failing node `a` (preferred) beside a healthy `b`; `b` must stay untried. */
+  async function failOnA(handle: Parameters<typeof scope.worker>[0], expectedStatus: number) {
+    const a = await scope.worker(handle);
+    const b = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: a.url, weight: 2 }), node({ nodeUrl: b.url })]);
+    const res = await post(g, chatBody());
+    expect(res.status).toBe(expectedStatus);
+    expect([a.seen.length, b.seen.length]).toEqual([1, 0]);
+    expect(await metricValue(g.metrics, 'gateway_failovers_total')).toBe(0);
+    return res;
+  }
+
+  it('never moves an error once the worker says the prompt may have gone upstream', async () => {
+    const res = await failOnA(errorJson(502, 'cut after accept', undefined, true), 502);
+    expect(res.headers.get('x-upstream-sent')).toBe('true');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'cut after accept',
+    );
+  });
+
+  it('counts a 503 without x-upstream-sent as maybe sent, and a 429 without it as not sent', async () => {
+    await failOnA(errorJson(503, 'old worker'), 503);
+
+    const c = await scope.worker(errorJson(429, 'cooling', 30));
+    const d = await scope.worker(answerJson('from d'));
+    const g2 = await scope.gateway([
+      node({ nodeUrl: c.url, account: 'c', weight: 2 }),
+      node({ nodeUrl: d.url, account: 'd' }),
+    ]);
+    expect(await (await post(g2, chatBody())).text()).toBe(completion('from d'));
+  });
+
+  it('never moves a request whose connection reset before any response, and says so', async () => {
+    const res = await failOnA((req) => void req.socket.destroy(), 502);
+    expect(res.headers.get('x-upstream-sent')).toBe('true');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('upstream_outcome_unknown');
+    expect(body.error.message).toContain('may have reached Gemini');
+  });
+
   it('answers 503 when every node refuses the connection', async () => {
     const g = await scope.gateway([
       node({ nodeUrl: await deadUrl() }),
@@ -96,6 +139,8 @@ describe('proxy: failover before the first byte', () => {
     const res = await post(g, chatBody());
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.headers.get('x-upstream-sent')).toBe('false');
+    expect(res.headers.get('x-should-retry')).toBeNull();
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe(
       'service_unavailable',
     );
@@ -143,5 +188,22 @@ describe('proxy: conversation affinity', () => {
     await post(g, chatBody({ messages: turn2 }));
     expect(b.seen).toHaveLength(2);
     expect(a.seen).toHaveLength(0);
+  });
+
+  it('sends a regenerate to the node holding the turn it continues from, before conversation_id', async () => {
+    const a = await scope.worker(answerJson('from a'));
+    const b = await scope.worker(answerJson('from b'));
+    const g = await scope.gateway([node({ nodeUrl: a.url }), node({ nodeUrl: b.url })]);
+    const history = [
+      { role: 'user', content: 'u1' },
+      { role: 'assistant', content: 'a1' },
+    ];
+    // The conversation moved to b later; the turn after a1 lives on a.
+    g.bindings.map.set(hashMessages(history), { nodeUrl: a.url, account: 'a1' });
+    g.bindings.map.set('conv-1', { nodeUrl: b.url, account: 'a1' });
+    const edit = [...history, { role: 'user', content: 'u2 edited' }];
+    const res = await post(g, chatBody({ messages: edit, conversation_id: 'conv-1' }));
+    expect(await res.text()).toBe(completion('from a'));
+    expect(b.seen).toHaveLength(0);
   });
 });

@@ -80,7 +80,7 @@ describe('proxy: passthrough', () => {
 });
 
 describe('proxy: after the first byte', () => {
-  it('never retries a stream that broke mid-answer, and ends it with an OpenAI error event', async () => {
+  it('never retries a stream that broke mid-answer, and ends it with an error event and [DONE]', async () => {
     const a = await scope.worker((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(sseChunk('partial'), () => setTimeout(() => res.socket?.destroy(), 20));
@@ -91,10 +91,13 @@ describe('proxy: after the first byte', () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text.startsWith(sseChunk('partial'))).toBe(true);
-    expect(text).toContain(
-      'data: {"error":{"message":"The worker node connection broke mid-answer."',
-    );
-    expect(text).not.toContain('[DONE]');
+    const events = text.split('\n\n').filter((e) => e.trim() !== '');
+    const error = JSON.parse(events.at(-2)?.replace(/^\s*data: /, '') ?? '') as {
+      error: { code: string; message: string };
+    };
+    expect(error.error.code).toBe('upstream_outcome_unknown');
+    expect(error.error.message).toMatch(/^The worker node connection broke mid-answer/);
+    expect(events.at(-1)).toBe('data: [DONE]');
     expect(b.seen).toHaveLength(0);
     expect(g.bindings.saves).toHaveLength(0);
   });
