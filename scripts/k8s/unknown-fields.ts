@@ -59,6 +59,10 @@ function fieldsOf(file: string): Fields | null {
   if (cache.has(file)) {
     return cache.get(file) ?? null;
   }
+  if (!fs.existsSync(file)) {
+    // A layout this walk does not know must fail loudly, not pass every field unchecked.
+    throw new Error(`unknown-fields: no type declarations at ${file} (kubernetes-models layout?)`);
+  }
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
   const start = lines.findIndex((l) => /^export interface \w+[^{]*\{$/.test(l));
@@ -120,10 +124,14 @@ function parseBlock(
   return { fields: isMapType ? null : fields, next: i };
 }
 
-/** A module specifier of these packages → its .d.ts file (their exports map is ESM-only). */
+/**
+ * A module specifier of these packages → its .d.ts file, by their layout rather than the exports
+ * map (which names the .js, not the .d.ts). kubernetes-models 4 imports siblings without an
+ * extension (`./ServicePort`), 5 with `.js`; both end up at `ServicePort.d.ts`.
+ */
 function resolveModule(specifier: string, fromDir: string): string | null {
   if (specifier.startsWith('.')) {
-    return path.resolve(fromDir, specifier.replace(/\.js$/, '.d.ts'));
+    return path.resolve(fromDir, `${specifier.replace(/\.js$/, '')}.d.ts`);
   }
   const parts = specifier.split('/');
   const packageName = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? '');

@@ -165,7 +165,8 @@ describe('validateObjects', () => {
         template: { metadata: { labels: { app: 'st' } }, spec: { containers: [{ name: 'c' }] } },
         volumeClaimTemplates: [
           {
-            metadata: { name: 'v' },
+            // ObjectMeta comes from another package (@kubernetes-models/apimachinery).
+            metadata: { name: 'v', lables: { app: 'st' } },
             spec: { accesModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
           },
         ],
@@ -173,6 +174,7 @@ describe('validateObjects', () => {
     };
     expect(await schemaProblems([typo, labelled, claim])).toEqual([
       'Deployment ns/x: /spec/template/spec/containers[0]/readinesProbe: unknown field "readinesProbe"',
+      'StatefulSet ns/st: /spec/volumeClaimTemplates[0]/metadata/lables: unknown field "lables"',
       'StatefulSet ns/st: /spec/volumeClaimTemplates[0]/spec/accesModes: unknown field "accesModes"',
     ]);
   });
