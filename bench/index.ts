@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Emulator } from '../src/emulator/index.ts';
 import { benchBrowser } from './browser.ts';
+import { benchCookieChurn } from './cookie-churn.ts';
 import { benchGateway } from './gateway.ts';
 import { startServices } from './harness.ts';
 import { startRemoteEmulator } from './remote-emulator.ts';
@@ -39,6 +40,9 @@ const emulator = await startRemoteEmulator(CA_DIR);
 try {
   if (!only || only === 'worker') {
     await benchWorkerVsDirect(emulator, services);
+  }
+  if (!only || only === 'worker' || only === 'churn') {
+    await benchCookieChurn(emulator, services);
   }
   if (!only || only === 'browser') {
     await benchBrowser(emulator);

@@ -14,7 +14,8 @@ import { printLine, printRow, since, summarize } from './stats.ts';
 
 const MODEL = findModel('gemini-2.5-flash')!;
 
-async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
+/** A Gemini client of its own, on a fresh emulator account, reading cookies from a file. */
+export async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
   const file = path.join(tempDir('bench-direct'), 'cookie_cache.json');
   await writeCookieCache(file, (await emulator.createAccount('bench-direct@example.com')).cookies);
   return new GeminiClient({
@@ -26,7 +27,7 @@ async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
 }
 
 /** Arrival times (ms from start) of each text delta. */
-async function directRun(client: GeminiClient, prompt: string): Promise<number[]> {
+export async function directRun(client: GeminiClient, prompt: string): Promise<number[]> {
   const start = performance.now();
   const times: number[] = [];
   for await (const ev of client.generate({ prompt, model: MODEL })) {
@@ -39,7 +40,8 @@ async function directRun(client: GeminiClient, prompt: string): Promise<number[]
   return times;
 }
 
-async function workerRun(worker: ChildService, prompt: string, stream: boolean): Promise<number[]> {
+/** Arrival times (ms from start) of each content chunk through the worker, and the end. */
+export async function workerRun(worker: ChildService, prompt: string, stream: boolean): Promise<number[]> {
   const start = performance.now();
   const res = await fetch(`${worker.url}/v1/chat/completions`, {
     method: 'POST',

@@ -1,69 +1,24 @@
 /**
  * @module logging
- * winston, JSON lines. Two layers keep secrets out of logs: keys that name a secret (cookie,
- * authorization, the `at` token, passwords) are blanked wherever they appear, and every value
- * registered with `registerSecret` (cookie values, API keys, tokens) is replaced in any string.
+ * winston, JSON lines, every line passed through `redact` (src/redaction): keys that name a secret
+ * are blanked, Google cookie shapes are replaced by pattern, and the values registered with
+ * `registerSecret` (keys, pinned), `registerCookie` (the live jar) and `registerToken` are
+ * replaced in any string.
  */
 import winston from 'winston';
+import { redact } from './redaction/index.ts';
 
 export type Logger = winston.Logger;
 
-const REDACTED = '[REDACTED]';
-const SECRET_KEYS =
-  /^(cookie|set-cookie|authorization|proxy-authorization|at|snlm0e|password|db_password|api_keys?|cookies|__secure-.*|x-api-key)$/i;
-const MIN_SECRET_LENGTH = 6;
-const MAX_SECRETS = 2000;
-const secrets = new Set<string>();
-let secretPattern: RegExp | null = null;
-
-/** Marks a value as secret: it is replaced wherever it would reach a log line. */
-export function registerSecret(value: string | null | undefined): void {
-  if (!value || value.length < MIN_SECRET_LENGTH || secrets.has(value)) {
-    return;
-  }
-  secrets.add(value);
-  // Rotated cookies register a new value every few minutes; the oldest are long dead.
-  if (secrets.size > MAX_SECRETS) {
-    secrets.delete(secrets.values().next().value!);
-  }
-  secretPattern = null;
-}
-
-/** Replaces every registered secret inside `text`. */
-export function redactText(text: string): string {
-  if (secrets.size === 0) {
-    return text;
-  }
-  secretPattern ??= new RegExp(
-    [...secrets]
-      .sort((a, b) => b.length - a.length)
-      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|'),
-    'g',
-  );
-  return text.replace(secretPattern, REDACTED);
-}
-
-/** Deep copy of `value` with secret keys blanked and registered secrets replaced. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') {
-    return redactText(value);
-  }
-  if (value === null || typeof value !== 'object' || depth > 8) {
-    return value;
-  }
-  if (value instanceof Error) {
-    return { name: value.name, message: redactText(value.message), stack: redactText(value.stack ?? '') };
-  }
-  if (Array.isArray(value)) {
-    return value.map((v) => redact(v, depth + 1));
-  }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.test(k) ? REDACTED : redact(v, depth + 1);
-  }
-  return out;
-}
+export {
+  redact,
+  redactText,
+  redactionStats,
+  registerCookie,
+  registerSecret,
+  registerToken,
+  registerUrlPassword,
+} from './redaction/index.ts';
 
 const redactFormat = winston.format((info) => {
   const sym = Object.getOwnPropertySymbols(info);
@@ -73,6 +28,16 @@ const redactFormat = winston.format((info) => {
   }
   return clean;
 });
+
+const LEVELS: Record<string, number> = winston.config.npm.levels;
+
+/** Drops lines below the logger's current level (read per line: the level may be changed). */
+function dropDisabled(level: () => string): winston.Logform.Format {
+  return winston.format((info) => {
+    const wanted = LEVELS[level()] ?? LEVELS['info']!;
+    return (LEVELS[info.level] ?? 0) <= wanted ? info : false;
+  })();
+}
 
 export interface LoggerOptions {
   readonly debug?: boolean;
@@ -88,10 +53,13 @@ export function createLogger({ debug = false, stream, silent = false }: LoggerOp
       ? new winston.transports.Stream({ stream })
       : new winston.transports.Console({ stderrLevels: [] }),
   ];
-  return winston.createLogger({
+  const logger: Logger = winston.createLogger({
     level: debug ? 'debug' : 'info',
     silent,
     format: winston.format.combine(
+      // winston formats a line before its transports drop it by level: drop it first, so a
+      // disabled debug line on the request path costs no redaction.
+      dropDisabled(() => logger.level),
       winston.format.errors({ stack: true }),
       redactFormat(),
       winston.format.timestamp(),
@@ -99,6 +67,7 @@ export function createLogger({ debug = false, stream, silent = false }: LoggerOp
     ),
     transports,
   });
+  return logger;
 }
 
 /** A child logger that tags every line with its module. */

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { registerSecret } from '../logging.ts';
+import { registerCookie } from '../logging.ts';
 import type { Cookie, CookieSource } from '../gemini/index.ts';
 
 export const COOKIE_CACHE_FILE = 'cookie_cache.json';
@@ -48,7 +48,7 @@ export async function readCookieCache(file: string): Promise<Cookie[]> {
       cookies.push({ name, value, domain: '.google.com', path: '/', secure: true, httpOnly: true });
     }
   }
-  cookies.forEach((c) => registerSecret(c.value));
+  cookies.forEach(registerCookie);
   return cookies;
 }
 
@@ -120,7 +120,7 @@ export function mergeCookies(current: readonly Cookie[], incoming: readonly Cook
   const key = (c: Cookie) => `${c.name}\u0000${c.domain}\u0000${c.path}`;
   const map = new Map(current.map((c) => [key(c), c]));
   for (const c of incoming) {
-    registerSecret(c.value);
+    registerCookie(c);
     map.set(key(c), c);
   }
   return [...map.values()];

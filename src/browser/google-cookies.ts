@@ -3,7 +3,7 @@
  * cookies count as Google's, and how to tell whether a jar changed.
  */
 import type { BrowserContext, Cookie as PlaywrightCookie } from 'playwright-core';
-import { registerSecret } from '../logging.ts';
+import { registerCookie } from '../logging.ts';
 import type { Cookie } from '../gemini/index.ts';
 import { withTimeout } from './with-timeout.ts';
 
@@ -36,7 +36,7 @@ export function hasSessionCookie(cookies: readonly Cookie[]): boolean {
 
 /** Playwright's cookie as ours; the value is registered as a secret on the way. */
 export function fromPlaywrightCookie(c: PlaywrightCookie): Cookie {
-  registerSecret(c.value);
+  registerCookie(c);
   const cookie: Cookie = {
     name: c.name,
     value: c.value,

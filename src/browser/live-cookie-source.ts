@@ -3,7 +3,7 @@
  * While Chrome is away it serves the last good copy (cookie_cache.json, loaded at start), or
  * fails at once with a 503; it never hangs. Cookies Node receives are written back into Chrome.
  */
-import { registerSecret, childLogger, type Logger } from '../logging.ts';
+import { registerCookie, childLogger, type Logger } from '../logging.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import type { Cookie, CookieSource } from '../gemini/index.ts';
 import { browserUnreachableError, loginRequiredError } from './browser-errors.ts';
@@ -110,7 +110,7 @@ export class LiveCookieSource implements CookieSource {
     if (google.length === 0) {
       return;
     }
-    google.forEach((c) => registerSecret(c.value));
+    google.forEach(registerCookie);
     if (this.o.session.connected) {
       await this.o.session.addCookies(google).catch((err: unknown) => {
         this.log.warn('could not write cookies back into Chrome', {

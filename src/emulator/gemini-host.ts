@@ -6,6 +6,7 @@ import { guestAppPage, signedInAppPage } from './app-page.ts';
 import { handleBatchExecute } from './batchexecute.ts';
 import { handleGenerate } from './generate.ts';
 import { redirect, send, sendHtml, type RequestContext } from './http-io.ts';
+import { psidccCookies, toSetCookie } from './session-cookies.ts';
 import { sorryUrl } from './www-host.ts';
 
 /** The StreamGenerate path. */
@@ -18,8 +19,10 @@ export const BATCH_PATH = '/_/BardChatUi/data/batchexecute';
 export async function handleGemini(ctx: RequestContext): Promise<void> {
   const path = ctx.url.pathname;
   if (path === GENERATE_PATH) {
+    setFreshPsidcc(ctx);
     await handleGenerate(ctx);
   } else if (path === BATCH_PATH) {
+    setFreshPsidcc(ctx);
     await handleBatchExecute(ctx);
   } else if (path === '/') {
     redirect(ctx, 'https://gemini.google.com/app');
@@ -27,6 +30,14 @@ export async function handleGemini(ctx: RequestContext): Promise<void> {
     servePage(ctx);
   } else {
     send(ctx, 404, 'Not Found');
+  }
+}
+
+/** Like Google: every signed-in call answers with new PSIDCC values, so clients see cookie churn. */
+function setFreshPsidcc(ctx: RequestContext): void {
+  if (ctx.identity.signedIn) {
+    // Merged into whatever writeHead sends later; these routes set no other cookies.
+    ctx.res.setHeader('set-cookie', psidccCookies().map(toSetCookie));
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Cookie } from '../gemini/index.ts';
-import { registerSecret } from '../logging.ts';
+import { registerCookie } from '../logging.ts';
 import type { Account, Session } from './accounts.ts';
 
 /** One cookie to set. */
@@ -36,11 +36,14 @@ export function signInCookies(account: Account, session: Session): CookieSpec[] 
 
 /** The cookies a rotation sets: the new PSIDTS pair and fresh PSIDCC values. */
 export function rotationCookies(psidts: string): CookieSpec[] {
+  return [...psidtsCookies(psidts), ...psidccCookies(), spec('SIDCC', opaque('AKEyXzW'), false)];
+}
+
+/** Fresh PSIDCC values, which Google sets on every signed-in StreamGenerate and batchexecute. */
+export function psidccCookies(): CookieSpec[] {
   return [
-    ...psidtsCookies(psidts),
     spec('__Secure-1PSIDCC', opaque('AKEyXzW'), true),
     spec('__Secure-3PSIDCC', opaque('AKEyXzW'), true, 'None'),
-    spec('SIDCC', opaque('AKEyXzW'), false),
   ];
 }
 
@@ -113,11 +116,11 @@ function psidtsCookies(psidts: string): CookieSpec[] {
 }
 
 function spec(name: string, value: string, httpOnly: boolean, sameSite: 'Lax' | 'None' = 'Lax') {
+  // Kept per cookie name, so rotating values replace each other instead of piling up.
+  registerCookie({ name, value, domain: DOMAIN, path: '/' });
   return { name, value, httpOnly, sameSite };
 }
 
 function opaque(prefix: string): string {
-  const value = `${prefix}${randomBytes(30).toString('base64url')}`;
-  registerSecret(value);
-  return value;
+  return `${prefix}${randomBytes(30).toString('base64url')}`;
 }

@@ -5,7 +5,7 @@
  * answer: one after an auth failure (fresh cookies) and one after a 400 (fresh `at` token), both
  * before anything was yielded. Everything else is for the account layer to decide.
  */
-import { registerSecret, type Logger } from '../logging.ts';
+import { registerToken, type Logger } from '../logging.ts';
 import { describeError, startCall, type Call } from './call.ts';
 import { GeminiError } from './errors.ts';
 import { readFrames } from './frames.ts';
@@ -201,7 +201,7 @@ export class GeminiClient {
       call.dog.arm();
       await this.preflight(call.signal);
       const page = await fetchAppPage(this.transport, call.signal);
-      registerSecret(page.at);
+      registerToken('at', page.at);
       if (!page.at && !page.language) {
         this.lastGoodAt = null;
       }

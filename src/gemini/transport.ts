@@ -4,7 +4,7 @@
  * values are registered as secrets before anything could log them.
  */
 import { AppError } from '../errors.ts';
-import { registerSecret, type Logger } from '../logging.ts';
+import { registerCookie, type Logger } from '../logging.ts';
 import { GeminiError } from './errors.ts';
 import { cookieHeader, mergeCookieLists, parseSetCookies } from './cookies.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from './http.ts';
@@ -36,7 +36,7 @@ export function createGoogleTransport({
     async send(url, req = {}) {
       const target = typeof url === 'string' ? new URL(url) : url;
       const jar = mergeCookieLists(await readCookies(cookies), received);
-      jar.forEach((c) => registerSecret(c.value));
+      jar.forEach(registerCookie);
       const cookie = cookieHeader(jar, target);
       const res = await http.request(target, {
         ...req,
@@ -44,7 +44,7 @@ export function createGoogleTransport({
       });
       if (res.setCookies.length > 0 && isGoogleHost(target.hostname)) {
         const fresh = parseSetCookies(res.setCookies, target);
-        fresh.forEach((c) => registerSecret(c.value));
+        fresh.forEach(registerCookie);
         received = mergeCookieLists(received, fresh);
         await absorb(cookies, fresh, logger);
       }

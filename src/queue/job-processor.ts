@@ -123,7 +123,7 @@ async function runJob(
     return sent;
   };
   if (controller.signal.aborted) {
-    log.info('job cancelled before it started');
+    log.debug('job cancelled before it started');
     return;
   }
   try {
@@ -139,7 +139,7 @@ async function runJob(
     // Stop the upstream call if the failure was ours (e.g. a publish while Redis is away).
     controller.abort(err);
     if (reason instanceof ClientCancelledError) {
-      log.info('job cancelled by its client');
+      log.debug('job cancelled by its client');
       return;
     }
     const reported = reason instanceof AppError ? reason : err;

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { Gateway } from '../gateway/index.ts';
-import type { Logger } from '../logging.ts';
+import { registerUrlPassword, type Logger } from '../logging.ts';
 import { createPool, migrate } from '../registry/index.ts';
 import type { RunningService } from './worker.ts';
 
@@ -13,6 +13,7 @@ export async function startGateway(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<RunningService> {
+  registerUrlPassword(config.database.connectionString);
   const pool: pg.Pool = createPool(config.database);
   await migrate(pool);
   const gateway = new Gateway(config, logger, pool);

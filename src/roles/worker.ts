@@ -14,7 +14,7 @@ import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import { GeminiClient, createHttpClient } from '../gemini/index.ts';
-import { childLogger, registerSecret, type Logger } from '../logging.ts';
+import { childLogger, registerSecret, registerUrlPassword, type Logger } from '../logging.ts';
 import { ChatQueue } from '../queue/index.ts';
 import { Heartbeat, createPool } from '../registry/index.ts';
 import {
@@ -72,6 +72,7 @@ export async function startWorker(
   logger: Logger,
 ): Promise<RunningService> {
   config.apiKeys.forEach(registerSecret);
+  registerUrlPassword(config.database.connectionString);
   if (config.apiKeys.length === 0) {
     logger.warn('API_KEYS is empty: the API is open to anyone who can reach it');
   }

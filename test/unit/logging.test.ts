@@ -1,6 +1,20 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redact, registerSecret } from '../../src/logging.ts';
+import { randomBytes } from 'node:crypto';
+import {
+  createLogger,
+  redact,
+  redactionStats,
+  registerCookie,
+  registerSecret,
+} from '../../src/logging.ts';
+
+const capture = () => {
+  const sink = new PassThrough();
+  const lines: string[] = [];
+  sink.on('data', (b: Buffer) => lines.push(b.toString()));
+  return { sink, lines };
+};
 
 describe('logging', () => {
   it('blanks secret keys and replaces registered values anywhere', async () => {
@@ -43,5 +57,43 @@ describe('logging', () => {
     await new Promise((r) => setImmediate(r));
     expect(out).not.toContain('hidden');
     expect(out).toContain('shown');
+  });
+
+  it('still redacts an API key after 5 000 rotated cookies, and the live jar with it', async () => {
+    const apiKey = `key-${randomBytes(16).toString('hex')}`;
+    registerSecret(apiKey);
+    let nid = '';
+    let psidcc = '';
+    for (let i = 0; i < 2500; i += 1) {
+      nid = randomBytes(24).toString('base64url');
+      psidcc = `AKEyXzW${randomBytes(30).toString('base64url')}`;
+      registerCookie({ name: 'NID', value: nid, domain: '.google.com', path: '/' });
+      registerCookie({ name: '__Secure-1PSIDCC', value: psidcc, domain: '.google.com', path: '/' });
+    }
+    const { sink, lines } = capture();
+    createLogger({ stream: sink }).warn(`upstream said ${nid} and ${psidcc}`, { key: apiKey });
+    await new Promise((r) => setImmediate(r));
+    const out = lines.join('');
+    expect(out).toContain('[REDACTED]');
+    for (const secret of [apiKey, nid, psidcc]) {
+      expect(out).not.toContain(secret);
+    }
+  });
+
+  it('drops a disabled debug line before it reaches the redaction', async () => {
+    const { sink, lines } = capture();
+    const logger = createLogger({ stream: sink });
+    logger.info('settle the matcher');
+    // A jar change marks the matcher stale; only a line that is redacted rebuilds it.
+    registerCookie({ name: 'NID', value: randomBytes(24).toString('base64url'), domain: '.google.com' });
+    const before = redactionStats().rebuilds;
+    for (let i = 0; i < 20; i += 1) {
+      logger.debug('per-request detail', { i });
+    }
+    expect(redactionStats().rebuilds).toBe(before);
+    logger.info('this one is written');
+    expect(redactionStats().rebuilds).toBe(before + 1);
+    await new Promise((r) => setImmediate(r));
+    expect(lines.join('')).not.toContain('per-request detail');
   });
 });
