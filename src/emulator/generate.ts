@@ -98,6 +98,7 @@ function planTurn(
     turn: (existing?.turns.length ?? 0) + 1,
     files: input.files.map((f) => receivedFile(ctx, f.fileId, f.fileName)),
     thinking: model.thinking,
+    earlierPrompts: existing?.turns.map((t) => t.prompt) ?? [],
   });
   const chat = existing ?? ctx.state.chats.create(email, plan.title, input.temporary);
   return {

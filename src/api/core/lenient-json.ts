@@ -1,10 +1,11 @@
 /**
  * JSON as models write it: tried as it is first, then with Gemini's Markdown escapes and HTML
- * entities removed (a fence that arrived escaped was rendered as prose), then with the slips
+ * entities removed (a fence that arrived escaped was rendered as prose: either only brackets,
+ * underscores and the like were escaped, or every punctuation mark was), then with the slips
  * models make repaired: trailing commas, raw line breaks and tabs inside strings. A stricter
  * reading always wins over a more lenient one.
  */
-import { decodeEntities, unescapeMarkdownInJson } from './markdown.ts';
+import { decodeEntities, unescapeMarkdown, unescapeMarkdownInJson } from './markdown.ts';
 
 /** The value, or the error of the strict reading. */
 export type LenientResult =
@@ -13,11 +14,22 @@ export type LenientResult =
 /** Parses `text` as JSON, as leniently as needed. */
 export function parseLenientJson(text: string): LenientResult {
   const plain = text.replace(/\r\n?/g, '\n').normalize('NFC').trim();
-  const unescaped = unescapeMarkdownInJson(decodeEntities(plain));
+  const decoded = (): string => decodeEntities(plain);
+  // Some escapes (brackets, underscores) keep JSON's own; escaping everything doubles them.
+  const partly = (): string => unescapeMarkdownInJson(decoded());
+  const fully = (): string => unescapeMarkdown(decoded());
+  const candidates = [
+    () => plain,
+    partly,
+    fully,
+    () => repairJson(plain),
+    () => repairJson(partly()),
+    () => repairJson(fully()),
+  ];
   let firstError: string | null = null;
-  for (const candidate of [plain, unescaped, repairJson(plain), repairJson(unescaped)]) {
+  for (const candidate of candidates) {
     try {
-      return { ok: true, value: JSON.parse(candidate) as unknown };
+      return { ok: true, value: JSON.parse(candidate()) as unknown };
     } catch (err) {
       firstError ??= err instanceof Error ? err.message : String(err);
     }
