@@ -39,11 +39,11 @@ export interface AnswerSummary extends Omit<AnswerFinish, 'type'> {
   readonly text: string;
 }
 
-/** What the pipeline needs from the turn. */
+/** What the pipeline needs from the turn (`firstCallIndex`: see ToolParseOptions). */
 export type AnswerOptions = Pick<
   ChatTurn,
   'tools' | 'toolChoice' | 'parallelToolCalls' | 'stop' | 'maxTokens'
->;
+> & { readonly firstCallIndex?: number };
 
 /** The streamed pipeline for one answer. */
 export class AnswerStream {

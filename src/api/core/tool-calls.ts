@@ -49,8 +49,13 @@ export interface ParsedAnswer {
   readonly problems: readonly CallProblem[];
 }
 
-/** What the parser needs from the turn. */
-export type ToolParseOptions = Pick<ChatTurn, 'tools' | 'toolChoice' | 'parallelToolCalls'>;
+/**
+ * What the parser needs from the turn. `firstCallIndex` continues the numbering of an answer
+ * that already streamed calls (the re-ask's answer, in the same client stream).
+ */
+export type ToolParseOptions = Pick<ChatTurn, 'tools' | 'toolChoice' | 'parallelToolCalls'> & {
+  readonly firstCallIndex?: number;
+};
 
 /** The incremental parser: `push` each text delta, then `end` once. */
 export interface ToolCallParser {
@@ -65,12 +70,13 @@ export function createToolCallParser(options: ToolParseOptions): ToolCallParser 
     checkers.set(tool.name, compileSchema(tool.parameters, `tools[${i}].parameters`));
   });
   const scanner = new CallScanner();
-  let calls = 0;
+  const first = options.firstCallIndex ?? 0;
+  let calls = first;
   const decide = (raw: RawCall): ToolStreamEvent[] => {
     if (raw.name !== null && !checkers.has(raw.name)) {
       return [{ type: 'call_dropped', dropped: { name: raw.name, reason: 'undeclared' } }];
     }
-    if (calls > 0 && !options.parallelToolCalls) {
+    if (calls > first && !options.parallelToolCalls) {
       return raw.name === null
         ? []
         : [{ type: 'call_dropped', dropped: { name: raw.name, reason: 'not_parallel' } }];

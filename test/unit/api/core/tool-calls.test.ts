@@ -182,3 +182,19 @@ describe('parseToolCalls: declared tools and schemas', () => {
     expect(parsed.text).toBe('Running.');
   });
 });
+
+describe('parseToolCalls: a re-ask continuing a stream', () => {
+  it('numbers calls from firstCallIndex, so ids and indexes do not repeat', () => {
+    const text = block('{"name":"get_weather","arguments":{"city":"A"}}');
+    const first = parseToolCalls(text, AUTO).calls[0];
+    const again = parseToolCalls(text, { ...AUTO, firstCallIndex: 2 }).calls[0];
+    expect(again?.id).toBe(callId('get_weather', '{"city":"A"}', 2));
+    expect(again?.id).not.toBe(first?.id);
+    const one = parseToolCalls(`${text}\n${text}`, {
+      ...AUTO,
+      firstCallIndex: 1,
+      parallelToolCalls: false,
+    });
+    expect(one.calls).toHaveLength(1);
+  });
+});
