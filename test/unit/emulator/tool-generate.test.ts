@@ -96,4 +96,30 @@ describe('emulator protocol answers over StreamGenerate', () => {
     }).calls;
     expect(calls.map((c) => c.arguments)).toEqual(['{"city":"Rome"}']);
   });
+
+  it('answers scripted texts verbatim, per account then for any account, until cleared', async () => {
+    const s = await signedIn(t, 'script@example.com');
+    const captured =
+      'Sure\\! Checking.\n\n\\`\\`\\`tool-call\n{"name":"get\\_weather","arguments":{"city":"Paris"}}\n\\`\\`\\`';
+    const control = (method: string, body?: unknown) =>
+      t.fetch('https://127.0.0.1/__emulator/answers', {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await control('POST', { email: 'SCRIPT@example.com', texts: [captured] })).status).toBe(
+      200,
+    );
+    expect((await control('POST', { texts: ['for anyone'] })).status).toBe(200);
+    expect((await control('POST', { texts: [] })).status).toBe(400);
+    const first = (await ask(s, 'anything')).snapshots.at(-1) ?? '';
+    expect(first).toBe(captured);
+    const summary = finishAnswer(first, { ...AUTO, stop: [], maxTokens: null });
+    expect(summary.text).toBe('Sure\\! Checking.');
+    expect(summary.calls.map((c) => c.arguments)).toEqual(['{"city":"Paris"}']);
+    expect((await ask(s, 'next')).snapshots.at(-1)).toBe('for anyone');
+    await control('POST', { texts: ['dropped'] });
+    expect((await control('DELETE')).status).toBe(200);
+    expect((await ask(s, 'plain')).snapshots.at(-1)).toMatch(/^Echo \(turn 1\): plain/);
+  });
 });
