@@ -65,20 +65,8 @@ export class ResponsesStreamWriter {
     switch (event.type) {
       case 'text':
         return this.number(this.text(event.text));
-      case 'call_start': {
-        const closing = this.closeMessage();
-        const item = functionCallItem(
-          this.ids('fc_'),
-          { id: event.id, name: event.name, arguments: '' },
-          'in_progress',
-        );
-        const index = this.output.push(item) - 1;
-        this.calls.set(event.index, { item, index });
-        return this.number([
-          ...closing,
-          { type: 'response.output_item.added', output_index: index, item },
-        ]);
-      }
+      case 'call_start':
+        return this.number(this.startCall(event.index, event.id, event.name));
       case 'call_arguments': {
         const open = this.calls.get(event.index);
         return open
@@ -136,6 +124,18 @@ export class ResponsesStreamWriter {
       logprobs: [],
     });
     return events;
+  }
+
+  private startCall(
+    callIndex: number,
+    id: string,
+    name: string,
+  ): Unnumbered<ResponseStreamEvent>[] {
+    const closing = this.closeMessage();
+    const item = functionCallItem(this.ids('fc_'), { id, name, arguments: '' }, 'in_progress');
+    const index = this.output.push(item) - 1;
+    this.calls.set(callIndex, { item, index });
+    return [...closing, { type: 'response.output_item.added', output_index: index, item }];
   }
 
   private closeMessage(): Unnumbered<ResponseStreamEvent>[] {

@@ -286,4 +286,27 @@ describe('Responses output, read back by the openai SDK', () => {
     });
     expect(writer.error('cut').type).toBe('error');
   });
+
+  it('opens a new message item for text after a call', async () => {
+    const writer = new ResponsesStreamWriter(base, () => usage, counter());
+    const stream = new AnswerStream(request.turn);
+    const text =
+      'Before.\n```tool-call\n{"name":"get_weather","arguments":{"city":"A"}}\n```\nAfter.';
+    const events = [
+      ...writer.start(),
+      ...[...stream.push(text), ...stream.end()].flatMap((e) => writer.push(e)),
+    ];
+    const added = events.filter((e) => e.type === 'response.output_item.added');
+    expect(added.map((e) => [e.output_index, e.item.type])).toEqual([
+      [0, 'message'],
+      [1, 'function_call'],
+      [2, 'message'],
+    ]);
+    const final = await sdkAnswering(sse(events))
+      .responses.stream({ model: 'm', input: 'x' })
+      .finalResponse();
+    // The line break before the call is kept, so the joined text reads as one.
+    expect(final.output_text).toBe('Before.\nAfter.');
+    expect(final.output.map((o) => o.type)).toEqual(['message', 'function_call', 'message']);
+  });
 });
