@@ -49,6 +49,8 @@ export { estimateTokens } from './tokens.ts';
 export type { TokenCounter } from './tokens.ts';
 export { AnswerStream, finishAnswer, summarize } from './answer-stream.ts';
 export type { AnswerEvent, AnswerFinish, AnswerOptions, AnswerSummary } from './answer-stream.ts';
+export { nextStep } from './follow-up.ts';
+export type { FollowUp, FollowUpReason } from './follow-up.ts';
 export { compileSchema } from './schema.ts';
 export type { SchemaCheck, SchemaChecker } from './schema.ts';
 export { decodeEntities, normalizeAnswer, unescapeMarkdown } from './markdown.ts';

@@ -4,6 +4,8 @@ import { InvalidRequestError } from '../../../../src/errors.ts';
 import {
   AnswerStream,
   applyParallel,
+  DEFAULT_TURN,
+  nextStep,
   choiceReaskPrompt,
   choiceSatisfied,
   extractJson,
@@ -170,5 +172,57 @@ describe('AnswerStream', () => {
         { numRuns: 100 },
       );
     }
+  });
+});
+
+describe('nextStep: the one-re-ask rule', () => {
+  const turn = { ...DEFAULT_TURN, tools: [WEATHER], messages: [] };
+  const summary = (text: string, t = turn) => finishAnswer(text, t);
+
+  it('is done when the answer is usable', () => {
+    expect(nextStep(turn, summary('Hello'), false)).toEqual({ kind: 'done', json: null });
+    expect(nextStep(turn, summary(CALL), false)).toEqual({ kind: 'done', json: null });
+  });
+
+  it('re-asks once for a broken call, then fails', () => {
+    const bad = summary(block('{"name":"get_weather","arguments":{}}'));
+    const first = nextStep(turn, bad, false);
+    expect(first).toMatchObject({ kind: 'reask', why: 'invalid_tool_call' });
+    expect(first.kind === 'reask' && first.prompt).toContain("required property 'city'");
+    const second = nextStep(turn, bad, true);
+    expect(second).toMatchObject({ kind: 'fail', why: 'invalid_tool_call' });
+    expect(second.kind === 'fail' && second.message).toMatch(/even when asked again/);
+  });
+
+  it('re-asks when a required or named choice was ignored', () => {
+    const required = { ...turn, toolChoice: { type: 'required' as const } };
+    expect(nextStep(required, summary('No tools.', required), false)).toMatchObject({
+      kind: 'reask',
+      why: 'tool_choice_unmet',
+    });
+    expect(nextStep(required, summary('No tools.', required), true)).toMatchObject({
+      kind: 'fail',
+    });
+    expect(nextStep(required, summary(CALL, required), false)).toMatchObject({ kind: 'done' });
+  });
+
+  it('validates structured output and hands back the JSON text', () => {
+    const json = { ...turn, tools: [], responseFormat: { type: 'json_object' as const } };
+    expect(nextStep(json, summary('```json\n{"a": 1}\n```', json), false)).toEqual({
+      kind: 'done',
+      json: '{"a":1}',
+    });
+    expect(nextStep(json, summary('not json', json), false)).toMatchObject({
+      kind: 'reask',
+      why: 'invalid_json_output',
+    });
+  });
+
+  it('never re-asks an answer cut by a limit', () => {
+    const cut = { ...turn, toolChoice: { type: 'required' as const }, maxTokens: 1 };
+    expect(nextStep(cut, summary('one two three', cut), false)).toEqual({
+      kind: 'done',
+      json: null,
+    });
   });
 });
