@@ -10,7 +10,8 @@
  *   json <value>                        the structured-output answer's value
  *   json-mode: <mode>                   bad | prose | bare
  * A tool prompt without a `call` line is answered in prose (no tool needed). When the prompt
- * ends with tool results, the answer sums them up. A re-ask (the API's follow-up after an
+ * ends with tool results, the answer sums them up (or, with an output format, is the JSON).
+ * With both blocks, `call` lines win over the JSON until the results are in. A re-ask (the API's follow-up after an
  * ignored choice or a broken call) is answered correctly from the last directives seen in the
  * chat: `ignore`, `bad-json` and `json-mode: bad` apply to the first attempt only.
  */
@@ -45,16 +46,16 @@ export function planProtocolAnswer(
   const input = withoutBlocks(prompt);
   const latest = latestUserText(input);
   const results = [...input.slice(input.lastIndexOf('[User]:') + 1).matchAll(RESULT_LABEL)];
-  if (hasTools && results.length > 0) {
-    return summarizeResults(results);
-  }
   const reask = REASK_MARKERS.some((m) => input.includes(m));
-  const source = reask ? lastDirectiveText([...earlierPrompts, prompt]) : latest;
+  // A re-ask, or a turn of tool results, answers the directives of the turn that asked.
+  const lookBack = reask || results.length > 0;
+  const source = lookBack ? lastDirectiveText([...earlierPrompts, prompt]) : latest;
   const directives = readDirectives(source, reask);
-  if (format !== null) {
+  const calling = hasTools && results.length === 0 && directives.calls.length > 0;
+  if (format !== null && !calling) {
     return structuredAnswer(format, directives);
   }
-  return toolAnswer(directives, latest);
+  return results.length > 0 ? summarizeResults(results) : toolAnswer(directives, latest);
 }
 
 function toolAnswer(d: Directives, latest: string): string {

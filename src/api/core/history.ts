@@ -58,10 +58,10 @@ export function renderPrompt(turn: ChatTurn, options: RenderOptions): RenderedPr
   }
   const system = (options.continued ? current : turn.messages).filter((m) => m.role === 'system');
   const history = options.continued ? [] : earlier.filter((m) => m.role !== 'system');
-  const blocks = [
-    renderToolPrompt(turn.tools, turn.toolChoice, turn.parallelToolCalls),
-    renderFormatPrompt(turn.responseFormat),
-  ].filter((b) => b !== '');
+  const toolBlock = renderToolPrompt(turn.tools, turn.toolChoice, turn.parallelToolCalls);
+  const blocks = [toolBlock, renderFormatPrompt(turn.responseFormat, toolBlock !== '')].filter(
+    (b) => b !== '',
+  );
   const images = (options.continued ? currentInput : turn.messages)
     .filter((m): m is UserMessage => m.role === 'user')
     .flatMap((m) => m.content.flatMap((p) => (p.type === 'image' ? [p.url] : [])));

@@ -19,8 +19,11 @@ export type StructuredResult =
   | { readonly ok: true; readonly value: unknown; readonly json: string }
   | { readonly ok: false; readonly errors: readonly string[] };
 
-/** The prompt instruction for a format; '' for plain text. */
-export function renderFormatPrompt(format: ResponseFormat): string {
+/**
+ * The prompt instruction for a format; '' for plain text. `withTools`: tools are offered too,
+ * so the JSON rule binds the final answer, not a turn that calls tools.
+ */
+export function renderFormatPrompt(format: ResponseFormat, withTools = false): string {
   if (format.type === 'text') {
     return '';
   }
@@ -28,6 +31,9 @@ export function renderFormatPrompt(format: ResponseFormat): string {
     FORMAT_BEGIN,
     'Answer with one JSON object only, in a ```json fenced block, and nothing else.',
   ];
+  if (withTools) {
+    lines.push('When you call tools instead, this applies to your answer after their results.');
+  }
   if (format.type === 'json_schema') {
     const about = format.description ? ` (${format.description})` : '';
     lines.push(

@@ -177,3 +177,30 @@ describe('emulator: structured-output answers', () => {
     expect(parseStructured(fixed, schema)).toMatchObject({ ok: true });
   });
 });
+
+describe('emulator: tools and structured output together', () => {
+  it('calls first, then answers JSON once the results are in', () => {
+    const format: ResponseFormat = { type: 'json_object' };
+    const asked = toolTurn('call get_weather {"city":"A"}\njson {"temp":3}', {
+      responseFormat: format,
+    });
+    const firstPrompt = renderPrompt(asked, { continued: false }).text;
+    const first = planProtocolAnswer(firstPrompt, []) ?? '';
+    const call = parse(first).calls[0];
+    expect(call?.name).toBe('get_weather');
+    const messages: TurnMessage[] = [
+      user('call get_weather {"city":"A"}\njson {"temp":3}'),
+      { role: 'assistant', text: '', toolCalls: call ? [call] : [] },
+      { role: 'tool', callId: call?.id ?? '', content: '3' },
+    ];
+    const second = planProtocolAnswer(
+      renderPrompt(toolTurn('', { messages, responseFormat: format }), { continued: true }).text,
+      [firstPrompt],
+    );
+    expect(parseStructured(second ?? '', format)).toEqual({
+      ok: true,
+      value: { temp: 3 },
+      json: '{"temp":3}',
+    });
+  });
+});

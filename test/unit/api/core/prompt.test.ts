@@ -183,3 +183,19 @@ describe('stripInstructionEcho', () => {
     );
   });
 });
+
+describe('tools and structured output together', () => {
+  it('says the JSON rule binds the answer after tool results', () => {
+    const p = renderPrompt(
+      turn([user('x')], { tools: [WEATHER], responseFormat: { type: 'json_object' } }),
+      { continued: true },
+    );
+    expect(p.text).toContain(
+      'When you call tools instead, this applies to your answer after their results.',
+    );
+    const alone = renderPrompt(turn([user('x')], { responseFormat: { type: 'json_object' } }), {
+      continued: true,
+    });
+    expect(alone.text).not.toContain('When you call tools');
+  });
+});
