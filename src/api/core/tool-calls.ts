@@ -72,7 +72,8 @@ export function createToolCallParser(options: ToolParseOptions): ToolCallParser 
   const scanner = new CallScanner();
   const first = options.firstCallIndex ?? 0;
   let calls = first;
-  const decide = (raw: RawCall): ToolStreamEvent[] => {
+  const decide = (written: RawCall): ToolStreamEvent[] => {
+    const raw = withDeclaredName(written, checkers);
     if (raw.name !== null && !checkers.has(raw.name)) {
       return [{ type: 'call_dropped', dropped: { name: raw.name, reason: 'undeclared' } }];
     }
@@ -132,6 +133,12 @@ export function collectToolEvents(events: readonly ToolStreamEvent[]): ParsedAns
 export function callId(name: string, args: string, index: number): string {
   const digest = createHash('sha256').update(`${name}\n${args}\n${index}`).digest('hex');
   return `call_${digest.slice(0, 24)}`;
+}
+
+/** Models trained on OpenAI's format sometimes write `functions.get_weather`. */
+function withDeclaredName(raw: RawCall, declared: ReadonlyMap<string, unknown>): RawCall {
+  const bare = raw.name?.replace(/^functions\./, '') ?? null;
+  return bare !== null && bare !== raw.name && declared.has(bare) ? { ...raw, name: bare } : raw;
 }
 
 function callEvents(index: number, name: string, value: unknown): ToolStreamEvent[] {

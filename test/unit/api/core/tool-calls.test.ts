@@ -198,3 +198,14 @@ describe('parseToolCalls: a re-ask continuing a stream', () => {
     expect(one.calls).toHaveLength(1);
   });
 });
+
+describe('parseToolCalls: names in OpenAI style', () => {
+  it('reads functions.<name> as the declared tool, and drops it when undeclared', () => {
+    const parsed = parseToolCalls(
+      `${block('{"name":"functions.get_weather","arguments":{"city":"A"}}')}\n${block('{"name":"functions.nope","arguments":{}}')}`,
+      AUTO,
+    );
+    expect(parsed.calls.map((c) => c.name)).toEqual(['get_weather']);
+    expect(parsed.dropped).toEqual([{ name: 'functions.nope', reason: 'undeclared' }]);
+  });
+});
