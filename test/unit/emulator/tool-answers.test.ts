@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   choiceReaskPrompt,
+  collectToolEvents,
+  createToolCallParser,
   DEFAULT_TURN,
   finishAnswer,
   parseStructured,
@@ -14,7 +17,7 @@ import {
 } from '../../../src/api/core/index.ts';
 import { planAnswer } from '../../../src/emulator/answer.ts';
 import { planProtocolAnswer } from '../../../src/emulator/tool-answers.ts';
-import { AUTO, RUN_CODE, WEATHER } from '../api/core/fixtures.ts';
+import { AUTO, chunkings, RUN_CODE, WEATHER } from '../api/core/fixtures.ts';
 
 const user = (text: string): TurnMessage => ({ role: 'user', content: [{ type: 'text', text }] });
 const toolTurn = (text: string, extra: Partial<ChatTurn> = {}): ChatTurn => ({
@@ -203,4 +206,41 @@ describe('emulator: tools and structured output together', () => {
       json: '{"temp":3}',
     });
   });
+});
+
+describe('emulator shapes, streamed and whole', () => {
+  const modes = [
+    'plain',
+    'escaped',
+    'escaped-all',
+    'text-after',
+    'no-text',
+    'bad-json',
+    'trailing-comma',
+    'no-close',
+    'long-fence',
+    'ignore',
+  ];
+  for (const mode of modes) {
+    it(`parses the ${mode} shape the same in any chunking`, () => {
+      const text = answer(
+        toolTurn(
+          `call get_weather {"city":"a_b 🌍"}\ncall run_code {"code":"\`\`\`\\nx\\n\`\`\`"}\ncall nope {}\ntool-mode: ${mode}`,
+        ),
+      );
+      const whole = parse(text);
+      fc.assert(
+        fc.property(chunkings(text), (chunks) => {
+          const parser = createToolCallParser(AUTO);
+          const events = [...chunks.flatMap((c) => parser.push(c)), ...parser.end()];
+          expect(collectToolEvents(events)).toEqual(whole);
+        }),
+        { numRuns: 60 },
+      );
+      if (mode !== 'ignore') {
+        expect(whole.dropped).toEqual([{ name: 'nope', reason: 'undeclared' }]);
+        expect(whole.calls.length + whole.problems.length).toBe(2);
+      }
+    });
+  }
 });
