@@ -4,8 +4,14 @@
  * protocol text never leaks. Whitespace before a block and after it is folded so that
  * "Let me check.\n\n<block>\n\nDone." reads "Let me check.\n\nDone.". Chunk boundaries never
  * change the result: the same text in any chunking gives the same segments.
+ *
+ * Given `isCallBody`, a ```json block is a candidate too (a model that ignored the info string):
+ * it is held until it closes, then read as a call when its body is one, else released as prose.
  */
 import { isCloser, matchOpener, type Fence } from './fence-lines.ts';
+import { CALL_INFO } from './tool-prompt.ts';
+
+const CANDIDATE_INFO = 'json';
 
 /** What the scanner finds. */
 export type ScanSegment =
@@ -22,7 +28,14 @@ export class CallScanner {
   private spaceBeforeBlocks = '';
   private afterBlock = false;
   private emittedText = false;
+  /** The raw lines of an open candidate block, released as prose if it is no call. */
+  private candidateRaw: string | null = null;
   private out: ScanSegment[] = [];
+  private readonly infos: readonly string[];
+
+  constructor(private readonly isCallBody: ((body: string) => boolean) | null = null) {
+    this.infos = isCallBody ? [CALL_INFO, CANDIDATE_INFO] : [CALL_INFO];
+  }
 
   /** Feeds a chunk; returns what became certain. */
   push(chunk: string): ScanSegment[] {
@@ -35,7 +48,7 @@ export class CallScanner {
   end(): ScanSegment[] {
     this.drain(true);
     if (this.fence !== null) {
-      this.finishBlock(false);
+      this.closeBlock(false);
     }
     this.heldSpace = '';
     return this.take();
@@ -65,12 +78,18 @@ export class CallScanner {
       return safeEnd > 0;
     }
     const line = this.buffer.slice(0, newline >= 0 ? newline : this.buffer.length);
-    const match = matchOpener(line, complete);
+    const match = matchOpener(line, complete, this.infos);
     if (match.kind === 'maybe') {
       return false;
     }
     if (match.kind === 'yes') {
-      this.openBlock(match.fence, match.rest);
+      if (match.info === CALL_INFO) {
+        this.openBlock(match.fence, match.rest);
+      } else {
+        this.fence = match.fence;
+        this.body = match.rest === '' ? '' : `${match.rest}\n`;
+        this.candidateRaw = this.buffer.slice(0, lineEnd);
+      }
       this.consume(lineEnd, true);
       return true;
     }
@@ -86,14 +105,17 @@ export class CallScanner {
     }
     const lineEnd = newline >= 0 ? newline + 1 : this.buffer.length;
     const line = this.buffer.slice(0, newline >= 0 ? newline : this.buffer.length);
+    if (this.candidateRaw !== null) {
+      this.candidateRaw += this.buffer.slice(0, lineEnd);
+    }
     this.consume(lineEnd, true);
     const fence = this.fence ?? { char: '`', length: 3 };
     if (isCloser(line, fence)) {
-      this.finishBlock(true);
+      this.closeBlock(true);
       return true;
     }
-    const reopened = matchOpener(line, true);
-    if (reopened.kind === 'yes') {
+    const reopened = this.candidateRaw === null ? matchOpener(line, true) : null;
+    if (reopened?.kind === 'yes') {
       // A new opener before a closer: the model forgot to close the previous block.
       this.finishBlock(false);
       this.openBlock(reopened.fence, reopened.rest);
@@ -118,6 +140,26 @@ export class CallScanner {
     this.afterBlock = true;
     this.fence = fence;
     this.body = rest === '' ? '' : `${rest}\n`;
+  }
+
+  /** Ends the open block: a call block, or a candidate decided now. */
+  private closeBlock(closed: boolean): void {
+    const raw = this.candidateRaw;
+    if (raw === null) {
+      this.finishBlock(closed);
+      return;
+    }
+    this.candidateRaw = null;
+    const body = this.body;
+    this.fence = null;
+    this.body = '';
+    if (this.isCallBody?.(body)) {
+      this.openBlock({ char: '`', length: 3 }, '');
+      this.body = body;
+      this.finishBlock(closed);
+    } else {
+      this.emitText(raw);
+    }
   }
 
   private finishBlock(closed: boolean): void {

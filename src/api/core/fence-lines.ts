@@ -15,17 +15,22 @@ export interface Fence {
 export type OpenerMatch =
   | { readonly kind: 'no' }
   | { readonly kind: 'maybe' }
-  | { readonly kind: 'yes'; readonly fence: Fence; readonly rest: string };
+  | { readonly kind: 'yes'; readonly fence: Fence; readonly info: string; readonly rest: string };
 
 const NO: OpenerMatch = { kind: 'no' };
 const MAYBE: OpenerMatch = { kind: 'maybe' };
 const MIN_FENCE = 3;
 
 /**
- * Whether `line` opens a call block. `complete` says the line has ended (a newline or the end of
- * the answer followed it); an incomplete line that could still become an opener is `maybe`.
+ * Whether `line` opens a fenced block whose info string is one of `infos`. `complete` says the
+ * line has ended (a newline or the end of the answer followed it); an incomplete line that
+ * could still become an opener is `maybe`.
  */
-export function matchOpener(line: string, complete: boolean): OpenerMatch {
+export function matchOpener(
+  line: string,
+  complete: boolean,
+  infos: readonly string[] = [CALL_INFO],
+): OpenerMatch {
   const text = complete ? line.replace(/[\r \t]+$/, '') : line;
   const unfinished = complete ? NO : MAYBE;
   let i = 0;
@@ -53,15 +58,16 @@ export function matchOpener(line: string, complete: boolean): OpenerMatch {
   const info = text.slice(wordStart, i).replace(/\\/g, '').replace(/_/g, '-').toLowerCase();
   if (i >= text.length) {
     if (complete) {
-      return info === CALL_INFO ? { kind: 'yes', fence: fenceOf(run), rest: '' } : NO;
+      return infos.includes(info) ? { kind: 'yes', fence: fenceOf(run), info, rest: '' } : NO;
     }
-    return CALL_INFO.startsWith(info) ? MAYBE : NO;
+    return infos.some((known) => known.startsWith(info)) ? MAYBE : NO;
   }
   const next = text[i] ?? '';
-  if (info !== CALL_INFO || !/[\s{[]/.test(next)) {
+  if (!infos.includes(info) || !/[\s{[]/.test(next)) {
     return NO;
   }
-  return complete ? { kind: 'yes', fence: fenceOf(run), rest: text.slice(i).trim() } : MAYBE;
+  const rest = text.slice(i).trim();
+  return complete ? { kind: 'yes', fence: fenceOf(run), info, rest } : MAYBE;
 }
 
 /** Whether a complete line closes a block opened with `fence` (escaped fences count). */

@@ -2,6 +2,8 @@
  * Answer text -> prose and tool calls, streamed or whole. One incremental parser serves both, so
  * the final parse is the streamed one fed a single chunk: any chunking gives the same calls.
  *
+ * A ```json block that holds a call to a declared tool counts as a call block too (a model
+ * that ignored the info string); other ```json blocks stay prose.
  * Each call block is decided when it closes: calls to tools that were not exposed are dropped;
  * arguments are coerced toward the tool's schema and validated; a call that fails is reported
  * as a problem (the caller re-asks once with `repairPrompt`), never emitted. A call's start,
@@ -10,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { CallScanner, type ScanSegment } from './call-scanner.ts';
 import { decodeCallBody, type RawCall } from './call-decode.ts';
+import { unescapeMarkdown } from './markdown.ts';
 import { compileSchema, type SchemaChecker } from './schema.ts';
 import { toolsForChoice } from './tool-prompt.ts';
 import type { ChatTurn, ToolCall } from './types.ts';
@@ -69,7 +72,7 @@ export function createToolCallParser(options: ToolParseOptions): ToolCallParser 
   toolsForChoice(options.tools, options.toolChoice).forEach((tool, i) => {
     checkers.set(tool.name, compileSchema(tool.parameters, `tools[${i}].parameters`));
   });
-  const scanner = new CallScanner();
+  const scanner = new CallScanner((body) => isDeclaredCall(body, checkers));
   const first = options.firstCallIndex ?? 0;
   let calls = first;
   const decide = (written: RawCall): ToolStreamEvent[] => {
@@ -133,6 +136,18 @@ export function collectToolEvents(events: readonly ToolStreamEvent[]): ParsedAns
 export function callId(name: string, args: string, index: number): string {
   const digest = createHash('sha256').update(`${name}\n${args}\n${index}`).digest('hex');
   return `call_${digest.slice(0, 24)}`;
+}
+
+/**
+ * Whether a ```json block is really a call: every item names a declared tool, has arguments
+ * and reads cleanly. Anything else stays prose.
+ */
+function isDeclaredCall(body: string, declared: ReadonlyMap<string, unknown>): boolean {
+  if (!/"(?:arguments|parameters)"\s*:/.test(unescapeMarkdown(body))) {
+    return false;
+  }
+  const raws = decodeCallBody(body);
+  return raws.every((r) => r.ok && declared.has(withDeclaredName(r, declared).name ?? ''));
 }
 
 /** Models trained on OpenAI's format sometimes write `functions.get_weather`. */

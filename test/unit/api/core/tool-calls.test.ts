@@ -209,3 +209,32 @@ describe('parseToolCalls: names in OpenAI style', () => {
     expect(parsed.dropped).toEqual([{ name: 'functions.nope', reason: 'undeclared' }]);
   });
 });
+
+describe('parseToolCalls: a json fence used for a call', () => {
+  it('reads a ```json block that calls a declared tool', () => {
+    const text = 'Let me see.\n```json\n{"name":"get_weather","arguments":{"city":"Oslo"}}\n```\n';
+    const parsed = parseToolCalls(text, AUTO);
+    expect(parsed.text).toBe('Let me see.');
+    expect(parsed.calls.map((c) => c.arguments)).toEqual(['{"city":"Oslo"}']);
+  });
+
+  it('leaves other ```json blocks as prose, exactly as written', () => {
+    for (const json of [
+      '{"name":"get_weather"}',
+      '{"name":"unknown_tool","arguments":{}}',
+      '{"a": 1}',
+      '{"name":"get_weather","arguments":{"city":',
+    ]) {
+      const text = `Example:\n\`\`\`json\n${json}\n\`\`\`\nEnd.`;
+      const parsed = parseToolCalls(text, AUTO);
+      expect(parsed.text).toBe(text);
+      expect(parsed.calls).toEqual([]);
+      expect(parsed.problems).toEqual([]);
+    }
+  });
+
+  it('keeps an unclosed prose ```json block at the end', () => {
+    const text = 'See:\n```json\n{"a": 1}';
+    expect(parseToolCalls(text, AUTO).text).toBe(text);
+  });
+});

@@ -21,6 +21,8 @@ const SHAPES: Record<string, string> = {
   undeclaredAndBad: `Hmm.\n${block('{"name":"delete_all","arguments":{}}')}\n${block('{"name":"get_weather","arguments":{"city":')}\nafter`,
   noClose: 'Sure.\r\n```tool-call\r\n{"name":"get_weather","arguments":{"city":"Kyiv"}}',
   prose: 'No tools needed: `a` and ``b`` and\n``\n```js\nlet a = 1;\n```\n~~ done 👍🏽',
+  jsonFence:
+    'a\n```json\n{"name":"get_weather","arguments":{"city":"x"}}\n```\nb\n```json\n{"a": "😀"}\n```\nc',
   emojiEdges: '😀\n```tool-call\n{"name":"run_code","arguments":{"code":"😀😀"}}\n```\n😀',
 };
 
@@ -89,6 +91,8 @@ describe('streamed tool parsing', () => {
       '`',
       '```',
       '```tool-call\n',
+      '```json\n',
+      '{"a":1}',
       '\\`',
       'tool',
       '{"name":"get_weather","arguments":{"city":"x"}}',
