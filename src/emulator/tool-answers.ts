@@ -6,7 +6,8 @@
  * Directives, one per line in the latest user message:
  *   call <tool> <json arguments>        one call (several lines: several calls at once)
  *   tool-mode: <mode>[, <mode>…]        escaped | escaped-all | text-after | no-text |
- *                                       bad-json | trailing-comma | no-close | long-fence | ignore
+ *                                       bad-json | trailing-comma | no-close | long-fence |
+ *                                       json-fence (```json instead of ```tool-call) | ignore
  *   json <value>                        the structured-output answer's value
  *   json-mode: <mode>                   bad | prose | bare
  * A tool prompt without a `call` line is answered in prose (no tool needed). When the prompt
@@ -71,7 +72,8 @@ function toolAnswer(d: Directives, latest: string): string {
       json = `{"name": "${call.name}", "arguments": ${call.args},}`;
     }
     const close = d.toolModes.has('no-close') && i === d.calls.length - 1 ? '' : `\n${fence}`;
-    return `${fence}tool-call\n${json}${close}`;
+    const info = d.toolModes.has('json-fence') ? 'json' : 'tool-call';
+    return `${fence}${info}\n${json}${close}`;
   });
   const parts = [
     ...(d.toolModes.has('no-text') ? [] : ['I will use the tools for this.']),

@@ -219,6 +219,7 @@ describe('emulator shapes, streamed and whole', () => {
     'trailing-comma',
     'no-close',
     'long-fence',
+    'json-fence',
     'ignore',
   ];
   for (const mode of modes) {
@@ -237,7 +238,11 @@ describe('emulator shapes, streamed and whole', () => {
         }),
         { numRuns: 60 },
       );
-      if (mode !== 'ignore') {
+      if (mode === 'json-fence') {
+        // A json block is only a call when it calls a declared tool; the rest stays prose.
+        expect(whole.calls).toHaveLength(2);
+        expect(whole.text).toContain('```json\n{"name": "nope", "arguments": {}}\n```');
+      } else if (mode !== 'ignore') {
         expect(whole.dropped).toEqual([{ name: 'nope', reason: 'undeclared' }]);
         expect(whole.calls.length + whole.problems.length).toBe(2);
       }
