@@ -121,7 +121,7 @@ export class CallScanner {
       this.openBlock(reopened.fence, reopened.rest);
       return true;
     }
-    this.body += this.buffer === '' && newline < 0 ? line : `${line}\n`;
+    this.body += newline < 0 ? line : `${line}\n`;
     return true;
   }
 
