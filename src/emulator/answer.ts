@@ -1,8 +1,10 @@
 /**
  * The deterministic answers: `Echo (turn N): <prompt>`, an acknowledgement of attached files,
  * and a line of emoji and CJK so that a client counting bytes instead of UTF-16 units breaks.
- * Prompts that ask for an image or a card get the matching placeholders.
+ * Prompts that ask for an image or a card get the matching placeholders; prompts with the
+ * API's tool or output-format block get a protocol answer (tool-answers.ts).
  */
+import { planProtocolAnswer } from './tool-answers.ts';
 
 /** A file as the answer acknowledges it. */
 export interface ReceivedFile {
@@ -31,6 +33,8 @@ export interface AnswerInput {
   turn: number;
   files: readonly ReceivedFile[];
   thinking: boolean;
+  /** The prompts of the chat's earlier turns, oldest first. */
+  earlierPrompts?: readonly string[];
 }
 
 /** The multi-byte tail every answer ends with. */
@@ -42,6 +46,17 @@ const CARD_PLACEHOLDER = 'http://googleusercontent.com/card_content/0';
 export function planAnswer(input: AnswerInput): AnswerPlan {
   const generatedImage = /\b(draw|generate an image|image of)\b/i.test(input.prompt);
   const webImage = /\bsearch images?\b|\bshow me a picture\b/i.test(input.prompt);
+  const protocol = planProtocolAnswer(input.prompt, input.earlierPrompts ?? []);
+  if (protocol !== null) {
+    return {
+      text: protocol,
+      cardText: null,
+      thoughts: input.thinking ? thoughtsFor(input) : null,
+      generatedImage: false,
+      webImage: false,
+      title: titleFor(input.prompt),
+    };
+  }
   const card = /\bcard\b/i.test(input.prompt);
   const lines = [`Echo (turn ${input.turn}): ${input.prompt}`];
   if (input.files.length > 0) {

@@ -16,6 +16,8 @@ export interface ControlTarget {
   records(): UpstreamRecord[];
   clearRecords(): void;
   setOptions(patch: Partial<TunableOptions>): void;
+  scriptAnswers(texts: readonly string[], email?: string): void;
+  clearScriptedAnswers(): void;
   readonly caCertPem: string;
 }
 
@@ -37,6 +39,10 @@ const faultBody = z.object({
   }),
   // JSON has no Infinity: "Infinity" or -1 mean "until cleared".
   times: z.union([z.number().int().positive(), z.literal('Infinity'), z.literal(-1)]).optional(),
+});
+const answersBody = z.object({
+  email: z.string().trim().min(1).optional(),
+  texts: z.array(z.string()).min(1).max(100),
 });
 const optionsBody = z.strictObject({
   psidtsTtlMs: ms,
@@ -66,6 +72,15 @@ const ROUTES: Record<string, Route> = {
   'GET records': async (_req, _url, target) => target.records(),
   'DELETE records': async (_req, _url, target) => {
     target.clearRecords();
+    return { ok: true };
+  },
+  'POST answers': async (req, _url, target) => {
+    const { email, texts } = answersBody.parse(await readJson(req));
+    target.scriptAnswers(texts, email);
+    return { ok: true };
+  },
+  'DELETE answers': async (_req, _url, target) => {
+    target.clearScriptedAnswers();
     return { ok: true };
   },
   'PATCH options': async (req, _url, target) => {

@@ -101,6 +101,16 @@ export class Emulator {
     applyTunables(this.state.tunables, patch);
   }
 
+  /** Queues verbatim answers for the account's next generate requests (any account without one). */
+  scriptAnswers(texts: readonly string[], email?: string): void {
+    this.state.scripts.push(texts, email);
+  }
+
+  /** Drops every scripted answer. */
+  clearScriptedAnswers(): void {
+    this.state.scripts.clear();
+  }
+
   /** Stops listening and cuts every open connection (stalled streams included). */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
@@ -130,6 +140,8 @@ function controlFor(caCertPem: string, get: () => Emulator | null): ControlTarge
     records: () => started().records(),
     clearRecords: () => started().clearRecords(),
     setOptions: (patch) => started().setOptions(patch),
+    scriptAnswers: (texts, email) => started().scriptAnswers(texts, email),
+    clearScriptedAnswers: () => started().clearScriptedAnswers(),
   };
 }
 

@@ -94,12 +94,18 @@ function planTurn(
   model: EmulatedModel,
 ): PlannedTurn {
   const existing = input.cid === null ? null : ctx.state.chats.find(input.cid, email);
-  const plan = planAnswer({
+  const planned = planAnswer({
     prompt: input.prompt,
     turn: (existing?.turns.length ?? 0) + 1,
     files: input.files.map((f) => receivedFile(ctx, f.fileId, f.fileName)),
     thinking: model.thinking,
+    earlierPrompts: existing?.turns.map((t) => t.prompt) ?? [],
   });
+  const scripted = ctx.state.scripts.take(email);
+  const plan: AnswerPlan =
+    scripted === null
+      ? planned
+      : { ...planned, text: scripted, cardText: null, generatedImage: false, webImage: false };
   const chat = existing ?? ctx.state.chats.create(email, plan.title, input.temporary);
   return {
     ids: { cid: chat.cid, rid: newId('r_'), rcid: newId('rc_') },

@@ -7,6 +7,7 @@ import { createAccountStore, type AccountStore } from './accounts.ts';
 import { createChatStore, type ChatStore } from './chats.ts';
 import { createFaultStore, type FaultStore } from './faults.ts';
 import { createRecordStore, type RecordStore } from './records.ts';
+import { createScriptStore, type ScriptStore } from './scripted-answers.ts';
 import type { TunableOptions } from './types.ts';
 
 /** The tunable options with their defaults applied. */
@@ -41,6 +42,7 @@ export interface EmulatorState {
   readonly faults: FaultStore;
   readonly records: RecordStore;
   readonly chats: ChatStore;
+  readonly scripts: ScriptStore;
   readonly uploads: Map<string, UploadedFileInfo>;
   readonly images: Map<string, GeneratedImageInfo>;
   readonly logger: Logger | null;
@@ -63,6 +65,7 @@ export function createEmulatorState(
     faults: createFaultStore(),
     records: createRecordStore(now),
     chats: createChatStore(now),
+    scripts: createScriptStore(),
     uploads: new Map(),
     images: new Map(),
     logger,

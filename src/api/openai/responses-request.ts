@@ -1,0 +1,228 @@
+/**
+ * POST /v1/responses request -> the neutral turn. Shapes follow the openai v6 SDK
+ * (resources/responses): `input` as a string or items (messages, earlier assistant output,
+ * function_call and function_call_output), `instructions`, function tools, `tool_choice`,
+ * `text.format`, `max_output_tokens`, `previous_response_id`. Unknown fields pass; features
+ * this service cannot honour (other tool types, files, item references) are a clear 400.
+ */
+import type { z } from 'zod';
+import { InvalidRequestError } from '../../errors.ts';
+import {
+  DEFAULT_TURN,
+  validateResponseFormat,
+  type ChatTurn,
+  type ContentPart,
+  type ResponseFormat,
+  type ToolCall,
+  type ToolChoice,
+  type ToolDefinition,
+  type TurnMessage,
+} from '../core/index.ts';
+import {
+  functionTool,
+  responsesRequestSchema,
+  type messageItem,
+  type ResponsesRequestBody,
+  type textFormat,
+  type toolChoice,
+} from './responses-schema.ts';
+
+/** A /v1/responses request in neutral form, with what the Response object echoes back. */
+export interface ResponsesRequest {
+  readonly model: string;
+  readonly turn: ChatTurn;
+  readonly stream: boolean;
+  readonly previousResponseId: string | null;
+  readonly body: ResponsesRequestBody;
+}
+
+/** Validates and translates a parsed JSON body; throws a 400 naming the bad field. */
+export function parseResponsesRequest(raw: unknown): ResponsesRequest {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidRequestError('The request body must be a JSON object.');
+  }
+  rejectUnsupportedItems(raw);
+  const result = responsesRequestSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const param = issue?.path.map(String).join('.') ?? null;
+    throw new InvalidRequestError(
+      `${param ? `${param}: ` : ''}${issue?.message ?? 'Invalid request.'}`,
+      {
+        param,
+        code: 'invalid_value',
+      },
+    );
+  }
+  const body = result.data;
+  const tools = readTools(body.tools ?? []);
+  const responseFormat = readFormat(body.text?.format);
+  validateResponseFormat(responseFormat);
+  const turn: ChatTurn = {
+    ...DEFAULT_TURN,
+    messages: [
+      ...(body.instructions ? [{ role: 'system' as const, text: body.instructions }] : []),
+      ...readInput(body.input),
+    ],
+    tools,
+    toolChoice: readChoice(body.tool_choice, tools),
+    parallelToolCalls: body.parallel_tool_calls ?? true,
+    responseFormat,
+    maxTokens: body.max_output_tokens ?? null,
+  };
+  return {
+    model: body.model,
+    turn,
+    stream: body.stream ?? false,
+    previousResponseId: body.previous_response_id ?? null,
+    body,
+  };
+}
+
+const ITEM_TYPES = new Set(['message', 'function_call', 'function_call_output', 'reasoning']);
+const PART_TYPES = new Set(['input_text', 'output_text', 'text', 'input_image', 'refusal']);
+
+/** Names the first input item or content part this service cannot take, as a 400. */
+function rejectUnsupportedItems(raw: object): void {
+  const input = (raw as { input?: unknown }).input;
+  if (!Array.isArray(input)) {
+    return;
+  }
+  input.forEach((item: unknown, i) => {
+    const { type, content } = (item ?? {}) as { type?: unknown; content?: unknown };
+    if (typeof type === 'string' && !ITEM_TYPES.has(type)) {
+      throw new InvalidRequestError(`input[${i}]: items of type '${type}' are not supported.`, {
+        param: `input[${i}]`,
+      });
+    }
+    (Array.isArray(content) ? content : []).forEach((part: unknown, p) => {
+      const partType = (part as { type?: unknown } | null)?.type;
+      if (typeof partType === 'string' && !PART_TYPES.has(partType)) {
+        throw new InvalidRequestError(
+          `input[${i}].content[${p}]: content of type '${partType}' is not supported.`,
+          { param: `input[${i}].content[${p}]` },
+        );
+      }
+    });
+  });
+}
+
+function readTools(tools: readonly { type: string }[]): ToolDefinition[] {
+  return tools.map((tool, i) => {
+    const parsed = functionTool.safeParse(tool);
+    if (!parsed.success) {
+      const detail =
+        tool.type === 'function'
+          ? parsed.error.issues[0]?.message
+          : `tools of type '${tool.type}' are not supported; only function tools are`;
+      throw new InvalidRequestError(`tools[${i}]: ${detail ?? 'invalid tool'}`, {
+        param: `tools[${i}]`,
+      });
+    }
+    return {
+      name: parsed.data.name,
+      description: parsed.data.description ?? '',
+      parameters: parsed.data.parameters ?? { type: 'object', properties: {} },
+    };
+  });
+}
+
+function readChoice(
+  choice: z.infer<typeof toolChoice> | undefined,
+  tools: readonly ToolDefinition[],
+): ToolChoice {
+  if (choice === undefined || choice === 'auto') {
+    return { type: 'auto' };
+  }
+  if (choice === 'none' || choice === 'required') {
+    return { type: choice };
+  }
+  if (choice.type === 'allowed_tools' && choice.tools.length !== 1) {
+    return { type: choice.mode };
+  }
+  const name = choice.type === 'function' ? choice.name : (choice.tools[0]?.name ?? '');
+  if (!tools.some((t) => t.name === name)) {
+    throw new InvalidRequestError(`tool_choice names '${name}', which is not among tools.`, {
+      param: 'tool_choice',
+    });
+  }
+  return choice.type === 'allowed_tools' && choice.mode === 'auto'
+    ? { type: 'auto' }
+    : { type: 'tool', name };
+}
+
+function readFormat(format: z.infer<typeof textFormat> | undefined): ResponseFormat {
+  if (format === undefined || format.type === 'text') {
+    return { type: 'text' };
+  }
+  if (format.type === 'json_object') {
+    return { type: 'json_object' };
+  }
+  return {
+    type: 'json_schema',
+    name: format.name,
+    schema: format.schema,
+    ...(format.description ? { description: format.description } : {}),
+  };
+}
+
+/** Items -> messages; function_call items join the assistant message just before them. */
+function readInput(input: ResponsesRequestBody['input']): TurnMessage[] {
+  if (typeof input === 'string') {
+    return [{ role: 'user', content: [{ type: 'text', text: input }] }];
+  }
+  const messages: TurnMessage[] = [];
+  input.forEach((item, i) => {
+    if (item.type === 'reasoning') {
+      return;
+    }
+    if (item.type === 'function_call') {
+      const call: ToolCall = { id: item.call_id, name: item.name, arguments: item.arguments };
+      const last = messages.at(-1);
+      if (last?.role === 'assistant') {
+        messages[messages.length - 1] = { ...last, toolCalls: [...last.toolCalls, call] };
+      } else {
+        messages.push({ role: 'assistant', text: '', toolCalls: [call] });
+      }
+    } else if (item.type === 'function_call_output') {
+      const content =
+        typeof item.output === 'string'
+          ? item.output
+          : item.output.map((p) => p.text ?? '').join('\n');
+      messages.push({ role: 'tool', callId: item.call_id, content });
+    } else {
+      messages.push(readMessage(item, i));
+    }
+  });
+  return messages;
+}
+
+function readMessage(item: z.infer<typeof messageItem>, index: number): TurnMessage {
+  const parts: ContentPart[] =
+    typeof item.content === 'string'
+      ? [{ type: 'text', text: item.content }]
+      : item.content.map((part, p): ContentPart => {
+          if (part.type === 'refusal') {
+            return { type: 'text', text: part.refusal };
+          }
+          if (part.type !== 'input_image') {
+            return { type: 'text', text: part.text };
+          }
+          if (!part.image_url) {
+            throw new InvalidRequestError(
+              'input_image needs an image_url (a URL or a data: URL); file_id is not supported.',
+              {
+                param: `input[${index}].content[${p}]`,
+              },
+            );
+          }
+          return { type: 'image', url: part.image_url };
+        });
+  const text = parts.flatMap((p) => (p.type === 'text' ? [p.text] : [])).join('\n');
+  if (item.role === 'system' || item.role === 'developer') {
+    return { role: 'system', text };
+  }
+  return item.role === 'assistant'
+    ? { role: 'assistant', text, toolCalls: [] }
+    : { role: 'user', content: parts };
+}
