@@ -14,6 +14,7 @@ import {
   readyReport,
   type StackOptions,
 } from './lib/index.ts';
+import { provision } from './lib/provision.ts';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
 // npm and tsx forward the terminal's Ctrl-C, so one keypress can arrive twice in a few ms.
@@ -71,8 +72,17 @@ function installStopHandlers(stop: AbortController, stack: LocalStack): void {
   process.on('unhandledRejection', crash);
 }
 
-/** Step 1: every program is there, or one message naming the apt packages. */
+/** Step 1: install what is missing (scripts/lib/provision.ts); every program is then there. */
 function binariesPresent(options: StackOptions): boolean {
+  const given = [
+    ...(options.binaries.chromium ? ['chromium'] : []),
+    ...(options.binaries.redisServer ? ['redis-server'] : []),
+  ];
+  const provisioned = provision({ profile: 'stack', given, print });
+  if (!provisioned.ok) {
+    process.stderr.write(`stack: ${provisioned.problem ?? 'provisioning failed'}\n`);
+    return false;
+  }
   try {
     findBinaries(options.binaries);
     return true;
