@@ -15,6 +15,7 @@ import {
   type StackOptions,
 } from './lib/index.ts';
 import { provision } from './lib/provision.ts';
+import { firstKey } from './lib/stack-keys.ts';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
 // npm and tsx forward the terminal's Ctrl-C, so one keypress can arrive twice in a few ms.
@@ -121,8 +122,13 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const apiKeysSet = (process.env['API_KEYS'] ?? '').trim() !== '';
-  for (const line of readyReport(options, stack.ports, { cwd: process.cwd(), apiKeysSet })) {
+  const keys = stack.keys;
+  const shownKeys = {
+    user: keys?.file ? firstKey(keys.apiKeys) : null,
+    admin: keys?.file ? firstKey(keys.adminApiKeys) : null,
+    file: keys?.file ?? null,
+  };
+  for (const line of readyReport(options, stack.ports, { cwd: process.cwd(), keys: shownKeys })) {
     print(line);
   }
   if (!stop.signal.aborted) {
