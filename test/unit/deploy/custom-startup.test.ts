@@ -82,7 +82,7 @@ function makeSandbox(): Sandbox {
   write(chromeName, FAKE_CHROME);
   write('node', FAKE_NODE);
   write('ready-hook', READY_HOOK);
-  const profile = path.join(dir, 'home/.config/chrome-cdp');
+  const profile = path.join(dir, 'home/chrome-profile');
   fs.mkdirSync(profile, { recursive: true });
   const appDir = path.join(dir, 'app');
   fs.mkdirSync(appDir);
@@ -103,6 +103,7 @@ function start(box: Sandbox, env: Record<string, string>): ChildProcess {
       APP_DIR: box.appDir,
       WORKER_BACKOFF_MIN_MS: '50',
       WORKER_BACKOFF_MAX_MS: '200',
+      GK_RUN_DIR: box.dir,
       ...env,
     },
   });
