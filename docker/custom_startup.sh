@@ -12,9 +12,10 @@
 #
 # On SIGTERM (sent by docker/entrypoint.sh when the container stops) it stops in order: the worker
 # first (it stops taking jobs, finishes or fails its in-flight ones, writes OFFLINE), then Chrome,
-# by a SIGTERM to its browser process alone, which closes the profile cleanly and flushes the
-# cookies to disk (killing its helpers first would lose them); only what outlives a timeout is
-# killed. Its pid is in $GK_RUN_DIR/custom_startup.pid for the entrypoint to find.
+# closed over CDP (Browser.close, as its own menu does), which writes the profile and the cookie
+# database; a SIGTERM would not write the cookies of the last 30 s. SIGTERM to the browser process
+# is the fallback; only what outlives a timeout is killed. Its pid is in
+# $GK_RUN_DIR/custom_startup.pid for the entrypoint to find.
 #
 # Every path and command can be overridden through the environment (the unit tests run this
 # with stub programs):
@@ -31,6 +32,7 @@
 #   WORKER_BACKOFF_MIN_MS / WORKER_BACKOFF_MAX_MS / WORKER_STABLE_MS   (1000 / 30000 / 60000)
 #   WORKER_STOP_TIMEOUT_S / CHROME_STOP_TIMEOUT_S   wait before killing on stop (20 / 10)
 #   GK_RUN_DIR            where the pid file goes            (/tmp/gemini-kasm)
+#   NODE_BIN              node, to send Browser.close        (node)
 # No `set -e`/`set -u`: a failing command or an unset variable must not end the supervisor.
 
 HOME="${HOME:-/home/kasm-user}"
@@ -50,6 +52,7 @@ WORKER_STABLE_MS="${WORKER_STABLE_MS:-60000}"
 WORKER_STOP_TIMEOUT_S="${WORKER_STOP_TIMEOUT_S:-20}"
 CHROME_STOP_TIMEOUT_S="${CHROME_STOP_TIMEOUT_S:-10}"
 GK_RUN_DIR="${GK_RUN_DIR:-/tmp/gemini-kasm}"
+NODE_BIN="${NODE_BIN:-node}"
 
 CHILD_PID=''
 PAUSE_PID=''
@@ -106,12 +109,36 @@ stop_worker() {
   log "worker stopped"
 }
 
+# Asks our Chrome to close as its menu would (CDP Browser.close), with the app's playwright-core.
+# Exit 0 once asked (the answer may never come: the connection drops as Chrome closes).
+close_over_cdp() {
+  # shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
+  "$NODE_BIN" --input-type=module -e '
+import { createRequire } from "node:module";
+const [endpoint, appDir] = process.argv.slice(1);
+const { chromium } = createRequire(`${appDir}/package.json`)("playwright-core");
+try {
+  const browser = await chromium.connectOverCDP(endpoint, { timeout: 5000 });
+  const session = await browser.newBrowserCDPSession();
+  const sent = session.send("Browser.close").catch(() => undefined);
+  await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, 2000))]);
+  process.exit(0);
+} catch (err) {
+  console.error(`close over CDP: ${err.message}`);
+  process.exit(1);
+}
+' "http://127.0.0.1:$CHROME_CDP_PORT" "$APP_DIR"
+}
+
 stop_chrome() {
   local browser pid
   browser=$(chrome_browser_pid)
   if [ -n "$browser" ]; then
-    log "closing Chrome (browser pid $browser) so that it writes its profile and cookies"
-    kill -TERM "$browser" 2>/dev/null
+    log "closing Chrome (browser pid $browser) over CDP, so that it writes its profile and cookies"
+    if ! close_over_cdp; then
+      log 'CDP close failed; sending SIGTERM to the browser process'
+      kill -TERM "$browser" 2>/dev/null
+    fi
     if ! wait_gone "$browser" "$CHROME_STOP_TIMEOUT_S"; then
       log "Chrome did not close within ${CHROME_STOP_TIMEOUT_S} s; killing it"
     fi

@@ -104,6 +104,8 @@ function start(box: Sandbox, env: Record<string, string>): ChildProcess {
       WORKER_BACKOFF_MIN_MS: '50',
       WORKER_BACKOFF_MAX_MS: '200',
       GK_RUN_DIR: box.dir,
+      // No CDP close in these tests (nothing listens; never reach a real Chrome on 9222).
+      NODE_BIN: '/bin/false',
       ...env,
     },
   });
