@@ -261,6 +261,15 @@ describe('compose.yml', () => {
     expect(loadConfig('gateway', gatewayEnv).port).toBe(8080);
   });
 
+  it('and the README tell the same way to run init.sh: with sudo, every time', () => {
+    for (const file of ['compose.yml', 'README.md']) {
+      const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+      const runs = [...text.matchAll(/([\w-]*)\s?\.\/init\.sh/g)].map((m) => m[1]);
+      expect(runs.length, file).toBeGreaterThan(0);
+      expect(new Set(runs), file).toEqual(new Set(['sudo']));
+    }
+  });
+
   it('interpolates only variables that .env.example documents, and .env.example has no dead ones', () => {
     const example = readEnvExample();
     const used = interpolatedNames(fs.readFileSync(COMPOSE, 'utf8'));
