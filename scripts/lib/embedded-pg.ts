@@ -20,6 +20,16 @@ export interface PathUser {
 
 const require = createRequire(import.meta.url);
 
+/** A user of the passwd file by name, or null. */
+export function systemUser(name: string, passwdFile = '/etc/passwd'): PathUser | null {
+  const line = fs
+    .readFileSync(passwdFile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  return uid !== undefined && gid !== undefined ? { uid: Number(uid), gid: Number(gid) } : null;
+}
+
 /**
  * As root, the `postgres` system user that PostgreSQL must run as (it refuses root); null when we
  * are not root. Throws when root has no such user (the provisioning creates it).
@@ -28,17 +38,13 @@ export function postgresRunAs(): PathUser | null {
   if (process.getuid?.() !== 0) {
     return null;
   }
-  const line = fs
-    .readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) {
+  const user = systemUser('postgres');
+  if (!user) {
     throw new Error(
       'PostgreSQL refuses to run as root and there is no `postgres` user; `npm run provision` creates it',
     );
   }
-  return { uid: Number(uid), gid: Number(gid) };
+  return user;
 }
 
 /** The package's `native` directory, or null when it is not installed for this platform. */

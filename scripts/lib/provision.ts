@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { onPath } from './binaries.ts';
-import { EMBEDDED_PG_PACKAGE, embeddedPostgres, type PathUser } from './embedded-pg.ts';
+import { EMBEDDED_PG_PACKAGE, embeddedPostgres, systemUser } from './embedded-pg.ts';
 
 /** What the machine is prepared for: the stack, the tests (stack + shellcheck), the benchmarks. */
 export type ProvisionProfile = 'stack' | 'test' | 'bench';
@@ -112,15 +112,6 @@ const PG_SYSTEM_USER = [
   'postgres',
 ];
 
-function passwdUser(name: string): PathUser | null {
-  const line = fs
-    .readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${name}:`));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  return uid !== undefined && gid !== undefined ? { uid: Number(uid), gid: Number(gid) } : null;
-}
-
 function currentPrivileges(): Privileges {
   const root = process.getuid?.() === 0;
   const passwordlessSudo =
@@ -141,6 +132,8 @@ export interface ProvisionOptions {
   readonly privileges?: Privileges;
   /** Programs given by path elsewhere (the stack's --chromium, --redis-server): not looked for. */
   readonly given?: readonly string[];
+  /** Where system users are looked up (tests); /etc/passwd by default. */
+  readonly passwdFile?: string;
 }
 
 /** The outcome: ok, or what is still missing and the one command that fixes it. */
@@ -179,7 +172,8 @@ export function provision(options: ProvisionOptions = {}): ProvisionResult {
   }
   const steps = plan.kind === 'run' ? [...plan.commands] : [];
   // PostgreSQL refuses root: as root it runs as the postgres user, which a bare machine lacks.
-  if (who.root && passwdUser('postgres') === null) {
+  const passwd = options.passwdFile ?? '/etc/passwd';
+  if (who.root && systemUser('postgres', passwd) === null) {
     steps.push(PG_SYSTEM_USER);
   }
   for (const step of steps) {
@@ -196,7 +190,7 @@ export function provision(options: ProvisionOptions = {}): ProvisionResult {
       return { ok: false, commands, problem: `still missing after apt-get: ${still.join(' ')}` };
     }
   }
-  const pg = embeddedPostgres(options.dryRun ? null : who.root ? passwdUser('postgres') : null);
+  const pg = embeddedPostgres(!options.dryRun && who.root ? systemUser('postgres', passwd) : null);
   if (pg.problem) {
     return { ok: false, commands, problem: pg.problem };
   }

@@ -117,6 +117,35 @@ describe('provision on a PATH without redis-server, chromium, shellcheck and pos
     expect(lines.at(-1)).toMatch(/installed chromium redis-server shellcheck; PostgreSQL 17/);
   });
 
+  it('as root on a machine without a postgres user, creates one for PostgreSQL to run as', () => {
+    const bin = barePath();
+    const passwd = path.join(bin, 'passwd');
+    fs.writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\n');
+    process.env['PATH'] = bin;
+    const root = { root: true, passwordlessSudo: false };
+    const dry = provision({ privileges: root, dryRun: true, passwdFile: passwd, print: () => {} });
+    expect(dry.commands.at(-1)).toBe(
+      'useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin postgres',
+    );
+    fs.appendFileSync(passwd, 'postgres:x:112:120::/var/lib/postgresql:/bin/bash\n');
+    const again = provision({
+      privileges: root,
+      dryRun: true,
+      passwdFile: passwd,
+      print: () => {},
+    });
+    expect(again.commands.some((c) => c.startsWith('useradd'))).toBe(false);
+    // Not root: PostgreSQL runs as the caller, no user is needed.
+    const user = { root: false, passwordlessSudo: true };
+    const asUser = provision({
+      privileges: user,
+      dryRun: true,
+      passwdFile: '/nonexistent',
+      print: () => {},
+    });
+    expect(asUser.commands.some((c) => c.startsWith('useradd'))).toBe(false);
+  });
+
   it('reports a failed apt-get, and a person without sudo gets one message with the command', () => {
     process.env['PATH'] = barePath({ 'apt-get': 'exit 100' });
     const failed = provision({
