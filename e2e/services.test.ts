@@ -9,7 +9,9 @@ describe('e2e services', () => {
     const client = new pg.Client({ connectionString: inject('pgUrl') });
     await client.connect();
     const { rows } = await client.query<{ n: number }>('select 41 + 1 as n');
-    const version = await client.query<{ v: string }>('show server_version');
+    const version = await client.query<{ v: string }>(
+      "select current_setting('server_version') as v",
+    );
     await client.end();
     expect(rows[0]?.n).toBe(42);
     expect(version.rows[0]?.v).toMatch(/^17\./);
