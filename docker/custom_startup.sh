@@ -67,15 +67,6 @@ now_ms() {
   date +%s%3N
 }
 
-# Kills a process and its descendants, children first (they would be reparented otherwise).
-kill_tree() {
-  local pid=$1 child
-  for child in $(pgrep -P "$pid" 2>/dev/null); do
-    kill_tree "$child"
-  done
-  kill -TERM "$pid" 2>/dev/null
-}
-
 # Sleeps in the background so that a TERM interrupts the pause at once.
 pause_ms() {
   local ms=$1
@@ -109,33 +100,12 @@ stop_worker() {
   log "worker stopped"
 }
 
-# Asks our Chrome to close as its menu would (CDP Browser.close), with the app's playwright-core.
-# Exit 0 once asked (the answer may never come: the connection drops as Chrome closes).
-close_over_cdp() {
-  # shellcheck disable=SC2016 # the single-quoted text is JavaScript, not shell
-  "$NODE_BIN" --input-type=module -e '
-import { createRequire } from "node:module";
-const [endpoint, appDir] = process.argv.slice(1);
-const { chromium } = createRequire(`${appDir}/package.json`)("playwright-core");
-try {
-  const browser = await chromium.connectOverCDP(endpoint, { timeout: 5000 });
-  const session = await browser.newBrowserCDPSession();
-  const sent = session.send("Browser.close").catch(() => undefined);
-  await Promise.race([sent, new Promise((resolve) => setTimeout(resolve, 2000))]);
-  process.exit(0);
-} catch (err) {
-  console.error(`close over CDP: ${err.message}`);
-  process.exit(1);
-}
-' "http://127.0.0.1:$CHROME_CDP_PORT" "$APP_DIR"
-}
-
 stop_chrome() {
   local browser pid
   browser=$(chrome_browser_pid)
   if [ -n "$browser" ]; then
     log "closing Chrome (browser pid $browser) over CDP, so that it writes its profile and cookies"
-    if ! close_over_cdp; then
+    if ! close_over_cdp "$NODE_BIN" "$CHROME_CDP_PORT" "$APP_DIR"; then
       log 'CDP close failed; sending SIGTERM to the browser process'
       kill -TERM "$browser" 2>/dev/null
     fi
