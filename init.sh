@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepares the host directories that compose.yml mounts into each worker-N service.
-# Run it before the first `docker compose up` and again after adding a worker; it is idempotent.
+# Run it as root (`sudo ./init.sh`) before the first `docker compose up` and again after adding a
+# worker; it is idempotent and says what it did. Without root it can only check: it fails unless
+# the directories already belong to the Kasm user (UID 1000), as after an earlier root run.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,9 +17,11 @@ Reads the worker services (named worker-1, worker-2, ...) from the compose file 
 worker N, creates under DIR:
   data/workerN/conversations/   data/workerN/images/
   data/workerN/cookie_cache.json   (a regular file, mode 600; never a directory)
-  profiles/workerN/                (the Chrome profile, mounted as ~/.config)
-then gives them to the Kasm user (UID 1000) when run as root, or prints the chown to run.
-Copies .env.example to .env when .env is missing.
+  profiles/workerN/                (the Chrome profile, mode 700, mounted at
+                                    /home/kasm-user/chrome-profile)
+then gives them to the Kasm user (UID 1000). That needs root: run it with sudo. Without root it
+fails, naming the command, unless they already belong to that user. Copies .env.example to .env
+when .env is missing.
 
 Options:
   --dir DIR        project directory (default: this script's directory)
@@ -60,7 +64,8 @@ worker_numbers() {
 ensure_mode() {
   local mode=$1 path=$2
   if [ -z "$(find "$path" -maxdepth 0 -perm "$mode" 2>/dev/null)" ]; then
-    chmod "$mode" "$path" 2>/dev/null || say "warning: cannot chmod $mode $path (run as root)" >&2
+    chmod "$mode" "$path" 2>/dev/null || die "cannot chmod $mode $path; run: sudo $0"
+    say "mode $mode on $path"
   fi
 }
 
@@ -110,20 +115,41 @@ ensure_env_file() {
   say "warning: no .env and no .env.example to copy; compose will refuse to start without one" >&2
 }
 
-fix_ownership() {
+# Prints the paths under the arguments that do not belong to UID:GID $1 (nothing when all do).
+misowned() {
   local owner=$1
   shift
-  if [ "$(id -u)" -eq 0 ]; then
-    chown -R "$owner" "$@"
-    say "ownership set to $owner"
-  elif [ "$(id -u)" != "${owner%%:*}" ]; then
-    say "not root: Chrome and the worker run as UID ${owner%%:*} and must own these; run" >&2
-    say "  sudo chown -R $owner $*" >&2
+  # find fails on what it may not enter (a 0700 profile of another user): that is no answer.
+  { find "$@" \( ! -uid "${owner%%:*}" -o ! -gid "${owner##*:}" \) -print 2>/dev/null || true; } |
+    head -n 3
+}
+
+# Chrome and the worker run as UID 1000: a profile they cannot write is a crash loop in Kasm.
+fix_ownership() {
+  local owner=$1 wrong
+  shift
+  wrong=$(misowned "$owner" "$@")
+  if [ -z "$wrong" ]; then
+    say "ownership: already $owner"
+    return
   fi
+  if [ "$(id -u)" -ne 0 ]; then
+    die "$(printf '%s\n  %s\n%s' \
+      "cannot give these to UID:GID $owner without root (e.g. ${wrong%%$'\n'*}); run:" \
+      "sudo $0${ARGS:+ $ARGS}" \
+      "  (or: sudo chown -R $owner $*)")"
+  fi
+  chown -R "$owner" "$@" || die "chown -R $owner failed"
+  wrong=$(misowned "$owner" "$@")
+  # root_squash on NFS, or a read-only mount, makes chown fail quietly for root.
+  [ -z "$wrong" ] || die "chown -R $owner did not take on ${wrong%%$'\n'*} (NFS root_squash? read-only?)"
+  say "ownership: set to $owner on $*"
 }
 
 main() {
   local dir="$SCRIPT_DIR" compose='' owner="${KASM_UID}:${KASM_GID}"
+  # For the sudo line of a failure message: the same arguments again.
+  ARGS="$*"
   while [ $# -gt 0 ]; do
     case "$1" in
       -h | --help) usage; exit 0 ;;
@@ -157,8 +183,8 @@ main() {
     ensure_mode 700 "$dir/profiles/worker$n"
     paths+=("$dir/data/worker$n" "$dir/profiles/worker$n")
   done
-  fix_ownership "$owner" "${paths[@]}"
   ensure_env_file "$dir"
+  fix_ownership "$owner" "${paths[@]}"
   say "ready: ${#numbers[@]} worker(s)"
 }
 

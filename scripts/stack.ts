@@ -14,6 +14,8 @@ import {
   readyReport,
   type StackOptions,
 } from './lib/index.ts';
+import { provision } from './lib/provision.ts';
+import { firstKey } from './lib/stack-keys.ts';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
 // npm and tsx forward the terminal's Ctrl-C, so one keypress can arrive twice in a few ms.
@@ -71,8 +73,17 @@ function installStopHandlers(stop: AbortController, stack: LocalStack): void {
   process.on('unhandledRejection', crash);
 }
 
-/** Step 1: every program is there, or one message naming the apt packages. */
+/** Step 1: install what is missing (scripts/lib/provision.ts); every program is then there. */
 function binariesPresent(options: StackOptions): boolean {
+  const given = [
+    ...(options.binaries.chromium ? ['chromium'] : []),
+    ...(options.binaries.redisServer ? ['redis-server'] : []),
+  ];
+  const provisioned = provision({ profile: 'stack', given, print });
+  if (!provisioned.ok) {
+    process.stderr.write(`stack: ${provisioned.problem ?? 'provisioning failed'}\n`);
+    return false;
+  }
   try {
     findBinaries(options.binaries);
     return true;
@@ -111,8 +122,13 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const apiKeysSet = (process.env['API_KEYS'] ?? '').trim() !== '';
-  for (const line of readyReport(options, stack.ports, { cwd: process.cwd(), apiKeysSet })) {
+  const keys = stack.keys;
+  const shownKeys = {
+    user: keys?.file ? firstKey(keys.apiKeys) : null,
+    admin: keys?.file ? firstKey(keys.adminApiKeys) : null,
+    file: keys?.file ?? null,
+  };
+  for (const line of readyReport(options, stack.ports, { cwd: process.cwd(), keys: shownKeys })) {
     print(line);
   }
   if (!stop.signal.aborted) {

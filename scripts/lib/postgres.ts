@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { findBinaries } from './binaries.ts';
+import { postgresRunAs, reachableBy, type PathUser } from './embedded-pg.ts';
 import { ManagedProcess, ProcessExitedError, waitForListening } from './managed-process.ts';
 import { freePort } from './ports.ts';
 import { isPidRunning } from './process-tree.ts';
@@ -29,48 +30,17 @@ export interface PostgresOptions {
   readonly detached?: boolean | undefined;
 }
 
-interface PgUser {
-  readonly uid: number;
-  readonly gid: number;
-}
+type PgUser = PathUser;
 
 // Unix socket paths are limited to 107 bytes; longer directories get no socket (TCP only).
 const MAX_SOCKET_PATH = 100;
 
-/** As root, the `postgres` system user (PostgreSQL refuses root); otherwise null (run as us). */
-function pgUser(): PgUser | null {
-  if (process.getuid?.() !== 0) {
-    return null;
-  }
-  const line = fs
-    .readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('postgres:'));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) {
-    throw new Error(
-      'PostgreSQL refuses to run as root and there is no `postgres` user; `apt-get install postgresql` creates it',
-    );
-  }
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
 /** Throws a clear error when `user` cannot enter every parent of `dir`. */
 function checkReachable(dir: string, user: PgUser): void {
-  for (let p = path.dirname(dir); ; p = path.dirname(p)) {
-    const st = fs.statSync(p);
-    const canEnter =
-      (st.mode & 0o001) !== 0 ||
-      (st.uid === user.uid && (st.mode & 0o100) !== 0) ||
-      (st.gid === user.gid && (st.mode & 0o010) !== 0);
-    if (!canEnter) {
-      throw new Error(
-        `PostgreSQL runs as the postgres user, which cannot enter ${p}; run \`chmod o+x ${p}\` or keep the state elsewhere`,
-      );
-    }
-    if (p === path.dirname(p)) {
-      return;
-    }
+  if (!reachableBy(dir, user)) {
+    throw new Error(
+      `PostgreSQL runs as the postgres user, which cannot enter a parent of ${dir}; run \`chmod o+x\` on it or keep the state elsewhere`,
+    );
   }
 }
 
@@ -174,7 +144,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Loca
         postgres: path.join(options.binDir, 'postgres'),
       }
     : findBinaries({}, ['postgres']);
-  const user = pgUser();
+  const user = postgresRunAs();
   const dir = prepareDir(options.dir, user);
   initCluster(bins.initdb, dir, user);
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;

@@ -13,6 +13,8 @@ export interface StackLayout {
   /** XDG_CONFIG_HOME of the Chromiums (their crash handler's database lives there). */
   readonly chromiumConfig: string;
   readonly pidFile: string;
+  /** The generated API keys (see stack-keys.ts). */
+  readonly keysFile: string;
   log(name: string): string;
   profile(worker: number): string;
   data(worker: number): string;
@@ -27,6 +29,7 @@ export function stackLayout(dir: string): StackLayout {
     ca: path.join(dir, 'ca'),
     chromiumConfig: path.join(dir, 'chromium'),
     pidFile: path.join(dir, 'stack-pids.json'),
+    keysFile: path.join(dir, 'api-keys.json'),
     log: (name) => path.join(dir, 'logs', `${name}.log`),
     profile: (worker) => path.join(dir, 'profiles', `worker${worker}`),
     data: (worker) => path.join(dir, 'data', `worker${worker}`),

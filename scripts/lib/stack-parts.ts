@@ -14,6 +14,7 @@ import { startPostgres } from './postgres.ts';
 import { startRedis } from './redis.ts';
 import type { LocalServiceHandle } from './service-handle.ts';
 import { gatewayEnv, workerEnv, type EmulatorLink, type StackLayout } from './stack-layout.ts';
+import { keysEnv, type StackKeys } from './stack-keys.ts';
 import type { StackOptions, StackPorts } from './stack-options.ts';
 
 /** Start-up order; stopping goes layer by layer in reverse, each layer in parallel. */
@@ -46,6 +47,8 @@ export interface PartContext {
   readonly emulator: EmulatorLink | null;
   /** Where role processes' notable log lines go. */
   readonly echo: (line: string) => void;
+  /** API_KEYS and ADMIN_API_KEYS of every role. */
+  readonly keys: StackKeys;
 }
 
 function servicePart(name: string, layer: Layer, handle: LocalServiceHandle): Part {
@@ -139,7 +142,7 @@ export function spawnWorkers(ctx: PartContext): Part[] {
     const child = startRoleProcess({
       name: `worker${n}`,
       role: 'worker',
-      env: workerEnv(n, ctx.options, ctx.ports, ctx.emulator),
+      env: { ...workerEnv(n, ctx.options, ctx.ports, ctx.emulator), ...keysEnv(ctx.keys) },
       logFile: ctx.layout.log(`worker${n}`),
       rootDir: ctx.rootDir,
       echo: ctx.echo,
@@ -153,7 +156,7 @@ export function spawnGateway(ctx: PartContext): Part {
   const child = startRoleProcess({
     name: 'gateway',
     role: 'gateway',
-    env: gatewayEnv(ctx.ports),
+    env: { ...gatewayEnv(ctx.ports), ...keysEnv(ctx.keys) },
     logFile: ctx.layout.log('gateway'),
     rootDir: ctx.rootDir,
     echo: ctx.echo,

@@ -24,6 +24,9 @@ import {
   type WorkerStatusDeps,
 } from './worker-status.ts';
 
+/** How long a running job may go on after SIGTERM before it is failed (see close()). */
+const SHUTDOWN_JOB_GRACE_MS = 5_000;
+
 export interface RunningService {
   readonly url: string;
   readonly port: number;
@@ -103,6 +106,9 @@ export async function startWorker(
     generate: (req) => client.generate(req),
     queue: config.queue,
     requestTimeoutMs: config.requestTimeoutMs,
+    // main.ts exits 10 s after SIGTERM whatever happens: a running job gets 5 s to finish, then
+    // it is failed ("shutting down"), so that OFFLINE is still written within those 10 s.
+    closeGraceMs: SHUTDOWN_JOB_GRACE_MS,
     logger: childLogger(logger, 'queue'),
   });
   // With Redis down, start() waits for it; the worker must listen meanwhile (503 until it is back).

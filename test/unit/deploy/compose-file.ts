@@ -226,3 +226,13 @@ export function workerServices(services: Map<string, ComposeService>): ComposeSe
 export function workerNumber(name: string): number {
   return Number(/^worker-(\d+)$/.exec(name)?.[1] ?? Number.NaN);
 }
+
+/** The `NAME=value` lines of .env.example, in order. */
+export function readEnvExample(): Map<string, string> {
+  const text = fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
+  const entries = text
+    .split('\n')
+    .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
+    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
+  return new Map(entries);
+}

@@ -18,10 +18,16 @@ import {
   sizeBytes,
   workerNumber,
   workerServices,
+  readEnvExample,
 } from './compose-file.ts';
 
 const COMPOSE = path.join(REPO_ROOT, 'compose.yml');
-const SECRETS = { VNC_PW: 'vnc-secret-1', DB_PASSWORD: 'db-secret-2', API_KEYS: 'sk-a,sk-b' };
+const SECRETS = {
+  VNC_PW: 'vnc-secret-1',
+  DB_PASSWORD: 'db-secret-2',
+  API_KEYS: 'sk-a,sk-b',
+  ADMIN_API_KEYS: 'adm-c',
+};
 const services = readComposeFile(COMPOSE, SECRETS);
 const rawServices = readComposeFile(COMPOSE);
 const workers = workerServices(services);
@@ -30,15 +36,6 @@ const tempDirs: string[] = [];
 afterAll(() => {
   tempDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
 });
-
-function readEnvExample(): Map<string, string> {
-  const text = fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
-  const entries = text
-    .split('\n')
-    .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
-  return new Map(entries);
-}
 
 describe('compose.yml', () => {
   it('declares postgres, redis, gateway and worker-1, worker-2', () => {
@@ -80,23 +77,21 @@ describe('compose.yml', () => {
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
   });
 
-  it('mounts data/workerN at DATA_DIR and profiles/workerN at ~/.config (Chrome profile inside)', () => {
+  it('mounts data/workerN at DATA_DIR and profiles/workerN at our own profile path, not ~/.config', () => {
     for (const w of workers) {
       const n = workerNumber(w.name);
       const dataDir = w.environment['DATA_DIR'];
       expect(dataDir).toMatch(/^\//);
-      expect(w.volumes).toEqual(
-        expect.arrayContaining([
-          { source: `./data/worker${n}`, target: dataDir },
-          { source: `./profiles/worker${n}`, target: '/home/kasm-user/.config' },
-        ]),
-      );
+      expect(w.volumes).toEqual([
+        { source: `./data/worker${n}`, target: dataDir },
+        { source: `./profiles/worker${n}`, target: '/home/kasm-user/chrome-profile' },
+      ]);
+      // Kasm copies its default profile into ~/.config at start: nothing of ours may be there.
+      expect(w.volumes.some((v) => v.target.startsWith('/home/kasm-user/.config'))).toBe(false);
     }
-    // custom_startup.sh keeps Chrome's profile in ~/.config/chrome-cdp, so it lands on the volume.
+    // custom_startup.sh runs Chrome on $HOME/chrome-profile, so the profile is the volume itself.
     const startup = fs.readFileSync(path.join(REPO_ROOT, 'docker/custom_startup.sh'), 'utf8');
-    expect(startup).toContain(
-      'CHROME_PROFILE_DIR="${CHROME_PROFILE_DIR:-$HOME/.config/chrome-cdp}"',
-    );
+    expect(startup).toContain('CHROME_PROFILE_DIR="${CHROME_PROFILE_DIR:-$HOME/chrome-profile}"');
   });
 
   it('mounts only host paths that init.sh creates', () => {
@@ -143,7 +138,7 @@ describe('compose.yml', () => {
         if (secretKey.test(key)) {
           checked += 1;
           expect(value, `${svc.name}.${key}`).toMatch(
-            /^\$\{(VNC_PW|DB_PASSWORD|API_KEYS)(:?\?[^}]*)?\}$/,
+            /^\$\{(VNC_PW|DB_PASSWORD|API_KEYS|ADMIN_API_KEYS)(:?\?[^}]*)?\}$/,
           );
         }
       }
@@ -175,6 +170,7 @@ describe('compose.yml', () => {
         REDIS_URL: 'redis://redis:6379',
         CHROME_CDP_URL: 'http://127.0.0.1:9222',
         API_KEYS: SECRETS.API_KEYS,
+        ADMIN_API_KEYS: SECRETS.ADMIN_API_KEYS,
         VNC_PW: SECRETS.VNC_PW,
       });
       ids.add(env['GEMINI_WORKER_ID'] ?? '');
@@ -202,6 +198,15 @@ describe('compose.yml', () => {
     );
     const gatewayEnv = { ...services.get('gateway')?.environment };
     expect(loadConfig('gateway', gatewayEnv).port).toBe(8080);
+  });
+
+  it('and the README tell the same way to run init.sh: with sudo, every time', () => {
+    for (const file of ['compose.yml', 'README.md']) {
+      const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+      const runs = [...text.matchAll(/([\w-]*)\s?\.\/init\.sh/g)].map((m) => m[1]);
+      expect(runs.length, file).toBeGreaterThan(0);
+      expect(new Set(runs), file).toEqual(new Set(['sudo']));
+    }
   });
 
   it('interpolates only variables that .env.example documents, and .env.example has no dead ones', () => {

@@ -82,7 +82,7 @@ function makeSandbox(): Sandbox {
   write(chromeName, FAKE_CHROME);
   write('node', FAKE_NODE);
   write('ready-hook', READY_HOOK);
-  const profile = path.join(dir, 'home/.config/chrome-cdp');
+  const profile = path.join(dir, 'home/chrome-profile');
   fs.mkdirSync(profile, { recursive: true });
   const appDir = path.join(dir, 'app');
   fs.mkdirSync(appDir);
@@ -103,6 +103,9 @@ function start(box: Sandbox, env: Record<string, string>): ChildProcess {
       APP_DIR: box.appDir,
       WORKER_BACKOFF_MIN_MS: '50',
       WORKER_BACKOFF_MAX_MS: '200',
+      GK_RUN_DIR: box.dir,
+      // No CDP close in these tests (nothing listens; never reach a real Chrome on 9222).
+      NODE_BIN: '/bin/false',
       ...env,
     },
   });
@@ -217,8 +220,13 @@ describe('custom_startup.sh', { timeout: 30_000 }, () => {
       STUB_CHROME_DAEMON: '1',
     });
     const exitCode = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     const chromeLog = path.join(box.dir, 'chrome.log');
     await until('a Chrome launch', () => lines(chromeLog, 'launch').length >= 1);
+    expect(fs.readFileSync(path.join(box.dir, 'custom_startup.pid'), 'utf8').trim()).toBe(
+      String(child.pid),
+    );
     await until('the worker', () => lines(path.join(box.dir, 'npm.log'), 'up').length === 1);
     const [, , args] = lines(chromeLog, 'launch')[0] ?? [];
     expect(args).toBe(
@@ -233,6 +241,20 @@ describe('custom_startup.sh', { timeout: 30_000 }, () => {
     expect(await exitCode).toBe(0);
     const pgid = child.pid ?? 0;
     await until('every process of the group to end', () => !groupAlive(pgid), 5000);
+    // The worker first, then Chrome (CDP unreachable here: SIGTERM to the browser process).
+    const steps = [
+      'stopping the worker',
+      'worker stopped',
+      'closing Chrome',
+      'CDP close failed; sending SIGTERM',
+      'chrome stopped',
+    ].map((step) => output.indexOf(step));
+    expect(
+      steps.every((i) => i >= 0),
+      output,
+    ).toBe(true);
+    expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    expect(fs.existsSync(path.join(box.dir, 'custom_startup.pid'))).toBe(false);
     expect(lines(path.join(box.dir, 'npm.log'), 'up')).toEqual([['--flag']]);
   });
 });

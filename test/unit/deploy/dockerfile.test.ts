@@ -7,64 +7,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, readComposeFile } from './compose-file.ts';
-
-interface Instruction {
-  readonly op: string;
-  readonly args: string;
-}
-
-interface Stage {
-  readonly from: string;
-  readonly name: string | null;
-  readonly body: Instruction[];
-}
+import {
+  argDefaults,
+  argsOf,
+  instructions,
+  lintDockerfile,
+  parseDockerfile,
+} from './dockerfile-lint.ts';
 
 const text = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile.kasm'), 'utf8');
-
-/** Instructions with line continuations joined and comments dropped. */
-function instructions(source: string): Instruction[] {
-  const logical = source
-    .split('\n')
-    .filter((line) => !/^\s*#/.test(line))
-    .join('\n')
-    .replace(/\\\n/g, ' ');
-  return logical
-    .split('\n')
-    .map((line) => /^\s*([A-Za-z]+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({
-      op: (m[1] ?? '').toUpperCase(),
-      args: (m[2] ?? '').replace(/\s+/g, ' ').trim(),
-    }));
-}
-
-function stages(all: Instruction[]): { globals: Instruction[]; stages: Stage[] } {
-  const globals: Instruction[] = [];
-  const out: Stage[] = [];
-  for (const ins of all) {
-    if (ins.op === 'FROM') {
-      const [from = '', , name = null] = ins.args.split(' ');
-      out.push({ from, name, body: [] });
-    } else if (out.length === 0) {
-      globals.push(ins);
-    } else {
-      out[out.length - 1]?.body.push(ins);
-    }
-  }
-  return { globals, stages: out };
-}
-
-const parsed = stages(instructions(text));
+const parsed = parseDockerfile(text);
 const worker = parsed.stages.at(-1);
-const args = new Map(
-  parsed.globals
-    .filter((i) => i.op === 'ARG')
-    .map((i) => i.args.split('=') as [string, string | undefined]),
-);
-
-function argsOf(stage: Stage | undefined, op: string): string[] {
-  return (stage?.body ?? []).filter((i) => i.op === op).map((i) => i.args);
-}
+const args = argDefaults(parsed);
 
 describe('Dockerfile.kasm', () => {
   it('builds the worker (last stage) on kasmweb/chrome and Node 22 at pinned tags', () => {
@@ -76,13 +30,42 @@ describe('Dockerfile.kasm', () => {
     expect(code.join('\n')).not.toMatch(/nodesource|:latest\b/i);
   });
 
-  it('installs our custom_startup.sh where vnc_startup.sh runs it, executable', () => {
-    expect(argsOf(worker, 'COPY')).toContain(
-      'docker/custom_startup.sh /dockerstartup/custom_startup.sh',
+  it('installs custom_startup.sh, the entrypoint and its library as root:root, never writable by 1000', () => {
+    const copies = argsOf(worker, 'COPY');
+    expect(copies).toEqual(
+      expect.arrayContaining([
+        '--chown=root:root --chmod=755 docker/custom_startup.sh /dockerstartup/custom_startup.sh',
+        '--chown=root:root --chmod=755 docker/entrypoint.sh /dockerstartup/gk-entrypoint.sh',
+        '--chown=root:root --chmod=644 docker/gk-process-lib.sh /dockerstartup/gk-process-lib.sh',
+        '--chown=root:root --chmod=755 docker/healthcheck.sh /usr/local/bin/gk-healthcheck',
+      ]),
     );
+    // The scripts source their library from their own directory: both land in /dockerstartup.
+    for (const script of ['docker/entrypoint.sh', 'docker/custom_startup.sh']) {
+      const source = fs.readFileSync(path.join(REPO_ROOT, script), 'utf8');
+      expect(source).toContain('. "$(dirname "${BASH_SOURCE[0]}")/gk-process-lib.sh"');
+    }
     const run = argsOf(worker, 'RUN').join(' && ');
-    expect(run).toMatch(/chmod 755 \/dockerstartup\/custom_startup\.sh/);
-    expect(run).toMatch(/chown 1000:0 \/dockerstartup\/custom_startup\.sh/);
+    expect(run).not.toMatch(/(chown|chmod)[^&]*\/dockerstartup/);
+    // BuildKit's COPY --chmod needs the dockerfile frontend named in the first line.
+    expect(text.split('\n')[0]).toBe('# syntax=docker/dockerfile:1');
+  });
+
+  it("wraps Kasm's entrypoint so that docker stop closes the worker, then Chrome, then Kasm", () => {
+    expect(argsOf(worker, 'ENTRYPOINT')).toEqual([
+      '["/dockerstartup/gk-entrypoint.sh", "/dockerstartup/kasm_default_profile.sh", "/dockerstartup/vnc_startup.sh", "/dockerstartup/kasm_startup.sh"]',
+    ]);
+    expect(argsOf(worker, 'CMD')).toEqual(['["--wait"]']);
+    expect(argsOf(worker, 'STOPSIGNAL')).toEqual(['SIGTERM']);
+  });
+
+  it('keeps the Chrome profile at our own path, owned by 1000, mode 700, as compose mounts it', () => {
+    const env = argsOf(worker, 'ENV').join(' ');
+    expect(env).toContain('CHROME_PROFILE_DIR=/home/kasm-user/chrome-profile');
+    const run = argsOf(worker, 'RUN').join(' && ');
+    expect(run).toMatch(/chown -R 1000:0 [^&]*\/home\/kasm-user\/chrome-profile/);
+    expect(run).toMatch(/chmod 700 \/home\/kasm-user\/chrome-profile/);
+    expect(env).not.toMatch(/\.config/);
   });
 
   it('runs as UID 1000 with a health check on the worker port, exposing 6901 and 8000 only', () => {
@@ -111,6 +94,7 @@ describe('Dockerfile.kasm', () => {
     expect(services.get('worker-1')?.raw['build']).toEqual({
       context: '.',
       dockerfile: 'Dockerfile.kasm',
+      platforms: ['linux/amd64'],
     });
   });
 
@@ -123,7 +107,8 @@ describe('Dockerfile.kasm', () => {
     const sources = parsed.stages
       .flatMap((s) => s.body)
       .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(' ').slice(0, -1));
+      .flatMap((i) => i.args.split(' ').slice(0, -1))
+      .filter((word) => !word.startsWith('--'));
     expect(sources).toEqual(
       expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'src']),
     );
@@ -136,5 +121,32 @@ describe('Dockerfile.kasm', () => {
       ).toEqual([]);
     }
     expect(ignored).toEqual(expect.arrayContaining(['.env', 'node_modules', 'data', 'profiles']));
+  });
+});
+
+describe('hadolint rules, checked statically', () => {
+  it('Dockerfile.kasm breaks none of them', () => {
+    expect(lintDockerfile(text, ['gateway', 'worker'])).toEqual([]);
+  });
+
+  it('they catch what they are for', () => {
+    const bad = [
+      'FROM debian:latest AS one',
+      'RUN apt-get update && apt-get install curl',
+      'RUN curl -s https://x.test/i.sh | sh && cd /tmp && sudo true',
+      'ADD app.tgz /app',
+      'COPY x rel/',
+      'WORKDIR app',
+      'CMD node main.js',
+      'FROM node AS two',
+      'USER root',
+    ].join('\n');
+    const rules = lintDockerfile(bad, ['two', 'three']).map((f) => f.rule);
+    expect(rules.sort()).toEqual(
+      [
+        ...['DL3007', 'DL3015', 'DL3014', 'DL3009', 'DL4006', 'DL3003', 'DL3004', 'DL3020'],
+        ...['DL3025', 'DL3000', 'DL3045', 'DL3006', 'DL3002', 'DL3002'],
+      ].sort(),
+    );
   });
 });

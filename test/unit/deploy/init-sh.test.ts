@@ -35,7 +35,7 @@ function sampleCompose(workers: number): string {
       `      - '${6900 + n}:6901'`,
       '    volumes:',
       `      - ./data/worker${n}:/home/kasm-user/data`,
-      `      - ./profiles/worker${n}:/home/kasm-user/.config`,
+      `      - ./profiles/worker${n}:/home/kasm-user/chrome-profile`,
     ].join('\n');
   });
   return [
@@ -92,14 +92,19 @@ describe('init.sh', () => {
       expect(cache.mode & 0o777).toBe(0o600);
       const profile = fs.statSync(path.join(dir, `profiles/worker${n}`));
       expect(profile.isDirectory()).toBe(true);
+      expect(profile.mode & 0o777).toBe(0o700);
       if (isRoot) {
-        expect([cache.uid, profile.uid]).toEqual([1000, 1000]);
+        expect([cache.uid, profile.uid, profile.gid]).toEqual([1000, 1000, 1000]);
       }
     }
     const expected = Array.from({ length: workers }, (_, i) => `worker${i + 1}`).sort();
     expect(fs.readdirSync(path.join(dir, 'data')).sort()).toEqual(expected);
     expect(fs.readdirSync(path.join(dir, 'profiles')).sort()).toEqual(expected);
     expect(run.stdout).toContain(`ready: ${workers} worker(s)`);
+    if (isRoot) {
+      expect(run.stdout).toContain('ownership: set to 1000:1000 on');
+      expect(runInit(dir).stdout).toContain('ownership: already 1000:1000');
+    }
   });
 
   it('is idempotent and keeps an existing cookie cache and .env', () => {
@@ -185,28 +190,35 @@ describe('init.sh', () => {
     expect(run.stdout).toContain('--compose FILE');
   });
 
-  it.skipIf(!isRoot)('without root, leaves ownership alone and prints the chown to run', () => {
-    const dir = tempDir();
-    fs.chmodSync(dir, 0o777);
-    const script = path.join(dir, 'init.sh');
-    fs.copyFileSync(INIT, script);
-    fs.writeFileSync(path.join(dir, 'compose.yml'), sampleCompose(1));
-    const asNobody = (): SpawnSyncReturns<string> =>
-      spawnSync(
-        'setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', script, '--dir', dir],
-        { encoding: 'utf8' },
+  it.skipIf(!isRoot)(
+    'without root, fails loudly naming the sudo command; passes once root ran',
+    () => {
+      const dir = tempDir();
+      fs.chmodSync(dir, 0o777);
+      const script = path.join(dir, 'init.sh');
+      fs.copyFileSync(INIT, script);
+      fs.writeFileSync(path.join(dir, 'compose.yml'), sampleCompose(1));
+      const asNobody = (): SpawnSyncReturns<string> =>
+        spawnSync(
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', script, '--dir', dir],
+          { encoding: 'utf8' },
+        );
+      const run = asNobody();
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('cannot give these to UID:GID 1000:1000 without root');
+      expect(run.stderr).toContain(`sudo ${script} --dir ${dir}\n`);
+      expect(run.stderr).toContain(
+        `sudo chown -R 1000:1000 ${dir}/data/worker1 ${dir}/profiles/worker1`,
       );
-    const run = asNobody();
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toContain(
-      `sudo chown -R 1000:1000 ${dir}/data/worker1 ${dir}/profiles/worker1`,
-    );
-    expect(fs.statSync(path.join(dir, 'profiles/worker1')).uid).toBe(65534);
-    // After a root run the paths belong to UID 1000; a later unprivileged run still passes.
-    expect(spawnSync('bash', [script, '--dir', dir]).status).toBe(0);
-    const rerun = asNobody();
-    expect(rerun.status, rerun.stderr).toBe(0);
-    expect(rerun.stderr).not.toContain('cannot chmod');
-  });
+      expect(run.stdout).not.toContain('ready');
+      expect(fs.statSync(path.join(dir, 'profiles/worker1')).uid).toBe(65534);
+      // After a root run the paths belong to UID 1000; a later unprivileged run still passes.
+      expect(spawnSync('bash', [script, '--dir', dir]).status).toBe(0);
+      const rerun = asNobody();
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stdout).toContain('ownership: already 1000:1000');
+      expect(rerun.stdout).toContain('ready: 1 worker(s)');
+    },
+  );
 });
