@@ -27,7 +27,7 @@ const job = (prompt: string): ChatJob => ({
   requestId: `req-${prompt}`,
   model: MODEL,
   prompt,
-  files: [],
+  inputs: [],
   chat: null,
   replayPrompt: null,
 });
