@@ -11,6 +11,10 @@ import { AccountState, type ChatJob, type Generate } from '../src/account/index.
 import { AppError } from '../src/errors.ts';
 import { GeminiError, type GenerateEvent, type GenerateRequest } from '../src/gemini/index.ts';
 import { ChatQueue, createCommandRedis, type ChatQueueOptions } from '../src/queue/index.ts';
+import { CancelRegistry, createProcessor } from '../src/queue/job-processor.ts';
+import { decodeReply, queueNames, type ChatJobData, type ReplyMessage } from '../src/queue/wire.ts';
+import { createLogger } from '../src/logging.ts';
+import type { Job } from 'bullmq';
 import { tempDir } from './support/services.ts';
 
 const MODEL = { name: 'gemini-2.5-flash', header: null, thinking: false };
@@ -263,5 +267,93 @@ describe('ChatQueue: one account, one line', () => {
     const quota = await collect(queue.stream(job('q'), new AbortController().signal));
     expect(quota.error).toMatchObject({ status: 429, code: 'usage_limit', retryAfterS: 60 });
     expect(account.snapshot().phase).toBe('cooling');
+  });
+
+  it('the queue limit is atomic: 200 at once across two instances, exactly N accepted', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const limit = 7;
+    const over = { queue: { waitMs: 30_000, maxLength: limit } };
+    const a = await makeQueue(prefix, upstream.generate, over);
+    const b = await makeQueue(prefix, upstream.generate, over);
+    const settled: { error: unknown }[] = [];
+    const all = Array.from({ length: 200 }, (_, i) =>
+      collect((i % 2 ? a : b).queue.stream(job(`burst ${i}`), new AbortController().signal)).then(
+        (r) => {
+          settled.push(r);
+          return r;
+        },
+      ),
+    );
+    // Every refusal comes while the accepted ones are still held: at once, not after a wait.
+    await waitUntil(() => settled.length === 200 - limit, 20_000);
+    expect(settled.every((r) => (r.error as AppError | undefined)?.code === 'queue_full')).toBe(
+      true,
+    );
+    expect(settled.every((r) => (r.error as AppError).status === 429)).toBe(true);
+    for (let served = 0; served < limit; served += 1) {
+      await waitUntil(() => upstream.calls.length === served + 1);
+      upstream.calls[served]?.release();
+    }
+    const results = await Promise.all(all);
+    expect(results.filter((r) => r.error === undefined)).toHaveLength(limit);
+    expect(upstream.calls).toHaveLength(limit);
+    // Every slot came back: the next request is accepted.
+    const next = collect(a.queue.stream(job('after'), new AbortController().signal));
+    await waitUntil(() => upstream.calls.length === limit + 1);
+    upstream.calls[limit]?.release();
+    expect((await next).error).toBeUndefined();
+  });
+
+  it('a job run a second time finds its "sent" mark and never sends again', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const redis = createCommandRedis(inject('redisUrl'));
+    const dataDir = tempDir('queue');
+    const account = await AccountState.open({
+      account: 'rerun@example.com',
+      dataDir,
+      cooldown: COOLDOWN,
+      redis,
+      keyPrefix: `${prefix}:`,
+    });
+    cleanups.push(async () => {
+      await account.close();
+      redis.disconnect();
+    });
+    // Opens and closes the send gate around each call, as the Gemini client does.
+    const prompts: string[] = [];
+    const generate: Generate = async function* (req) {
+      await req.gate?.open();
+      prompts.push(req.prompt);
+      yield { type: 'text', delta: 'once' };
+      req.gate?.close('accepted');
+      yield done('once');
+    };
+    const published: ReplyMessage[] = [];
+    const publisher = Object.create(redis) as typeof redis;
+    publisher.publish = async (_channel: string, raw: string) => {
+      published.push(decodeReply(raw) as ReplyMessage);
+      return 1;
+    };
+    const names = queueNames(prefix, 'rerun@example.com');
+    const processor = createProcessor({
+      publisher,
+      guard: { account, generate },
+      cancels: new CancelRegistry(),
+      requestTimeoutMs: 5000,
+      logger: createLogger({ silent: true }),
+      sentKey: (jobId) => names.sent(jobId),
+    });
+    const data: ChatJobData = { job: job('once only'), replyTo: 'reply' };
+    const id = randomUUID();
+    await processor({ id, data } as Job<ChatJobData>);
+    expect(published.at(-1)?.t).toBe('end');
+    expect(await redis.exists(names.sent(id))).toBe(1);
+    await processor({ id, data } as Job<ChatJobData>);
+    expect(prompts).toEqual(['once only']);
+    expect(published.at(-1)).toMatchObject({
+      t: 'error',
+      error: { status: 502, code: 'upstream_outcome_unknown', upstreamSent: true },
+    });
   });
 });

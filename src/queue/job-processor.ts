@@ -110,7 +110,8 @@ export function createProcessor(
       clearTimeout(timer);
       signal?.removeEventListener('abort', onLockLost);
       untrack();
-      await deps.releaseSlot?.(id).catch(() => undefined);
+      // Not awaited: the job's end must not wait on Redis; a lost release expires by itself.
+      void deps.releaseSlot?.(id).catch(() => undefined);
     }
   };
 }
