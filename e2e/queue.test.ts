@@ -15,6 +15,7 @@ import { CancelRegistry, createProcessor } from '../src/queue/job-processor.ts';
 import { decodeReply, queueNames, type ChatJobData, type ReplyMessage } from '../src/queue/wire.ts';
 import { createLogger } from '../src/logging.ts';
 import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { tempDir } from './support/services.ts';
 
 const MODEL = { name: 'gemini-2.5-flash', header: null, thinking: false };
@@ -80,13 +81,9 @@ function heldGenerate() {
   return { generate, calls };
 }
 
-async function makeQueue(
-  prefix: string,
-  generate: Generate,
-  over: Partial<ChatQueueOptions> = {},
-): Promise<{ queue: ChatQueue; account: AccountState }> {
-  const redisUrl = inject('redisUrl');
-  const redis = createCommandRedis(redisUrl);
+/** An account on the shared Redis under `prefix`, closed after the test. */
+async function openAccount(prefix: string): Promise<{ account: AccountState; redis: Redis }> {
+  const redis = createCommandRedis(inject('redisUrl'));
   const dataDir = tempDir('queue');
   const account = await AccountState.open({
     account: 'burst@example.com',
@@ -95,6 +92,21 @@ async function makeQueue(
     redis,
     keyPrefix: `${prefix}:`,
   });
+  cleanups.push(async () => {
+    await account.close();
+    redis.disconnect();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { account, redis };
+}
+
+async function makeQueue(
+  prefix: string,
+  generate: Generate,
+  over: Partial<ChatQueueOptions> = {},
+): Promise<{ queue: ChatQueue; account: AccountState }> {
+  const redisUrl = inject('redisUrl');
+  const { account } = await openAccount(prefix);
   const queue = new ChatQueue({
     account,
     redisUrl,
@@ -105,12 +117,7 @@ async function makeQueue(
     transientBackoffMs: 10,
     ...over,
   });
-  cleanups.push(async () => {
-    await queue.close();
-    await account.close();
-    redis.disconnect();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  cleanups.push(() => queue.close());
   await waitUntil(() => queue.ready());
   await queue.start();
   return { queue, account };
@@ -307,19 +314,7 @@ describe('ChatQueue: one account, one line', () => {
 
   it('a job run a second time finds its "sent" mark and never sends again', async () => {
     const prefix = `t-${randomUUID()}`;
-    const redis = createCommandRedis(inject('redisUrl'));
-    const dataDir = tempDir('queue');
-    const account = await AccountState.open({
-      account: 'rerun@example.com',
-      dataDir,
-      cooldown: COOLDOWN,
-      redis,
-      keyPrefix: `${prefix}:`,
-    });
-    cleanups.push(async () => {
-      await account.close();
-      redis.disconnect();
-    });
+    const { account, redis } = await openAccount(prefix);
     // Opens and closes the send gate around each call, as the Gemini client does.
     const prompts: string[] = [];
     const generate: Generate = async function* (req) {
@@ -335,7 +330,7 @@ describe('ChatQueue: one account, one line', () => {
       published.push(decodeReply(raw) as ReplyMessage);
       return 1;
     };
-    const names = queueNames(prefix, 'rerun@example.com');
+    const names = queueNames(prefix, 'burst@example.com');
     const processor = createProcessor({
       publisher,
       guard: { account, generate },
