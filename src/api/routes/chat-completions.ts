@@ -80,6 +80,10 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     if (plan.turnPrompt.trim() === '' && imageRefs.length === 0 && !body.files?.length) {
       throw new InvalidRequestError('The last user message is empty.', { param: 'messages' });
     }
+    const cp = fitPrompt(
+      await planConversation(body.conversation_id, plan, deps.conversations),
+      deps.maxPromptChars,
+    );
     const inputs = await readInputs(imageRefs, body.files ?? [], {
       uploadsDir: deps.uploadsDir,
       maxBytes: deps.maxUploadBytes,
@@ -90,10 +94,6 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         abort.abort();
       }
     });
-    const cp = fitPrompt(
-      await planConversation(body.conversation_id, plan, deps.conversations),
-      deps.maxPromptChars,
-    );
     const staged = await stageInputs(inputs, deps.inputsDir);
     const turn: Turn = {
       body,
