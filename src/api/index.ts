@@ -5,7 +5,7 @@
 export { createWorkerApp, type WorkerAppDeps } from './app.ts';
 export type { ChatBackend, ChatJob } from './backend.ts';
 export { storeGeneratedImages, type ImageDeps } from './answer-images.ts';
-export { sweepStaleInputs } from './job-inputs.ts';
+export { readStagedInput, sweepStaleInputs } from './job-inputs.ts';
 export { ConversationStore } from './conversations.ts';
 export { ImageStore } from './images.ts';
 export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { JobInput } from '../account/index.ts';
+import { ServiceUnavailableError } from '../errors.ts';
 import type { InputFile } from './inputs.ts';
 
 /** Files written for one request, and how to remove them. */
@@ -37,6 +38,20 @@ export async function stageInputs(files: readonly InputFile[], dir: string): Pro
     throw err;
   }
   return { inputs, cleanup };
+}
+
+/** The bytes of a staged input, read by the job; a clear 503 when this process cannot see it. */
+export async function readStagedInput(input: JobInput): Promise<Buffer> {
+  try {
+    return await fs.readFile(input.path);
+  } catch (cause) {
+    throw new ServiceUnavailableError(
+      "An input file of this request is not readable by the process that ran it (the account's " +
+        'processes must share DATA_DIR); nothing was sent.',
+      5,
+      { code: 'input_unavailable', cause, upstreamSent: false },
+    );
+  }
 }
 
 /** Removes input files older than `maxAgeMs` that a stopped process left behind. */

@@ -7,13 +7,13 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountState } from '../account/index.ts';
 import {
   ConversationStore,
   ImageStore,
   createWorkerApp,
+  readStagedInput,
   storeGeneratedImages,
   sweepStaleInputs,
   type AdminActions,
@@ -116,7 +116,7 @@ export async function startWorker(
     generate: (req) => client.generate(req),
     // Uploads and image downloads run in the job: the account's line, after its admission.
     upload: async (input, signal) =>
-      client.upload(await fs.readFile(input.path), input.fileName, input.mimeType, signal),
+      client.upload(await readStagedInput(input), input.fileName, input.mimeType, signal),
     storeImages: (result, signal) =>
       storeGeneratedImages(
         result,
