@@ -49,7 +49,7 @@ export async function benchQueue(services: Services): Promise<void> {
     requestId: `r${i}`,
     model: findModel('gemini-2.5-flash')!,
     prompt: `queue ${i}`,
-    files: [],
+    inputs: [],
     chat: null,
     replayPrompt: null,
   });

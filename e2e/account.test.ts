@@ -35,7 +35,7 @@ const job = (prompt: string): ChatJob => ({
   requestId: prompt,
   model: MODEL,
   prompt,
-  files: [],
+  inputs: [],
   chat: null,
   replayPrompt: null,
 });

@@ -188,7 +188,7 @@ async function ask(queue: ChatQueue, prompt: string): Promise<string> {
     requestId: prompt,
     model: { name: 'gemini-2.5-flash', header: null, thinking: false },
     prompt,
-    files: [],
+    inputs: [],
     chat: null,
     replayPrompt: null,
   };

@@ -27,7 +27,7 @@ const job = (prompt: string): ChatJob => ({
   requestId: prompt,
   model: { name: 'gemini-2.5-flash', header: null, thinking: false },
   prompt,
-  files: [],
+  inputs: [],
   chat: null,
   replayPrompt: null,
 });

@@ -11,6 +11,11 @@ import { AccountState, type ChatJob, type Generate } from '../src/account/index.
 import { AppError } from '../src/errors.ts';
 import { GeminiError, type GenerateEvent, type GenerateRequest } from '../src/gemini/index.ts';
 import { ChatQueue, createCommandRedis, type ChatQueueOptions } from '../src/queue/index.ts';
+import { CancelRegistry, createProcessor } from '../src/queue/job-processor.ts';
+import { decodeReply, queueNames, type ChatJobData, type ReplyMessage } from '../src/queue/wire.ts';
+import { createLogger } from '../src/logging.ts';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { tempDir } from './support/services.ts';
 
 const MODEL = { name: 'gemini-2.5-flash', header: null, thinking: false };
@@ -27,7 +32,7 @@ const job = (prompt: string): ChatJob => ({
   requestId: `req-${prompt}`,
   model: MODEL,
   prompt,
-  files: [],
+  inputs: [],
   chat: null,
   replayPrompt: null,
 });
@@ -76,13 +81,9 @@ function heldGenerate() {
   return { generate, calls };
 }
 
-async function makeQueue(
-  prefix: string,
-  generate: Generate,
-  over: Partial<ChatQueueOptions> = {},
-): Promise<{ queue: ChatQueue; account: AccountState }> {
-  const redisUrl = inject('redisUrl');
-  const redis = createCommandRedis(redisUrl);
+/** An account on the shared Redis under `prefix`, closed after the test. */
+async function openAccount(prefix: string): Promise<{ account: AccountState; redis: Redis }> {
+  const redis = createCommandRedis(inject('redisUrl'));
   const dataDir = tempDir('queue');
   const account = await AccountState.open({
     account: 'burst@example.com',
@@ -91,6 +92,21 @@ async function makeQueue(
     redis,
     keyPrefix: `${prefix}:`,
   });
+  cleanups.push(async () => {
+    await account.close();
+    redis.disconnect();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return { account, redis };
+}
+
+async function makeQueue(
+  prefix: string,
+  generate: Generate,
+  over: Partial<ChatQueueOptions> = {},
+): Promise<{ queue: ChatQueue; account: AccountState }> {
+  const redisUrl = inject('redisUrl');
+  const { account } = await openAccount(prefix);
   const queue = new ChatQueue({
     account,
     redisUrl,
@@ -101,12 +117,7 @@ async function makeQueue(
     transientBackoffMs: 10,
     ...over,
   });
-  cleanups.push(async () => {
-    await queue.close();
-    await account.close();
-    redis.disconnect();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  cleanups.push(() => queue.close());
   await waitUntil(() => queue.ready());
   await queue.start();
   return { queue, account };
@@ -263,5 +274,81 @@ describe('ChatQueue: one account, one line', () => {
     const quota = await collect(queue.stream(job('q'), new AbortController().signal));
     expect(quota.error).toMatchObject({ status: 429, code: 'usage_limit', retryAfterS: 60 });
     expect(account.snapshot().phase).toBe('cooling');
+  });
+
+  it('the queue limit is atomic: 200 at once across two instances, exactly N accepted', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const limit = 7;
+    const over = { queue: { waitMs: 30_000, maxLength: limit } };
+    const a = await makeQueue(prefix, upstream.generate, over);
+    const b = await makeQueue(prefix, upstream.generate, over);
+    const settled: { error: unknown }[] = [];
+    const all = Array.from({ length: 200 }, (_, i) =>
+      collect((i % 2 ? a : b).queue.stream(job(`burst ${i}`), new AbortController().signal)).then(
+        (r) => {
+          settled.push(r);
+          return r;
+        },
+      ),
+    );
+    // Every refusal comes while the accepted ones are still held: at once, not after a wait.
+    await waitUntil(() => settled.length === 200 - limit, 20_000);
+    expect(settled.every((r) => (r.error as AppError | undefined)?.code === 'queue_full')).toBe(
+      true,
+    );
+    expect(settled.every((r) => (r.error as AppError).status === 429)).toBe(true);
+    for (let served = 0; served < limit; served += 1) {
+      await waitUntil(() => upstream.calls.length === served + 1);
+      upstream.calls[served]?.release();
+    }
+    const results = await Promise.all(all);
+    expect(results.filter((r) => r.error === undefined)).toHaveLength(limit);
+    expect(upstream.calls).toHaveLength(limit);
+    // Every slot came back: the next request is accepted.
+    const next = collect(a.queue.stream(job('after'), new AbortController().signal));
+    await waitUntil(() => upstream.calls.length === limit + 1);
+    upstream.calls[limit]?.release();
+    expect((await next).error).toBeUndefined();
+  });
+
+  it('a job run a second time finds its "sent" mark and never sends again', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const { account, redis } = await openAccount(prefix);
+    // Opens and closes the send gate around each call, as the Gemini client does.
+    const prompts: string[] = [];
+    const generate: Generate = async function* (req) {
+      await req.gate?.open();
+      prompts.push(req.prompt);
+      yield { type: 'text', delta: 'once' };
+      req.gate?.close('accepted');
+      yield done('once');
+    };
+    const published: ReplyMessage[] = [];
+    const publisher = Object.create(redis) as typeof redis;
+    publisher.publish = async (_channel: string, raw: string) => {
+      published.push(decodeReply(raw) as ReplyMessage);
+      return 1;
+    };
+    const names = queueNames(prefix, 'burst@example.com');
+    const processor = createProcessor({
+      publisher,
+      guard: { account, generate },
+      cancels: new CancelRegistry(),
+      requestTimeoutMs: 5000,
+      logger: createLogger({ silent: true }),
+      sentKey: (jobId) => names.sent(jobId),
+    });
+    const data: ChatJobData = { job: job('once only'), replyTo: 'reply' };
+    const id = randomUUID();
+    await processor({ id, data } as Job<ChatJobData>);
+    expect(published.at(-1)?.t).toBe('end');
+    expect(await redis.exists(names.sent(id))).toBe(1);
+    await processor({ id, data } as Job<ChatJobData>);
+    expect(prompts).toEqual(['once only']);
+    expect(published.at(-1)).toMatchObject({
+      t: 'error',
+      error: { status: 502, code: 'upstream_outcome_unknown', upstreamSent: true },
+    });
   });
 });

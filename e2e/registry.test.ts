@@ -305,7 +305,7 @@ describe('account state in the registry', () => {
       requestId: 'r',
       model: { name: 'm', header: null, thinking: false },
       prompt: 'p',
-      files: [],
+      inputs: [],
       chat: null,
       replayPrompt: null,
     };

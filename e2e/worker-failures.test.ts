@@ -1,11 +1,14 @@
 /**
  * Every failure class of DESIGN.md's table, end to end: the emulator injects the upstream fault,
  * the official SDK sees the status, shape, Retry-After and error class, and the emulator's record
- * shows what went upstream (never a prompt twice once text reached the client).
+ * shows what went upstream: a prompt goes up once, twice only after a proven rejection, never
+ * three times; uploads stay in the account's line.
  */
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SHOULD_RETRY_HEADER, UPSTREAM_SENT_HEADER } from '../src/errors.ts';
 import { Emulator, type Fault } from '../src/emulator/index.ts';
+import { eventually } from './support/person.ts';
 import { startTestWorker, uniqueEmail, type TestWorker } from './support/worker.ts';
 
 let emulator: Emulator;
@@ -37,7 +40,11 @@ async function workerWithFault(fault: Fault | null, times = 1, env: Record<strin
   return { worker, email, upstream };
 }
 
-async function post(worker: TestWorker, content: string, extra: Record<string, unknown> = {}) {
+async function post(
+  worker: TestWorker,
+  content: string | object[],
+  extra: Record<string, unknown> = {},
+) {
   const res = await fetch(`${worker.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -49,8 +56,15 @@ async function post(worker: TestWorker, content: string, extra: Record<string, u
   });
   const body = (await res.json()) as {
     error?: { message: string; type: string; param: string | null; code: string | null };
+    choices?: { message: { content: string }; finish_reason: string }[];
   };
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
+  return {
+    status: res.status,
+    retryAfter: res.headers.get('retry-after'),
+    sent: res.headers.get(UPSTREAM_SENT_HEADER),
+    shouldRetry: res.headers.get(SHOULD_RETRY_HEADER),
+    body,
+  };
 }
 
 function expectErrorShape(body: { error?: object }) {
@@ -122,11 +136,13 @@ describe('transient failures', () => {
     },
   );
 
-  it('repeated: 502, then a short cooldown', async () => {
-    const { worker, upstream } = await workerWithFault('transient', 2);
+  it('1013 twice: two sends, never three, a clear 502 saying not taken, then a short cooldown', async () => {
+    const { worker, upstream } = await workerWithFault('transient', 3);
     const res = await post(worker, 'transient twice');
     expect(res.status).toBe(502);
     expectErrorShape(res.body);
+    expect(res.body.error?.code).toBe('upstream_unavailable');
+    expect(res.sent).toBe('false');
     expect(upstream()).toHaveLength(2);
     const next = await post(worker, 'after transient');
     expect(next.status).toBe(429);
@@ -134,8 +150,25 @@ describe('transient failures', () => {
     expect(upstream()).toHaveLength(2);
   });
 
+  it('HTTP 500 before any body, every time: at most two sends, then 502 saying not taken', async () => {
+    const { worker, upstream } = await workerWithFault('http_500', Infinity);
+    const res = await post(worker, 'always 500');
+    expect(res.status).toBe(502);
+    expect(res.sent).toBe('false');
+    expect(res.shouldRetry).toBeNull();
+    expect(upstream()).toHaveLength(2);
+  });
+
+  it('a connection reset before any response is sent once more and answered', async () => {
+    const { worker, upstream } = await workerWithFault('reset', 1);
+    const res = await post(worker, 'reset once');
+    expect(res.status).toBe(200);
+    expect(res.sent).toBe('true');
+    expect(upstream().filter((r) => r.prompt === 'reset once')).toHaveLength(2);
+  });
+
   it('a stall after the first text ends the stream with an error event, sent once', async () => {
-    const { worker, upstream } = await workerWithFault('stall');
+    const { worker, upstream } = await workerWithFault('stall', 1, { SSE_KEEPALIVE_MS: '200' });
     const stream = await worker.openai().chat.completions.create({
       model: 'gemini-2.5-flash',
       messages: [{ role: 'user', content: 'stall me' }],
@@ -147,17 +180,141 @@ describe('transient failures', () => {
         text += c.choices[0]?.delta.content ?? '';
       }
     };
-    await expect(consume()).rejects.toBeInstanceOf(OpenAI.APIError);
+    const failure = await consume().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect((failure as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_outcome_unknown');
     expect(text.length).toBeGreaterThan(0);
     expect(upstream()).toHaveLength(1);
   });
 
-  it('a dropped connection before the answer completes is a 502, sent once', async () => {
-    const { worker, upstream } = await workerWithFault('drop');
-    const res = await post(worker, 'drop me');
-    expect(res.status).toBe(502);
-    expectErrorShape(res.body);
+  it('a silent committed stream sends keep-alive comments, then the error event and [DONE]', async () => {
+    const { worker, upstream } = await workerWithFault('stall', 1, { SSE_KEEPALIVE_MS: '200' });
+    const res = await fetch(`${worker.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        stream: true,
+        messages: [{ role: 'user', content: 'stall with comments' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get(UPSTREAM_SENT_HEADER)).toBe('true');
+    const raw = await res.text();
+    const firstData = raw.indexOf('data: ');
+    const comment = raw.indexOf(': keep-alive\n\n');
+    const error = raw.indexOf('data: {"error"');
+    // The 1500 ms stall leaves room for several 200 ms comments between text and error.
+    expect(comment).toBeGreaterThan(firstData);
+    expect(error).toBeGreaterThan(comment);
+    expect(raw.split(': keep-alive').length - 1).toBeGreaterThanOrEqual(3);
+    expect(raw.trimEnd().endsWith('data: [DONE]')).toBe(true);
     expect(upstream()).toHaveLength(1);
+  });
+
+  it.each(['stall', 'drop', 'error_mid_answer'] as const)(
+    '%s after some text, not streamed: the text so far with finish_reason length, sent once',
+    async (fault) => {
+      const { worker, upstream } = await workerWithFault(fault);
+      const res = await post(worker, `partial ${fault}`);
+      expect(res.status).toBe(200);
+      expect(res.sent).toBe('true');
+      expect(res.body.choices?.[0]?.finish_reason).toBe('length');
+      expect(res.body.choices?.[0]?.message.content.length).toBeGreaterThan(0);
+      expect(upstream()).toHaveLength(1);
+    },
+  );
+
+  it.each(['stall_before_answer', 'drop_before_answer'] as const)(
+    '%s (after 200 OK, no text): 502 upstream_outcome_unknown, x-should-retry false, sent once',
+    async (fault) => {
+      const { worker, upstream } = await workerWithFault(fault);
+      const res = await post(worker, `unknown ${fault}`);
+      expect(res.status).toBe(502);
+      expectErrorShape(res.body);
+      expect(res.body.error?.code).toBe('upstream_outcome_unknown');
+      expect(res.body.error?.message).toMatch(/may have reached Gemini/);
+      expect(res.sent).toBe('true');
+      expect(res.shouldRetry).toBe('false');
+      expect(upstream()).toHaveLength(1);
+    },
+  );
+
+  it('the SDK with its default retries never sends a cut prompt twice', async () => {
+    const { worker, upstream } = await workerWithFault('drop_before_answer');
+    const sdk = new OpenAI({ apiKey: 'unused', baseURL: `${worker.url}/v1`, maxRetries: 2 });
+    await expect(
+      sdk.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'sdk retries' }],
+      }),
+    ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    expect(upstream()).toHaveLength(1);
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    expect(metrics).toMatch(/gk_upstream_sends_total\{[^}]*outcome="cut_after_accept"[^}]*\} 1/);
+  });
+});
+
+describe('limits and the account line', () => {
+  const PNG =
+    'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+  const uploads = () => emulator.records().filter((r) => r.kind === 'upload');
+  const withImage = (text: string) => [
+    { type: 'text', text },
+    { type: 'image_url', image_url: { url: PNG } },
+  ];
+
+  it('a prompt over MAX_PROMPT_CHARS gets 413 before it is queued', async () => {
+    const { worker, upstream } = await workerWithFault(null, 1, { MAX_PROMPT_CHARS: '100' });
+    const res = await post(worker, 'x'.repeat(101));
+    expect(res.status).toBe(413);
+    expectErrorShape(res.body);
+    expect(res.body.error?.code).toBe('prompt_too_long');
+    expect(res.sent).toBe('false');
+    expect(upstream()).toHaveLength(0);
+    expect((await post(worker, 'x'.repeat(100))).status).toBe(200);
+  });
+
+  it('an image during a cooldown: 429 with Retry-After, and nothing reaches content-push', async () => {
+    const { worker } = await workerWithFault('usage_limit');
+    expect((await post(worker, 'cools it down')).status).toBe(429);
+    // content-push gets no google.com cookies, so its records name no account: count them all.
+    const before = uploads().length;
+    const res = await post(worker, withImage('look at this'));
+    expect(res.status).toBe(429);
+    expect(Number(res.retryAfter)).toBeGreaterThan(0);
+    expect(res.sent).toBe('false');
+    expect(uploads()).toHaveLength(before);
+  });
+
+  it('an upload waits for a long generation on the same account: no overlap in time', async () => {
+    const { worker, email } = await workerWithFault(null);
+    const before = uploads().length;
+    emulator.setOptions({ chunkDelayMs: 150 });
+    try {
+      const long = post(worker, 'a long answer first');
+      await eventually(
+        async () => emulator.records().some((r) => r.kind === 'generate' && r.email === email),
+        10_000,
+        20,
+      );
+      const image = await post(worker, withImage('then an image'));
+      expect(image.status).toBe(200);
+      expect((await long).status).toBe(200);
+    } finally {
+      emulator.setOptions({ chunkDelayMs: 5 });
+    }
+    const records = emulator.records().filter((r) => r.email === email);
+    const first = records.find((r) => r.kind === 'generate' && r.prompt === 'a long answer first');
+    expect(uploads()).toHaveLength(before + 1);
+    const upload = uploads().at(-1);
+    const second = records.find((r) => r.kind === 'generate' && r.prompt === 'then an image');
+    expect(upload?.startedAt).toBeGreaterThanOrEqual(first!.endedAt!);
+    expect(second?.fileIds).toHaveLength(1);
+    expect(second!.startedAt).toBeGreaterThanOrEqual(upload!.endedAt!);
   });
 });
 
@@ -185,10 +342,11 @@ describe('model and follow-up errors', () => {
     expect(tries[1]?.prompt).toContain('follow-up base');
   });
 
-  it('1096 after a complete answer is ignored', async () => {
+  it('1096 after a complete answer is ignored, sent once', async () => {
     const { worker, upstream } = await workerWithFault('error_after_answer');
     const res = await post(worker, 'late error');
     expect(res.status).toBe(200);
+    expect(res.sent).toBe('true');
     expect(upstream()).toHaveLength(1);
   });
 });

@@ -73,6 +73,8 @@ const envSchema = z.object({
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
   MAX_BODY_BYTES: int(25 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
+  MAX_PROMPT_CHARS: int(500_000, 1),
+  SSE_KEEPALIVE_MS: int(15_000, 10),
   GATEWAY_NODE_FRESH_S: int(15, 1),
   GATEWAY_MAX_ATTEMPTS: int(3, 1, 10),
   GATEWAY_REGISTRY_MAX_STALE_S: int(300, 1),
@@ -114,7 +116,14 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly queue: { readonly waitMs: number; readonly maxLength: number };
   readonly heartbeatIntervalMs: number;
-  readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly uploadBytes: number;
+    /** Longest prompt (characters) a chat request may send; longer gets 413 before queueing. */
+    readonly promptChars: number;
+  };
+  /** A committed stream that stays silent this long gets a `: keep-alive` comment. */
+  readonly sseKeepAliveMs: number;
   readonly gateway: {
     readonly nodeFreshMs: number;
     readonly maxAttempts: number;
@@ -135,10 +144,7 @@ export class ConfigError extends Error {
 const DEFAULT_PORTS: Record<Role, number> = { worker: 8000, gateway: 8080, emulator: 8443 };
 
 /** Parses the environment for one role. Throws ConfigError listing every bad variable. */
-export function loadConfig(
-  role: Role,
-  env: NodeJS.ProcessEnv = process.env,
-): Readonly<Config> {
+export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     // Values are left out on purpose: a bad variable may be a secret.
@@ -183,7 +189,12 @@ function buildConfig(role: Role, e: Env): Config {
     requestTimeoutMs: e.GEMINI_REQUEST_TIMEOUT_MS,
     queue: { waitMs: e.GEMINI_QUEUE_WAIT_MS, maxLength: e.GEMINI_QUEUE_MAX_LENGTH },
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
-    limits: { bodyBytes: e.MAX_BODY_BYTES, uploadBytes: e.MAX_UPLOAD_BYTES },
+    limits: {
+      bodyBytes: e.MAX_BODY_BYTES,
+      uploadBytes: e.MAX_UPLOAD_BYTES,
+      promptChars: e.MAX_PROMPT_CHARS,
+    },
+    sseKeepAliveMs: e.SSE_KEEPALIVE_MS,
     gateway: {
       nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000,
       maxAttempts: e.GATEWAY_MAX_ATTEMPTS,

@@ -11,7 +11,22 @@ export interface AppErrorOptions {
   /** Seconds, sent as Retry-After (429 and 503). */
   readonly retryAfterS?: number;
   readonly cause?: unknown;
+  /**
+   * Whether the prompt may have reached Gemini before this failure (true), or Google provably did
+   * not take it (false). Unset for errors that have nothing to do with an upstream send.
+   */
+  readonly upstreamSent?: boolean;
 }
+
+/**
+ * Response header of the worker's chat route: `true` when the prompt may have reached Gemini,
+ * `false` when Google did not take it (never sent, or every send was a proven rejection). The
+ * gateway fails over only on `false`.
+ */
+export const UPSTREAM_SENT_HEADER = 'x-upstream-sent';
+
+/** Honoured by the openai and anthropic SDKs: `false` stops their automatic retries. */
+export const SHOULD_RETRY_HEADER = 'x-should-retry';
 
 /** The OpenAI error body. */
 export interface OpenAIErrorBody {
@@ -23,6 +38,7 @@ export class AppError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly retryAfterS: number | undefined;
+  readonly upstreamSent: boolean | undefined;
 
   constructor(
     message: string,
@@ -36,6 +52,7 @@ export class AppError extends Error {
     this.code = options.code ?? null;
     this.param = options.param ?? null;
     this.retryAfterS = options.retryAfterS;
+    this.upstreamSent = options.upstreamSent;
   }
 
   toJSON(): OpenAIErrorBody {
@@ -104,6 +121,22 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/**
+ * Google may have taken the prompt, but the answer was cut, stalled or failed: it is never sent
+ * again (DESIGN.md, at most once upstream), and the client is told not to retry by itself.
+ */
+export class UpstreamOutcomeUnknownError extends AppError {
+  constructor(reason: string, options: AppErrorOptions = {}) {
+    super(
+      `The answer was cut off (${reason}). The prompt may have reached Gemini, so it was not ` +
+        'sent again; sending it once more could answer it twice.',
+      502,
+      'upstream_error',
+      { code: 'upstream_outcome_unknown', ...options, upstreamSent: true },
+    );
+  }
+}
+
 export class TimeoutError extends AppError {
   constructor(message: string, options: AppErrorOptions = {}) {
     super(message, 504, 'timeout', { code: 'timeout', ...options });
@@ -119,6 +152,7 @@ export interface SerializedError {
   code: string | null;
   param: string | null;
   retryAfterS?: number;
+  upstreamSent?: boolean;
 }
 
 /** Wraps anything thrown into an AppError; unknown errors become a generic 500 that hides internals. */
@@ -126,14 +160,27 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) {
     return err;
   }
-  return new AppError('The server had an error while processing your request.', 500, 'server_error', {
-    code: 'internal_error',
-    cause: err,
-  });
+  return new AppError(
+    'The server had an error while processing your request.',
+    500,
+    'server_error',
+    {
+      code: 'internal_error',
+      cause: err,
+    },
+  );
 }
 
-export function serializeError(err: unknown): SerializedError {
+/**
+ * The fields of `err` that cross a process boundary. `upstreamSent`, when given, overrides the
+ * error's own flag (the process that ran the job knows best what went upstream).
+ */
+export function serializeError(
+  err: unknown,
+  over: { readonly upstreamSent?: boolean } = {},
+): SerializedError {
   const e = toAppError(err);
+  const upstreamSent = over.upstreamSent ?? e.upstreamSent;
   return {
     name: e.name,
     message: e.message,
@@ -142,6 +189,7 @@ export function serializeError(err: unknown): SerializedError {
     code: e.code,
     param: e.param,
     ...(e.retryAfterS === undefined ? {} : { retryAfterS: e.retryAfterS }),
+    ...(upstreamSent === undefined ? {} : { upstreamSent }),
   };
 }
 
@@ -151,6 +199,7 @@ export function parseError(s: SerializedError): AppError {
     code: s.code,
     param: s.param,
     ...(s.retryAfterS === undefined ? {} : { retryAfterS: s.retryAfterS }),
+    ...(typeof s.upstreamSent === 'boolean' ? { upstreamSent: s.upstreamSent } : {}),
   });
   err.name = s.name;
   return err;
@@ -166,6 +215,13 @@ export function toOpenAIError(err: unknown): {
   const headers: Record<string, string> = {};
   if (e.retryAfterS !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterS)));
+  }
+  if (e.upstreamSent !== undefined) {
+    headers[UPSTREAM_SENT_HEADER] = String(e.upstreamSent);
+  }
+  if (e.upstreamSent === true) {
+    // An SDK's own retry would be a second send of a prompt Gemini may already have.
+    headers[SHOULD_RETRY_HEADER] = 'false';
   }
   return { status: e.status, headers, body: e.toJSON() };
 }

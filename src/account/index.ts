@@ -13,7 +13,14 @@ export {
   type StoredAccount,
 } from './account-store.ts';
 export { ACCOUNT_STATE_FILE, readStateFile, stateFilePath, writeStateFile } from './state-file.ts';
-export { runGuarded, type ChatJob, type Generate, type GuardDeps } from './run-guarded.ts';
+export {
+  runGuarded,
+  type ChatJob,
+  type Generate,
+  type GuardDeps,
+  type JobInput,
+} from './run-guarded.ts';
+export { SendLedger, type SendLedgerOptions } from './send-ledger.ts';
 export type {
   AccountGuard,
   AccountPhase,

@@ -1,28 +1,44 @@
 /**
  * The retry and cooldown policy around one generation, exactly as DESIGN.md's failure table says.
- * Nothing is sent upstream twice once answer text has been yielded.
+ * At most once upstream: a prompt is sent again only when Google proved it did not take it, and
+ * never a third time. Everything a job does upstream (uploads, the generation, image downloads)
+ * runs here, inside the account's line and after its admission.
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
+import { UpstreamOutcomeUnknownError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import {
   isGeminiError,
+  provenNotTaken,
   type ChatMetadata,
+  type GeminiError,
   type GenerateEvent,
   type GenerateRequest,
+  type GenerateResult,
   type ModelSpec,
   type UploadedFile,
 } from '../gemini/index.ts';
+import { SendLedger } from './send-ledger.ts';
 import type { AccountGuard, Admission } from './types.ts';
 
 /** The upstream, injected: the gemini client's `generate`, or a fake in tests. */
 export type Generate = (req: GenerateRequest) => AsyncIterable<GenerateEvent>;
+
+/** A file the job uploads before it sends: written to local disk by the HTTP side. */
+export interface JobInput {
+  /** Absolute path of the bytes (under DATA_DIR, shared by the account's processes). */
+  readonly path: string;
+  readonly fileName: string;
+  readonly mimeType: string;
+}
 
 /** One chat request as it travels through the queue. Never carries cookies. */
 export interface ChatJob {
   readonly requestId: string;
   readonly model: ModelSpec;
   readonly prompt: string;
-  readonly files: UploadedFile[];
+  /** Files to push to content-push inside the account's line, before the first send. */
+  readonly inputs: readonly JobInput[];
   /** Continue this chat; null for a new one. */
   readonly chat: ChatMetadata | null;
   /** The prompt that carries the whole history, used if Gemini rejects the follow-up (1097). */
@@ -32,7 +48,11 @@ export interface ChatJob {
 export interface GuardDeps {
   readonly account: AccountGuard;
   readonly generate: Generate;
-  /** Pause before the single transient retry. */
+  /** Pushes one input file upstream (content-push); required when a job has inputs. */
+  readonly upload?: (input: JobInput, signal: AbortSignal) => Promise<UploadedFile>;
+  /** Downloads and stores the answer's generated images; errors are its own business. */
+  readonly storeImages?: (result: GenerateResult, signal: AbortSignal) => Promise<GenerateResult>;
+  /** Pause before the single retry of a proven rejection. */
   readonly transientBackoffMs?: number;
   /** Injectable for tests; must reject when `signal` aborts. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -49,21 +69,26 @@ interface RunContext {
   readonly deps: GuardDeps;
   readonly signal: AbortSignal;
   readonly admission: Admission;
+  readonly ledger: SendLedger;
   readonly used: { transient: boolean; replay: boolean };
+  files: UploadedFile[];
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
   sleepMs(ms, undefined, { signal });
 
 /**
- * Admits the request, runs the generation and applies the failure table: quota and ip_blocked cool
- * the account down, auth marks it signed out, a transient failure is retried once (twice: a short
- * cooldown), a rejected follow-up is replayed once as a new chat, a model error passes through.
+ * Admits the request, uploads its inputs, runs the generation and applies the failure table:
+ * quota and ip_blocked cool the account down, auth marks it signed out, a proven rejection is
+ * sent once more (twice: a short cooldown), a rejected follow-up is replayed once as a new chat,
+ * and a send Gemini may have taken is never repeated (502 upstream_outcome_unknown). `ledger`
+ * counts the sends; the caller reads from it whether the prompt may have gone upstream.
  */
 export async function* runGuarded(
   job: ChatJob,
   deps: GuardDeps,
   signal: AbortSignal,
+  ledger: SendLedger = new SendLedger(),
 ): AsyncGenerator<GenerateEvent, void, undefined> {
   signal.throwIfAborted();
   const admission = await deps.account.admit();
@@ -72,7 +97,9 @@ export async function* runGuarded(
     deps,
     signal,
     admission,
+    ledger,
     used: { transient: false, replay: false },
+    files: [],
   };
   let attempt: Attempt = { prompt: job.prompt, chat: job.chat };
   let settled = false;
@@ -80,6 +107,7 @@ export async function* runGuarded(
     for (;;) {
       const progress = { answered: false };
       try {
+        ctx.files = ctx.files.length < job.inputs.length ? await uploadAll(ctx) : ctx.files;
         yield* attemptOnce(ctx, attempt, progress);
         settled = true;
         await deps.account.recordSuccess(admission);
@@ -101,6 +129,19 @@ export async function* runGuarded(
   }
 }
 
+/** Pushes every input file, in order, inside the account's line. */
+async function uploadAll(ctx: RunContext): Promise<UploadedFile[]> {
+  const { upload } = ctx.deps;
+  if (!upload) {
+    throw new Error('This queue cannot upload files (no upload function was given).');
+  }
+  const out: UploadedFile[] = [];
+  for (const input of ctx.job.inputs) {
+    out.push(await upload(input, ctx.signal));
+  }
+  return out;
+}
+
 async function* attemptOnce(
   ctx: RunContext,
   attempt: Attempt,
@@ -109,30 +150,46 @@ async function* attemptOnce(
   const req: GenerateRequest = {
     prompt: attempt.prompt,
     model: ctx.job.model,
-    files: ctx.job.files,
+    files: ctx.files,
     chat: attempt.chat,
     signal: ctx.signal,
+    gate: ctx.ledger,
   };
   for await (const event of ctx.deps.generate(req)) {
     if (event.type === 'text' || event.type === 'thought') {
       progress.answered = true;
     }
-    yield event;
+    if (event.type === 'done' && ctx.deps.storeImages) {
+      // Image downloads touch Google with the account's cookies: they belong in its line.
+      yield { type: 'done', result: await ctx.deps.storeImages(event.result, ctx.signal) };
+    } else {
+      yield event;
+    }
   }
+}
+
+/** Whether Gemini may have taken the prompt in the attempt that failed with `err`. */
+function mayHaveTaken(err: GeminiError, answered: boolean): boolean {
+  return answered || (err.stage !== null && !provenNotTaken(err.stage));
 }
 
 /** The next attempt, or null when the error is final (finalError then applies its effects). */
 async function decide(ctx: RunContext, err: unknown, answered: boolean): Promise<Attempt | null> {
-  if (ctx.signal.aborted || !isGeminiError(err) || answered) {
+  if (ctx.signal.aborted || !isGeminiError(err) || mayHaveTaken(err, answered)) {
     return null;
   }
   const { job, used, deps } = ctx;
+  // A failure before any send (loading the session) costs no send; a send needs the budget.
+  if (err.stage !== null && !ctx.ledger.canResend()) {
+    return null;
+  }
   if (err.kind === 'transient' && !used.transient) {
     used.transient = true;
-    deps.logger?.warn('transient upstream failure; retrying once', {
+    deps.logger?.warn('Gemini did not take the prompt; sending it once more', {
       requestId: job.requestId,
       code: err.upstreamCode,
       status: err.httpStatus,
+      stage: err.stage,
     });
     await (deps.sleep ?? defaultSleep)(deps.transientBackoffMs ?? 1000, ctx.signal);
     return { prompt: job.prompt, chat: job.chat };
@@ -169,12 +226,13 @@ async function finalError(ctx: RunContext, err: unknown, answered: boolean): Pro
       );
     }
     case 'transient':
-      if (!answered) {
-        // Failed again after the retry: rest briefly rather than hammer a struggling upstream.
-        return err.withRetryAfter(await account.coolDown('transient', ctx.admission));
+      if (mayHaveTaken(err, answered)) {
+        // Cut, stalled or failed after Gemini may have taken it: never sent again, no cooldown.
+        await account.release(ctx.admission);
+        return new UpstreamOutcomeUnknownError(err.message.replace(/\.$/, ''), { cause: err });
       }
-      await account.release(ctx.admission);
-      return err;
+      // Rejected again after the repeat: rest briefly rather than hammer a struggling upstream.
+      return err.withRetryAfter(await account.coolDown('transient', ctx.admission));
     default:
       await account.release(ctx.admission);
       return err;

@@ -1,42 +1,54 @@
 /**
- * Images in an answer become Markdown links. Generated images need the account's cookies, so they
- * are downloaded once, stored, and linked from this worker's /images; web images are public.
+ * Images in an answer become Markdown links. Generated images need the account's cookies, so the
+ * job downloads each one inside the account's line (storeGeneratedImages) and stores it; the
+ * answer links it from this worker's /images. Web images are public and linked where they are.
  */
-import type { ResponseImage } from '../gemini/index.ts';
+import type { GenerateResult, ResponseImage } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
-import type { FileBackend } from './backend.ts';
 import type { ImageStore } from './images.ts';
 
-interface ImageDeps {
-  readonly files: FileBackend;
+/** What downloading generated images needs: the account's cookie-carrying fetch and a store. */
+export interface ImageDeps {
+  fetchImage(url: string, signal?: AbortSignal): Promise<{ data: Buffer; contentType: string }>;
   readonly images: ImageStore;
   readonly logger: Logger;
 }
 
 const altText = (s: string) => s.replace(/[[\]\n]/g, ' ').trim();
 
-/** Markdown for the answer's images (empty when there are none). */
-export async function renderImages(
-  images: readonly ResponseImage[],
+/** Downloads the result's generated images into the store; a failed one stays unstored. */
+export async function storeGeneratedImages(
+  result: GenerateResult,
   deps: ImageDeps,
-  baseUrl: string,
   signal: AbortSignal,
-): Promise<string> {
-  const lines: string[] = [];
-  for (const [i, img] of images.entries()) {
-    const alt = altText(img.alt) || `Image ${i + 1}`;
-    if (img.kind === 'web') {
-      lines.push(`![${alt}](${img.url})`);
+): Promise<GenerateResult> {
+  const images: ResponseImage[] = [];
+  for (const img of result.images) {
+    if (img.kind !== 'generated') {
+      images.push(img);
       continue;
     }
     try {
-      const { data, contentType } = await deps.files.fetchImage(img.url, signal);
-      const rel = await deps.images.save(data, contentType);
-      lines.push(`![${alt}](${baseUrl}/images/${rel})`);
+      const { data, contentType } = await deps.fetchImage(img.url, signal);
+      images.push({ ...img, stored: await deps.images.save(data, contentType) });
     } catch (err) {
       deps.logger.warn('could not download a generated image', { err });
-      lines.push(`*(Image ${i + 1} could not be downloaded.)*`);
+      images.push({ ...img, stored: null });
     }
   }
+  return { ...result, images };
+}
+
+/** Markdown for the answer's images (empty when there are none). */
+export function renderImages(images: readonly ResponseImage[], baseUrl: string): string {
+  const lines = images.map((img, i) => {
+    const alt = altText(img.alt) || `Image ${i + 1}`;
+    if (img.kind === 'web') {
+      return `![${alt}](${img.url})`;
+    }
+    return img.stored
+      ? `![${alt}](${baseUrl}/images/${img.stored})`
+      : `*(Image ${i + 1} could not be downloaded.)*`;
+  });
   return lines.length === 0 ? '' : `\n\n${lines.join('\n\n')}`;
 }

@@ -4,7 +4,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logging.ts';
-import type { ChatBackend, FileBackend } from './backend.ts';
+import { UPSTREAM_SENT_HEADER } from '../errors.ts';
+import type { ChatBackend } from './backend.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -22,11 +23,18 @@ import {
 
 export interface WorkerAppDeps {
   readonly apiKeys: readonly string[];
-  readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly uploadBytes: number;
+    readonly promptChars: number;
+  };
   readonly uploadsDir: string;
+  /** Where a request's input files wait for its job (DATA_DIR/inputs). */
+  readonly inputsDir: string;
+  /** Silence after which a committed stream sends a `: keep-alive` comment. */
+  readonly sseKeepAliveMs: number;
   readonly logger: Logger;
   readonly backend: ChatBackend;
-  readonly files: FileBackend;
   readonly conversations: ConversationStore;
   readonly images: ImageStore;
   readonly status: StatusSource;
@@ -59,6 +67,11 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.set('trust proxy', true);
   const auth = requireApiKey(deps.apiKeys);
   app.use(requestId());
+  // Until the chat route knows better, nothing went upstream: even a 401 or 413 says so.
+  app.use('/v1/chat/completions', (_req, res, next) => {
+    res.setHeader(UPSTREAM_SENT_HEADER, 'false');
+    next();
+  });
   app.use(accessLog(deps.logger));
   app.use(deps.metrics.middleware);
   app.use(statusRouter(deps.status, deps.metrics.registry));
@@ -70,11 +83,13 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     '/v1/chat/completions',
     chatCompletionsHandler({
       backend: deps.backend,
-      files: deps.files,
       conversations: deps.conversations,
       images: deps.images,
       uploadsDir: deps.uploadsDir,
+      inputsDir: deps.inputsDir,
       maxUploadBytes: deps.limits.uploadBytes,
+      maxPromptChars: deps.limits.promptChars,
+      sseKeepAliveMs: deps.sseKeepAliveMs,
       logger: deps.logger,
       firstTokenSeconds: deps.metrics.firstTokenSeconds,
     }),

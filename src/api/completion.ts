@@ -65,7 +65,16 @@ export function usageChunk(ids: CompletionIds, usage: Usage) {
   return { ...chunkEnvelope(ids), choices: [], usage };
 }
 
-export function completion(ids: CompletionIds, content: string, reasoning: string, usage: Usage) {
+/** Why an answer ended: `length` when it was cut off upstream and only a part arrived. */
+export type FinishReason = 'stop' | 'length';
+
+export function completion(
+  ids: CompletionIds,
+  content: string,
+  reasoning: string,
+  usage: Usage,
+  finishReason: FinishReason = 'stop',
+) {
   return {
     id: ids.id,
     object: 'chat.completion',
@@ -83,7 +92,7 @@ export function completion(ids: CompletionIds, content: string, reasoning: strin
           refusal: null,
         },
         logprobs: null,
-        finish_reason: 'stop',
+        finish_reason: finishReason,
       },
     ],
     usage,

@@ -3,7 +3,9 @@
  * The worker's HTTP surface: OpenAI mapping, SSE, uploads, images, conversations, health, metrics.
  */
 export { createWorkerApp, type WorkerAppDeps } from './app.ts';
-export type { ChatBackend, ChatJob, FileBackend } from './backend.ts';
+export type { ChatBackend, ChatJob } from './backend.ts';
+export { storeGeneratedImages, type ImageDeps } from './answer-images.ts';
+export { readStagedInput, sweepStaleInputs } from './job-inputs.ts';
 export { ConversationStore } from './conversations.ts';
 export { ImageStore } from './images.ts';
 export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';

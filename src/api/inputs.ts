@@ -4,9 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { UploadedFile } from '../gemini/index.ts';
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
-import type { FileBackend } from './backend.ts';
 
 export interface InputFile {
   data: Buffer;
@@ -145,19 +143,6 @@ export async function readInputs(
     files.push(await fromUpload(ref, opts));
   }
   return files;
-}
-
-/** Pushes the inputs to content-push; returns the ids the prompt refers to. */
-export async function uploadInputs(
-  files: readonly InputFile[],
-  backend: FileBackend,
-  signal: AbortSignal,
-): Promise<UploadedFile[]> {
-  const out: UploadedFile[] = [];
-  for (const f of files) {
-    out.push(await backend.upload(f.data, f.fileName, f.mimeType, signal));
-  }
-  return out;
 }
 
 const UPLOAD_TYPES =

@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SEND_OUTCOMES } from '../gemini/index.ts';
 
 export interface NodeState {
   status: string;
@@ -20,6 +21,8 @@ export interface WorkerMetrics {
   /** Time from request to first answer text. */
   readonly firstTokenSeconds: Histogram;
   readonly upstreamFailures: Counter<'kind'>;
+  /** Every StreamGenerate send this process made, by outcome (DESIGN.md, at most once). */
+  readonly upstreamSends: Counter<'outcome'>;
 }
 
 const STATUSES = ['HEALTHY', 'BUSY', 'INIT', '429_LIMIT', 'OFFLINE'];
@@ -54,6 +57,14 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
     labelNames: ['kind'],
     registers: [registry],
   });
+  const upstreamSends = new Counter({
+    name: 'gk_upstream_sends_total',
+    help: 'StreamGenerate sends by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  // Every label present from the start, so a rate() sees the first send of each.
+  SEND_OUTCOMES.forEach((outcome) => upstreamSends.inc({ outcome }, 0));
   new Gauge({
     name: 'gk_node_status',
     help: '1 for the node status in effect',
@@ -114,5 +125,5 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
     });
     next();
   };
-  return { registry, middleware, firstTokenSeconds, upstreamFailures };
+  return { registry, middleware, firstTokenSeconds, upstreamFailures, upstreamSends };
 }

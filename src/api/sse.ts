@@ -1,6 +1,8 @@
 /**
  * Server-sent events for chat completions. Headers follow hono's streamSSE; errors after the 200
- * go out as an OpenAI-shaped `data: {"error":…}` event, which the official SDKs raise as APIError.
+ * go out as an OpenAI-shaped `data: {"error":…}` event, which the official SDKs raise as APIError,
+ * followed by `data: [DONE]`. Once committed, a silent stream (a thinking model, an image
+ * download) sends a `: keep-alive` comment every keepAliveMs so proxies in front do not cut it.
  */
 import type { Response } from 'express';
 import { once } from 'node:events';
@@ -9,8 +11,14 @@ import { toOpenAIError } from '../errors.ts';
 /** Writes one SSE response; every write respects backpressure. */
 export class SseWriter {
   private opened = false;
+  private idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly res: Response) {}
+  constructor(
+    private readonly res: Response,
+    private readonly keepAliveMs = 15_000,
+  ) {
+    res.once('close', () => this.stopKeepAlive());
+  }
 
   get started(): boolean {
     return this.opened;
@@ -30,28 +38,55 @@ export class SseWriter {
       ...extraHeaders,
     });
     this.res.flushHeaders();
+    this.armKeepAlive();
   }
 
   /** Sends one `data:` event; waits for the socket to drain when its buffer is full. */
   async send(payload: unknown): Promise<void> {
-    if (this.res.destroyed) {
-      return;
-    }
-    if (!this.res.write(`data: ${JSON.stringify(payload)}\n\n`)) {
-      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
-    }
+    await this.write(`data: ${JSON.stringify(payload)}\n\n`);
   }
 
-  /** Ends the stream with an error event (never a fake `stop`). */
+  /** Ends the stream with an error event and `[DONE]` (never a fake `stop`). */
   async fail(err: unknown): Promise<void> {
     await this.send(toOpenAIError(err).body);
-    this.res.end();
+    await this.done();
   }
 
   async done(): Promise<void> {
+    this.stopKeepAlive();
     if (!this.res.destroyed) {
       this.res.write('data: [DONE]\n\n');
     }
     this.res.end();
+  }
+
+  private async write(text: string): Promise<void> {
+    if (this.res.destroyed) {
+      return;
+    }
+    this.armKeepAlive();
+    if (!this.res.write(text)) {
+      await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
+    }
+  }
+
+  /** (Re)starts the silence timer; a comment goes out only after keepAliveMs without a write. */
+  private armKeepAlive(): void {
+    this.stopKeepAlive();
+    if (!this.opened || this.res.writableEnded) {
+      return;
+    }
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      void this.write(': keep-alive\n\n');
+    }, this.keepAliveMs);
+    this.idleTimer.unref();
+  }
+
+  private stopKeepAlive(): void {
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
   }
 }

@@ -41,6 +41,14 @@ const STREAM_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 const AFTER_ANSWER_CODE = 1096;
+/** How many answer steps a fault lets through before it strikes. */
+const CUT_AFTER: Partial<Record<Fault, number>> = {
+  stall: 2,
+  drop: 3,
+  error_mid_answer: 2,
+  stall_before_answer: 1,
+  drop_before_answer: 1,
+};
 
 /** Streams the answer; resolves when it is written, dropped or the client has gone. */
 export async function streamTurn(
@@ -69,18 +77,27 @@ async function writeFramed(
   const writer = new FrameWriter();
   ctx.res.write(writer.prefix());
   // steps[0] is the ids frame and steps[1] the first snapshot; a stall stops after it.
-  const cut = fault === 'stall' ? 2 : fault === 'drop' ? 3 : steps.length;
+  const cut = fault ? (CUT_AFTER[fault] ?? steps.length) : steps.length;
   for (let i = 0; i < Math.min(cut, steps.length); i += 1) {
     if (i > 0 && !(await pause(ctx))) {
       return;
     }
     ctx.res.write(writer.frame(steps[i] ?? []));
   }
-  if (fault === 'stall') {
+  if (fault === 'stall' || fault === 'stall_before_answer') {
     return untilAborted(ctx.signal);
   }
-  if (fault === 'drop') {
-    return drop(ctx);
+  if (fault === 'drop' || fault === 'drop_before_answer') {
+    // Let what was written reach the client first: a cut, not a reset before any response.
+    if (await pause(ctx)) {
+      drop(ctx);
+    }
+    return;
+  }
+  if (fault === 'error_mid_answer') {
+    const tail = [errorEnvelope(AFTER_ANSWER_CODE)];
+    end(ctx, writer.frame(tail) + writer.frame(bookkeepingEnvelopes(1)) + writer.trailer());
+    return;
   }
   commitTurn(ctx, turn);
   if (fault === 'error_after_answer' && (await pause(ctx))) {
@@ -164,18 +181,20 @@ async function writeUnframed(
   fault: Fault | null,
   startedMs: number,
 ): Promise<void> {
-  if (fault === 'stall' || fault === 'drop') {
+  if (fault === 'stall' || fault === 'stall_before_answer') {
     ctx.res.write(")]}'\n\n");
-    if (fault === 'drop') {
-      drop(ctx);
-    } else {
-      await untilAborted(ctx.signal);
-    }
+    await untilAborted(ctx.signal);
+    return;
+  }
+  if (fault === 'drop' || fault === 'drop_before_answer') {
+    ctx.res.write(")]}'\n\n");
+    drop(ctx);
     return;
   }
   commitTurn(ctx, turn);
   const finalStep = steps[steps.length - 1] ?? [];
-  const after = fault === 'error_after_answer' ? [errorEnvelope(AFTER_ANSWER_CODE)] : [];
+  const late = fault === 'error_after_answer' || fault === 'error_mid_answer';
+  const after = late ? [errorEnvelope(AFTER_ANSWER_CODE)] : [];
   const bookkeeping = bookkeepingEnvelopes(ctx.state.now() - startedMs);
   end(ctx, encodeUnframed([...finalStep, ...after, ...bookkeeping]));
 }

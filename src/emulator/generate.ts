@@ -6,7 +6,7 @@ import { planAnswer, type AnswerPlan, type ReceivedFile } from './answer.ts';
 import { newContextToken, newId } from './chats.ts';
 import { parseForm, parseGenerateFreq, type GenerateInput } from './freq.ts';
 import { streamTurn, sendInBandError, newImageId, type PlannedTurn } from './generate-stream.ts';
-import { readBody, redirect, send, type RequestContext } from './http-io.ts';
+import { drop, readBody, redirect, send, type RequestContext } from './http-io.ts';
 import type { FinalParts } from './inner.ts';
 import { chooseModel, DEFAULT_MODEL, type EmulatedModel, type ModelChoice } from './models.ts';
 import { sorryUrl } from './www-host.ts';
@@ -47,7 +47,9 @@ export async function handleGenerate(ctx: RequestContext): Promise<void> {
   const httpStatus = fault ? HTTP[fault] : undefined;
   const code =
     (fault ? IN_BAND[fault] : undefined) ?? (choice.kind === 'invalid' ? 1052 : undefined);
-  if (fault === 'sorry') {
+  if (fault === 'reset') {
+    drop(ctx);
+  } else if (fault === 'sorry') {
     redirect(ctx, sorryUrl(ctx.url));
   } else if (httpStatus !== undefined) {
     send(ctx, httpStatus, httpStatus === 429 ? 'Too Many Requests' : 'Error');

@@ -41,7 +41,15 @@ export type Fault =
   | 'http_401'
   | 'stall'
   | 'drop'
-  | 'error_after_answer';
+  | 'error_after_answer'
+  /** 200 OK and the ids frame, then silence: accepted, no candidate yet. */
+  | 'stall_before_answer'
+  /** 200 OK and the ids frame, then the connection is cut. */
+  | 'drop_before_answer'
+  /** The first snapshot, then 1096 and a clean end: a part of the answer, never completed. */
+  | 'error_mid_answer'
+  /** The connection is cut before any response: Google never took the request. */
+  | 'reset';
 
 /** Every fault name, for validation. */
 export const FAULTS: readonly Fault[] = [
@@ -58,6 +66,10 @@ export const FAULTS: readonly Fault[] = [
   'stall',
   'drop',
   'error_after_answer',
+  'stall_before_answer',
+  'drop_before_answer',
+  'error_mid_answer',
+  'reset',
 ];
 
 /** What a recorded request was. */

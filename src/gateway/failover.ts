@@ -8,11 +8,8 @@
  * cooling); workers from before the header existed send 429 without it.
  */
 
-/** The worker's answer to "did the prompt go upstream?" (H1's contract). */
-export const UPSTREAM_SENT_HEADER = 'x-upstream-sent';
-
-/** Tells the OpenAI and Anthropic SDKs not to retry an error on their own. */
-export const SHOULD_RETRY_HEADER = 'x-should-retry';
+// One definition of the headers for the worker and the gateway: the contract between them.
+export { SHOULD_RETRY_HEADER, UPSTREAM_SENT_HEADER } from '../errors.ts';
 
 /** What the worker said about the upstream send: true, false, or null when it did not say. */
 export type UpstreamSent = boolean | null;

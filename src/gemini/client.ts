@@ -7,7 +7,7 @@
  */
 import { registerToken, type Logger } from '../logging.ts';
 import { describeError, startCall, type Call } from './call.ts';
-import { GeminiError } from './errors.ts';
+import { GeminiError, isStaleTokenError, provenNotTaken } from './errors.ts';
 import { readFrames } from './frames.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
 import { downloadImage, type FetchedImage } from './images.ts';
@@ -17,6 +17,7 @@ import { createAnswerAssembler } from './stream.ts';
 import { fetchAppPage, resolveTokens, type SessionTokens } from './tokens.ts';
 import { createGoogleTransport, type GoogleTransport } from './transport.ts';
 import type { CookieSource, GenerateEvent, GenerateRequest, UploadedFile } from './types.ts';
+import { createSendTracker, type SendTracker } from './send-tracker.ts';
 import { uploadFile } from './upload.ts';
 import { watchIdle } from './watchdog.ts';
 import { GOOGLE_HOME_URL } from './wire.ts';
@@ -64,28 +65,27 @@ export class GeminiClient {
 
   /**
    * Streams one turn: text/thought deltas, a metadata event once cid/rid/rcid are known, then
-   * `done`. Initialises lazily. Throws a classified GeminiError, or the abort reason when
-   * `req.signal` aborts.
+   * `done`. Initialises lazily. Throws a GeminiError saying how far the send got (`stage`), or
+   * the abort reason. Sends again only when Google proved it did not take the prompt (a 401
+   * healed by fresh cookies, a 400 by a fresh `at`) and `req.gate` allows one more send.
    */
   async *generate(req: GenerateRequest): AsyncGenerator<GenerateEvent> {
-    let yielded = false;
     let authRetried = false;
     let rescraped = false;
     for (;;) {
       try {
-        for await (const event of this.generateOnce(req)) {
-          yielded = true;
-          yield event;
-        }
+        yield* this.generateOnce(req);
         return;
       } catch (err) {
-        if (yielded || !(err instanceof GeminiError)) {
+        // A failure before any send (loading the page) may be retried; a send only if not taken.
+        if (!(err instanceof GeminiError) || (err.stage !== null && !provenNotTaken(err.stage))) {
           throw err;
         }
-        if (err.kind === 'auth' && !authRetried) {
+        const mayResend = err.stage === null || (req.gate?.canResend() ?? true);
+        if (err.kind === 'auth' && !authRetried && mayResend) {
           authRetried = true;
           await this.recoverAuth(err);
-        } else if (isStaleTokenError(err) && !rescraped) {
+        } else if (isStaleTokenError(err) && !rescraped && mayResend) {
           // A stale `at` is the usual cause of a 400: load the page again, once.
           rescraped = true;
           this.tokens = null;
@@ -137,31 +137,43 @@ export class GeminiClient {
 
   private async *generateOnce(req: GenerateRequest): AsyncGenerator<GenerateEvent> {
     const call = this.startCall(req.signal);
+    const send = createSendTracker(req.gate);
     let finished = false;
     try {
-      const res = await this.postStreamGenerate(req, call);
+      const res = await this.postStreamGenerate(req, call, send);
       if (res.status !== 200) {
+        send.reached('http_status');
         throw await streamGenerateFailure(res);
       }
+      send.reached('accepted');
       const answer = createAnswerAssembler();
       for await (const frame of readFrames(watchIdle(res.body, call.dog))) {
         for (const part of parseFrame(frame)) {
+          send.see(part);
           yield* answer.push(part);
         }
       }
       const { events, result } = answer.finish();
       yield* events;
       finished = true;
+      send.settle(null);
       yield { type: 'done', result };
     } catch (err) {
-      throw call.failure(err);
+      const how = { stalled: call.dog.fired, aborted: req.signal?.aborted === true };
+      throw send.settle(call.failure(err), how);
     } finally {
       call.end(!finished);
+      // A consumer that stopped reading ends the send too: its outcome stays unknown.
+      send.settle(new Error('released'), { aborted: true });
     }
   }
 
   /** Sends StreamGenerate; the stall watchdog covers the wait for response headers. */
-  private async postStreamGenerate(req: GenerateRequest, call: Call): Promise<HttpResponse> {
+  private async postStreamGenerate(
+    req: GenerateRequest,
+    call: Call,
+    send: SendTracker,
+  ): Promise<HttpResponse> {
     const tokens = await this.session(call.signal);
     const built = buildStreamGenerate({
       tokens,
@@ -173,6 +185,8 @@ export class GeminiClient {
       chat: req.chat,
     });
     this.log.debug('StreamGenerate', { model: req.model.name, followUp: Boolean(req.chat) });
+    call.signal.throwIfAborted();
+    await send.open();
     call.dog.arm();
     const res = await this.transport.send(built.url, {
       method: 'POST',
@@ -283,8 +297,4 @@ export class GeminiClient {
   private startCall(callerSignal: AbortSignal | undefined): Call {
     return startCall(callerSignal, this.lifetime.signal, this.options.stallTimeoutMs);
   }
-}
-
-function isStaleTokenError(err: GeminiError): boolean {
-  return err.kind === 'bad_request' && (err.httpStatus === 400 || err.httpStatus === 405);
 }

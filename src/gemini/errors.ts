@@ -1,5 +1,5 @@
 import { AppError } from '../errors.ts';
-import type { FailureKind } from './types.ts';
+import type { FailureKind, SendStage } from './types.ts';
 
 const STATUS: Record<FailureKind, { status: number; type: string; code: string }> = {
   quota: { status: 429, type: 'rate_limit_error', code: 'usage_limit' },
@@ -17,6 +17,8 @@ export interface GeminiErrorOptions {
   readonly upstreamCode?: number | null;
   /** The upstream HTTP status, if it was not 200. */
   readonly httpStatus?: number | null;
+  /** How far the StreamGenerate send got; absent when the failure was not a send. */
+  readonly stage?: SendStage | null;
   readonly retryAfterS?: number;
   readonly param?: string;
   readonly cause?: unknown;
@@ -26,6 +28,7 @@ export interface GeminiErrorOptions {
 export class GeminiError extends AppError {
   readonly upstreamCode: number | null;
   readonly httpStatus: number | null;
+  readonly stage: SendStage | null;
 
   constructor(
     readonly kind: FailureKind,
@@ -41,6 +44,13 @@ export class GeminiError extends AppError {
     });
     this.upstreamCode = options.upstreamCode ?? null;
     this.httpStatus = options.httpStatus ?? null;
+    this.stage = options.stage ?? null;
+  }
+
+  /** A copy that says how far the send got. */
+  atStage(stage: SendStage): GeminiError {
+    const retry = this.retryAfterS === undefined ? {} : { retryAfterS: this.retryAfterS };
+    return new GeminiError(this.kind, this.message, { ...this.copyOptions(), ...retry, stage });
   }
 
   /** A copy with another message, keeping the class and codes. */
@@ -58,6 +68,7 @@ export class GeminiError extends AppError {
     return {
       upstreamCode: this.upstreamCode,
       httpStatus: this.httpStatus,
+      stage: this.stage,
       cause: this.cause,
       ...(this.param === null ? {} : { param: this.param }),
     };
@@ -68,6 +79,24 @@ export class GeminiError extends AppError {
 export function isGeminiError(err: unknown): err is GeminiError {
   return err instanceof GeminiError;
 }
+
+/** A 400/405 from StreamGenerate: usually a stale `at` token, healed by loading the page again. */
+export function isStaleTokenError(err: GeminiError): boolean {
+  return err.kind === 'bad_request' && (err.httpStatus === 400 || err.httpStatus === 405);
+}
+
+/** Whether a send that failed at `stage` proves that Google did not take the prompt. */
+export function provenNotTaken(stage: SendStage | null): boolean {
+  return (
+    stage === 'before_response' || stage === 'http_status' || stage === 'rejected_before_generation'
+  );
+}
+
+/**
+ * In-band codes that reject a request before generation when no candidate came first. 1096 and
+ * unknown codes are not among them: the turn may have been taken.
+ */
+export const REJECTING_CODES: ReadonlySet<number> = new Set([1013, 1037, 1050, 1052, 1060, 1097]);
 
 /** In-band BardErrorInfo codes and the failure class each one means (protocol doc §5). */
 export const ERROR_CODES: Readonly<Record<number, { kind: FailureKind; message: string }>> = {

@@ -10,6 +10,8 @@ export {
   errorForCode,
   errorForStatus,
   ERROR_CODES,
+  REJECTING_CODES,
+  provenNotTaken,
   type GeminiErrorOptions,
 } from './errors.ts';
 export { MODELS, DEFAULT_MODEL, findModel, modelHeader, MODEL_HEADER } from './models.ts';

@@ -63,6 +63,56 @@ export interface UploadedFile {
   fileName: string;
 }
 
+/**
+ * How far one StreamGenerate send got before it failed. The first three prove that Google did not
+ * take the prompt; `no_response` and `after_accept` mean it may have (DESIGN.md, at most once).
+ */
+export type SendStage =
+  /** The connection failed before any response. */
+  | 'before_response'
+  /** An HTTP error status arrived before any body. */
+  | 'http_status'
+  /** An in-band error rejected the request before any candidate (1013, 1097, 1037…). */
+  | 'rejected_before_generation'
+  /** The request went out and nothing answered within the stall timeout. */
+  | 'no_response'
+  /** 200 OK, then a stall, a cut, a candidate and an error, or an error that rejects nothing. */
+  | 'after_accept';
+
+/** What became of one StreamGenerate send; the label of `gk_upstream_sends_total`. */
+export type SendOutcome =
+  | 'accepted'
+  | 'failed_before_response'
+  | 'http_error'
+  | 'rejected_before_generation'
+  | 'no_response'
+  | 'cut_after_accept'
+  | 'aborted';
+
+/** Every SendOutcome, for metrics and validation. */
+export const SEND_OUTCOMES: readonly SendOutcome[] = [
+  'accepted',
+  'failed_before_response',
+  'http_error',
+  'rejected_before_generation',
+  'no_response',
+  'cut_after_accept',
+  'aborted',
+];
+
+/**
+ * Polices the StreamGenerate sends of one request. The client opens it right before each send
+ * (it may refuse by throwing), and closes it with the outcome once the send has ended.
+ */
+export interface SendGate {
+  /** Resolves when one more send may go out; throws (an AppError) when it must not. */
+  open(): Promise<void>;
+  /** Whether another send would be allowed now (the client asks before its own retries). */
+  canResend(): boolean;
+  /** The send just made ended so. */
+  close(outcome: SendOutcome): void;
+}
+
 /** One turn to send to Gemini. */
 export interface GenerateRequest {
   prompt: string;
@@ -71,6 +121,8 @@ export interface GenerateRequest {
   /** Continue this chat; absent for a new chat. */
   chat?: ChatMetadata | null;
   signal?: AbortSignal;
+  /** Counts and may refuse each send; absent: no limit (tools, tests). */
+  gate?: SendGate;
 }
 
 /** An image from the web that Gemini cited; a public URL. */
@@ -88,6 +140,8 @@ export interface GeneratedImage {
   url: string;
   alt: string;
   imageId: string | null;
+  /** Set once the worker downloaded it (in the account's line): its path in the image store. */
+  stored?: string | null;
 }
 
 /** Any image in an answer. */

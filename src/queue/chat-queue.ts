@@ -6,14 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AccountGuard, ChatJob, Generate } from '../account/index.ts';
-import { RateLimitError, ServiceUnavailableError } from '../errors.ts';
-import type { GenerateEvent } from '../gemini/index.ts';
+import type { AccountGuard, ChatJob, Generate, GuardDeps } from '../account/index.ts';
+import { ServiceUnavailableError } from '../errors.ts';
+import type { GenerateEvent, SendOutcome } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
 import { CancelRegistry } from './job-processor.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
+import { queueSlots, queueUnavailable, takeSlotOrRefuse, type QueueSlots } from './queue-slots.ts';
 import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
+import { withUpstreamSent } from './sent-mark.ts';
 import { decodeReply, queueNames, type ChatJobData, type QueueNames } from './wire.ts';
 
 /** The account as the queue needs it: AccountState fits. */
@@ -28,6 +30,12 @@ export interface ChatQueueOptions {
   readonly redisUrl: string;
   /** The upstream this process calls when it runs a job. */
   readonly generate: Generate;
+  /** Pushes a job's input file upstream, inside the account's line. */
+  readonly upload?: GuardDeps['upload'];
+  /** Downloads and stores an answer's generated images, inside the account's line. */
+  readonly storeImages?: GuardDeps['storeImages'];
+  /** Counts each upstream StreamGenerate send by outcome. */
+  readonly onUpstreamSend?: (outcome: SendOutcome) => void;
   /** config.queue: longest wait before a job starts, and the most jobs waiting + running. */
   readonly queue: { readonly waitMs: number; readonly maxLength: number };
   /** config.requestTimeoutMs: a running job is stopped after this. */
@@ -61,6 +69,7 @@ export class ChatQueue {
   private readonly queue: Queue<ChatJobData>;
   private readonly inboxes = new Map<string, ReplyInbox>();
   private readonly cancels = new CancelRegistry();
+  private readonly slots: QueueSlots;
   private worker: ChatWorker | null = null;
   private concurrencyApplied = false;
   private closing: Promise<void> | null = null;
@@ -85,6 +94,9 @@ export class ChatQueue {
       streams: { events: { maxLen: 100 } },
     });
     this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
+    // A slot outlives the longest wait plus the longest run; then it frees itself.
+    const slotTtlMs = options.queue.waitMs + options.requestTimeoutMs + 60_000;
+    this.slots = queueSlots(this.producer, this.names.slots, slotTtlMs);
     this.producer.on('ready', () => {
       // A Redis that lost its data lost the global concurrency too: set it again.
       this.concurrencyApplied = false;
@@ -114,10 +126,12 @@ export class ChatQueue {
   async *stream(job: ChatJob, signal: AbortSignal): AsyncGenerator<GenerateEvent, void, undefined> {
     signal.throwIfAborted();
     this.assertReady();
-    await Promise.all([this.options.account.check(), this.assertRoom()]);
     const id = randomUUID();
+    await this.options.account.check();
+    await this.takeSlot(id);
     const inbox = new ReplyInbox();
     this.inboxes.set(id, inbox);
+    let runningElsewhere = false; // then the job frees its own slot when it ends
     try {
       await this.enqueue(id, job);
       yield* follow(inbox, signal, this.followOptions(), {
@@ -125,10 +139,15 @@ export class ChatQueue {
         isGone: async () =>
           ['unknown', 'completed', 'failed'].includes(await this.queue.getJobState(id)),
       });
+    } catch (err) {
+      throw await withUpstreamSent(err, inbox.started, this.producer, this.names.sent(id));
     } finally {
       this.inboxes.delete(id);
       if (!inbox.finished) {
-        await this.abandon(id, inbox);
+        runningElsewhere = !(await this.abandon(id, inbox));
+      }
+      if (!runningElsewhere) {
+        await this.slots.release(id).catch(() => undefined);
       }
     }
   }
@@ -141,7 +160,7 @@ export class ChatQueue {
     await this.applyConcurrency().catch((err: unknown) =>
       this.log.warn('could not set global concurrency yet', { err }),
     );
-    const { transientBackoffMs } = this.options;
+    const { transientBackoffMs, upload, storeImages, onUpstreamSend } = this.options;
     this.worker = startChatWorker({
       queueName: this.names.queue,
       prefix: this.options.prefix ?? 'gk',
@@ -154,10 +173,15 @@ export class ChatQueue {
           generate: this.options.generate,
           logger: this.log,
           ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
+          ...(upload ? { upload } : {}),
+          ...(storeImages ? { storeImages } : {}),
         },
         cancels: this.cancels,
         requestTimeoutMs: this.options.requestTimeoutMs,
         logger: this.log,
+        sentKey: (jobId) => this.names.sent(jobId),
+        releaseSlot: (jobId) => this.slots.release(jobId),
+        ...(onUpstreamSend ? { onUpstreamSend } : {}),
       },
     });
   }
@@ -196,32 +220,23 @@ export class ChatQueue {
 
   private assertReady(): void {
     if (!this.ready()) {
-      throw new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
-        code: 'queue_unavailable',
-      });
+      throw queueUnavailable();
     }
   }
 
-  private async assertRoom(): Promise<void> {
-    let stats: QueueStats;
+  /** Takes one of the account's maxLength slots for job `id`, atomically across processes. */
+  private async takeSlot(id: string): Promise<void> {
     try {
       if (!this.concurrencyApplied) {
         await this.applyConcurrency();
       }
-      stats = await this.stats();
     } catch (err) {
-      throw new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
-        code: 'queue_unavailable',
-        cause: err,
-      });
+      throw queueUnavailable(err);
     }
-    if (stats.waiting + stats.active >= this.options.queue.maxLength) {
-      throw new RateLimitError(
-        `The account's queue is full (${stats.waiting + stats.active} requests); retry later.`,
-        this.options.busyRetryAfterS ?? 10,
-        { code: 'queue_full' },
-      );
-    }
+    await takeSlotOrRefuse(this.slots, id, {
+      max: this.options.queue.maxLength,
+      retryAfterS: this.options.busyRetryAfterS ?? 10,
+    });
   }
 
   private async enqueue(id: string, job: ChatJob): Promise<void> {
@@ -236,10 +251,7 @@ export class ChatQueue {
       if (inbox) {
         inbox.finished = true;
       }
-      throw new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
-        code: 'queue_unavailable',
-        cause: err,
-      });
+      throw queueUnavailable(err);
     }
   }
 
@@ -253,15 +265,20 @@ export class ChatQueue {
     };
   }
 
-  /** The client left: remove the job if it still waits, else tell whoever runs it to stop. */
-  private async abandon(id: string, inbox: ReplyInbox): Promise<void> {
+  /**
+   * The client left: remove the job if it still waits, else tell whoever runs it to stop.
+   * Resolves true when the job is gone for good (removed, or never added).
+   */
+  private async abandon(id: string, inbox: ReplyInbox): Promise<boolean> {
     try {
       const removed = !inbox.started && (await this.queue.remove(id)) === 1;
       if (!removed) {
         await this.producer.publish(this.names.cancel, id);
       }
+      return removed;
     } catch (err) {
       this.log.warn('could not cancel an abandoned job', { jobId: id, err });
+      return false;
     }
   }
 

@@ -5,9 +5,11 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { runGuarded, type GuardDeps } from '../account/index.ts';
+import { SendLedger, runGuarded, type GuardDeps } from '../account/index.ts';
 import { AppError, TimeoutError, serializeError } from '../errors.ts';
+import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
+import { sentMark } from './sent-mark.ts';
 import { encodeReply, type ChatJobData, type ReplyMessage } from './wire.ts';
 
 type ReplyBody = ReplyMessage extends infer M
@@ -70,12 +72,18 @@ export class CancelRegistry {
 }
 
 export interface ProcessorDeps {
-  /** Command connection used to publish replies. */
+  /** Command connection used to publish replies and write the jobs' "sent" marks. */
   readonly publisher: Redis;
   readonly guard: GuardDeps;
   readonly cancels: CancelRegistry;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
+  /** Redis key of a job's "sent" mark; absent: no mark (unit tests). */
+  readonly sentKey?: (jobId: string) => string;
+  /** Counts each upstream send by outcome (`gk_upstream_sends_total`). */
+  readonly onUpstreamSend?: (outcome: SendOutcome) => void;
+  /** Frees the job's queue slot once it has ended here. */
+  readonly releaseSlot?: (jobId: string) => Promise<void>;
 }
 
 /** The function BullMQ's Worker calls for each job. */
@@ -102,6 +110,8 @@ export function createProcessor(
       clearTimeout(timer);
       signal?.removeEventListener('abort', onLockLost);
       untrack();
+      // Not awaited: the job's end must not wait on Redis; a lost release expires by itself.
+      void deps.releaseSlot?.(id).catch(() => undefined);
     }
   };
 }
@@ -126,9 +136,18 @@ async function runJob(
     log.debug('job cancelled before it started');
     return;
   }
+  const mark = deps.sentKey
+    ? sentMark(deps.publisher, deps.sentKey(id), deps.requestTimeoutMs + 3_600_000)
+    : null;
+  const ledger = new SendLedger({
+    ...(mark ? { beforeFirstSend: () => mark.mark() } : {}),
+    ...(deps.onUpstreamSend ? { onSend: deps.onUpstreamSend } : {}),
+  });
   try {
     void send({ t: 'start' });
-    const events = runGuarded(data.job, deps.guard, controller.signal);
+    // A job that runs again after its worker stopped never sends again.
+    await mark?.assertUnsent();
+    const events = runGuarded(data.job, deps.guard, controller.signal, ledger);
     for await (const event of untilAborted(events, controller.signal)) {
       void send({ t: 'event', event });
     }
@@ -146,7 +165,9 @@ async function runJob(
     if (!(reported instanceof AppError)) {
       log.error('chat job failed', { err: reported });
     }
-    await send({ t: 'error', error: serializeError(reported) }).catch(() => undefined);
+    const upstreamSent = (reported as AppError).upstreamSent === true || ledger.mayHaveTaken;
+    const error = serializeError(reported, { upstreamSent });
+    await send({ t: 'error', error }).catch(() => undefined);
   }
 }
 

@@ -35,6 +35,10 @@ export interface QueueNames {
   readonly cancel: string;
   /** Reply channel of one ChatQueue instance. */
   reply(instanceId: string): string;
+  /** Sorted set of the slots held by waiting and running jobs (the atomic queue limit). */
+  readonly slots: string;
+  /** The "sent" mark of one job, written before its first upstream send. */
+  sent(jobId: string): string;
 }
 
 /** The queue name for an account: readable when possible, unambiguous always. */
@@ -54,6 +58,8 @@ export function queueNames(prefix: string, account: string): QueueNames {
     queue,
     cancel: `${prefix}:${queue}:cancel`,
     reply: (instanceId) => `${prefix}:${queue}:reply:${instanceId}`,
+    slots: `${prefix}:${queue}:slots`,
+    sent: (jobId) => `${prefix}:${queue}:sent:${jobId}`,
   };
 }
 

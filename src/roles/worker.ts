@@ -9,7 +9,16 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountState } from '../account/index.ts';
-import { ConversationStore, ImageStore, createWorkerApp, type AdminActions } from '../api/index.ts';
+import {
+  ConversationStore,
+  ImageStore,
+  createWorkerApp,
+  readStagedInput,
+  storeGeneratedImages,
+  sweepStaleInputs,
+  type AdminActions,
+  type WorkerMetrics,
+} from '../api/index.ts';
 import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
 import { ServiceUnavailableError } from '../errors.ts';
@@ -100,10 +109,25 @@ export async function startWorker(
     logger: childLogger(logger, 'account'),
   });
   browser.session?.onLoginStateChange((state) => void account.setLoginState(state));
+  const images = new ImageStore(path.join(config.dataDir, 'images'));
+  const inputsDir = path.join(config.dataDir, 'inputs');
+  await sweepStaleInputs(inputsDir, config.queue.waitMs + config.requestTimeoutMs + 60_000);
+  const imageLog = childLogger(logger, 'images');
+  let metrics: WorkerMetrics | null = null;
   const queue = new ChatQueue({
     account,
     redisUrl: config.redisUrl,
     generate: (req) => client.generate(req),
+    // Uploads and image downloads run in the job: the account's line, after its admission.
+    upload: async (input, signal) =>
+      client.upload(await readStagedInput(input), input.fileName, input.mimeType, signal),
+    storeImages: (result, signal) =>
+      storeGeneratedImages(
+        result,
+        { fetchImage: (url, s) => client.fetchImage(url, s), images, logger: imageLog },
+        signal,
+      ),
+    onUpstreamSend: (outcome) => metrics?.upstreamSends.inc({ outcome }),
     queue: config.queue,
     requestTimeoutMs: config.requestTimeoutMs,
     // main.ts exits 10 s after SIGTERM whatever happens: a running job gets 5 s to finish, then
@@ -123,21 +147,23 @@ export async function startWorker(
     browser,
     queue,
     conversations: new ConversationStore(path.join(config.dataDir, 'conversations')),
-    images: new ImageStore(path.join(config.dataDir, 'images')),
+    images,
     waiting: { count: 0 },
   };
+  metrics = workerMetrics(deps);
   const app = createWorkerApp({
     apiKeys: config.apiKeys,
     limits: config.limits,
     uploadsDir: path.join(config.dataDir, 'uploads'),
+    inputsDir,
+    sseKeepAliveMs: config.sseKeepAliveMs,
     logger,
     backend: queue,
-    files: client,
     conversations: deps.conversations,
     images: deps.images,
     status: workerStatus(deps),
     admin: adminActions(browser, account),
-    metrics: workerMetrics(deps),
+    metrics,
   });
   const server = http.createServer(app);
   const port = await listen(server, config.port);

@@ -11,6 +11,16 @@ describe('loadConfig', () => {
     expect(loadConfig('gateway', {}).port).toBe(8080);
   });
 
+  it('limits the prompt and paces keep-alive comments, both configurable', () => {
+    const d = loadConfig('worker', { EXTERNAL_IP: 'h' });
+    expect(d.limits.promptChars).toBe(500_000);
+    expect(d.sseKeepAliveMs).toBe(15_000);
+    const c = loadConfig('worker', { MAX_PROMPT_CHARS: '100', SSE_KEEPALIVE_MS: '200' });
+    expect(c.limits.promptChars).toBe(100);
+    expect(c.sseKeepAliveMs).toBe(200);
+    expect(() => loadConfig('worker', { MAX_PROMPT_CHARS: '0' })).toThrow(ConfigError);
+  });
+
   it('treats empty values as unset', () => {
     const c = loadConfig('worker', {
       PORT: '',

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   AppError,
   RateLimitError,
+  SHOULD_RETRY_HEADER,
   ServiceUnavailableError,
+  UPSTREAM_SENT_HEADER,
+  UpstreamOutcomeUnknownError,
   parseError,
   serializeError,
   toOpenAIError,
@@ -38,6 +41,23 @@ describe('errors', () => {
       retryAfterS: 3600,
       name: 'GeminiError',
     });
+  });
+
+  it('carries upstreamSent across the queue and says it in headers', () => {
+    const cut = new UpstreamOutcomeUnknownError('stalled');
+    const back = parseError(JSON.parse(JSON.stringify(serializeError(cut))) as SerializedError);
+    expect(back).toMatchObject({
+      status: 502,
+      code: 'upstream_outcome_unknown',
+      upstreamSent: true,
+    });
+    expect(toOpenAIError(back).headers).toMatchObject({
+      [UPSTREAM_SENT_HEADER]: 'true',
+      [SHOULD_RETRY_HEADER]: 'false',
+    });
+    const over = serializeError(new GeminiError('transient', 'x'), { upstreamSent: false });
+    expect(toOpenAIError(parseError(over)).headers).toEqual({ [UPSTREAM_SENT_HEADER]: 'false' });
+    expect(toOpenAIError(new RateLimitError('x', 1)).headers[UPSTREAM_SENT_HEADER]).toBeUndefined();
   });
 
   it('maps each failure class to its status', () => {

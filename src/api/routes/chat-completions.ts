@@ -1,14 +1,21 @@
 /**
  * POST /v1/chat/completions. Validates everything before any upstream call, resolves the
  * conversation, then streams or collects the answer. A stream commits its 200 only when the first
- * answer text arrives; errors before that get their real status.
+ * answer text arrives; errors before that get their real status. Every response says in
+ * x-upstream-sent whether the prompt may have reached Gemini (the gateway's failover rule).
  */
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { InvalidRequestError, ModelNotFoundError } from '../../errors.ts';
+import {
+  InvalidRequestError,
+  ModelNotFoundError,
+  PayloadTooLargeError,
+  UPSTREAM_SENT_HEADER,
+  type AppError,
+} from '../../errors.ts';
 import { findModel, type GenerateEvent, type GenerateResult } from '../../gemini/index.ts';
 import type { Logger } from '../../logging.ts';
-import type { ChatBackend, FileBackend } from '../backend.ts';
+import type { ChatBackend } from '../backend.ts';
 import {
   chunk,
   completion,
@@ -24,7 +31,8 @@ import {
 } from '../conversation-plan.ts';
 import type { ConversationStore } from '../conversations.ts';
 import type { ImageStore } from '../images.ts';
-import { readInputs, uploadInputs } from '../inputs.ts';
+import { readInputs } from '../inputs.ts';
+import { stageInputs } from '../job-inputs.ts';
 import { planPrompt, type PromptPlan } from '../prompt.ts';
 import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../schemas.ts';
 import { SseWriter } from '../sse.ts';
@@ -34,11 +42,16 @@ import { requestIdOf } from '../../http/index.ts';
 
 export interface ChatRouteDeps {
   readonly backend: ChatBackend;
-  readonly files: FileBackend;
   readonly conversations: ConversationStore;
   readonly images: ImageStore;
   readonly uploadsDir: string;
+  /** Where input files wait for their job (DATA_DIR/inputs). */
+  readonly inputsDir: string;
   readonly maxUploadBytes: number;
+  /** Longest prompt accepted; longer gets 413 before it is queued. */
+  readonly maxPromptChars: number;
+  /** Silence after which a committed stream sends a `: keep-alive` comment. */
+  readonly sseKeepAliveMs?: number;
   readonly logger: Logger;
   readonly firstTokenSeconds?: { observe(seconds: number): void };
 }
@@ -67,6 +80,10 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     if (plan.turnPrompt.trim() === '' && imageRefs.length === 0 && !body.files?.length) {
       throw new InvalidRequestError('The last user message is empty.', { param: 'messages' });
     }
+    const cp = fitPrompt(
+      await planConversation(body.conversation_id, plan, deps.conversations),
+      deps.maxPromptChars,
+    );
     const inputs = await readInputs(imageRefs, body.files ?? [], {
       uploadsDir: deps.uploadsDir,
       maxBytes: deps.maxUploadBytes,
@@ -77,8 +94,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         abort.abort();
       }
     });
-    const cp = await planConversation(body.conversation_id, plan, deps.conversations);
-    const files = await uploadInputs(inputs, deps.files, abort.signal);
+    const staged = await stageInputs(inputs, deps.inputsDir);
     const turn: Turn = {
       body,
       plan,
@@ -95,17 +111,35 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         requestId: turn.requestId,
         model,
         prompt: cp.prompt,
-        files,
+        inputs: staged.inputs,
         chat: cp.chat,
         replayPrompt: cp.replayPrompt,
       },
       abort.signal,
     );
     res.setHeader('x-conversation-id', cp.conversationId);
-    await (body.stream
-      ? streamAnswer(turn, events, res, deps)
-      : collectAnswer(turn, events, res, deps));
+    try {
+      await (body.stream
+        ? streamAnswer(turn, events, res, deps)
+        : collectAnswer(turn, events, res, deps));
+    } finally {
+      await staged.cleanup();
+    }
   };
+}
+
+/**
+ * 413 for a prompt over the limit, before anything is queued. A replay prompt (the whole history,
+ * used only if Gemini rejects the follow-up) over the limit is dropped rather than refused.
+ */
+function fitPrompt(cp: ConversationPlan, maxChars: number): ConversationPlan {
+  if (cp.prompt.length > maxChars) {
+    throw new PayloadTooLargeError(
+      `The prompt is ${cp.prompt.length} characters; this server accepts at most ${maxChars}.`,
+      { param: 'messages', code: 'prompt_too_long' },
+    );
+  }
+  return (cp.replayPrompt?.length ?? 0) > maxChars ? { ...cp, replayPrompt: null } : cp;
 }
 
 async function finishTurn(
@@ -113,7 +147,7 @@ async function finishTurn(
   result: GenerateResult,
   deps: ChatRouteDeps,
 ): Promise<string> {
-  const imageText = await renderImages(result.images, deps, turn.baseUrl, turn.signal);
+  const imageText = renderImages(result.images, turn.baseUrl);
   const answer = result.text + imageText;
   const { conversation, key } = conversationAfterTurn(
     turn.cp,
@@ -132,25 +166,50 @@ async function finishTurn(
   return imageText;
 }
 
+/** Whether `err` is a cut after Gemini may have taken the prompt (never sent again). */
+function isOutcomeUnknown(err: unknown): err is AppError {
+  return (err as AppError | null)?.code === 'upstream_outcome_unknown';
+}
+
 async function collectAnswer(
   turn: Turn,
   events: AsyncIterable<GenerateEvent>,
   res: Response,
   deps: ChatRouteDeps,
 ): Promise<void> {
-  let first = true;
-  const result = await untilDone(
-    events,
-    (ev) => {
-      if (first && ev.type === 'text') {
-        first = false;
-        deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
-      }
-    },
-    deps.logger,
-  );
+  let text = '';
+  let thoughts = '';
+  let result: GenerateResult;
+  try {
+    result = await untilDone(
+      events,
+      (ev) => {
+        if (ev.type === 'text') {
+          if (!text) {
+            deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
+          }
+          text += ev.delta;
+        } else if (ev.type === 'thought') {
+          thoughts += ev.delta;
+        }
+      },
+      deps.logger,
+    );
+  } catch (err) {
+    if (!isOutcomeUnknown(err) || !text) {
+      throw err;
+    }
+    // Cut after some text: the part that arrived, marked as cut off (never sent again).
+    deps.logger.warn('answer cut off upstream; returning the text so far', {
+      requestId: turn.requestId,
+    });
+    res.setHeader(UPSTREAM_SENT_HEADER, 'true');
+    res.json(completion(turn.ids, text, thoughts, usageOf(turn.cp.prompt, text), 'length'));
+    return;
+  }
   const imageText = await finishTurn(turn, result, deps);
   const content = result.text + imageText;
+  res.setHeader(UPSTREAM_SENT_HEADER, 'true');
   res.json(completion(turn.ids, content, result.thoughts, usageOf(turn.cp.prompt, content)));
 }
 
@@ -160,13 +219,13 @@ async function streamAnswer(
   res: Response,
   deps: ChatRouteDeps,
 ): Promise<void> {
-  const sse = new SseWriter(res);
+  const sse = new SseWriter(res, deps.sseKeepAliveMs);
   let first = true;
   const open = async (delta: { content?: string; reasoning_content?: string }) => {
     if (first) {
       deps.firstTokenSeconds?.observe((performance.now() - turn.startedAt) / 1000);
     }
-    sse.start({ 'x-conversation-id': turn.cp.conversationId });
+    sse.start({ 'x-conversation-id': turn.cp.conversationId, [UPSTREAM_SENT_HEADER]: 'true' });
     await sse.send(chunk(turn.ids, first ? { role: 'assistant', ...delta } : delta));
     first = false;
   };

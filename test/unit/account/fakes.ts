@@ -12,15 +12,30 @@ import {
   type GenerateEvent,
   type GenerateRequest,
   type ModelSpec,
+  type SendOutcome,
+  type SendStage,
 } from '../../../src/gemini/index.ts';
 
 /** One scripted upstream call: events to yield, then optionally a failure. */
 export interface ScriptedCall {
   readonly events?: GenerateEvent[];
   readonly fail?: FailureKind | Error;
+  /**
+   * How far the send got when it failed: null when nothing was sent (the session did not load).
+   * Default: `after_accept` once events came, else `rejected_before_generation`.
+   */
+  readonly stage?: SendStage | null;
   /** Resolve this promise before finishing (lets a test hold a call open). */
   readonly hold?: Promise<void>;
 }
+
+const OUTCOME: Record<SendStage, SendOutcome> = {
+  before_response: 'failed_before_response',
+  http_status: 'http_error',
+  rejected_before_generation: 'rejected_before_generation',
+  no_response: 'no_response',
+  after_accept: 'cut_after_accept',
+};
 
 export interface ScriptedGenerate {
   readonly generate: Generate;
@@ -28,20 +43,36 @@ export interface ScriptedGenerate {
   readonly calls: GenerateRequest[];
 }
 
-/** A Generate that plays `script`, one entry per call; a call past the end fails the test. */
+/**
+ * A Generate that plays `script`, one entry per call; a call past the end fails the test. Like
+ * the real client it opens `req.gate` before each send and closes it with the send's outcome.
+ */
 export function scriptedGenerate(script: ScriptedCall[]): ScriptedGenerate {
   const calls: GenerateRequest[] = [];
   const generate: Generate = (req) => {
     const step = script[calls.length];
     calls.push(req);
-    return play(step, calls.length);
+    return play(step, calls.length, req);
   };
   return { generate, calls };
 }
 
-async function* play(step: ScriptedCall | undefined, n: number): AsyncGenerator<GenerateEvent> {
+async function* play(
+  step: ScriptedCall | undefined,
+  n: number,
+  req: GenerateRequest,
+): AsyncGenerator<GenerateEvent> {
   if (!step) {
     throw new Error(`unexpected upstream call #${n}`);
+  }
+  const stage =
+    step.stage === undefined
+      ? step.events?.length
+        ? 'after_accept'
+        : 'rejected_before_generation'
+      : step.stage;
+  if (stage !== null) {
+    await req.gate?.open();
   }
   for (const event of step.events ?? []) {
     yield event;
@@ -49,12 +80,17 @@ async function* play(step: ScriptedCall | undefined, n: number): AsyncGenerator<
   if (step.hold) {
     await step.hold;
   }
+  if (!step.fail) {
+    req.gate?.close('accepted');
+    return;
+  }
+  if (stage !== null) {
+    req.gate?.close(OUTCOME[stage]);
+  }
   if (step.fail instanceof Error) {
     throw step.fail;
   }
-  if (step.fail) {
-    throw new GeminiError(step.fail, `upstream said ${step.fail}`);
-  }
+  throw new GeminiError(step.fail, `upstream said ${step.fail}`, { stage });
 }
 
 export const text = (delta: string): GenerateEvent => ({ type: 'text', delta });

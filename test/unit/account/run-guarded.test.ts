@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AccountState,
+  SendLedger,
   runGuarded,
   type ChatJob,
   type GuardDeps,
+  type JobInput,
 } from '../../../src/account/index.ts';
-import { AppError } from '../../../src/errors.ts';
+import { AppError, UpstreamOutcomeUnknownError } from '../../../src/errors.ts';
 import { GeminiError, type ChatMetadata } from '../../../src/gemini/index.ts';
 import {
   MODEL,
@@ -32,7 +34,7 @@ const job = (over: Partial<ChatJob> = {}): ChatJob => ({
   requestId: 'req-1',
   model: MODEL,
   prompt: 'hello',
-  files: [],
+  inputs: [],
   chat: null,
   replayPrompt: null,
   ...over,
@@ -63,25 +65,42 @@ async function setup(script: ScriptedCall[]) {
   opened.push(account);
   const upstream = scriptedGenerate(script);
   const sleep = vi.fn(async (_ms: number, _signal: AbortSignal) => {});
-  const deps: GuardDeps = { account, generate: upstream.generate, transientBackoffMs: 250, sleep };
-  const run = (j: ChatJob = job(), signal = new AbortController().signal) =>
-    drain(runGuarded(j, deps, signal));
-  return { clock, account, upstream, sleep, run, dataDir };
+  const upload = vi.fn(async (input: JobInput, _signal: AbortSignal) => ({
+    fileId: `id-${input.fileName}`,
+    fileName: input.fileName,
+  }));
+  const deps: GuardDeps = {
+    account,
+    generate: upstream.generate,
+    upload,
+    transientBackoffMs: 250,
+    sleep,
+  };
+  let ledger = new SendLedger();
+  const run = (j: ChatJob = job(), signal = new AbortController().signal) => {
+    ledger = new SendLedger();
+    return drain(runGuarded(j, deps, signal, ledger));
+  };
+  return { clock, account, upstream, sleep, upload, run, dataDir, ledger: () => ledger };
 }
 
 describe('runGuarded: success', () => {
   it('streams the events, calls upstream once, and marks the session logged in', async () => {
     const t = await setup([{ events: [text('Hi'), text(' there'), done('Hi there')] }]);
-    const r = await t.run(job({ files: [{ fileId: 'f1', fileName: 'a.png' }], chat: CHAT }));
+    const input = { path: '/tmp/in-1', fileName: 'a.png', mimeType: 'image/png' };
+    const r = await t.run(job({ inputs: [input], chat: CHAT }));
     expect(r.error).toBeUndefined();
     expect(r.events.map((e) => e.type)).toEqual(['text', 'text', 'done']);
     expect(t.upstream.calls).toHaveLength(1);
+    expect(t.upload).toHaveBeenCalledTimes(1);
+    expect(t.upload.mock.calls[0]?.[0]).toEqual(input);
     expect(t.upstream.calls[0]).toMatchObject({
       prompt: 'hello',
       chat: CHAT,
-      files: [{ fileId: 'f1', fileName: 'a.png' }],
+      files: [{ fileId: 'id-a.png', fileName: 'a.png' }],
       model: MODEL,
     });
+    expect(t.ledger()).toMatchObject({ sends: 1, mayHaveTaken: true });
     expect(t.upstream.calls[0]?.signal).toBeInstanceOf(AbortSignal);
     expect(t.account.snapshot()).toMatchObject({ phase: 'ready', loginState: 'logged_in' });
     expect(t.account.snapshot().lastSuccessAt).not.toBeNull();
@@ -158,11 +177,17 @@ describe('runGuarded: transient', () => {
     expect((r.error as AppError).retryAfterS).toBe(75);
   });
 
-  it('after answer text, rethrows without a retry or a cooldown', async () => {
+  it('after answer text: never sent again, 502 upstream_outcome_unknown, no cooldown', async () => {
     const t = await setup([{ events: [text('partial')], fail: 'transient' }]);
     const r = await t.run();
     expect(r.events).toEqual([text('partial')]);
-    expect(r.error).toMatchObject({ kind: 'transient' });
+    expect(r.error).toBeInstanceOf(UpstreamOutcomeUnknownError);
+    expect(r.error).toMatchObject({
+      status: 502,
+      code: 'upstream_outcome_unknown',
+      upstreamSent: true,
+    });
+    expect((r.error as Error).message).toMatch(/may have reached Gemini/);
     expect(t.upstream.calls).toHaveLength(1);
     expect(t.sleep).not.toHaveBeenCalled();
     expect(t.account.snapshot().cooldown).toBeNull();
@@ -171,18 +196,149 @@ describe('runGuarded: transient', () => {
   it('a thought delta counts as answered too', async () => {
     const t = await setup([{ events: [{ type: 'thought', delta: 'hmm' }], fail: 'transient' }]);
     const r = await t.run();
-    expect(r.error).toMatchObject({ kind: 'transient' });
+    expect(r.error).toMatchObject({ code: 'upstream_outcome_unknown' });
     expect(t.upstream.calls).toHaveLength(1);
   });
 
-  it('metadata alone is not an answer: the retry still happens', async () => {
+  it('a candidate without text (metadata only) is accepted: never sent again', async () => {
     const t = await setup([
       { events: [{ type: 'metadata', chat: CHAT }], fail: 'transient' },
       { events: [text('ok'), done('ok')] },
     ]);
     const r = await t.run();
-    expect(r.error).toBeUndefined();
+    expect(r.error).toMatchObject({ code: 'upstream_outcome_unknown' });
+    expect(t.upstream.calls).toHaveLength(1);
+    expect(t.ledger().mayHaveTaken).toBe(true);
+  });
+});
+
+describe('runGuarded: at most once upstream (the decision table)', () => {
+  it.each(['after_accept', 'no_response'] as const)(
+    'a stall or cut at %s, before any text: one send, 502, no cooldown',
+    async (stage) => {
+      const t = await setup([{ fail: 'transient', stage }, { events: [done('never')] }]);
+      const r = await t.run();
+      expect(r.error).toMatchObject({ status: 502, code: 'upstream_outcome_unknown' });
+      expect(t.upstream.calls).toHaveLength(1);
+      expect(t.account.snapshot().cooldown).toBeNull();
+      expect(t.ledger()).toMatchObject({ sends: 1, mayHaveTaken: true });
+    },
+  );
+
+  it.each(['before_response', 'http_status', 'rejected_before_generation'] as const)(
+    'a proven rejection at %s is sent once more and served',
+    async (stage) => {
+      const t = await setup([{ fail: 'transient', stage }, { events: [text('ok'), done('ok')] }]);
+      const r = await t.run();
+      expect(r.error).toBeUndefined();
+      expect(t.upstream.calls).toHaveLength(2);
+      expect(t.ledger()).toMatchObject({ sends: 2, mayHaveTaken: true });
+    },
+  );
+
+  it('two proven rejections: two sends, never a third; said not taken, short cooldown', async () => {
+    const t = await setup([
+      { fail: 'transient', stage: 'http_status' },
+      { fail: 'transient', stage: 'rejected_before_generation' },
+      { events: [done('never')] },
+    ]);
+    const r = await t.run();
+    expect(r.error).toMatchObject({ status: 502, kind: 'transient' });
     expect(t.upstream.calls).toHaveLength(2);
+    expect(t.ledger()).toMatchObject({ sends: 2, mayHaveTaken: false });
+    expect(t.account.snapshot().cooldown?.reason).toBe('transient');
+  });
+
+  it('a proven rejection, then a cut: two sends, outcome unknown', async () => {
+    const t = await setup([
+      { fail: 'transient', stage: 'before_response' },
+      { fail: 'transient', stage: 'after_accept' },
+    ]);
+    const r = await t.run();
+    expect(r.error).toMatchObject({ code: 'upstream_outcome_unknown' });
+    expect(t.upstream.calls).toHaveLength(2);
+  });
+
+  it('a failure before any send (the session did not load) is retried without a send', async () => {
+    const t = await setup([{ fail: 'transient', stage: null }, { events: [done('ok')] }]);
+    const r = await t.run();
+    expect(r.error).toBeUndefined();
+    expect(t.ledger().sends).toBe(1);
+  });
+
+  it('a rejected retry leaves no budget for the 1097 replay: never a third send', async () => {
+    const t = await setup([
+      { fail: 'transient', stage: 'rejected_before_generation' },
+      { fail: 'followup_rejected' },
+      { events: [done('never')] },
+    ]);
+    const r = await t.run(job({ chat: CHAT, replayPrompt: 'history' }));
+    expect(r.error).toMatchObject({ kind: 'followup_rejected' });
+    expect(t.upstream.calls).toHaveLength(2);
+    expect(t.ledger().mayHaveTaken).toBe(false);
+  });
+
+  it('1097 after a candidate is not replayed', async () => {
+    const t = await setup([
+      { events: [{ type: 'metadata', chat: CHAT }], fail: 'followup_rejected' },
+    ]);
+    const r = await t.run(job({ chat: CHAT, replayPrompt: 'history' }));
+    expect(r.error).toMatchObject({ kind: 'followup_rejected' });
+    expect(t.upstream.calls).toHaveLength(1);
+  });
+
+  it('an account that cools down never uploads: 429 before any upload or send', async () => {
+    const t = await setup([{ fail: 'quota' }]);
+    await t.run();
+    const input = { path: '/tmp/in-2', fileName: 'b.png', mimeType: 'image/png' };
+    const r = await t.run(job({ inputs: [input] }));
+    expect(r.error).toMatchObject({ status: 429, code: 'account_cooling_down' });
+    expect(t.upload).not.toHaveBeenCalled();
+    expect(t.upstream.calls).toHaveLength(1);
+  });
+});
+
+describe('SendLedger', () => {
+  it('refuses a third send, and any send after one that may have been taken', async () => {
+    const ledger = new SendLedger();
+    await ledger.open();
+    ledger.close('http_error');
+    expect(ledger.canResend()).toBe(true);
+    await ledger.open();
+    ledger.close('failed_before_response');
+    expect(ledger.canResend()).toBe(false);
+    await expect(ledger.open()).rejects.toMatchObject({ code: 'upstream_send_refused' });
+    expect(ledger).toMatchObject({ sends: 2, mayHaveTaken: false });
+
+    const taken = new SendLedger();
+    await taken.open();
+    expect(taken.mayHaveTaken).toBe(true);
+    taken.close('no_response');
+    await expect(taken.open()).rejects.toMatchObject({ upstreamSent: true });
+  });
+
+  it('runs the sent mark before the first send only, and counts every outcome', async () => {
+    const beforeFirstSend = vi.fn(async () => {});
+    const onSend = vi.fn();
+    const ledger = new SendLedger({ beforeFirstSend, onSend });
+    await ledger.open();
+    ledger.close('rejected_before_generation');
+    await ledger.open();
+    ledger.close('accepted');
+    expect(beforeFirstSend).toHaveBeenCalledTimes(1);
+    expect(onSend.mock.calls).toEqual([['rejected_before_generation'], ['accepted']]);
+  });
+
+  it('a job already marked sent never sends', async () => {
+    const t = await setup([{ events: [done('never')] }]);
+    const ledger = new SendLedger({
+      beforeFirstSend: () =>
+        Promise.reject(new UpstreamOutcomeUnknownError('sent by an earlier run')),
+    });
+    const deps = { account: t.account, generate: t.upstream.generate };
+    const r = await drain(runGuarded(job(), deps, new AbortController().signal, ledger));
+    expect(r.error).toMatchObject({ code: 'upstream_outcome_unknown', upstreamSent: true });
+    expect(ledger.sends).toBe(0);
   });
 });
 

@@ -77,6 +77,41 @@ describe('in-band faults', () => {
   });
 });
 
+describe('faults around acceptance', () => {
+  it('error_mid_answer sends a part of the answer, then 1096 and a clean end', async () => {
+    const who = email('mid');
+    const s = await signedIn(t, who);
+    t.emulator.injectFault(who, 'error_mid_answer');
+    const body = await (await s.generate(generateForm(s.at, 'half of it'))).text();
+    const inners = payloads(readFrames(body).frames);
+    const last = (inners.at(-1)?.[4] as unknown[][] | undefined)?.[0];
+    expect(last?.[8]).not.toEqual([2]);
+    expect(inBandCodes(body)).toEqual([1096]);
+  });
+
+  it('stall_before_answer sends 200 and the ids frame, then nothing', async () => {
+    const who = email('stall-before');
+    const s = await signedIn(t, who);
+    t.emulator.injectFault(who, 'stall_before_answer');
+    const res = await s.generate(generateForm(s.at, 'x'));
+    expect(res.status).toBe(200);
+    const body = res.text().then(
+      () => 'ended',
+      () => 'cut',
+    );
+    expect(await Promise.race([body, sleep(300).then(() => 'silent')])).toBe('silent');
+    expect(lastRecord(who)).toMatchObject({ fault: 'stall_before_answer', status: 200 });
+  });
+
+  it('reset cuts the connection before any response', async () => {
+    const who = email('reset');
+    const s = await signedIn(t, who);
+    t.emulator.injectFault(who, 'reset');
+    await expect(s.generate(generateForm(s.at, 'x'))).rejects.toThrow();
+    expect(lastRecord(who)).toMatchObject({ fault: 'reset', status: 0 });
+  });
+});
+
 describe('HTTP faults', () => {
   it.each([
     ['http_429', 429],

@@ -4,8 +4,14 @@ import { GeminiClient } from '../../../src/gemini/client.ts';
 import { GeminiError } from '../../../src/gemini/errors.ts';
 import { createHttpClient, type HttpClient } from '../../../src/gemini/http.ts';
 import { DEFAULT_MODEL, findModel } from '../../../src/gemini/models.ts';
-import type { GenerateEvent, GenerateRequest, ModelSpec } from '../../../src/gemini/types.ts';
-import { ServiceUnavailableError } from '../../../src/errors.ts';
+import type {
+  GenerateEvent,
+  GenerateRequest,
+  ModelSpec,
+  SendGate,
+  SendOutcome,
+} from '../../../src/gemini/types.ts';
+import { ServiceUnavailableError, UpstreamOutcomeUnknownError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/logging.ts';
 import { cookiesOf, startFakeGoogle, type FakeGoogle } from './support/fake-google.ts';
 import {
@@ -559,5 +565,96 @@ describe('GeminiClient.fetchImage', () => {
     const img = await makeClient().fetchImage('https://lh3.googleusercontent.com/gg-dl/IMG_HASH');
     expect(img.data).toEqual(PNG);
     expect(cookies.calls.refresh).toBe(1);
+  });
+});
+
+describe('GeminiClient.generate: send stages (at most once upstream)', () => {
+  /** A gate that records outcomes; `resend` says whether one more send is allowed. */
+  function recordingGate(resend = true, refuse = false): SendGate & { outcomes: SendOutcome[] } {
+    const outcomes: SendOutcome[] = [];
+    const refusal = new UpstreamOutcomeUnknownError('already sent');
+    return {
+      outcomes,
+      open: () => (refuse ? Promise.reject(refusal) : Promise.resolve()),
+      canResend: () => resend,
+      close: (o) => outcomes.push(o),
+    };
+  }
+
+  it.each([
+    ['HTTP 500 before any body', 'http_status', 'http_error'],
+    ['1013 before any candidate', 'rejected_before_generation', 'rejected_before_generation'],
+    ['1096 before any candidate', 'after_accept', 'cut_after_accept'],
+    ['a body cut after text', 'after_accept', 'cut_after_accept'],
+  ] as const)('%s: stage %s, outcome %s', async (what, stage, outcome) => {
+    fake.on('POST', STREAM_PATH, (_req, res) => {
+      if (what.startsWith('HTTP')) {
+        res.writeHead(500).end();
+      } else if (what.startsWith('1013')) {
+        res.end(body([errorEnvelope(1013)], ...trailer(3)));
+      } else if (what.startsWith('1096')) {
+        res.end(body([errorEnvelope(1096)], ...trailer(3)));
+      } else {
+        res.end(body([wrb(inner({ text: 'Half of it', status: 1 }))]));
+      }
+    });
+    const gate = recordingGate();
+    const { error } = await collect(makeClient().generate(request({ gate })));
+    expect(geminiError(error).stage).toBe(stage);
+    expect(gate.outcomes).toEqual([outcome]);
+    expect(fake.seen('POST', STREAM_PATH)).toHaveLength(1);
+  });
+
+  it('a stall after 200 OK, before any candidate, is after_accept', async () => {
+    fake.on('POST', STREAM_PATH, (_req, res) => {
+      res.writeHead(200);
+      res.write(`)]}'\n\n`);
+    });
+    const gate = recordingGate();
+    // Long enough for the session to load on a busy machine; the answer never comes anyway.
+    const client = makeClient(1500);
+    await client.init();
+    const { error } = await collect(client.generate(request({ gate })));
+    expect(geminiError(error)).toMatchObject({ kind: 'transient', stage: 'after_accept' });
+    expect(gate.outcomes).toEqual(['cut_after_accept']);
+  });
+
+  it('no response headers within the stall timeout is no_response, never proven', async () => {
+    fake.on('POST', STREAM_PATH, () => {
+      // Never answers.
+    });
+    const gate = recordingGate();
+    // Long enough for the session to load on a busy machine; the answer never comes anyway.
+    const client = makeClient(1500);
+    await client.init();
+    const { error } = await collect(client.generate(request({ gate })));
+    expect(geminiError(error).stage).toBe('no_response');
+    expect(gate.outcomes).toEqual(['no_response']);
+  });
+
+  it('a complete answer is accepted, once', async () => {
+    const gate = recordingGate();
+    const { error } = await collect(makeClient().generate(request({ gate })));
+    expect(error).toBeNull();
+    expect(gate.outcomes).toEqual(['accepted']);
+  });
+
+  it('does not heal a 401 by sending again when the gate has no send left', async () => {
+    fake.on('POST', STREAM_PATH, (_req, res) => {
+      res.writeHead(401).end();
+    });
+    const gate = recordingGate(false);
+    const { error } = await collect(makeClient().generate(request({ gate })));
+    expect(geminiError(error)).toMatchObject({ kind: 'auth', stage: 'http_status' });
+    expect(fake.seen('POST', STREAM_PATH)).toHaveLength(1);
+    expect(gate.outcomes).toEqual(['http_error']);
+  });
+
+  it('sends nothing when the gate refuses (the job was sent already)', async () => {
+    const gate = recordingGate(true, true);
+    const { error } = await collect(makeClient().generate(request({ gate })));
+    expect(error).toBeInstanceOf(UpstreamOutcomeUnknownError);
+    expect(fake.seen('POST', STREAM_PATH)).toHaveLength(0);
+    expect(gate.outcomes).toEqual([]);
   });
 });

@@ -52,7 +52,7 @@ async function setup(
     logger: createLogger({ silent: true }),
   });
   const data: ChatJobData = {
-    job: { requestId: 'r', model: MODEL, prompt: 'hi', files: [], chat: null, replayPrompt: null },
+    job: { requestId: 'r', model: MODEL, prompt: 'hi', inputs: [], chat: null, replayPrompt: null },
     replyTo: 'reply-chan',
   };
   const run = (id = 'job-1') => processor({ id, data } as Job<ChatJobData>);
