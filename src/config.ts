@@ -49,6 +49,17 @@ const envSchema = z.object({
   ),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   API_KEYS: str(),
+  ADMIN_API_KEYS: str(),
+  API_KEYS_FILE: str(),
+  ADMIN_API_KEYS_FILE: str(),
+  ALLOW_NO_AUTH: bool(false),
+  TRUST_PROXY: str(),
+  IMAGE_URL_ALLOW_PRIVATE: bool(false),
+  IMAGE_FETCH_TIMEOUT_MS: int(15_000, 100),
+  RETENTION_IMAGES_H: num(24),
+  RETENTION_UPLOADS_H: num(24),
+  RETENTION_CONVERSATIONS_D: num(14),
+  RETENTION_SWEEP_INTERVAL_S: int(600, 1),
   DEBUG: bool(false),
   HOST_RESOLVER_RULES: str(),
   // Tunables. Defaults follow DESIGN.md's failure semantics.
@@ -62,8 +73,10 @@ const envSchema = z.object({
   GEMINI_QUEUE_WAIT_MS: int(60_000, 100),
   GEMINI_QUEUE_MAX_LENGTH: int(20, 1),
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
-  MAX_BODY_BYTES: int(25 * 1024 * 1024, 1024),
+  MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
+  MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024),
+  MAX_IMAGES_PER_REQUEST: int(10, 1, 1000),
   GATEWAY_NODE_FRESH_S: int(15, 1),
   GATEWAY_MAX_ATTEMPTS: int(3, 1, 10),
   EMULATOR_PORT: port(8443),
@@ -81,7 +94,25 @@ export interface Config {
   readonly role: Role;
   readonly port: number;
   readonly debug: boolean;
+  /** User keys (API_KEYS). */
   readonly apiKeys: readonly string[];
+  /** Admin keys (ADMIN_API_KEYS): admin routes, the dashboard's data, /metrics, and user routes. */
+  readonly adminApiKeys: readonly string[];
+  /** Files with more keys, one a line; re-read on SIGHUP and when they change. */
+  readonly apiKeysFile: string | null;
+  readonly adminApiKeysFile: string | null;
+  /** Only then may every key list be empty (callers are 'anonymous', with admin rights). */
+  readonly allowNoAuth: boolean;
+  /** express's `trust proxy` (TRUST_PROXY: addresses, subnets or loopback/uniquelocal); false when unset. */
+  readonly trustProxy: string | false;
+  readonly imageFetch: { readonly allowPrivate: boolean; readonly timeoutMs: number };
+  /** How long stored files live; 0 keeps them forever. */
+  readonly retention: {
+    readonly imagesMs: number;
+    readonly uploadsMs: number;
+    readonly conversationsMs: number;
+    readonly sweepIntervalMs: number;
+  };
   readonly dataDir: string;
   readonly workerId: string;
   /** The Google account this worker serves; names its queue and its cooldown. */
@@ -104,7 +135,12 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly queue: { readonly waitMs: number; readonly maxLength: number };
   readonly heartbeatIntervalMs: number;
-  readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly uploadBytes: number;
+    readonly imageBytes: number;
+    readonly imagesPerRequest: number;
+  };
   readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
   readonly emulator: { readonly port: number; readonly certDir: string };
 }
@@ -120,10 +156,7 @@ export class ConfigError extends Error {
 const DEFAULT_PORTS: Record<Role, number> = { worker: 8000, gateway: 8080, emulator: 8443 };
 
 /** Parses the environment for one role. Throws ConfigError listing every bad variable. */
-export function loadConfig(
-  role: Role,
-  env: NodeJS.ProcessEnv = process.env,
-): Readonly<Config> {
+export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     // Values are left out on purpose: a bad variable may be a secret.
@@ -142,10 +175,19 @@ function buildConfig(role: Role, e: Env): Config {
     role,
     port,
     debug: e.DEBUG,
-    apiKeys: (e.API_KEYS ?? '')
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean),
+    apiKeys: keyList(e.API_KEYS),
+    adminApiKeys: keyList(e.ADMIN_API_KEYS),
+    apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : null,
+    adminApiKeysFile: e.ADMIN_API_KEYS_FILE ? path.resolve(e.ADMIN_API_KEYS_FILE) : null,
+    allowNoAuth: e.ALLOW_NO_AUTH,
+    trustProxy: e.TRUST_PROXY ?? false,
+    imageFetch: { allowPrivate: e.IMAGE_URL_ALLOW_PRIVATE, timeoutMs: e.IMAGE_FETCH_TIMEOUT_MS },
+    retention: {
+      imagesMs: e.RETENTION_IMAGES_H * HOUR_MS,
+      uploadsMs: e.RETENTION_UPLOADS_H * HOUR_MS,
+      conversationsMs: e.RETENTION_CONVERSATIONS_D * 24 * HOUR_MS,
+      sweepIntervalMs: e.RETENTION_SWEEP_INTERVAL_S * 1000,
+    },
     dataDir: path.resolve(e.DATA_DIR),
     workerId,
     account: e.GEMINI_ACCOUNT ?? workerId,
@@ -166,10 +208,25 @@ function buildConfig(role: Role, e: Env): Config {
     requestTimeoutMs: e.GEMINI_REQUEST_TIMEOUT_MS,
     queue: { waitMs: e.GEMINI_QUEUE_WAIT_MS, maxLength: e.GEMINI_QUEUE_MAX_LENGTH },
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
-    limits: { bodyBytes: e.MAX_BODY_BYTES, uploadBytes: e.MAX_UPLOAD_BYTES },
+    limits: {
+      bodyBytes: e.MAX_BODY_BYTES,
+      uploadBytes: e.MAX_UPLOAD_BYTES,
+      imageBytes: e.MAX_IMAGE_BYTES,
+      imagesPerRequest: e.MAX_IMAGES_PER_REQUEST,
+    },
     gateway: { nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000, maxAttempts: e.GATEWAY_MAX_ATTEMPTS },
     emulator: { port: e.EMULATOR_PORT, certDir: path.resolve(e.EMULATOR_CERT_DIR) },
   };
+}
+
+const HOUR_MS = 3_600_000;
+
+/** A comma (or newline) separated key list, blanks dropped. */
+function keyList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 
 function databaseUrlFromParts(e: Env): string {

@@ -57,6 +57,13 @@ export class AuthenticationError extends AppError {
   }
 }
 
+/** A valid key without the right: a user key on an admin route. */
+export class ForbiddenError extends AppError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, 403, 'permission_error', { code: 'forbidden', ...options });
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message: string, options: AppErrorOptions = {}) {
     super(message, 404, 'invalid_request_error', { code: 'not_found', ...options });
@@ -126,10 +133,15 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) {
     return err;
   }
-  return new AppError('The server had an error while processing your request.', 500, 'server_error', {
-    code: 'internal_error',
-    cause: err,
-  });
+  return new AppError(
+    'The server had an error while processing your request.',
+    500,
+    'server_error',
+    {
+      code: 'internal_error',
+      cause: err,
+    },
+  );
 }
 
 export function serializeError(err: unknown): SerializedError {

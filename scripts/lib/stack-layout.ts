@@ -75,6 +75,7 @@ export function workerEnv(
     REDIS_URL: urls.redis,
     DATABASE_URL: urls.database,
     HEARTBEAT_INTERVAL_MS: '2000',
+    ALLOW_NO_AUTH: process.env['ALLOW_NO_AUTH'] ?? '1',
     // Empty clears a value inherited from the shell (config treats '' as unset).
     HOST_RESOLVER_RULES: emulator?.hostResolverRules ?? '',
     ...(emulator ? { NODE_EXTRA_CA_CERTS: emulator.caCertPath } : {}),
@@ -84,5 +85,10 @@ export function workerEnv(
 /** The gateway's environment, on top of the stack's own. */
 export function gatewayEnv(ports: StackPorts): Record<string, string> {
   const urls = serviceUrls(ports);
-  return { PORT: String(ports.gateway), DATABASE_URL: urls.database, REDIS_URL: urls.redis };
+  return {
+    PORT: String(ports.gateway),
+    DATABASE_URL: urls.database,
+    REDIS_URL: urls.redis,
+    ALLOW_NO_AUTH: process.env['ALLOW_NO_AUTH'] ?? '1',
+  };
 }

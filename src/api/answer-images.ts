@@ -21,6 +21,7 @@ export async function renderImages(
   deps: ImageDeps,
   baseUrl: string,
   signal: AbortSignal,
+  owner = 'anonymous',
 ): Promise<string> {
   const lines: string[] = [];
   for (const [i, img] of images.entries()) {
@@ -31,7 +32,7 @@ export async function renderImages(
     }
     try {
       const { data, contentType } = await deps.files.fetchImage(img.url, signal);
-      const rel = await deps.images.save(data, contentType);
+      const rel = await deps.images.save(data, contentType, new Date(), owner);
       lines.push(`![${alt}](${baseUrl}/images/${rel})`);
     } catch (err) {
       deps.logger.warn('could not download a generated image', { err });

@@ -8,7 +8,17 @@ import type { ChatBackend, FileBackend } from './backend.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import { errorHandler, notFound, requestId, requestIdOf, requireApiKey } from '../http/index.ts';
+import {
+  authenticate,
+  errorHandler,
+  notFound,
+  requestId,
+  requestIdOf,
+  requireAdmin,
+  trustProxyValue,
+  type KeyRing,
+} from '../http/index.ts';
+import type { ResolveHost } from './safe-fetch.ts';
 import { chatCompletionsHandler } from './routes/chat-completions.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
@@ -21,8 +31,21 @@ import {
 } from './routes/status.ts';
 
 export interface WorkerAppDeps {
-  readonly apiKeys: readonly string[];
-  readonly limits: { readonly bodyBytes: number; readonly uploadBytes: number };
+  /** User and admin keys; checked before any body is read. */
+  readonly keys: KeyRing;
+  /** express's `trust proxy`; false unless TRUST_PROXY names the proxies. */
+  readonly trustProxy: string | false;
+  readonly limits: {
+    readonly bodyBytes: number;
+    readonly uploadBytes: number;
+    readonly imageBytes: number;
+    readonly imagesPerRequest: number;
+  };
+  readonly imageFetch: {
+    readonly allowPrivate: boolean;
+    readonly timeoutMs: number;
+    readonly resolve?: ResolveHost;
+  };
   readonly uploadsDir: string;
   readonly logger: Logger;
   readonly backend: ChatBackend;
@@ -56,25 +79,34 @@ function accessLog(logger: Logger) {
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
-  const auth = requireApiKey(deps.apiKeys);
+  // Off unless configured: X-Forwarded-* from anyone else must not pick the links' host.
+  app.set('trust proxy', trustProxyValue(deps.trustProxy));
+  const auth = authenticate(deps.keys);
   app.use(requestId());
   app.use(accessLog(deps.logger));
   app.use(deps.metrics.middleware);
-  app.use(statusRouter(deps.status, deps.metrics.registry));
+  app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
+  // The key is checked before any body is read; each route then parses only what it needs.
+  app.use(['/v1', '/upload', '/conversations', '/admin', '/images'], auth);
+  app.use('/admin', requireAdmin);
   app.use(imagesRouter(deps.images));
-  app.use(['/v1', '/upload', '/conversations', '/admin'], auth);
-  app.use(express.json({ limit: deps.limits.bodyBytes }));
   app.use(modelsRouter());
   app.post(
     '/v1/chat/completions',
+    express.json({ limit: deps.limits.bodyBytes }),
     chatCompletionsHandler({
       backend: deps.backend,
       files: deps.files,
       conversations: deps.conversations,
       images: deps.images,
       uploadsDir: deps.uploadsDir,
-      maxUploadBytes: deps.limits.uploadBytes,
+      maxUploadBytes: deps.limits.imageBytes,
+      inputOptions: {
+        maxImages: deps.limits.imagesPerRequest,
+        allowPrivateUrls: deps.imageFetch.allowPrivate,
+        fetchTimeoutMs: deps.imageFetch.timeoutMs,
+        ...(deps.imageFetch.resolve ? { resolveHost: deps.imageFetch.resolve } : {}),
+      },
       logger: deps.logger,
       firstTokenSeconds: deps.metrics.firstTokenSeconds,
     }),

@@ -12,6 +12,8 @@ import {
 import { planPrompt, type PromptPlan } from './prompt.ts';
 import { messageText, type ChatMessage } from './schemas.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
+import { NotFoundError } from '../errors.ts';
+import { ANONYMOUS, mayAccess, type Caller } from '../http/index.ts';
 
 export interface ConversationPlan {
   conversationId: string;
@@ -23,6 +25,8 @@ export interface ConversationPlan {
   /** The turns before this one, as they will be stored. */
   prior: ChatMessage[];
   created: string | null;
+  /** The key id the conversation belongs to. */
+  owner: string;
 }
 
 const asMessages = (turns: readonly StoredTurn[]): ChatMessage[] =>
@@ -32,11 +36,19 @@ async function findConversation(
   id: string | null | undefined,
   plan: PromptPlan,
   store: ConversationStore,
+  caller: Caller | null,
 ): Promise<Conversation | null> {
   if (id) {
-    return store.get(id);
+    const found = await store.get(id);
+    // Someone else's conversation reads as a missing one; it is never continued nor overwritten.
+    if (found && !mayAccess(caller, found.owner)) {
+      throw new NotFoundError(`No conversation ${id}.`, { param: 'conversation_id' });
+    }
+    return found;
   }
-  return plan.history.length > 0 ? store.findByHistoryKey(hashMessages(plan.history)) : null;
+  return plan.history.length > 0
+    ? store.findByHistoryKey(hashMessages(plan.history), caller?.keyId ?? ANONYMOUS)
+    : null;
 }
 
 /** Resolves the conversation for a request and the prompts to send. */
@@ -44,8 +56,9 @@ export async function planConversation(
   requestedId: string | null | undefined,
   plan: PromptPlan,
   store: ConversationStore,
+  caller: Caller | null = { keyId: ANONYMOUS, role: 'user' },
 ): Promise<ConversationPlan> {
-  const found = await findConversation(requestedId, plan, store);
+  const found = await findConversation(requestedId, plan, store, caller);
   const chat = found ? chatOf(found) : null;
   const conversationId = found?.conversation_id ?? requestedId ?? store.newId();
   // A seed-style client sends only the new turn and relies on the stored history.
@@ -61,6 +74,7 @@ export async function planConversation(
     replayPrompt: chat ? fullPrompt : null,
     prior,
     created: found?.created_at ?? null,
+    owner: found?.owner ?? caller?.keyId ?? ANONYMOUS,
   };
 }
 
@@ -84,6 +98,7 @@ export function conversationAfterTurn(
       metadata: chat ? [chat.cid, chat.rid, chat.rcid] : null,
       context_token: chat?.contextToken ?? null,
       messages: turns.map((m) => ({ role: m.role, content: messageText(m.content) })),
+      owner: cp.owner,
     },
   };
 }

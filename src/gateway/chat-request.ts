@@ -85,8 +85,10 @@ export function upstreamHeaders(
   if (forwarded.length > 0) {
     out['x-forwarded-for'] = forwarded.join(', ');
   }
-  // The worker builds image links from these, so they point back at the gateway's /images.
+  // The worker builds image links from its Host (its `trust proxy` is off unless TRUST_PROXY
+  // names the gateway), so the client's Host goes through: links point back at the gateway.
   if (typeof headers.host === 'string') {
+    out['host'] = headers.host;
     out['x-forwarded-host'] = headers.host;
     out['x-forwarded-proto'] =
       typeof headers['x-forwarded-proto'] === 'string' ? headers['x-forwarded-proto'] : 'http';

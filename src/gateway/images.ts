@@ -31,12 +31,18 @@ export function imagesHandler(deps: ImageRouteDeps) {
     const nodes = deps.nodes.snapshot().nodes.filter((n) => isFresh(n, now, deps.nodeFreshMs));
     for (const node of nodes) {
       const upstream = await deps.dispatcher
-        .request({ origin: node.nodeUrl, path: req.path, method: 'GET' })
+        // The worker decides who may see the image: it needs the client's key.
+        .request({
+          origin: node.nodeUrl,
+          path: req.path,
+          method: 'GET',
+          headers: req.headers.authorization ? { authorization: req.headers.authorization } : {},
+        })
         .catch(() => null);
       if (upstream?.statusCode === 200) {
         res.status(200).set({
           'content-type': String(upstream.headers['content-type'] ?? 'application/octet-stream'),
-          'cache-control': 'public, max-age=604800',
+          'cache-control': 'private, max-age=604800',
         });
         await pipeline(upstream.body, res);
         return;

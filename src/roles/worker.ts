@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountState } from '../account/index.ts';
-import { ConversationStore, ImageStore, createWorkerApp, type AdminActions } from '../api/index.ts';
+import {
+  ConversationStore,
+  ImageStore,
+  createWorkerApp,
+  hostRulesResolver,
+  type AdminActions,
+} from '../api/index.ts';
 import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
 import { ServiceUnavailableError } from '../errors.ts';
@@ -17,6 +23,8 @@ import { GeminiClient, createHttpClient } from '../gemini/index.ts';
 import { childLogger, registerSecret, type Logger } from '../logging.ts';
 import { ChatQueue } from '../queue/index.ts';
 import { Heartbeat, createPool } from '../registry/index.ts';
+import { KeyRing, checkAuthConfigured } from '../http/index.ts';
+import { RetentionSweeper } from '../retention/index.ts';
 import {
   nodeSnapshotOf,
   workerMetrics,
@@ -60,6 +68,38 @@ function adminActions(browser: BrowserCookies, account: AccountState): AdminActi
   };
 }
 
+function retentionSweeper(
+  config: Readonly<Config>,
+  deps: WorkerStatusDeps,
+  logger: Logger,
+): RetentionSweeper {
+  const { retention } = config;
+  return new RetentionSweeper({
+    intervalMs: retention.sweepIntervalMs,
+    logger: childLogger(logger, 'retention'),
+    targets: [
+      {
+        name: 'images',
+        dir: deps.images.dir,
+        maxAgeMs: retention.imagesMs,
+        onCount: (n) => deps.images.setCount(n),
+      },
+      {
+        name: 'uploads',
+        dir: path.join(config.dataDir, 'uploads'),
+        maxAgeMs: retention.uploadsMs,
+      },
+      {
+        name: 'conversations',
+        dir: deps.conversations.dir,
+        maxAgeMs: retention.conversationsMs,
+        isItem: (relative) => !relative.includes(path.sep) && relative.endsWith('.json'),
+        onCount: (n) => deps.conversations.setCount(n),
+      },
+    ],
+  });
+}
+
 async function listen(server: http.Server, port: number): Promise<number> {
   server.listen(port);
   await once(server, 'listening');
@@ -71,10 +111,10 @@ export async function startWorker(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<RunningService> {
-  config.apiKeys.forEach(registerSecret);
-  if (config.apiKeys.length === 0) {
-    logger.warn('API_KEYS is empty: the API is open to anyone who can reach it');
-  }
+  const keys = new KeyRing(config, registerSecret);
+  // Before anything starts: no key and no ALLOW_NO_AUTH=1 is a refusal, not a warning.
+  checkAuthConfigured(keys, (message) => logger.warn(message));
+  const stopWatchingKeys = keys.watch((counts) => logger.info('API keys reloaded', counts));
   const browser = await createBrowserCookies(config, childLogger(logger, 'browser'));
   const client = new GeminiClient({
     http: createHttpClient({ hostResolverRules: config.hostResolverRules }),
@@ -119,9 +159,13 @@ export async function startWorker(
     images: new ImageStore(path.join(config.dataDir, 'images')),
     waiting: { count: 0 },
   };
+  const sweeper = retentionSweeper(config, deps, logger);
+  sweeper.start();
   const app = createWorkerApp({
-    apiKeys: config.apiKeys,
+    keys,
+    trustProxy: config.trustProxy,
     limits: config.limits,
+    imageFetch: { ...config.imageFetch, resolve: hostRulesResolver(config.hostResolverRules) },
     uploadsDir: path.join(config.dataDir, 'uploads'),
     logger,
     backend: queue,
@@ -165,6 +209,8 @@ export async function startWorker(
       // Stop taking work, let the queue finish or abort its job, then say OFFLINE.
       closing ??= (async () => {
         server.close();
+        stopWatchingKeys();
+        await sweeper.close();
         await queue.close();
         server.closeAllConnections();
         await heartbeat.close();

@@ -22,7 +22,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'gateway'], {
     cwd: ROOT,
-    env: { ...process.env, API_KEYS: '', DEBUG: '', ...env, PORT: String(port) },
+    env: { ...process.env, API_KEYS: '', ALLOW_NO_AUTH: '1', DEBUG: '', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

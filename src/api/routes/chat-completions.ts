@@ -24,13 +24,13 @@ import {
 } from '../conversation-plan.ts';
 import type { ConversationStore } from '../conversations.ts';
 import type { ImageStore } from '../images.ts';
-import { readInputs, uploadInputs } from '../inputs.ts';
+import { readInputs, uploadInputs, type InputOptions } from '../inputs.ts';
 import { planPrompt, type PromptPlan } from '../prompt.ts';
 import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../schemas.ts';
 import { SseWriter } from '../sse.ts';
 import { untilDone } from '../until-done.ts';
 import { renderImages } from '../answer-images.ts';
-import { requestIdOf } from '../../http/index.ts';
+import { ANONYMOUS, callerOf, requestIdOf } from '../../http/index.ts';
 
 export interface ChatRouteDeps {
   readonly backend: ChatBackend;
@@ -39,6 +39,8 @@ export interface ChatRouteDeps {
   readonly images: ImageStore;
   readonly uploadsDir: string;
   readonly maxUploadBytes: number;
+  /** Image count cap and the image URL fetch's policy. */
+  readonly inputOptions?: Partial<InputOptions>;
   readonly logger: Logger;
   readonly firstTokenSeconds?: { observe(seconds: number): void };
 }
@@ -67,9 +69,12 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     if (plan.turnPrompt.trim() === '' && imageRefs.length === 0 && !body.files?.length) {
       throw new InvalidRequestError('The last user message is empty.', { param: 'messages' });
     }
+    const caller = callerOf(res);
     const inputs = await readInputs(imageRefs, body.files ?? [], {
       uploadsDir: deps.uploadsDir,
       maxBytes: deps.maxUploadBytes,
+      ...deps.inputOptions,
+      caller,
     });
     const abort = new AbortController();
     res.on('close', () => {
@@ -77,7 +82,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         abort.abort();
       }
     });
-    const cp = await planConversation(body.conversation_id, plan, deps.conversations);
+    const cp = await planConversation(body.conversation_id, plan, deps.conversations, caller);
     const files = await uploadInputs(inputs, deps.files, abort.signal);
     const turn: Turn = {
       body,
@@ -113,7 +118,13 @@ async function finishTurn(
   result: GenerateResult,
   deps: ChatRouteDeps,
 ): Promise<string> {
-  const imageText = await renderImages(result.images, deps, turn.baseUrl, turn.signal);
+  const imageText = await renderImages(
+    result.images,
+    deps,
+    turn.baseUrl,
+    turn.signal,
+    turn.cp.owner ?? ANONYMOUS,
+  );
   const answer = result.text + imageText;
   const { conversation, key } = conversationAfterTurn(
     turn.cp,
