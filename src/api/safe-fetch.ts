@@ -23,6 +23,8 @@ export interface SafeFetchOptions {
   readonly allowPrivate: boolean;
   readonly maxRedirects?: number;
   readonly resolve?: ResolveHost;
+  /** Which resolved addresses may be reached (isPublicAddress; tests narrow it to one). */
+  readonly allowAddress?: ((address: string) => boolean) | undefined;
   readonly signal?: AbortSignal;
 }
 
@@ -92,7 +94,7 @@ async function checkedAddress(url: URL, opts: SafeFetchOptions): Promise<string>
   if (addresses.length === 0) {
     throw couldNotFetch();
   }
-  if (!opts.allowPrivate && !addresses.every(isPublicAddress)) {
+  if (!opts.allowPrivate && !addresses.every(opts.allowAddress ?? isPublicAddress)) {
     throw imageUrlNotAllowed();
   }
   return addresses[0]!;
