@@ -12,6 +12,7 @@ import {
   authenticate,
   errorHandler,
   notFound,
+  refuseDeclaredOversize,
   requestId,
   requestIdOf,
   requireAdmin,
@@ -93,6 +94,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use(modelsRouter());
   app.post(
     '/v1/chat/completions',
+    refuseDeclaredOversize(deps.limits.bodyBytes),
     express.json({ limit: deps.limits.bodyBytes }),
     chatCompletionsHandler({
       backend: deps.backend,

@@ -5,11 +5,16 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { UploadedFile } from '../gemini/index.ts';
-import { InvalidRequestError, UnsupportedMediaTypeError } from '../errors.ts';
+import { InvalidRequestError, NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
 import { mayAccess, type Caller } from '../http/index.ts';
 import type { FileBackend } from './backend.ts';
 import { OwnerIndex } from './owner-index.ts';
-import { fetchImageUrl, imageTooLarge, type ResolveHost } from './safe-fetch.ts';
+import {
+  fetchImageUrl,
+  imageTooLarge,
+  imageUrlNotAllowed,
+  type ResolveHost,
+} from './safe-fetch.ts';
 
 export interface InputFile {
   data: Buffer;
@@ -99,17 +104,19 @@ async function fromHttpUrl(url: string, index: number, opts: InputOptions): Prom
 }
 
 /**
- * A file saved by POST /upload; the path must stay inside the uploads directory, and the caller
- * must own it. Someone else's file reads exactly like a missing one.
+ * A file saved by POST /upload; the path must stay inside the uploads directory (else 400), and
+ * the caller must own it: someone else's file is a 404, exactly like a missing one.
  */
 export async function fromUpload(ref: string, opts: InputOptions): Promise<InputFile> {
   const uploads = path.resolve(opts.uploadsDir);
-  const unknown = () =>
-    new InvalidRequestError(`Unknown file: ${ref}`, { param: 'files', code: 'invalid_file' });
+  const unknown = () => new NotFoundError(`Unknown file: ${ref}`, { param: 'files' });
   // /upload answers `uploads/<name>`; a bare name or an absolute path inside uploads works too.
   const file = path.resolve(uploads, ref.replace(/^uploads\//, ''));
   if (path.dirname(file) !== uploads) {
-    throw unknown();
+    throw new InvalidRequestError(`Invalid file reference: ${ref}`, {
+      param: 'files',
+      code: 'invalid_file',
+    });
   }
   if (
     opts.caller !== undefined &&
@@ -156,6 +163,9 @@ export async function readInputs(
       files.push(fromDataUrl(ref, i, opts.maxBytes));
     } else if (/^https?:\/\//i.test(ref)) {
       files.push(await fromHttpUrl(ref, i, opts));
+    } else if (/^[a-z][\w+.-]*:/i.test(ref)) {
+      // file:, ftp:, gopher: ... never fetched, never read.
+      throw imageUrlNotAllowed();
     } else {
       files.push(await fromUpload(ref, opts));
     }

@@ -14,6 +14,7 @@ import {
   authenticate,
   errorHandler,
   peekCaller,
+  refuseDeclaredOversize,
   requireAdmin,
   type KeyRing,
 } from '../http/index.ts';
@@ -137,6 +138,7 @@ function createV1Router(
   router.post(
     '/chat/completions',
     // Raw bytes: they are forwarded as sent, and may be sent again to another node.
+    refuseDeclaredOversize(deps.bodyLimitBytes),
     express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
     createChatProxy({
       nodes: deps.nodes,

@@ -11,6 +11,7 @@ export {
   presentedKey,
   requireAdmin,
 } from './auth.ts';
+export { refuseDeclaredOversize } from './body-limit.ts';
 export { errorHandler, normalizeError, notFound } from './error-handler.ts';
 export {
   ANONYMOUS,
