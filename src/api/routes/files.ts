@@ -1,12 +1,12 @@
 /**
  * POST /upload (multipart `files`, seed-compatible answer) and GET /images/... .
  */
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidRequestError, NotFoundError } from '../../errors.ts';
+import { AppError, InvalidRequestError, NotFoundError } from '../../errors.ts';
 import { ANONYMOUS, callerOf, mayAccess } from '../../http/index.ts';
 import type { ImageStore } from '../images.ts';
 import { checkUploadType } from '../inputs.ts';
@@ -18,6 +18,23 @@ const safeName = (name: string) =>
     .basename(name)
     .replace(/[^\w.-]+/g, '_')
     .slice(-100) || 'file';
+
+/**
+ * A broken multipart body (busboy's "Unexpected end of form", "Malformed part header", no
+ * boundary...) is the client's fault: 400. Limits keep their codes; disk failures stay 500.
+ */
+function asUploadError(err: unknown): unknown {
+  const e = err as { code?: unknown; syscall?: unknown; status?: unknown };
+  if (
+    err instanceof AppError ||
+    typeof e.syscall === 'string' ||
+    (typeof e.code === 'string' && e.code.startsWith('LIMIT_'))
+  ) {
+    return err;
+  }
+  const reason = err instanceof Error ? err.message : 'unreadable';
+  return new InvalidRequestError(`Invalid multipart body: ${reason}`, { param: 'files' });
+}
 
 /**
  * Saves uploads as uploads/<YYYYmmddHHMMSS>_<hex8>_<name>, as the seed did, each owned by the
@@ -46,7 +63,13 @@ export function uploadRouter(uploadsDir: string, maxBytes: number): express.Rout
     },
   });
   const router = express.Router();
-  router.post('/upload', upload.array('files', 10), async (req: Request, res: Response) => {
+  const parse = upload.array('files', 10);
+  router.post('/upload', (req: Request, res: Response, next: NextFunction) => {
+    parse(req, res, (err?: unknown) => {
+      next(err === undefined ? undefined : asUploadError(err));
+    });
+  });
+  router.post('/upload', async (req: Request, res: Response) => {
     const files = (req.files ?? []) as Express.Multer.File[];
     if (files.length === 0) {
       throw new InvalidRequestError('Send one or more files in the multipart field "files".', {
