@@ -10,6 +10,7 @@ import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import {
   authenticate,
+  callerOf,
   errorHandler,
   notFound,
   refuseDeclaredOversize,
@@ -69,6 +70,8 @@ function accessLog(logger: Logger) {
         status: res.statusCode,
         ms: Math.round(ms),
         requestId: requestIdOf(res),
+        // The key's id, never the key.
+        keyId: callerOf(res)?.keyId,
         aborted: !res.writableFinished,
       });
     });

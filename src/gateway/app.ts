@@ -104,7 +104,9 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use(['/v1', '/images'], authenticate(deps.keys));
+  // Every client route needs a key before anything is read or relayed; the worker then decides
+  // ownership from the same Authorization header, which the relays pass on.
+  app.use(['/v1', '/images', '/upload', '/conversations'], authenticate(deps.keys));
   app.get(
     '/images/{*path}',
     imagesHandler({ nodes: deps.nodes, dispatcher: deps.dispatcher, nodeFreshMs, now }),
