@@ -55,7 +55,13 @@ export function parseChatRequest(raw: unknown): ChatRequest {
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
-const PASSED_HEADERS = ['authorization', 'accept', 'accept-language', 'user-agent'] as const;
+const PASSED_HEADERS = [
+  'authorization',
+  'x-api-key',
+  'accept',
+  'accept-language',
+  'user-agent',
+] as const;
 
 /** The client's request id when it is sane, else a new one. */
 export function requestIdOf(headers: IncomingHttpHeaders): string {

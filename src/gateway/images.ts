@@ -21,6 +21,18 @@ export interface ImageRouteDeps {
 
 const SAFE_PATH = /^\/images\/[\w./-]+$/;
 
+/** The client's key headers, for the worker to decide ownership with. */
+export function credentialsOf(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['authorization', 'x-api-key'] as const) {
+    const value = req.headers[name];
+    if (typeof value === 'string') {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
 /** The express handler for GET /images/{*path}. */
 export function imagesHandler(deps: ImageRouteDeps) {
   return async function relayImage(req: Request, res: Response): Promise<void> {
@@ -36,7 +48,7 @@ export function imagesHandler(deps: ImageRouteDeps) {
           origin: node.nodeUrl,
           path: req.path,
           method: 'GET',
-          headers: req.headers.authorization ? { authorization: req.headers.authorization } : {},
+          headers: credentialsOf(req),
         })
         .catch(() => null);
       if (upstream?.statusCode === 200) {
