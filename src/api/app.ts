@@ -83,7 +83,8 @@ function accessLog(logger: Logger) {
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  // Off unless configured: X-Forwarded-* from anyone else must not pick the links' host.
+  // Off unless TRUST_PROXY names the proxies: anyone else's X-Forwarded-* is ignored, and req.ip,
+  // req.protocol and req.host are the socket's and the Host header's.
   app.set('trust proxy', trustProxyValue(deps.trustProxy));
   const auth = authenticate(deps.keys);
   app.use(requestId());

@@ -91,7 +91,8 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       ids: newIds(model.name, cp.conversationId),
       requestId: requestIdOf(res) || randomUUID(),
       signal: abort.signal,
-      // req.host honours X-Forwarded-Host (trust proxy): links through the gateway point at it.
+      // req.host: the Host the gateway passes on (the client's), so links point back at it; or
+      // X-Forwarded-Host from a TRUST_PROXY peer.
       baseUrl: `${req.protocol}://${req.host}`,
       startedAt: performance.now(),
     };
