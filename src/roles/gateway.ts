@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { Gateway } from '../gateway/index.ts';
+import { KeyRing, checkAuthConfigured } from '../http/index.ts';
 import type { Logger } from '../logging.ts';
 import { createPool, migrate } from '../registry/index.ts';
 import type { RunningService } from './worker.ts';
@@ -13,6 +14,8 @@ export async function startGateway(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<RunningService> {
+  // Refuse before touching the database; Gateway.listen() checks again and warns.
+  checkAuthConfigured(new KeyRing(config), () => {});
   const pool: pg.Pool = createPool(config.database);
   await migrate(pool);
   const gateway = new Gateway(config, logger, pool);
