@@ -66,6 +66,7 @@ function readKeyFile(file: string | null): string[] {
 export class KeyRing {
   private entries: Entry[] = [];
   private readonly stops: (() => void)[] = [];
+  private loadedSignature = '';
 
   /** `onKey` sees every key loaded (the logger registers it as a secret). */
   constructor(
@@ -77,6 +78,8 @@ export class KeyRing {
 
   /** Re-reads the key files; returns how many keys of each role are now accepted. */
   reload(): { user: number; admin: number } {
+    // Taken before reading: a change during the read shows as a difference next time.
+    this.loadedSignature = this.fileSignature();
     const admin = [...this.sources.adminApiKeys, ...readKeyFile(this.sources.adminApiKeysFile)];
     const adminSet = new Set(admin);
     // A key in both lists is an admin key.
@@ -120,25 +123,40 @@ export class KeyRing {
   }
 
   /**
-   * Reloads on SIGHUP and whenever a key file's mtime changes (polled every `pollMs`).
-   * Returns a function that stops watching.
+   * Reloads on SIGHUP and whenever a key file changes (its mtime or size, polled every `pollMs`
+   * against what the last reload read). Returns a function that stops watching.
    */
   watch(onReload: (counts: { user: number; admin: number }) => void, pollMs = 2000): () => void {
     const reload = () => onReload(this.reload());
     process.on('SIGHUP', reload);
     this.stops.push(() => process.off('SIGHUP', reload));
-    for (const file of [this.sources.apiKeysFile, this.sources.adminApiKeysFile]) {
-      if (file) {
-        const listener = (cur: fs.Stats, prev: fs.Stats) => {
-          if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size) {
-            reload();
-          }
-        };
-        fs.watchFile(file, { interval: pollMs, persistent: false }, listener);
-        this.stops.push(() => fs.unwatchFile(file, listener));
-      }
+    if (this.sources.apiKeysFile || this.sources.adminApiKeysFile) {
+      const timer = setInterval(() => {
+        if (this.fileSignature() !== this.loadedSignature) {
+          reload();
+        }
+      }, pollMs);
+      timer.unref();
+      this.stops.push(() => clearInterval(timer));
     }
     return () => this.stops.splice(0).forEach((stop) => stop());
+  }
+
+  /** The key files' mtimes and sizes, as one string ('' for a missing file). */
+  private fileSignature(): string {
+    return [this.sources.apiKeysFile, this.sources.adminApiKeysFile]
+      .map((file) => {
+        if (!file) {
+          return '';
+        }
+        try {
+          const st = fs.statSync(file);
+          return `${st.mtimeMs}:${st.size}`;
+        } catch {
+          return 'missing';
+        }
+      })
+      .join('|');
   }
 }
 
