@@ -12,7 +12,7 @@ import { Emulator } from '../src/emulator/index.ts';
 import { Gateway } from '../src/gateway/index.ts';
 import { createLogger } from '../src/logging.ts';
 import { createPool, migrate } from '../src/registry/index.ts';
-import { countingServer, flood, type CountingServer } from './support/attack.ts';
+import { bearer, call, flood, imageServer, type CountingServer } from './support/attack.ts';
 import { startTestWorker, uniqueEmail, type TestWorker } from './support/worker.ts';
 
 const KEY_A = 'sk-user-a-0123456789';
@@ -48,31 +48,7 @@ beforeAll(async () => {
     email: uniqueEmail('security-trusted'),
     env: { ...keys, MAX_IMAGE_BYTES: String(MIB), IMAGE_URL_ALLOW_PRIVATE: '1' },
   });
-  images = await countingServer((req, res) => {
-    if (req.url === '/redirect') {
-      res.writeHead(302, { location: `http://127.0.0.1:${images.port}/dot.png` }).end();
-      return;
-    }
-    if (req.url !== '/huge.png') {
-      res.end(PNG);
-      return;
-    }
-    // 50 MiB from one reused chunk, with backpressure: the test process never holds it.
-    const chunk = Buffer.alloc(MIB);
-    let sent = 0;
-    const pump = () => {
-      while (sent < 50 && !res.destroyed && res.write(chunk)) {
-        sent += 1;
-      }
-      if (sent >= 50) {
-        res.end();
-      } else if (!res.destroyed) {
-        res.once('drain', pump);
-      }
-    };
-    res.writeHead(200, { 'content-type': 'image/png' });
-    pump();
-  });
+  images = await imageServer(PNG);
   const databaseUrl = inject('pgUrl');
   pool = createPool({ connectionString: databaseUrl });
   await migrate(pool);
@@ -92,23 +68,6 @@ afterAll(async () => {
   await trusted?.close();
   await emulator?.close();
 });
-
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-async function call(base: string, route: string, key: string | null, init: RequestInit = {}) {
-  const res = await fetch(`${base}${route}`, {
-    ...init,
-    headers: { ...(key ? bearer(key) : {}), ...(init.headers as Record<string, string>) },
-  });
-  const text = await res.text();
-  let json: { error?: { message: string; type: string; code: string | null } } = {};
-  try {
-    json = JSON.parse(text) as typeof json;
-  } catch {
-    // Not JSON (a PNG, metrics text).
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
 
 const chat = (base: string, key: string, body: object) =>
   call(base, '/v1/chat/completions', key, {

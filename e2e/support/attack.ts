@@ -1,6 +1,7 @@
 /**
  * Helpers for the security e2e suite: a raw HTTP sender that streams a large body without holding
- * it, while sampling this process's memory, and a loopback server that counts what reaches it.
+ * it while sampling this process's memory, a keyed request helper, and loopback servers that
+ * count what reaches them (one plays the internet for image URLs).
  */
 import http from 'node:http';
 import { once } from 'node:events';
@@ -98,4 +99,61 @@ export async function countingServer(handler: http.RequestListener): Promise<Cou
       server.close();
     },
   };
+}
+
+/** `Authorization: Bearer <key>`. */
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** A request with an optional key; the body as text and, when it is JSON, parsed. */
+export async function call(
+  base: string,
+  route: string,
+  key: string | null,
+  init: RequestInit = {},
+) {
+  const res = await fetch(`${base}${route}`, {
+    ...init,
+    headers: { ...(key ? bearer(key) : {}), ...(init.headers as Record<string, string>) },
+  });
+  const text = await res.text();
+  let json: { error?: { message: string; type: string; code: string | null } } = {};
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    // Not JSON (a PNG, metrics text).
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+/**
+ * The "internet" for image URLs: /dot.png (a PNG), /redirect (to /dot.png), and /huge.png,
+ * 50 MiB sent from one reused chunk with backpressure, so the test process never holds it.
+ */
+export async function imageServer(png: Buffer): Promise<CountingServer> {
+  const MIB = 1024 * 1024;
+  const server: CountingServer = await countingServer((req, res) => {
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: `http://127.0.0.1:${server.port}/dot.png` }).end();
+      return;
+    }
+    if (req.url !== '/huge.png') {
+      res.end(png);
+      return;
+    }
+    const chunk = Buffer.alloc(MIB);
+    let sent = 0;
+    const pump = () => {
+      while (sent < 50 && !res.destroyed && res.write(chunk)) {
+        sent += 1;
+      }
+      if (sent >= 50) {
+        res.end();
+      } else if (!res.destroyed) {
+        res.once('drain', pump);
+      }
+    };
+    res.writeHead(200, { 'content-type': 'image/png' });
+    pump();
+  });
+  return server;
 }
