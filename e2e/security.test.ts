@@ -7,37 +7,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
 import { Emulator } from '../src/emulator/index.ts';
-import { Gateway } from '../src/gateway/index.ts';
-import { createLogger } from '../src/logging.ts';
-import { createPool, migrate } from '../src/registry/index.ts';
-import { bearer, call, flood, imageServer, type CountingServer } from './support/attack.ts';
+import {
+  bearer,
+  call,
+  chat,
+  flood,
+  imageServer,
+  PNG,
+  startGateway,
+  userSays,
+  type CountingServer,
+  type InProcessGateway,
+} from './support/attack.ts';
 import { startTestWorker, uniqueEmail, type TestWorker } from './support/worker.ts';
 
 const KEY_A = 'sk-user-a-0123456789';
 const KEY_B = 'sk-user-b-9876543210';
 const ADMIN = 'sk-admin-5555555555';
 const MIB = 1024 * 1024;
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-);
 const keys = { API_KEYS: `${KEY_A},${KEY_B}`, ADMIN_API_KEYS: ADMIN, ALLOW_NO_AUTH: '' };
 
 let emulator: Emulator;
 let worker: TestWorker;
 /** A worker with IMAGE_URL_ALLOW_PRIVATE=1, so that a loopback server can play the internet. */
 let trusted: TestWorker;
-let gateway: Gateway;
+let gateway: InProcessGateway;
 let gatewayUrl: string;
-let pool: ReturnType<typeof createPool>;
-let email: string;
+const email = uniqueEmail('security');
 let images: CountingServer;
 
 beforeAll(async () => {
   emulator = await Emulator.start({ certDir: process.env['E2E_CA_DIR']!, chunkDelayMs: 2 });
-  email = uniqueEmail('security');
   worker = await startTestWorker({
     emulator,
     email,
@@ -49,34 +50,17 @@ beforeAll(async () => {
     env: { ...keys, MAX_IMAGE_BYTES: String(MIB), IMAGE_URL_ALLOW_PRIVATE: '1' },
   });
   images = await imageServer(PNG);
-  const databaseUrl = inject('pgUrl');
-  pool = createPool({ connectionString: databaseUrl });
-  await migrate(pool);
-  const config = loadConfig('gateway', { PORT: '0', DATABASE_URL: databaseUrl, ...keys });
-  gateway = new Gateway(config, createLogger({ silent: true }), pool, {
-    host: '127.0.0.1',
-    refreshMs: 200,
-  });
-  gatewayUrl = `http://127.0.0.1:${await gateway.listen()}`;
+  gateway = await startGateway(inject('pgUrl'), keys);
+  gatewayUrl = gateway.url;
 });
 
 afterAll(async () => {
   images?.close();
   await gateway?.close();
-  await pool?.end();
   await worker?.close();
   await trusted?.close();
   await emulator?.close();
 });
-
-const chat = (base: string, key: string, body: object) =>
-  call(base, '/v1/chat/completions', key, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gemini-2.5-flash', ...body }),
-  });
-
-const userSays = (content: unknown) => ({ messages: [{ role: 'user', content }] });
 
 describe('roles', () => {
   const workerAdmin: [string, string][] = [
@@ -185,6 +169,25 @@ describe('ownership', () => {
       expect((await call(base, route, null)).status, base).toBe(401);
       expect((await call(base, route, ADMIN)).status, base).toBe(200);
     }
+  });
+
+  // The gateway's /conversations/:id and /upload relays come with the gateway work (H2); until
+  // they exist these skip, and from then on they hold the relays to the worker's ownership.
+  it("through the gateway: key B gets 404 for key A's conversation and upload", async (ctx) => {
+    const first = await chat(gatewayUrl, KEY_A, userSays('remember the word egret'));
+    expect(first.status).toBe(200);
+    const id = first.headers.get('x-conversation-id')!;
+    const own = await call(gatewayUrl, `/conversations/${id}`, KEY_A);
+    ctx.skip(own.status === 404 && /No route/.test(own.json.error?.message ?? ''));
+    expect(own.status).toBe(200);
+    expect((await call(gatewayUrl, `/conversations/${id}`, KEY_B)).status).toBe(404);
+    const form = new FormData();
+    form.append('files', new Blob([PNG], { type: 'image/png' }), 'via-gateway.png');
+    const up = await call(gatewayUrl, '/upload', KEY_A, { method: 'POST', body: form });
+    expect(up.status).toBe(200);
+    const ref = (JSON.parse(up.text) as { files: string[] }).files[0]!;
+    const asB = await chat(gatewayUrl, KEY_B, { ...userSays('describe it'), files: [ref] });
+    expect(asB.status).toBe(404);
   });
 });
 

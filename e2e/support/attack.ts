@@ -6,6 +6,10 @@
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config.ts';
+import { Gateway } from '../../src/gateway/index.ts';
+import { createLogger } from '../../src/logging.ts';
+import { createPool, migrate } from '../../src/registry/index.ts';
 
 export interface FloodResult {
   readonly status: number;
@@ -101,6 +105,12 @@ export async function countingServer(handler: http.RequestListener): Promise<Cou
   };
 }
 
+/** A 1x1 PNG. */
+export const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 /** `Authorization: Bearer <key>`. */
 export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -156,4 +166,43 @@ export async function imageServer(png: Buffer): Promise<CountingServer> {
     pump();
   });
   return server;
+}
+
+/** POST /v1/chat/completions with `key`. */
+export const chat = (base: string, key: string, body: object) =>
+  call(base, '/v1/chat/completions', key, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gemini-2.5-flash', ...body }),
+  });
+
+/** A body whose one message is the user's `content`. */
+export const userSays = (content: unknown) => ({ messages: [{ role: 'user', content }] });
+
+/** A gateway in this process over the shared registry. */
+export interface InProcessGateway {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway with `env` (keys) on the registry at `databaseUrl`. */
+export async function startGateway(
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<InProcessGateway> {
+  const pool = createPool({ connectionString: databaseUrl });
+  await migrate(pool);
+  const config = loadConfig('gateway', { PORT: '0', DATABASE_URL: databaseUrl, ...env });
+  const gateway = new Gateway(config, createLogger({ silent: true }), pool, {
+    host: '127.0.0.1',
+    refreshMs: 200,
+  });
+  const port = await gateway.listen();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await gateway.close();
+      await pool.end();
+    },
+  };
 }
