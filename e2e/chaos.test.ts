@@ -14,6 +14,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { Emulator } from '../src/emulator/index.ts';
 import {
   cookiesPersistedAt,
+  CHAOS_KEYS,
   countOutcomes,
   createCleanup,
   createFaultSchedule,
@@ -85,7 +86,7 @@ beforeAll(async () => {
     throw new Error(`the chaos cluster did not start (${state})`, { cause: err });
   });
   client = new OpenAI({
-    apiKey: 'unused',
+    apiKey: CHAOS_KEYS.user,
     baseURL: `${cluster.gateway.url}/v1`,
     maxRetries: 0,
     timeout: REQUEST_TIMEOUT_MS + 5_000,

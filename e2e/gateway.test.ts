@@ -36,6 +36,8 @@ const BINDINGS_SQL = fs.readFileSync(
 );
 
 const logger = createLogger({ silent: true });
+const DASHBOARD_USER = 'sk-dashboard-user-1234';
+const DASHBOARD_ADMIN = 'sk-dashboard-admin-1234';
 const dbName = `gk_gateway_${randomUUID().replaceAll('-', '')}`;
 let admin: pg.Client;
 let pool: pg.Pool;
@@ -193,6 +195,8 @@ describe('status dashboard in headless Chromium', () => {
     const config = loadConfig('gateway', {
       PORT: '0',
       DATABASE_URL: 'postgresql://unused@127.0.0.1/unused',
+      API_KEYS: DASHBOARD_USER,
+      ADMIN_API_KEYS: DASHBOARD_ADMIN,
     });
     gateway = new Gateway(config, logger, pool, {
       host: '127.0.0.1',
@@ -203,6 +207,10 @@ describe('status dashboard in headless Chromium', () => {
     chrome = await startChromium();
     browser = await chromium.connectOverCDP(chrome.url, { timeout: 15_000 });
     page = await (browser.contexts()[0] ?? (await browser.newContext())).newPage();
+    // The dashboard wants an admin key; HTTP Basic (any user name) is what a browser can send.
+    await page.setExtraHTTPHeaders({
+      authorization: `Basic ${Buffer.from(`admin:${DASHBOARD_ADMIN}`).toString('base64')}`,
+    });
   });
 
   afterAll(async () => {
@@ -278,7 +286,7 @@ describe('status dashboard in headless Chromium', () => {
       .toBe('drained');
     const answer = fetch(`${gatewayUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${DASHBOARD_USER}` },
       body: JSON.stringify({
         model: 'gemini-2.5-flash',
         messages: [{ role: 'user', content: 'hi' }],

@@ -36,7 +36,9 @@ async function ask(content: string) {
 }
 
 const health = async () =>
-  (await fetch(`${worker.url}/health`).then((r) => r.json())) as { login_state: string };
+  (await fetch(`${worker.url}/health`, { headers: auth }).then((r) => r.json())) as {
+    login_state: string;
+  };
 
 beforeAll(async () => {
   emulator = await Emulator.start({ certDir: process.env['E2E_CA_DIR']!, chunkDelayMs: 5 });
@@ -45,7 +47,7 @@ beforeAll(async () => {
     emulator,
     email,
     signIn: false,
-    env: { CHROME_CDP_URL: chrome.url, API_KEYS: KEY, GEMINI_COOKIE_CACHE_MS: '200' },
+    env: { CHROME_CDP_URL: chrome.url, ADMIN_API_KEYS: KEY, GEMINI_COOKIE_CACHE_MS: '200' },
   });
 });
 

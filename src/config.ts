@@ -58,6 +58,17 @@ const envSchema = z.object({
   ),
   DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
   API_KEYS: str(),
+  ADMIN_API_KEYS: str(),
+  API_KEYS_FILE: str(),
+  ADMIN_API_KEYS_FILE: str(),
+  ALLOW_NO_AUTH: bool(false),
+  TRUST_PROXY: str(),
+  IMAGE_URL_ALLOW_PRIVATE: bool(false),
+  IMAGE_FETCH_TIMEOUT_MS: int(15_000, 100),
+  RETENTION_IMAGES_H: num(24),
+  RETENTION_UPLOADS_H: num(24),
+  RETENTION_CONVERSATIONS_D: num(14),
+  RETENTION_SWEEP_INTERVAL_S: int(600, 1),
   DEBUG: bool(false),
   HOST_RESOLVER_RULES: str(),
   // Tunables. Defaults follow DESIGN.md's failure semantics.
@@ -71,10 +82,12 @@ const envSchema = z.object({
   GEMINI_QUEUE_WAIT_MS: int(60_000, 100),
   GEMINI_QUEUE_MAX_LENGTH: int(20, 1),
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
-  MAX_BODY_BYTES: int(25 * 1024 * 1024, 1024),
+  MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
   MAX_PROMPT_CHARS: int(500_000, 1),
   SSE_KEEPALIVE_MS: int(15_000, 10),
+  MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024),
+  MAX_IMAGES_PER_REQUEST: int(10, 1, 1000),
   GATEWAY_NODE_FRESH_S: int(15, 1),
   GATEWAY_MAX_ATTEMPTS: int(3, 1, 10),
   GATEWAY_REGISTRY_MAX_STALE_S: int(300, 1),
@@ -93,7 +106,25 @@ export interface Config {
   readonly role: Role;
   readonly port: number;
   readonly debug: boolean;
+  /** User keys (API_KEYS). */
   readonly apiKeys: readonly string[];
+  /** Admin keys (ADMIN_API_KEYS): admin routes, the dashboard's data, /metrics, and user routes. */
+  readonly adminApiKeys: readonly string[];
+  /** Files with more keys, one a line; re-read on SIGHUP and when they change. */
+  readonly apiKeysFile: string | null;
+  readonly adminApiKeysFile: string | null;
+  /** Only then may every key list be empty (callers are 'anonymous', with admin rights). */
+  readonly allowNoAuth: boolean;
+  /** express's `trust proxy` (TRUST_PROXY: addresses, subnets or loopback/uniquelocal); false when unset. */
+  readonly trustProxy: string | false;
+  readonly imageFetch: { readonly allowPrivate: boolean; readonly timeoutMs: number };
+  /** How long stored files live; 0 keeps them forever. */
+  readonly retention: {
+    readonly imagesMs: number;
+    readonly uploadsMs: number;
+    readonly conversationsMs: number;
+    readonly sweepIntervalMs: number;
+  };
   readonly dataDir: string;
   readonly workerId: string;
   /** The Google account this worker serves; names its queue and its cooldown. */
@@ -121,6 +152,8 @@ export interface Config {
     readonly uploadBytes: number;
     /** Longest prompt (characters) a chat request may send; longer gets 413 before queueing. */
     readonly promptChars: number;
+    readonly imageBytes: number;
+    readonly imagesPerRequest: number;
   };
   /** A committed stream that stays silent this long gets a `: keep-alive` comment. */
   readonly sseKeepAliveMs: number;
@@ -165,10 +198,19 @@ function buildConfig(role: Role, e: Env): Config {
     role,
     port,
     debug: e.DEBUG,
-    apiKeys: (e.API_KEYS ?? '')
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean),
+    apiKeys: keyList(e.API_KEYS),
+    adminApiKeys: keyList(e.ADMIN_API_KEYS),
+    apiKeysFile: e.API_KEYS_FILE ? path.resolve(e.API_KEYS_FILE) : null,
+    adminApiKeysFile: e.ADMIN_API_KEYS_FILE ? path.resolve(e.ADMIN_API_KEYS_FILE) : null,
+    allowNoAuth: e.ALLOW_NO_AUTH,
+    trustProxy: e.TRUST_PROXY ?? false,
+    imageFetch: { allowPrivate: e.IMAGE_URL_ALLOW_PRIVATE, timeoutMs: e.IMAGE_FETCH_TIMEOUT_MS },
+    retention: {
+      imagesMs: e.RETENTION_IMAGES_H * HOUR_MS,
+      uploadsMs: e.RETENTION_UPLOADS_H * HOUR_MS,
+      conversationsMs: e.RETENTION_CONVERSATIONS_D * 24 * HOUR_MS,
+      sweepIntervalMs: e.RETENTION_SWEEP_INTERVAL_S * 1000,
+    },
     dataDir: path.resolve(e.DATA_DIR),
     workerId,
     account: e.GEMINI_ACCOUNT ?? workerId,
@@ -193,6 +235,8 @@ function buildConfig(role: Role, e: Env): Config {
       bodyBytes: e.MAX_BODY_BYTES,
       uploadBytes: e.MAX_UPLOAD_BYTES,
       promptChars: e.MAX_PROMPT_CHARS,
+      imageBytes: e.MAX_IMAGE_BYTES,
+      imagesPerRequest: e.MAX_IMAGES_PER_REQUEST,
     },
     sseKeepAliveMs: e.SSE_KEEPALIVE_MS,
     gateway: {
@@ -202,6 +246,16 @@ function buildConfig(role: Role, e: Env): Config {
     },
     emulator: { port: e.EMULATOR_PORT, certDir: path.resolve(e.EMULATOR_CERT_DIR) },
   };
+}
+
+const HOUR_MS = 3_600_000;
+
+/** A comma (or newline) separated key list, blanks dropped. */
+function keyList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[,\n]/)
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 
 function databaseUrlFromParts(e: Env): string {

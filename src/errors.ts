@@ -74,6 +74,13 @@ export class AuthenticationError extends AppError {
   }
 }
 
+/** A valid key without the right: a user key on an admin route. */
+export class ForbiddenError extends AppError {
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, 403, 'permission_error', { code: 'forbidden', ...options });
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message: string, options: AppErrorOptions = {}) {
     super(message, 404, 'invalid_request_error', { code: 'not_found', ...options });

@@ -4,6 +4,7 @@
  * the role, and closes everything on SIGTERM or SIGINT.
  */
 import { ConfigError, loadConfig, type Config, type Role } from './config.ts';
+import { NoApiKeyError } from './http/index.ts';
 import { createLogger, type Logger } from './logging.ts';
 
 const ROLES: readonly Role[] = ['worker', 'gateway', 'emulator'];
@@ -44,7 +45,14 @@ async function main(): Promise<void> {
   }
   const config = readConfig(role);
   const logger = createLogger({ debug: config.debug });
-  const service = await start(config, logger);
+  const service = await start(config, logger).catch((err: unknown) => {
+    // Refusing to run without a key is a configuration problem, said in one line.
+    if (err instanceof NoApiKeyError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -54,6 +54,8 @@ export function workerEnv(opts: TestWorkerOptions, dataDir: string): Record<stri
     HOST_RESOLVER_RULES: opts.emulator.hostResolverRules(),
     GEMINI_COOLDOWN_JITTER_S: '0',
     HEARTBEAT_INTERVAL_MS: '500',
+    // Suites that test keys set API_KEYS/ADMIN_API_KEYS; the rest run open, as a stack may.
+    ALLOW_NO_AUTH: '1',
     ...opts.env,
   };
 }

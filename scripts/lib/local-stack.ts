@@ -261,6 +261,7 @@ export class LocalStack {
     await waitForGatewayNodes(urls.gateway, urls.workers, eligible, {
       timeoutMs: READY_TIMEOUT_MS,
       signal,
+      adminKey: this.apiKeys?.adminApiKeys.split(',')[0]?.trim() ?? null,
     });
   }
 }

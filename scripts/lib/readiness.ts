@@ -37,9 +37,10 @@ export async function waitFor<T>(
 export async function getJson(
   url: string,
   timeoutMs = 3000,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: unknown } | null> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     return { status: res.status, body: await res.json() };
   } catch {
     return null;
@@ -84,19 +85,22 @@ export function describeNodes(expected: readonly string[], nodes: readonly Gatew
 
 /**
  * Waits until the gateway's /health lists every expected node (`http://127.0.0.1:PORT`), and,
- * with `eligible`, until each one can take requests.
+ * with `eligible`, until each one can take requests. The node list is shown to admin keys only.
  */
 export async function waitForGatewayNodes(
   gatewayUrl: string,
   expected: readonly string[],
   eligible: boolean,
-  options: Omit<WaitOptions, 'describe'>,
+  options: Omit<WaitOptions, 'describe'> & { readonly adminKey?: string | null },
 ): Promise<GatewayNode[]> {
+  const headers: Record<string, string> = options.adminKey
+    ? { authorization: `Bearer ${options.adminKey}` }
+    : {};
   let last: GatewayNode[] = [];
   let reached = false;
   return waitFor(
     async () => {
-      const res = await getJson(`${gatewayUrl}/health`);
+      const res = await getJson(`${gatewayUrl}/health`, 3000, headers);
       reached = res !== null;
       last = res ? gatewayNodes(res.body) : [];
       const ok = expected.every((url) =>

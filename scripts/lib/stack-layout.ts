@@ -87,5 +87,9 @@ export function workerEnv(
 /** The gateway's environment, on top of the stack's own. */
 export function gatewayEnv(ports: StackPorts): Record<string, string> {
   const urls = serviceUrls(ports);
-  return { PORT: String(ports.gateway), DATABASE_URL: urls.database, REDIS_URL: urls.redis };
+  return {
+    PORT: String(ports.gateway),
+    DATABASE_URL: urls.database,
+    REDIS_URL: urls.redis,
+  };
 }

@@ -43,6 +43,8 @@ export interface ChatJob {
   readonly chat: ChatMetadata | null;
   /** The prompt that carries the whole history, used if Gemini rejects the follow-up (1097). */
   readonly replayPrompt: string | null;
+  /** The key id the answer's generated images belong to ('anonymous' when absent). */
+  readonly owner?: string;
 }
 
 export interface GuardDeps {
@@ -51,7 +53,11 @@ export interface GuardDeps {
   /** Pushes one input file upstream (content-push); required when a job has inputs. */
   readonly upload?: (input: JobInput, signal: AbortSignal) => Promise<UploadedFile>;
   /** Downloads and stores the answer's generated images; errors are its own business. */
-  readonly storeImages?: (result: GenerateResult, signal: AbortSignal) => Promise<GenerateResult>;
+  readonly storeImages?: (
+    result: GenerateResult,
+    signal: AbortSignal,
+    owner: string,
+  ) => Promise<GenerateResult>;
   /** Pause before the single retry of a proven rejection. */
   readonly transientBackoffMs?: number;
   /** Injectable for tests; must reject when `signal` aborts. */
@@ -161,7 +167,7 @@ async function* attemptOnce(
     }
     if (event.type === 'done' && ctx.deps.storeImages) {
       // Image downloads touch Google with the account's cookies: they belong in its line.
-      yield { type: 'done', result: await ctx.deps.storeImages(event.result, ctx.signal) };
+      yield { type: 'done', result: await ctx.deps.storeImages(event.result, ctx.signal, ctx.job.owner ?? 'anonymous') };
     } else {
       yield event;
     }

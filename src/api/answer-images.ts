@@ -21,6 +21,7 @@ export async function storeGeneratedImages(
   result: GenerateResult,
   deps: ImageDeps,
   signal: AbortSignal,
+  owner: string,
 ): Promise<GenerateResult> {
   const images: ResponseImage[] = [];
   for (const img of result.images) {
@@ -30,7 +31,7 @@ export async function storeGeneratedImages(
     }
     try {
       const { data, contentType } = await deps.fetchImage(img.url, signal);
-      images.push({ ...img, stored: await deps.images.save(data, contentType) });
+      images.push({ ...img, stored: await deps.images.save(data, contentType, new Date(), owner) });
     } catch (err) {
       deps.logger.warn('could not download a generated image', { err });
       images.push({ ...img, stored: null });

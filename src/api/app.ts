@@ -9,7 +9,19 @@ import type { ChatBackend } from './backend.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
-import { errorHandler, notFound, requestId, requestIdOf, requireApiKey } from '../http/index.ts';
+import {
+  authenticate,
+  callerOf,
+  errorHandler,
+  notFound,
+  refuseDeclaredOversize,
+  requestId,
+  requestIdOf,
+  requireAdmin,
+  trustProxyValue,
+  type KeyRing,
+} from '../http/index.ts';
+import type { ResolveHost } from './safe-fetch.ts';
 import { chatCompletionsHandler } from './routes/chat-completions.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
@@ -22,11 +34,21 @@ import {
 } from './routes/status.ts';
 
 export interface WorkerAppDeps {
-  readonly apiKeys: readonly string[];
+  /** User and admin keys; checked before any body is read. */
+  readonly keys: KeyRing;
+  /** express's `trust proxy`; false unless TRUST_PROXY names the proxies. */
+  readonly trustProxy: string | false;
   readonly limits: {
     readonly bodyBytes: number;
     readonly uploadBytes: number;
     readonly promptChars: number;
+    readonly imageBytes: number;
+    readonly imagesPerRequest: number;
+  };
+  readonly imageFetch: {
+    readonly allowPrivate: boolean;
+    readonly timeoutMs: number;
+    readonly resolve?: ResolveHost;
   };
   readonly uploadsDir: string;
   /** Where a request's input files wait for its job (DATA_DIR/inputs). */
@@ -53,6 +75,8 @@ function accessLog(logger: Logger) {
         status: res.statusCode,
         ms: Math.round(ms),
         requestId: requestIdOf(res),
+        // The key's id, never the key.
+        keyId: callerOf(res)?.keyId,
         aborted: !res.writableFinished,
       });
     });
@@ -64,8 +88,10 @@ function accessLog(logger: Logger) {
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
-  const auth = requireApiKey(deps.apiKeys);
+  // Off unless TRUST_PROXY names the proxies: anyone else's X-Forwarded-* is ignored, and req.ip,
+  // req.protocol and req.host are the socket's and the Host header's.
+  app.set('trust proxy', trustProxyValue(deps.trustProxy));
+  const auth = authenticate(deps.keys);
   app.use(requestId());
   // Until the chat route knows better, nothing went upstream: even a 401 or 413 says so.
   app.use('/v1/chat/completions', (_req, res, next) => {
@@ -74,22 +100,31 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   });
   app.use(accessLog(deps.logger));
   app.use(deps.metrics.middleware);
-  app.use(statusRouter(deps.status, deps.metrics.registry));
+  app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
+  // The key is checked before any body is read; each route then parses only what it needs.
+  app.use(['/v1', '/upload', '/conversations', '/admin', '/images'], auth);
+  app.use('/admin', requireAdmin);
   app.use(imagesRouter(deps.images));
-  app.use(['/v1', '/upload', '/conversations', '/admin'], auth);
-  app.use(express.json({ limit: deps.limits.bodyBytes }));
   app.use(modelsRouter());
   app.post(
     '/v1/chat/completions',
+    refuseDeclaredOversize(deps.limits.bodyBytes),
+    express.json({ limit: deps.limits.bodyBytes }),
     chatCompletionsHandler({
       backend: deps.backend,
       conversations: deps.conversations,
       images: deps.images,
       uploadsDir: deps.uploadsDir,
       inputsDir: deps.inputsDir,
-      maxUploadBytes: deps.limits.uploadBytes,
+      maxUploadBytes: deps.limits.imageBytes,
       maxPromptChars: deps.limits.promptChars,
       sseKeepAliveMs: deps.sseKeepAliveMs,
+      inputOptions: {
+        maxImages: deps.limits.imagesPerRequest,
+        allowPrivateUrls: deps.imageFetch.allowPrivate,
+        fetchTimeoutMs: deps.imageFetch.timeoutMs,
+        ...(deps.imageFetch.resolve ? { resolveHost: deps.imageFetch.resolve } : {}),
+      },
       logger: deps.logger,
       firstTokenSeconds: deps.metrics.firstTokenSeconds,
     }),

@@ -17,6 +17,8 @@ import {
 import { planPrompt, type PromptPlan } from './prompt.ts';
 import { messageText, type ChatMessage } from './schemas.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
+import { NotFoundError } from '../errors.ts';
+import { ANONYMOUS, mayAccess, type Caller } from '../http/index.ts';
 
 export interface ConversationPlan {
   conversationId: string;
@@ -30,6 +32,8 @@ export interface ConversationPlan {
   created: string | null;
   /** The Gemini ids of every turn so far, kept when this turn is saved. */
   turns: Record<string, TurnIds>;
+  /** The key id the conversation belongs to. */
+  owner: string;
 }
 
 const asMessages = (turns: readonly StoredTurn[]): ChatMessage[] =>
@@ -39,11 +43,19 @@ async function findConversation(
   id: string | null | undefined,
   plan: PromptPlan,
   store: ConversationStore,
+  caller: Caller | null,
 ): Promise<Conversation | null> {
   if (id) {
-    return store.get(id);
+    const found = await store.get(id);
+    // Someone else's conversation reads as a missing one; it is never continued nor overwritten.
+    if (found && !mayAccess(caller, found.owner)) {
+      throw new NotFoundError(`No conversation ${id}.`, { param: 'conversation_id' });
+    }
+    return found;
   }
-  return plan.history.length > 0 ? store.findByHistoryKey(hashMessages(plan.history)) : null;
+  return plan.history.length > 0
+    ? store.findByHistoryKey(hashMessages(plan.history), caller?.keyId ?? ANONYMOUS)
+    : null;
 }
 
 /** Resolves the conversation for a request and the prompts to send. */
@@ -51,8 +63,9 @@ export async function planConversation(
   requestedId: string | null | undefined,
   plan: PromptPlan,
   store: ConversationStore,
+  caller: Caller | null = { keyId: ANONYMOUS, role: 'user' },
 ): Promise<ConversationPlan> {
-  const found = await findConversation(requestedId, plan, store);
+  const found = await findConversation(requestedId, plan, store, caller);
   // A seed-style client sends only the new turn: it continues from the latest. A resent history
   // continues from the turn it ends; one that matches no turn of ours is replayed in a new chat.
   const chat = !found
@@ -75,6 +88,7 @@ export async function planConversation(
     prior,
     created: found?.created_at ?? null,
     turns: found?.turns ?? {},
+    owner: found?.owner ?? caller?.keyId ?? ANONYMOUS,
   };
 }
 
@@ -100,6 +114,7 @@ export function conversationAfterTurn(
       context_token: chat?.contextToken ?? null,
       messages: turns.map((m) => ({ role: m.role, content: messageText(m.content) })),
       turns: turnsAfter(cp.turns, key, chat),
+      owner: cp.owner,
     },
   };
 }

@@ -29,6 +29,8 @@ export interface Conversation {
   messages: StoredTurn[];
   /** The Gemini ids after each answer, by the history key that answer ends (oldest first). */
   turns?: Record<string, TurnIds>;
+  /** The key id of the key that made it ('anonymous' with ALLOW_NO_AUTH); absent in old files. */
+  owner?: string;
 }
 
 /** The Gemini ids a conversation had right after one answer. */
@@ -39,6 +41,10 @@ export interface TurnIds {
 
 /** Turns kept per conversation; the oldest go first (a long chat of many regenerations). */
 export const MAX_STORED_TURNS = 500;
+
+/** The history-key file of an owner: owners never find (or overwrite) each other's index. */
+const historyKeyFile = (key: string, owner: string | undefined): string =>
+  owner && owner !== 'anonymous' ? `${owner}-${key}` : key;
 
 const ID_PATTERN = /^[\w.-]{1,128}$/;
 const KEY_DIR = '.history-keys';
@@ -88,8 +94,9 @@ export function withTurns(c: Conversation): Conversation {
 export class ConversationStore {
   private readonly pending = new Set<Promise<void>>();
   private dirReady: Promise<unknown> | null = null;
+  private total = 0;
 
-  constructor(private readonly dir: string) {}
+  constructor(readonly dir: string) {}
 
   newId(): string {
     return randomUUID();
@@ -107,12 +114,13 @@ export class ConversationStore {
     }
   }
 
-  /** The conversation whose stored history hashes to `key`, if any. */
-  async findByHistoryKey(key: string): Promise<Conversation | null> {
+  /** The conversation of `owner` whose stored history hashes to `key`, if any. */
+  async findByHistoryKey(key: string, owner?: string): Promise<Conversation | null> {
     await this.settled();
     try {
-      const id = (await fs.readFile(path.join(this.dir, KEY_DIR, key), 'utf8')).trim();
-      return await this.get(id);
+      const file = path.join(this.dir, KEY_DIR, historyKeyFile(key, owner));
+      const found = await this.get((await fs.readFile(file, 'utf8')).trim());
+      return found && (found.owner ?? 'anonymous') === (owner ?? 'anonymous') ? found : null;
     } catch {
       return null;
     }
@@ -131,9 +139,19 @@ export class ConversationStore {
     await this.dirReady;
     const file = this.file(conversation.conversation_id);
     const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
+    const isNew = await fs.access(file).then(
+      () => false,
+      () => true,
+    );
     await fs.writeFile(tmp, JSON.stringify(conversation));
     await fs.rename(tmp, file);
-    await fs.writeFile(path.join(this.dir, KEY_DIR, historyKey), conversation.conversation_id);
+    if (isNew) {
+      this.total += 1;
+    }
+    await fs.writeFile(
+      path.join(this.dir, KEY_DIR, historyKeyFile(historyKey, conversation.owner)),
+      conversation.conversation_id,
+    );
   }
 
   /** Resolves once every save started so far has finished (failed ones included). */
@@ -178,14 +196,21 @@ export class ConversationStore {
     await this.settled();
     try {
       await fs.unlink(this.file(id));
+      this.total = Math.max(0, this.total - 1);
       return true;
     } catch {
       return false;
     }
   }
 
-  async count(): Promise<number> {
-    return (await this.list()).length;
+  /** How many conversations are stored: counted by the retention sweeper, kept up by saves. */
+  count(): number {
+    return this.total;
+  }
+
+  /** Sets the count after a directory walk (the retention sweeper's). */
+  setCount(total: number): void {
+    this.total = total;
   }
 
   private file(id: string): string {

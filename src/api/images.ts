@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { OwnerIndex } from './owner-index.ts';
 
 const EXT: Record<string, string> = {
   'image/png': 'png',
@@ -18,24 +19,45 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /** Stores images and resolves request paths without ever leaving its directory. */
 export class ImageStore {
   readonly dir: string;
+  private readonly owners: OwnerIndex;
+  private total = 0;
 
   constructor(dir: string) {
     this.dir = path.resolve(dir);
+    this.owners = new OwnerIndex(this.dir);
   }
 
-  /** Saves the bytes; returns the path relative to the store, with forward slashes. */
-  async save(data: Buffer, contentType: string, now = new Date()): Promise<string> {
+  /**
+   * Saves the bytes for `owner` (a key id); returns the path relative to the store, with forward
+   * slashes. The name carries 64 random bits, so it cannot be guessed.
+   */
+  async save(
+    data: Buffer,
+    contentType: string,
+    now = new Date(),
+    owner = 'anonymous',
+  ): Promise<string> {
     const month = `${now.getFullYear()}${pad(now.getMonth() + 1)}`;
     const day = `${month}${pad(now.getDate())}`;
-    const name = `${now.getTime()}_${randomBytes(4).toString('hex')}.${EXT[contentType] ?? 'png'}`;
+    const name = `${now.getTime()}_${randomBytes(8).toString('hex')}.${EXT[contentType] ?? 'png'}`;
     await fs.mkdir(path.join(this.dir, month, day), { recursive: true });
+    const relative = `${month}/${day}/${name}`;
+    // Owner first: a file is never served before its owner is known.
+    await this.owners.set(relative, owner);
     await fs.writeFile(path.join(this.dir, month, day, name), data);
-    return `${month}/${day}/${name}`;
+    this.total += 1;
+    return relative;
+  }
+
+  /** The key id that made the image at `relative`, or null when unknown. */
+  ownerOf(relative: string): Promise<string | null> {
+    return this.owners.get(relative);
   }
 
   /** The absolute file for a request path, or null when it escapes the store or is absent. */
   async resolve(relative: string): Promise<string | null> {
-    if (relative.includes('\0')) {
+    // Dot segments hold the owner sidecars (and `..`); none is ever served.
+    if (relative.includes('\0') || relative.split(/[\\/]/).some((part) => part.startsWith('.'))) {
       return null;
     }
     const file = path.resolve(this.dir, relative);
@@ -51,19 +73,13 @@ export class ImageStore {
     }
   }
 
-  async count(): Promise<number> {
-    let total = 0;
-    const walk = async (dir: string): Promise<void> => {
-      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) {
-        if (e.isDirectory()) {
-          await walk(path.join(dir, e.name));
-        } else {
-          total += 1;
-        }
-      }
-    };
-    await walk(this.dir);
-    return total;
+  /** How many images are stored: counted by the retention sweeper, kept up by saves. */
+  count(): number {
+    return this.total;
+  }
+
+  /** Sets the count after a directory walk (the retention sweeper's). */
+  setCount(total: number): void {
+    this.total = total;
   }
 }

@@ -10,3 +10,5 @@ export { ConversationStore } from './conversations.ts';
 export { ImageStore } from './images.ts';
 export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';
 export { createWorkerMetrics, type NodeState, type WorkerMetrics } from './metrics.ts';
+export { fetchImageUrl, hostRulesResolver, type ResolveHost } from './safe-fetch.ts';
+export { isPublicAddress, addressRange } from './address-policy.ts';

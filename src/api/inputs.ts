@@ -4,7 +4,15 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import { InvalidRequestError, NotFoundError, UnsupportedMediaTypeError } from '../errors.ts';
+import { mayAccess, type Caller } from '../http/index.ts';
+import { OwnerIndex } from './owner-index.ts';
+import {
+  fetchImageUrl,
+  imageTooLarge,
+  imageUrlNotAllowed,
+  type ResolveHost,
+} from './safe-fetch.ts';
 
 export interface InputFile {
   data: Buffer;
@@ -14,8 +22,16 @@ export interface InputFile {
 
 export interface InputOptions {
   readonly uploadsDir: string;
+  /** The largest image (data URL, image URL or upload) accepted. */
   readonly maxBytes: number;
+  /** The most images one request may carry (default 10). */
+  readonly maxImages?: number;
   readonly fetchTimeoutMs?: number;
+  /** IMAGE_URL_ALLOW_PRIVATE: image URLs may reach loopback and private addresses. */
+  readonly allowPrivateUrls?: boolean;
+  readonly resolveHost?: ResolveHost;
+  /** Who asks: uploads are readable only by their owner (or an admin). Unset: no check. */
+  readonly caller?: Caller | null;
 }
 
 const IMAGE_MAGIC: [string, (b: Buffer) => boolean][] = [
@@ -57,7 +73,7 @@ function imageFile(data: Buffer, index: number, maxBytes: number): InputFile {
     throw badImage('it is empty.');
   }
   if (data.length > maxBytes) {
-    throw new PayloadTooLargeError(`Image ${index + 1} is larger than ${maxBytes} bytes.`);
+    throw imageTooLarge();
   }
   const mimeType = sniffImage(data);
   if (!mimeType) {
@@ -76,35 +92,38 @@ function fromDataUrl(url: string, index: number, maxBytes: number): InputFile {
 }
 
 async function fromHttpUrl(url: string, index: number, opts: InputOptions): Promise<InputFile> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      signal: AbortSignal.timeout(opts.fetchTimeoutMs ?? 15_000),
-      redirect: 'follow',
-    });
-  } catch {
-    throw badImage(`could not fetch ${new URL(url).origin}.`);
-  }
-  if (!res.ok) {
-    throw badImage(`fetching it answered HTTP ${res.status}.`);
-  }
-  const declared = Number(res.headers.get('content-length') ?? 0);
-  if (declared > opts.maxBytes) {
-    throw new PayloadTooLargeError(`Image ${index + 1} is larger than ${opts.maxBytes} bytes.`);
-  }
-  return imageFile(Buffer.from(await res.arrayBuffer()), index, opts.maxBytes);
+  const data = await fetchImageUrl(url, {
+    maxBytes: opts.maxBytes,
+    timeoutMs: opts.fetchTimeoutMs ?? 15_000,
+    allowPrivate: opts.allowPrivateUrls ?? false,
+    ...(opts.resolveHost ? { resolve: opts.resolveHost } : {}),
+  });
+  return imageFile(data, index, opts.maxBytes);
 }
 
-/** A file saved by POST /upload; the path must stay inside the uploads directory. */
+/**
+ * A file saved by POST /upload; the path must stay inside the uploads directory (else 400), and
+ * the caller must own it: someone else's file is a 404, exactly like a missing one.
+ */
 export async function fromUpload(ref: string, opts: InputOptions): Promise<InputFile> {
   const uploads = path.resolve(opts.uploadsDir);
+  const unknown = () => new NotFoundError(`Unknown file: ${ref}`, { param: 'files' });
   // /upload answers `uploads/<name>`; a bare name or an absolute path inside uploads works too.
   const file = path.resolve(uploads, ref.replace(/^uploads\//, ''));
-  if (!file.startsWith(uploads + path.sep)) {
-    throw new InvalidRequestError(`Unknown file: ${ref}`, { param: 'files', code: 'invalid_file' });
+  if (path.dirname(file) !== uploads) {
+    throw new InvalidRequestError(`Invalid file reference: ${ref}`, {
+      param: 'files',
+      code: 'invalid_file',
+    });
+  }
+  if (
+    opts.caller !== undefined &&
+    !mayAccess(opts.caller, await new OwnerIndex(uploads).get(path.basename(file)))
+  ) {
+    throw unknown();
   }
   const data = await fs.readFile(file).catch(() => {
-    throw new InvalidRequestError(`Unknown file: ${ref}`, { param: 'files', code: 'invalid_file' });
+    throw unknown();
   });
   const fileName = path.basename(file).replace(/^\d{14}_[0-9a-f]{8}_/, '');
   return { data, fileName, mimeType: sniffImage(data) ?? mimeFromName(fileName) };
@@ -129,12 +148,22 @@ export async function readInputs(
   fileRefs: readonly string[],
   opts: InputOptions,
 ): Promise<InputFile[]> {
+  const maxImages = opts.maxImages ?? 10;
+  if (imageRefs.length + fileRefs.length > maxImages) {
+    throw new InvalidRequestError(
+      `Too many images and files: at most ${maxImages} per request (MAX_IMAGES_PER_REQUEST).`,
+      { param: 'messages', code: 'too_many_images' },
+    );
+  }
   const files: InputFile[] = [];
   for (const [i, ref] of imageRefs.entries()) {
     if (ref.startsWith('data:')) {
       files.push(fromDataUrl(ref, i, opts.maxBytes));
     } else if (/^https?:\/\//i.test(ref)) {
       files.push(await fromHttpUrl(ref, i, opts));
+    } else if (/^[a-z][\w+.-]*:/i.test(ref)) {
+      // file:, ftp:, gopher: ... never fetched, never read.
+      throw imageUrlNotAllowed();
     } else {
       files.push(await fromUpload(ref, opts));
     }

@@ -1,7 +1,8 @@
 /**
  * @module gateway/app
- * The gateway's express app: the OpenAI surface (/v1/models, /v1/chat/completions) behind
- * API_KEYS, and the open operator pages (/, /api/nodes, /health, /metrics).
+ * The gateway's express app: the OpenAI surface (/v1/models, /v1/chat/completions) and /images
+ * behind a key, the admin pages (/, /dashboard/nodes, /api/nodes, /metrics) behind an admin key
+ * (HTTP Basic works, so a browser can open the dashboard), and /health, open but terse.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
@@ -9,7 +10,14 @@ import type { Dispatcher } from 'undici';
 import { ModelNotFoundError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { dashboardCsp, renderDashboard, renderNodeTable } from './dashboard.ts';
-import { errorHandler, requireApiKey } from '../http/index.ts';
+import {
+  authenticate,
+  errorHandler,
+  peekCaller,
+  refuseDeclaredOversize,
+  requireAdmin,
+  type KeyRing,
+} from '../http/index.ts';
 import { createInFlight, type InFlight } from './in-flight.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { listModels, reportNodes } from './node-summary.ts';
@@ -26,8 +34,10 @@ export interface GatewayAppDeps {
   readonly logger: Logger;
   /** A pooled undici Agent to the workers. */
   readonly dispatcher: Dispatcher;
-  /** API_KEYS; empty leaves /v1/* open. */
-  readonly apiKeys: readonly string[];
+  /** User and admin keys; checked before any body is read. */
+  readonly keys: KeyRing;
+  /** express's `trust proxy` (TRUST_PROXY); false by default. */
+  readonly trustProxy?: string | number | false;
   readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
   /** The largest request body accepted (config.limits.bodyBytes). */
   readonly bodyLimitBytes: number;
@@ -64,8 +74,14 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   const report = () => reportNodes(deps.nodes.snapshot(), now(), nodeFreshMs, inFlight.counts());
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(countRequests(metrics));
-  app.get('/', (_req, res) => {
+  const admin = [
+    authenticate(deps.keys, { basicRealm: 'gemini-kasm admin' }),
+    requireAdmin,
+  ] as const;
+  app.use(['/dashboard', '/api/nodes', '/metrics'], ...admin);
+  app.get('/', ...admin, (_req, res) => {
     const nonce = randomBytes(16).toString('base64');
     res.set({ 'content-security-policy': dashboardCsp(nonce), 'cache-control': 'no-store' });
     res.type('html').send(renderDashboard(report(), nonce));
@@ -73,19 +89,31 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.get('/dashboard/nodes', (_req, res) => {
     res.set('cache-control', 'no-store').type('html').send(renderNodeTable(report()));
   });
-  app.get(['/health', '/api/nodes'], (_req, res) => {
+  app.get('/api/nodes', (_req, res) => {
     res.set('cache-control', 'no-store').json(report());
+  });
+  // Open for load balancers and probes; node URLs, accounts and states only for an admin.
+  app.get('/health', (req, res) => {
+    const full = report();
+    res.set('cache-control', 'no-store');
+    if (peekCaller(deps.keys, req)?.role === 'admin') {
+      res.json(full);
+      return;
+    }
+    res.json({ status: full.status, eligible: full.eligible, total: full.total });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // Every client route needs a key before anything is read or relayed; the worker then decides
+  // ownership from the same Authorization header, which the relays pass on.
+  app.use(['/v1', '/images', '/upload', '/conversations'], authenticate(deps.keys));
   const owned = { ...deps, nodeFreshMs, now };
   app.get('/images/{*path}', imagesHandler(owned));
-  const auth = requireApiKey(deps.apiKeys);
-  app.post('/upload', auth, uploadHandler({ ...owned, inFlight }));
-  app.get('/conversations/:id', auth, getConversationHandler(owned));
-  app.delete('/conversations/:id', auth, deleteConversationHandler(owned));
-  app.use('/v1', auth, createV1Router(deps, inFlight, metrics, now));
+  app.post('/upload', uploadHandler({ ...owned, inFlight }));
+  app.get('/conversations/:id', getConversationHandler(owned));
+  app.delete('/conversations/:id', deleteConversationHandler(owned));
+  app.use('/v1', createV1Router(deps, inFlight, metrics, now));
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
@@ -114,6 +142,7 @@ function createV1Router(
   router.post(
     '/chat/completions',
     // Raw bytes: they are forwarded as sent, and may be sent again to another node.
+    refuseDeclaredOversize(deps.bodyLimitBytes),
     express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
     createChatProxy({
       nodes: deps.nodes,

@@ -81,7 +81,13 @@ export function parseChatRequest(raw: unknown): ChatRequest {
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
-const PASSED_HEADERS = ['authorization', 'accept', 'accept-language', 'user-agent'] as const;
+const PASSED_HEADERS = [
+  'authorization',
+  'x-api-key',
+  'accept',
+  'accept-language',
+  'user-agent',
+] as const;
 
 /** The client's request id when it is sane, else a new one. */
 export function requestIdOf(headers: IncomingHttpHeaders): string {
@@ -111,8 +117,10 @@ export function upstreamHeaders(
   if (forwarded.length > 0) {
     out['x-forwarded-for'] = forwarded.join(', ');
   }
-  // The worker builds image links from these, so they point back at the gateway's /images.
+  // The worker builds image links from its Host (its `trust proxy` is off unless TRUST_PROXY
+  // names the gateway), so the client's Host goes through: links point back at the gateway.
   if (typeof headers.host === 'string') {
+    out['host'] = headers.host;
     out['x-forwarded-host'] = headers.host;
     out['x-forwarded-proto'] =
       typeof headers['x-forwarded-proto'] === 'string' ? headers['x-forwarded-proto'] : 'http';

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { Agent } from 'undici';
 import type { Config } from '../config.ts';
+import { KeyRing, checkAuthConfigured, trustProxyValue } from '../http/index.ts';
 import { childLogger, registerSecret, type Logger } from '../logging.ts';
 import { createGatewayApp } from './app.ts';
 import { PgBindingStore } from './binding-store.ts';
@@ -36,6 +37,8 @@ export class Gateway {
   private readonly agent: Agent;
   private readonly server: http.Server;
   private readonly bindings: PgBindingStore;
+  private readonly keys: KeyRing;
+  private stopWatchingKeys: (() => void) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
 
@@ -45,7 +48,7 @@ export class Gateway {
     pool: pg.Pool,
     private readonly options: GatewayOptions = {},
   ) {
-    config.apiKeys.forEach(registerSecret);
+    this.keys = new KeyRing(config, registerSecret);
     this.logger = childLogger(logger, 'gateway');
     this.nodes = new NodeSource(pool, this.logger, {
       refreshMs: options.refreshMs ?? 500,
@@ -63,7 +66,8 @@ export class Gateway {
       bindings: this.bindings,
       logger: this.logger,
       dispatcher: this.agent,
-      apiKeys: config.apiKeys,
+      keys: this.keys,
+      trustProxy: trustProxyValue(config.trustProxy),
       gateway: config.gateway,
       bodyLimitBytes: config.limits.bodyBytes,
     });
@@ -75,12 +79,14 @@ export class Gateway {
     if (this.closing) {
       throw new Error('the gateway is closed');
     }
+    // No key and no ALLOW_NO_AUTH=1: refuse to serve at all.
+    checkAuthConfigured(this.keys, (message) => this.logger.warn(message));
+    this.stopWatchingKeys ??= this.keys.watch((counts) =>
+      this.logger.info('API keys reloaded', counts),
+    );
     await this.nodes.start();
     this.server.listen(this.config.port, this.options.host);
     await once(this.server, 'listening');
-    if (this.config.apiKeys.length === 0) {
-      this.logger.warn('API_KEYS is empty: /v1/* is open to anyone who can reach this port');
-    }
     this.pruneTimer = setInterval(() => void this.prune(), HOUR_MS);
     this.pruneTimer.unref();
     const port = this.port;
@@ -104,6 +110,7 @@ export class Gateway {
     if (this.pruneTimer) {
       clearInterval(this.pruneTimer);
     }
+    this.stopWatchingKeys?.();
     await this.nodes.close();
     if (this.server.listening) {
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

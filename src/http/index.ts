@@ -1,8 +1,28 @@
 /**
  * @module http
- * Express pieces the worker and the gateway share: API-key auth, request ids, and the one
+ * Express pieces the worker and the gateway share: API keys and roles, request ids, and the one
  * terminal error handler that renders every failure as OpenAI's error JSON.
  */
-export { requireApiKey } from './api-key.ts';
+export {
+  authenticate,
+  callerOf,
+  mayAccess,
+  peekCaller,
+  presentedKey,
+  requireAdmin,
+} from './auth.ts';
+export { refuseDeclaredOversize } from './body-limit.ts';
 export { errorHandler, normalizeError, notFound } from './error-handler.ts';
+export {
+  ANONYMOUS,
+  KeyRing,
+  NoApiKeyError,
+  checkAuthConfigured,
+  keyIdOf,
+  parseKeyFile,
+  type Caller,
+  type KeyRole,
+  type KeySources,
+} from './key-ring.ts';
 export { requestId, requestIdOf } from './request-id.ts';
+export { trustProxyValue } from './trust-proxy.ts';

@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 import { Gateway } from '../gateway/index.ts';
 import { registerUrlPassword, type Logger } from '../logging.ts';
+import { KeyRing, checkAuthConfigured } from '../http/index.ts';
 import { createPool, migrate } from '../registry/index.ts';
 import type { RunningService } from './worker.ts';
 
@@ -14,6 +15,8 @@ export async function startGateway(
   logger: Logger,
 ): Promise<RunningService> {
   registerUrlPassword(config.database.connectionString);
+  // Refuse before touching the database; Gateway.listen() checks again and warns.
+  checkAuthConfigured(new KeyRing(config), () => {});
   const pool: pg.Pool = createPool(config.database);
   await migrate(pool);
   const gateway = new Gateway(config, logger, pool);

@@ -98,8 +98,9 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
           in_flight: deps.queue.currentTasks,
           waiting: deps.waiting.count,
         },
-        conversations: { total: await deps.conversations.count() },
-        storage: { total_images: await deps.images.count() },
+        // Counters (kept by the stores and the retention sweeper), never a directory walk.
+        conversations: { total: deps.conversations.count() },
+        storage: { total_images: deps.images.count() },
       };
     },
     async readiness() {

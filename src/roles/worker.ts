@@ -13,6 +13,7 @@ import {
   ConversationStore,
   ImageStore,
   createWorkerApp,
+  hostRulesResolver,
   readStagedInput,
   storeGeneratedImages,
   sweepStaleInputs,
@@ -26,6 +27,8 @@ import { GeminiClient, createHttpClient } from '../gemini/index.ts';
 import { childLogger, registerSecret, registerUrlPassword, type Logger } from '../logging.ts';
 import { ChatQueue } from '../queue/index.ts';
 import { Heartbeat, createPool } from '../registry/index.ts';
+import { KeyRing, checkAuthConfigured } from '../http/index.ts';
+import { RetentionSweeper } from '../retention/index.ts';
 import {
   nodeSnapshotOf,
   workerMetrics,
@@ -72,6 +75,38 @@ function adminActions(browser: BrowserCookies, account: AccountState): AdminActi
   };
 }
 
+function retentionSweeper(
+  config: Readonly<Config>,
+  deps: WorkerStatusDeps,
+  logger: Logger,
+): RetentionSweeper {
+  const { retention } = config;
+  return new RetentionSweeper({
+    intervalMs: retention.sweepIntervalMs,
+    logger: childLogger(logger, 'retention'),
+    targets: [
+      {
+        name: 'images',
+        dir: deps.images.dir,
+        maxAgeMs: retention.imagesMs,
+        onCount: (n) => deps.images.setCount(n),
+      },
+      {
+        name: 'uploads',
+        dir: path.join(config.dataDir, 'uploads'),
+        maxAgeMs: retention.uploadsMs,
+      },
+      {
+        name: 'conversations',
+        dir: deps.conversations.dir,
+        maxAgeMs: retention.conversationsMs,
+        isItem: (relative) => !relative.includes(path.sep) && relative.endsWith('.json'),
+        onCount: (n) => deps.conversations.setCount(n),
+      },
+    ],
+  });
+}
+
 async function listen(server: http.Server, port: number): Promise<number> {
   server.listen(port);
   await once(server, 'listening');
@@ -83,11 +118,11 @@ export async function startWorker(
   config: Readonly<Config>,
   logger: Logger,
 ): Promise<RunningService> {
-  config.apiKeys.forEach(registerSecret);
   registerUrlPassword(config.database.connectionString);
-  if (config.apiKeys.length === 0) {
-    logger.warn('API_KEYS is empty: the API is open to anyone who can reach it');
-  }
+  const keys = new KeyRing(config, registerSecret);
+  // Before anything starts: no key and no ALLOW_NO_AUTH=1 is a refusal, not a warning.
+  checkAuthConfigured(keys, (message) => logger.warn(message));
+  const stopWatchingKeys = keys.watch((counts) => logger.info('API keys reloaded', counts));
   const browser = await createBrowserCookies(config, childLogger(logger, 'browser'));
   const client = new GeminiClient({
     http: createHttpClient({ hostResolverRules: config.hostResolverRules }),
@@ -121,11 +156,12 @@ export async function startWorker(
     // Uploads and image downloads run in the job: the account's line, after its admission.
     upload: async (input, signal) =>
       client.upload(await readStagedInput(input), input.fileName, input.mimeType, signal),
-    storeImages: (result, signal) =>
+    storeImages: (result, signal, owner) =>
       storeGeneratedImages(
         result,
         { fetchImage: (url, s) => client.fetchImage(url, s), images, logger: imageLog },
         signal,
+        owner,
       ),
     onUpstreamSend: (outcome) => metrics?.upstreamSends.inc({ outcome }),
     queue: config.queue,
@@ -151,9 +187,13 @@ export async function startWorker(
     waiting: { count: 0 },
   };
   metrics = workerMetrics(deps);
+  const sweeper = retentionSweeper(config, deps, logger);
+  sweeper.start();
   const app = createWorkerApp({
-    apiKeys: config.apiKeys,
+    keys,
+    trustProxy: config.trustProxy,
     limits: config.limits,
+    imageFetch: { ...config.imageFetch, resolve: hostRulesResolver(config.hostResolverRules) },
     uploadsDir: path.join(config.dataDir, 'uploads'),
     inputsDir,
     sseKeepAliveMs: config.sseKeepAliveMs,
@@ -198,6 +238,8 @@ export async function startWorker(
       // Stop taking work, let the queue finish or abort its job, then say OFFLINE.
       closing ??= (async () => {
         server.close();
+        stopWatchingKeys();
+        await sweeper.close();
         await queue.close();
         server.closeAllConnections();
         await heartbeat.close();

@@ -21,6 +21,38 @@ describe('loadConfig', () => {
     expect(() => loadConfig('worker', { MAX_PROMPT_CHARS: '0' })).toThrow(ConfigError);
   });
 
+  it('security settings: closed by default, configurable', () => {
+    const d = loadConfig('worker', {});
+    expect(d.adminApiKeys).toEqual([]);
+    expect(d.allowNoAuth).toBe(false);
+    expect(d.trustProxy).toBe(false);
+    expect(d.imageFetch).toEqual({ allowPrivate: false, timeoutMs: 15_000 });
+    expect(d.limits).toMatchObject({ bodyBytes: 4 * 1024 * 1024, imagesPerRequest: 10 });
+    expect(d.retention).toEqual({
+      imagesMs: 24 * 3_600_000,
+      uploadsMs: 24 * 3_600_000,
+      conversationsMs: 14 * 24 * 3_600_000,
+      sweepIntervalMs: 600_000,
+    });
+    const c = loadConfig('gateway', {
+      ADMIN_API_KEYS: 'x1,x2',
+      API_KEYS_FILE: 'keys/user.txt',
+      ALLOW_NO_AUTH: '1',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8',
+      IMAGE_URL_ALLOW_PRIVATE: 'yes',
+      MAX_IMAGES_PER_REQUEST: '3',
+      RETENTION_CONVERSATIONS_D: '0',
+    });
+    expect(c.adminApiKeys).toEqual(['x1', 'x2']);
+    expect(c.apiKeysFile).toMatch(/keys\/user\.txt$/);
+    expect(c.allowNoAuth).toBe(true);
+    expect(c.trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(c.imageFetch.allowPrivate).toBe(true);
+    expect(c.limits.imagesPerRequest).toBe(3);
+    expect(c.retention.conversationsMs).toBe(0);
+    expect(() => loadConfig('worker', { MAX_IMAGES_PER_REQUEST: '0' })).toThrow(ConfigError);
+  });
+
   it('treats empty values as unset', () => {
     const c = loadConfig('worker', {
       PORT: '',

@@ -11,6 +11,7 @@ import { startChromium, tempDir, type ChromiumHandle } from '../services.ts';
 import { startChildWorker, type ChildWorker } from '../worker.ts';
 import type { Cleanup } from './cleanup.ts';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process.ts';
+import { ADMIN_HEADERS, CHAOS_KEY_ENV } from './keys.ts';
 import { signInAsPerson } from './person.ts';
 
 /** One account: its Chromium, when the person signed it in, and its worker. */
@@ -73,7 +74,12 @@ async function startNode(o: ChaosClusterOptions, email: string): Promise<ChaosNo
     emulator: o.emulator,
     email,
     dataDir,
-    env: { ...o.workerEnv, CHROME_CDP_URL: chrome.url, DATABASE_URL: o.databaseUrl },
+    env: {
+      ...o.workerEnv,
+      ...CHAOS_KEY_ENV,
+      CHROME_CDP_URL: chrome.url,
+      DATABASE_URL: o.databaseUrl,
+    },
   });
   o.cleanup.add(`worker ${email}`, () => stopChild(worker));
   return { email, chrome, signedInAtMs, worker };
@@ -100,7 +106,7 @@ export interface GatewayHealth {
 
 /** Reads the gateway's /health. */
 export async function gatewayHealth(gatewayUrl: string): Promise<GatewayHealth> {
-  const res = await fetch(`${gatewayUrl}/health`);
+  const res = await fetch(`${gatewayUrl}/health`, { headers: ADMIN_HEADERS });
   return (await res.json()) as GatewayHealth;
 }
 
@@ -133,7 +139,8 @@ export interface WorkerHealth {
 
 /** Reads a worker's /health. */
 export async function workerHealth(workerUrl: string): Promise<WorkerHealth> {
-  return (await (await fetch(`${workerUrl}/health`)).json()) as WorkerHealth;
+  const res = await fetch(`${workerUrl}/health`, { headers: ADMIN_HEADERS });
+  return (await res.json()) as WorkerHealth;
 }
 
 /**

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../services.ts';
+import { CHAOS_KEY_ENV } from './keys.ts';
 
 /** A running gateway process. */
 export interface GatewayProcess {
@@ -22,7 +23,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'gateway'], {
     cwd: ROOT,
-    env: { ...process.env, API_KEYS: '', DEBUG: '', ...env, PORT: String(port) },
+    env: { ...process.env, ...CHAOS_KEY_ENV, DEBUG: '', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -11,6 +11,7 @@ export {
 } from './chat-request.ts';
 export { restartChromium, cookiesPersistedAt, type ChromeRestart } from './chrome-restart.ts';
 export { createCleanup, type Cleanup } from './cleanup.ts';
+export { ADMIN_HEADERS, CHAOS_KEYS } from './keys.ts';
 export {
   gatewayHealth,
   startChaosCluster,

@@ -4,6 +4,7 @@
  */
 import type { ChatOutcome } from './chat-request.ts';
 import type { FaultRun } from './fault-schedule.ts';
+import { ADMIN_HEADERS } from './keys.ts';
 import {
   counterByLabel,
   countOutcomes,
@@ -20,7 +21,7 @@ export interface GatewayCounters {
 
 /** Reads failovers by reason and upstream attempts by outcome from the gateway's /metrics. */
 export async function readGatewayCounters(gatewayUrl: string): Promise<GatewayCounters> {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  const text = await (await fetch(`${gatewayUrl}/metrics`, { headers: ADMIN_HEADERS })).text();
   return {
     failovers: counterByLabel(text, 'gateway_failovers_total', 'reason'),
     attempts: counterByLabel(text, 'gateway_upstream_attempts_total', 'outcome'),

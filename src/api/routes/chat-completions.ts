@@ -31,14 +31,14 @@ import {
 } from '../conversation-plan.ts';
 import type { ConversationStore } from '../conversations.ts';
 import type { ImageStore } from '../images.ts';
-import { readInputs } from '../inputs.ts';
+import { readInputs, type InputOptions } from '../inputs.ts';
 import { stageInputs } from '../job-inputs.ts';
 import { planPrompt, type PromptPlan } from '../prompt.ts';
 import { messageImages, parseChatRequest, type ChatCompletionRequest } from '../schemas.ts';
 import { SseWriter } from '../sse.ts';
 import { untilDone } from '../until-done.ts';
 import { renderImages } from '../answer-images.ts';
-import { requestIdOf } from '../../http/index.ts';
+import { callerOf, requestIdOf } from '../../http/index.ts';
 
 export interface ChatRouteDeps {
   readonly backend: ChatBackend;
@@ -52,6 +52,8 @@ export interface ChatRouteDeps {
   readonly maxPromptChars: number;
   /** Silence after which a committed stream sends a `: keep-alive` comment. */
   readonly sseKeepAliveMs?: number;
+  /** Image count cap and the image URL fetch's policy. */
+  readonly inputOptions?: Partial<InputOptions>;
   readonly logger: Logger;
   readonly firstTokenSeconds?: { observe(seconds: number): void };
 }
@@ -80,13 +82,16 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     if (plan.turnPrompt.trim() === '' && imageRefs.length === 0 && !body.files?.length) {
       throw new InvalidRequestError('The last user message is empty.', { param: 'messages' });
     }
+    const caller = callerOf(res);
     const cp = fitPrompt(
-      await planConversation(body.conversation_id, plan, deps.conversations),
+      await planConversation(body.conversation_id, plan, deps.conversations, caller),
       deps.maxPromptChars,
     );
     const inputs = await readInputs(imageRefs, body.files ?? [], {
       uploadsDir: deps.uploadsDir,
       maxBytes: deps.maxUploadBytes,
+      ...deps.inputOptions,
+      caller,
     });
     const abort = new AbortController();
     res.on('close', () => {
@@ -102,7 +107,8 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       ids: newIds(model.name, cp.conversationId),
       requestId: requestIdOf(res) || randomUUID(),
       signal: abort.signal,
-      // req.host honours X-Forwarded-Host (trust proxy): links through the gateway point at it.
+      // req.host: the Host the gateway passes on (the client's), so links point back at it; or
+      // X-Forwarded-Host from a TRUST_PROXY peer.
       baseUrl: `${req.protocol}://${req.host}`,
       startedAt: performance.now(),
     };
@@ -114,6 +120,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         inputs: staged.inputs,
         chat: cp.chat,
         replayPrompt: cp.replayPrompt,
+        owner: cp.owner,
       },
       abort.signal,
     );

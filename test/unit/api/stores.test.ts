@@ -61,12 +61,16 @@ describe('ImageStore', () => {
     const root = tmp();
     fs.writeFileSync(path.join(root, 'secret.txt'), 'x');
     const store = new ImageStore(path.join(root, 'images'));
-    const rel = await store.save(Buffer.from('png'), 'image/png', new Date(2026, 10, 26));
-    expect(rel).toMatch(/^202611\/20261126\/\d+_[0-9a-f]{8}\.png$/);
+    const rel = await store.save(Buffer.from('png'), 'image/png', new Date(2026, 10, 26), 'key-a');
+    expect(rel).toMatch(/^202611\/20261126\/\d+_[0-9a-f]{16}\.png$/);
+    expect(await store.ownerOf(rel)).toBe('key-a');
+    expect(await store.ownerOf('202611/20261126/other.png')).toBeNull();
+    // The owner sidecars are never served.
+    expect(await store.resolve(`.owners/${rel}`)).toBeNull();
     expect(await store.resolve(rel)).toBe(path.join(root, 'images', rel));
     expect(await store.resolve('../secret.txt')).toBeNull();
     expect(await store.resolve('/etc/passwd')).toBeNull();
     expect(await store.resolve('202611')).toBeNull();
-    expect(await store.count()).toBe(1);
+    expect(store.count()).toBe(1);
   });
 });

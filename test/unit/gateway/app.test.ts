@@ -34,9 +34,42 @@ describe('gateway app: auth', () => {
     expect(right.status).toBe(200);
     const chat = await postChat(g, chatBody());
     expect(chat.status).toBe(401);
-    for (const open of ['/', '/health', '/metrics', '/api/nodes', '/dashboard/nodes']) {
-      expect((await fetch(`${g.url}${open}`)).status).toBe(200);
+    const health = await fetch(`${g.url}/health`);
+    expect(health.status).toBe(200);
+    expect(Object.keys((await health.json()) as object).sort()).toEqual([
+      'eligible',
+      'status',
+      'total',
+    ]);
+  });
+
+  it('admin pages: 401 (Basic challenge) without a key, 403 for a user key, 200 for an admin key', async () => {
+    const g = await gateway([node()], {
+      apiKeys: ['sk-user-secret'],
+      adminApiKeys: ['sk-admin-secret'],
+    });
+    const basic = `Basic ${Buffer.from('admin:sk-admin-secret').toString('base64')}`;
+    for (const page of ['/', '/metrics', '/api/nodes', '/dashboard/nodes']) {
+      const none = await fetch(`${g.url}${page}`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
+      const user = await fetch(`${g.url}${page}`, {
+        headers: { authorization: 'Bearer sk-user-secret' },
+      });
+      expect(user.status).toBe(403);
+      expect(((await user.json()) as ErrorBody).error).toMatchObject({ type: 'permission_error' });
+      for (const authorization of ['Bearer sk-admin-secret', basic]) {
+        expect((await fetch(`${g.url}${page}`, { headers: { authorization } })).status).toBe(200);
+      }
     }
+    const full = await fetch(`${g.url}/health`, {
+      headers: { authorization: 'Bearer sk-admin-secret' },
+    });
+    expect((await full.json()) as object).toHaveProperty('nodes');
+    const models = await fetch(`${g.url}/v1/models`, {
+      headers: { authorization: 'Bearer sk-admin-secret' },
+    });
+    expect(models.status).toBe(200);
   });
 
   it('is open when API_KEYS is empty', async () => {

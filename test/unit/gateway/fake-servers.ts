@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { Agent } from 'undici';
 import { afterEach } from 'vitest';
 import { createLogger } from '../../../src/logging.ts';
+import { KeyRing } from '../../../src/http/index.ts';
 import {
   createGatewayApp,
   createGatewayMetrics,
@@ -99,6 +100,7 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   readonly maxAttempts?: number;
   readonly apiKeys?: readonly string[];
+  readonly adminApiKeys?: readonly string[];
   readonly bindings?: MemoryBindings;
   readonly bodyLimitBytes?: number;
 }
@@ -125,7 +127,13 @@ export async function startGateway(
     bindings,
     logger: createLogger({ silent: true }),
     dispatcher: agent,
-    apiKeys: opts.apiKeys ?? [],
+    keys: new KeyRing({
+      apiKeys: opts.apiKeys ?? [],
+      adminApiKeys: opts.adminApiKeys ?? [],
+      apiKeysFile: null,
+      adminApiKeysFile: null,
+      allowNoAuth: true,
+    }),
     gateway: { nodeFreshMs, maxAttempts: opts.maxAttempts ?? 3 },
     bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
     inFlight,

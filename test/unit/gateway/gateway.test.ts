@@ -44,6 +44,15 @@ describe('Gateway lifecycle', () => {
     await expect(gateway.listen()).rejects.toThrow('closed');
   });
 
+  it('refuses to start without a key unless ALLOW_NO_AUTH=1', async () => {
+    const { pool } = fakePool();
+    const bare = new Gateway(loadConfig('gateway', { PORT: '0' }), logger, pool, {
+      host: '127.0.0.1',
+    });
+    await expect(bare.listen()).rejects.toThrow(/No API key is configured/);
+    await bare.close();
+  });
+
   it('cuts an answer still running once the grace period is over', async () => {
     const worker = await scope.worker((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -61,7 +70,7 @@ describe('Gateway lifecycle', () => {
       models: [],
     };
     const { pool } = fakePool([row]);
-    const open = loadConfig('gateway', { PORT: '0' });
+    const open = loadConfig('gateway', { PORT: '0', ALLOW_NO_AUTH: '1' });
     const gateway = new Gateway(open, logger, pool, { host: '127.0.0.1', closeGraceMs: 100 });
     const port = await gateway.listen();
     const response = await new Promise<http.IncomingMessage>((resolve, reject) => {

@@ -1,0 +1,35 @@
+/**
+ * Which addresses an image URL may reach: public unicast only. ipaddr.js names the range of an
+ * address; anything but `unicast` (loopback, private, link-local, CGNAT, multicast, unique-local,
+ * unspecified, reserved, NAT64 and 6to4 forms that can embed an inner v4 address) is refused,
+ * and a v4-mapped v6 address is judged as the v4 address it carries.
+ */
+import ipaddr from 'ipaddr.js';
+
+/** The address without IPv6 brackets or a zone id. */
+function bare(address: string): string {
+  return address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+}
+
+/** True for an IP literal (v4 in any form ipaddr.js reads, or v6). */
+export function isIpLiteral(host: string): boolean {
+  return ipaddr.isValid(bare(host));
+}
+
+/** The ipaddr.js range name of an address (v4-mapped v6 unwrapped), or null when not an IP. */
+export function addressRange(address: string): string | null {
+  const text = bare(address);
+  if (!ipaddr.isValid(text)) {
+    return null;
+  }
+  let ip = ipaddr.parse(text);
+  if (ip instanceof ipaddr.IPv6 && ip.isIPv4MappedAddress()) {
+    ip = ip.toIPv4Address();
+  }
+  return ip.range();
+}
+
+/** True only for a public unicast address; false for anything else, and for non-addresses. */
+export function isPublicAddress(address: string): boolean {
+  return addressRange(address) === 'unicast';
+}
