@@ -50,6 +50,9 @@ const CUT_AFTER: Partial<Record<Fault, number>> = {
   drop_before_answer: 1,
 };
 
+/** How long a dropped stream stays open after its last frame, so that the frame is read. */
+const DROP_GRACE_MS = 250;
+
 /** Streams the answer; resolves when it is written, dropped or the client has gone. */
 export async function streamTurn(
   ctx: RequestContext,
@@ -88,8 +91,9 @@ async function writeFramed(
     return untilAborted(ctx.signal);
   }
   if (fault === 'drop' || fault === 'drop_before_answer') {
-    // Let what was written reach the client first: a cut, not a reset before any response.
-    if (await pause(ctx)) {
+    // Let what was written reach the client, and be read, first: a cut, not a reset before any
+    // response. A reader destroyed by the reset loses what it had buffered but not yet read.
+    if (await pause(ctx, DROP_GRACE_MS)) {
       drop(ctx);
     }
     return;
@@ -221,12 +225,13 @@ function commitTurn(ctx: RequestContext, turn: PlannedTurn): void {
 }
 
 /** Waits chunkDelayMs; false when the client went away meanwhile. */
-async function pause(ctx: RequestContext): Promise<boolean> {
+async function pause(ctx: RequestContext, atLeastMs = 0): Promise<boolean> {
   if (ctx.signal.aborted) {
     return false;
   }
   try {
-    await delay(ctx.state.tunables.chunkDelayMs, undefined, { signal: ctx.signal });
+    const ms = Math.max(ctx.state.tunables.chunkDelayMs, atLeastMs);
+    await delay(ms, undefined, { signal: ctx.signal });
   } catch {
     return false;
   }
