@@ -171,14 +171,11 @@ describe('ownership', () => {
     }
   });
 
-  // The gateway's /conversations/:id and /upload relays come with the gateway work (H2); until
-  // they exist these skip, and from then on they hold the relays to the worker's ownership.
-  it("through the gateway: key B gets 404 for key A's conversation and upload", async (ctx) => {
+  it("through the gateway: key B gets 404 for key A's conversation and upload", async () => {
     const first = await chat(gatewayUrl, KEY_A, userSays('remember the word egret'));
     expect(first.status).toBe(200);
     const id = first.headers.get('x-conversation-id')!;
     const own = await call(gatewayUrl, `/conversations/${id}`, KEY_A);
-    ctx.skip(own.status === 404 && /No route/.test(own.json.error?.message ?? ''));
     expect(own.status).toBe(200);
     expect((await call(gatewayUrl, `/conversations/${id}`, KEY_B)).status).toBe(404);
     const form = new FormData();

@@ -122,9 +122,12 @@ async function chatThroughGateway(port: number, apiKey: string): Promise<void> {
       .subarray(1, 4)
       .toString('latin1'),
   ).toBe('PNG');
-  expect((await fetch(`http://127.0.0.1:${port}/images/202601/20260101/none.png`)).status).toBe(
-    404,
-  );
+  const missing = await fetch(`http://127.0.0.1:${port}/images/202601/20260101/none.png`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+  expect(missing.status).toBe(404);
+  // Images belong to keys: without one the gateway refuses before asking any worker.
+  expect((await fetch(link!)).status).toBe(401);
 }
 
 afterAll(async () => {
@@ -234,7 +237,11 @@ describe('npm run stack: the whole product', () => {
     await chatThroughGateway(port, keys['apiKeys'] ?? '');
     // Each worker's browser was signed in by the stack itself.
     for (const [i, p] of ports.workers.entries()) {
-      const health: unknown = await (await fetch(`http://127.0.0.1:${p}/health`)).json();
+      const health: unknown = await (
+        await fetch(`http://127.0.0.1:${p}/health`, {
+          headers: { authorization: `Bearer ${keys['adminApiKeys'] ?? ''}` },
+        })
+      ).json();
       expect(health).toMatchObject({
         login_state: 'logged_in',
         account: `worker${i + 1}@stack.local`,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { findBinaries } from './binaries.ts';
 import { ManagedProcess, waitForListening } from './managed-process.ts';
 import { freePort } from './ports.ts';
+import { isAlive, processesMentioning, signalProcess } from './process-tree.ts';
 import { createServiceHandle, type LocalServiceHandle } from './service-handle.ts';
 
 /** How Chromium runs; every field is optional and the defaults are the tests' headless browser. */
@@ -102,7 +103,27 @@ export async function startChromium(options: ChromiumOptions = {}): Promise<Chro
       }),
     ready: (child) => waitForListening(child, port, 30_000),
   });
-  const handle: ChromiumHandle = { ...base, userDataDir, pid: () => base.process()?.pid };
+  const stop = async (): Promise<void> => {
+    await base.stop();
+    await reapHelpers([userDataDir, ...(options.configDir ? [options.configDir] : [])]);
+  };
+  const handle: ChromiumHandle = { ...base, stop, userDataDir, pid: () => base.process()?.pid };
   await handle.start();
   return handle;
+}
+
+/**
+ * Chromium's crash handler is double-forked, so it is no descendant of the browser and outlives
+ * it for a moment; it names the profile or config directory, which is how it is found.
+ */
+async function reapHelpers(dirs: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const left = (await Promise.all(dirs.map(processesMentioning))).flat().filter(isAlive);
+    if (left.length === 0 || Date.now() > deadline) {
+      return;
+    }
+    left.forEach((p) => signalProcess(p, 'SIGKILL'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -173,6 +173,23 @@ export class LocalStack {
     }
   }
 
+  /** The stack's ports still in use after waiting up to `waitMs` for them to free. */
+  private async busyPorts(waitMs: number): Promise<string[]> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const busy: string[] = [];
+      for (const { name, port } of describePorts(this.ports, this.options.real)) {
+        if (!(await isPortFree(port))) {
+          busy.push(`${port} (${name})`);
+        }
+      }
+      if (busy.length === 0 || Date.now() >= deadline) {
+        return busy;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   private async prepare(): Promise<void> {
     this.bins = findBinaries(this.options.binaries);
     const { dir, logs } = this.layout;
@@ -189,12 +206,8 @@ export class LocalStack {
       );
     }
     rotateLogs(logs);
-    const busy: string[] = [];
-    for (const { name, port } of describePorts(this.ports, this.options.real)) {
-      if (!(await isPortFree(port))) {
-        busy.push(`${port} (${name})`);
-      }
-    }
+    // The kernel frees a killed process's ports a moment after it dies: give the reaped a while.
+    const busy = await this.busyPorts(stale.length > 0 ? 10_000 : 0);
     if (busy.length > 0) {
       throw new Error(
         `ports in use: ${busy.join(', ')}; stop what holds them or move the stack with --port`,
