@@ -16,6 +16,7 @@ const WINDOW = 200;
 const SECOND_WINDOW_START = 2000;
 const CONCURRENCY = 4;
 const TARGET_MS = 1;
+const RSS_EVERY = 300;
 
 interface Window {
   direct: Summary;
@@ -71,10 +72,17 @@ export async function benchCookieChurn(emulator: BenchEmulator, services: Servic
     const rssFirst = worker.rssMiB();
     const churnStart = performance.now();
     const between = SECOND_WINDOW_START - WARM_UP - WINDOW;
-    await churn(worker, between);
+    // RSS along the way: V8 grows and shrinks its heap with GC timing, so one reading at each
+    // end can look like a leak; a series shows whether it keeps climbing or levels off.
+    const rssSeries: string[] = [];
+    for (let done = 0; done < between; done += RSS_EVERY) {
+      await churn(worker, Math.min(RSS_EVERY, between - done));
+      rssSeries.push(worker.rssMiB().toFixed(0));
+    }
     printLine(
       `  ${between} requests in between, ${CONCURRENCY} at a time: ${(since(churnStart) / 1000).toFixed(1)} s`,
     );
+    printLine(`  worker RSS every ${RSS_EVERY} of them, MiB: ${rssSeries.join(', ')}`);
     const later = await sideBySide(client, worker, 'later');
     const laterLabel = `requests ${SECOND_WINDOW_START + 1}-${SECOND_WINDOW_START + WINDOW}`;
     printRow(`${laterLabel}: direct`, later.direct);

@@ -237,12 +237,14 @@ it('absorb() writes Google cookies into the browser and into cookie_cache.json',
   };
   see([nid]);
   await source.absorb([nid, { ...nid, name: 'elsewhere', domain: '.example.com' }]);
+  // Served at once; Chrome and the file follow in the background, done once flush() resolves.
+  expect((await source.getCookies()).find((c) => c.name === 'NID')?.value).toBe(nid.value);
+  await source.flush();
   const inBrowser = await asPerson((c) =>
     c.cookies(['https://gemini.google.com', 'https://example.com']),
   );
   expect(inBrowser.find((c) => c.name === 'NID')?.value).toBe(nid.value);
   expect(inBrowser.some((c) => c.name === 'elsewhere')).toBe(false);
-  await source.flush();
   const { mode, data } = await readCacheFile();
   expect(mode).toBe(0o600);
   expect((data['cookies'] as Cookie[]).find((c) => c.name === 'NID')?.value).toBe(nid.value);

@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { registerCookie } from '../logging.ts';
+import { createLogger, registerCookie, type Logger } from '../logging.ts';
 import type { Cookie, CookieSource } from '../gemini/index.ts';
+import { CoalescedWriter } from './coalesced-writer.ts';
 
 export const COOKIE_CACHE_FILE = 'cookie_cache.json';
 
@@ -87,11 +88,32 @@ function isCookie(c: unknown): c is Cookie {
   return typeof o?.name === 'string' && typeof o.value === 'string' && typeof o.domain === 'string';
 }
 
-/** A cookie source fed by cookie_cache.json alone (no browser attached). */
+/** Knobs of a FileCookieSource. */
+export interface FileCookieSourceOptions {
+  readonly logger?: Logger;
+  /** Least time between two writes of the file (default 1 s). */
+  readonly writeIntervalMs?: number;
+}
+
+/**
+ * A cookie source fed by cookie_cache.json alone (no browser attached). Received cookies serve
+ * at once; the file is rewritten in the background, coalesced (see flush() and close()).
+ */
 export class FileCookieSource implements CookieSource {
   private cached: Cookie[] | null = null;
+  private readonly writer: CoalescedWriter<Cookie[]>;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    options: FileCookieSourceOptions = {},
+  ) {
+    this.writer = new CoalescedWriter({
+      what: 'saving cookie_cache.json',
+      logger: options.logger ?? createLogger({ silent: true }),
+      minIntervalMs: options.writeIntervalMs ?? 1000,
+      write: (cookies) => writeCookieCache(file, cookies),
+    });
+  }
 
   async getCookies(): Promise<Cookie[]> {
     this.cached ??= await readCookieCache(this.file);
@@ -107,21 +129,43 @@ export class FileCookieSource implements CookieSource {
     await this.getCookies();
   }
 
+  /** Serves `cookies` from now on; the file follows in the background. */
   async absorb(cookies: Cookie[]): Promise<void> {
-    const current = await this.getCookies();
-    const merged = mergeCookies(current, cookies);
+    const merged = withReceived(await this.getCookies(), cookies);
     this.cached = merged;
-    await writeCookieCache(this.file, merged);
+    this.writer.schedule(merged);
   }
+
+  /** Resolves once the file holds everything absorbed so far. */
+  async flush(): Promise<void> {
+    await this.writer.flush();
+  }
+
+  /** Writes what is pending; later absorbs only change the served jar. Idempotent. */
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
+}
+
+/** What identifies a cookie in a jar: name, domain and path. */
+export function cookieKey(c: Cookie): string {
+  return `${c.name}\u0000${c.domain}\u0000${c.path}`;
 }
 
 /** Newer cookies replace older ones with the same name, domain and path. */
 export function mergeCookies(current: readonly Cookie[], incoming: readonly Cookie[]): Cookie[] {
-  const key = (c: Cookie) => `${c.name}\u0000${c.domain}\u0000${c.path}`;
-  const map = new Map(current.map((c) => [key(c), c]));
+  const map = new Map(current.map((c) => [cookieKey(c), c]));
   for (const c of incoming) {
     registerCookie(c);
-    map.set(key(c), c);
+    map.set(cookieKey(c), c);
   }
   return [...map.values()];
+}
+
+/** The jar after receiving `incoming`: merged, and without what has expired (deletions). */
+export function withReceived(current: readonly Cookie[], incoming: readonly Cookie[]): Cookie[] {
+  const nowS = Date.now() / 1000;
+  return mergeCookies(current, incoming).filter(
+    (c) => c.expires === undefined || c.expires <= 0 || c.expires > nowS,
+  );
 }

@@ -34,7 +34,8 @@ export async function createBrowserCookies(
 ): Promise<BrowserCookies> {
   const cacheFile = path.join(config.dataDir, COOKIE_CACHE_FILE);
   if (config.cdpUrl === null) {
-    return { session: null, cookies: new FileCookieSource(cacheFile), close: async () => {} };
+    const cookies = new FileCookieSource(cacheFile, { logger });
+    return { session: null, cookies, close: () => cookies.close() };
   }
   const session = new BrowserSession({
     cdpUrl: config.cdpUrl,

@@ -6,6 +6,7 @@
 export {
   COOKIE_CACHE_FILE,
   FileCookieSource,
+  type FileCookieSourceOptions,
   mergeCookies,
   readCookieCache,
   writeCookieCache,

@@ -1,15 +1,22 @@
 /**
  * The account's cookies, read live from the person's Chrome over CDP behind a short cache.
  * While Chrome is away it serves the last good copy (cookie_cache.json, loaded at start), or
- * fails at once with a 503; it never hangs. Cookies Node receives are written back into Chrome.
+ * fails at once with a 503; it never hangs. Cookies Node receives are written back into Chrome
+ * and into cookie_cache.json in the background (coalesced), never on a request's latency path.
  */
 import { registerCookie, childLogger, type Logger } from '../logging.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import type { Cookie, CookieSource } from '../gemini/index.ts';
 import { browserUnreachableError, loginRequiredError } from './browser-errors.ts';
 import type { BrowserSession } from './browser-session.ts';
-import { describeError } from './cdp-connection.ts';
-import { mergeCookies, readCookieCache, writeCookieCache } from './cookie-cache.ts';
+import { CoalescedWriter } from './coalesced-writer.ts';
+import {
+  cookieKey,
+  mergeCookies,
+  readCookieCache,
+  withReceived,
+  writeCookieCache,
+} from './cookie-cache.ts';
 import {
   cookieFingerprint,
   GOOGLE_COOKIE_URLS,
@@ -40,6 +47,14 @@ export interface LiveCookieSourceOptions {
   /** How long refresh() waits for Chrome to come back before it gives up. */
   readonly reconnectWaitMs?: number;
   readonly urls?: readonly string[];
+  /** Least time between two writes of cookie_cache.json (default 1 s). */
+  readonly cacheWriteIntervalMs?: number;
+}
+
+/** Cookies received from Google and not yet (known to be) in Chrome, numbered in arrival order. */
+interface ReceivedBatch {
+  readonly cookies: Cookie[];
+  readonly seq: number;
 }
 
 /** Where the cookies last handed out came from; for /health. */
@@ -57,13 +72,41 @@ export class LiveCookieSource implements CookieSource {
   private lastGood: Cookie[] = [];
   private savedFingerprint = '';
   private reading: Promise<Cookie[]> | null = null;
-  private writing: Promise<void> = Promise.resolve();
   private servedFrom: CookieSourceSnapshot['servedFrom'] = 'none';
   private cacheWrittenAt = 0;
   private readonly unsubscribe: () => void;
+  /** Received cookies by scope, with the batch they came in; kept until Chrome has them. */
+  private readonly notInChrome = new Map<string, { cookie: Cookie; seq: number }>();
+  private receivedSeq = 0;
+  /** Every batch up to this one was written to Chrome (or given up on). */
+  private chromeSettledSeq = 0;
+  private readonly toChrome: CoalescedWriter<ReceivedBatch>;
+  private readonly toFile: CoalescedWriter<Cookie[]>;
 
   private constructor(private readonly o: LiveCookieSourceOptions) {
     this.log = childLogger(o.logger, 'cookies');
+    this.toChrome = new CoalescedWriter({
+      what: 'writing cookies back into Chrome',
+      logger: this.log,
+      write: (batch) => this.writeToChrome(batch.cookies),
+      fold: (older, newer) => ({
+        cookies: mergeCookies(older.cookies, newer.cookies),
+        seq: newer.seq,
+      }),
+      onSettled: (batch) => {
+        this.chromeSettledSeq = batch.seq;
+      },
+    });
+    this.toFile = new CoalescedWriter({
+      what: 'saving cookie_cache.json',
+      logger: this.log,
+      minIntervalMs: o.cacheWriteIntervalMs ?? 1000,
+      write: (cookies) => writeCookieCache(o.cacheFile, cookies),
+      onWritten: (cookies) => {
+        this.cacheWrittenAt = Date.now();
+        this.log.debug('saved cookie_cache.json', { count: cookies.length });
+      },
+    });
     // New state, new jar: a sign-in or a reconnect must not be answered from the short cache.
     this.unsubscribe = o.session.onLoginStateChange(() => this.invalidate());
   }
@@ -104,25 +147,22 @@ export class LiveCookieSource implements CookieSource {
     await this.getCookies();
   }
 
-  /** Writes Google cookies Node received back into Chrome and into the saved copy. */
+  /**
+   * Takes Google cookies Node received: the served jar has them when this resolves (at once);
+   * Chrome and cookie_cache.json get them in the background, coalesced (see flush()).
+   */
   async absorb(cookies: Cookie[]): Promise<void> {
     const google = cookies.filter(isGoogleCookie);
     if (google.length === 0) {
       return;
     }
     google.forEach(registerCookie);
-    if (this.o.session.connected) {
-      await this.o.session.addCookies(google).catch((err: unknown) => {
-        this.log.warn('could not write cookies back into Chrome', {
-          names: google.map((c) => c.name),
-          error: describeError(err),
-        });
-      });
+    this.receivedSeq += 1;
+    for (const cookie of google) {
+      this.notInChrome.set(cookieKey(cookie), { cookie, seq: this.receivedSeq });
     }
-    const nowS = Date.now() / 1000;
-    const merged = mergeCookies(this.fresh?.cookies ?? this.lastGood, google).filter(
-      (c) => c.expires === undefined || c.expires <= 0 || c.expires > nowS,
-    );
+    this.toChrome.schedule({ cookies: google, seq: this.receivedSeq });
+    const merged = withReceived(this.fresh?.cookies ?? this.lastGood, google);
     if (this.fresh) {
       this.fresh = { cookies: merged, readAt: this.fresh.readAt };
     }
@@ -139,15 +179,15 @@ export class LiveCookieSource implements CookieSource {
     };
   }
 
-  /** Resolves once cookie_cache.json holds the newest saved jar. */
+  /** Resolves once Chrome and cookie_cache.json hold everything received and read so far. */
   async flush(): Promise<void> {
-    await this.writing;
+    await Promise.all([this.toChrome.flush(), this.toFile.flush()]);
   }
 
-  /** Unsubscribes and waits for a pending cache write. Idempotent. */
+  /** Unsubscribes and writes what is pending. Idempotent. */
   async close(): Promise<void> {
     this.unsubscribe();
-    await this.flush();
+    await Promise.all([this.toChrome.close(), this.toFile.close()]);
   }
 
   private async readLive(): Promise<Cookie[]> {
@@ -155,9 +195,13 @@ export class LiveCookieSource implements CookieSource {
     if (!session.connected) {
       return this.fromSavedCopy();
     }
+    const chromeHad = this.chromeSettledSeq;
     let cookies: Cookie[];
     try {
-      cookies = await session.cookies(this.o.urls ?? GOOGLE_COOKIE_URLS);
+      cookies = this.withUnwritten(
+        await session.cookies(this.o.urls ?? GOOGLE_COOKIE_URLS),
+        chromeHad,
+      );
     } catch (err) {
       if (err instanceof ServiceUnavailableError) {
         return this.fromSavedCopy();
@@ -185,6 +229,29 @@ export class LiveCookieSource implements CookieSource {
     return this.lastGood;
   }
 
+  /**
+   * A live read with the received cookies Chrome may not have had when the read began laid over
+   * it, so a read racing a background write never hands out an older value.
+   */
+  private withUnwritten(live: Cookie[], chromeHad: number): Cookie[] {
+    const later: Cookie[] = [];
+    for (const [key, entry] of this.notInChrome) {
+      if (entry.seq > chromeHad) {
+        later.push(entry.cookie);
+      } else if (entry.seq <= this.chromeSettledSeq) {
+        this.notInChrome.delete(key);
+      }
+    }
+    return later.length === 0 ? live : withReceived(live, later);
+  }
+
+  /** Writes received cookies into Chrome; while Chrome is away they live on in the saved copy. */
+  private async writeToChrome(cookies: Cookie[]): Promise<void> {
+    if (this.o.session.connected) {
+      await this.o.session.addCookies(cookies);
+    }
+  }
+
   /** Keeps a signed-in jar as the last good copy and saves it when it changed. */
   private remember(cookies: Cookie[]): void {
     if (!hasSessionCookie(cookies)) {
@@ -196,15 +263,6 @@ export class LiveCookieSource implements CookieSource {
       return;
     }
     this.savedFingerprint = fingerprint;
-    // Writes go one after another, so the newest jar is the one left on disk.
-    this.writing = this.writing
-      .then(() => writeCookieCache(this.o.cacheFile, cookies))
-      .then(() => {
-        this.cacheWrittenAt = Date.now();
-        this.log.debug('saved cookie_cache.json', { count: cookies.length });
-      })
-      .catch((err: unknown) => {
-        this.log.warn('could not save cookie_cache.json', { error: describeError(err) });
-      });
+    this.toFile.schedule(cookies);
   }
 }

@@ -30,7 +30,10 @@ export interface CookieSource {
    * fresh cookies can be read. The file source only re-reads its file.
    */
   refresh(): Promise<void>;
-  /** Cookies that arrived in a Set-Cookie from Google, to be written back to the browser. */
+  /**
+   * Cookies that arrived in a Set-Cookie from Google. Resolves once getCookies serves them; the
+   * write-back (browser, cookie_cache.json) may finish later, off the request's latency path.
+   */
   absorb(cookies: Cookie[]): Promise<void>;
 }
 

@@ -188,10 +188,50 @@ describe('FileCookieSource', () => {
     const source = new FileCookieSource(file);
     expect((await source.getCookies()).map((c) => c.name)).toEqual(['__Secure-1PSID']);
     await source.absorb([cookie('SIDCC', 'absorbed-sidcc')]);
+    await source.close();
     const again = new FileCookieSource(file);
     expect((await again.getCookies()).map((c) => c.name).sort()).toEqual([
       'SIDCC',
       '__Secure-1PSID',
     ]);
+  });
+
+  it('serves absorbed cookies at once and rewrites the file at most once per interval', async () => {
+    await writeCookieCache(file, [cookie('__Secure-1PSID', 'file-source-psid')]);
+    const source = new FileCookieSource(file, { writeIntervalMs: 60_000 });
+    for (let i = 0; i < 50; i += 1) {
+      await source.absorb([cookie('__Secure-1PSIDCC', `psidcc-churn-${i}`)]);
+      const served = await source.getCookies();
+      expect(served.find((c) => c.name === '__Secure-1PSIDCC')?.value).toBe(`psidcc-churn-${i}`);
+    }
+    // The first write started at once; the 49 after it wait for the interval, folded into one.
+    await new Promise((r) => setTimeout(r, 50));
+    const onDisk = (await readCookieCache(file)).find((c) => c.name === '__Secure-1PSIDCC');
+    expect(onDisk?.value).toBe('psidcc-churn-0');
+    await source.close();
+    const closed = (await readCookieCache(file)).find((c) => c.name === '__Secure-1PSIDCC');
+    expect(closed?.value).toBe('psidcc-churn-49');
+  });
+
+  it('drops a cookie Google deletes (Max-Age=0 arrives as expires 0)', async () => {
+    await writeCookieCache(file, [
+      cookie('__Secure-1PSID', 'file-source-psid'),
+      cookie('NID', 'nid-to-delete'),
+    ]);
+    const source = new FileCookieSource(file);
+    await source.absorb([{ ...cookie('NID', ''), expires: 1 }]);
+    expect((await source.getCookies()).map((c) => c.name)).toEqual(['__Secure-1PSID']);
+    await source.close();
+  });
+
+  it('keeps serving when the file cannot be written, and never throws from absorb', async () => {
+    const blocked = path.join(dir, 'not-a-dir');
+    await fs.writeFile(blocked, 'x');
+    const source = new FileCookieSource(path.join(blocked, COOKIE_CACHE_FILE));
+    await expect(
+      source.absorb([cookie('__Secure-1PSID', 'psid-unsaved')]),
+    ).resolves.toBeUndefined();
+    expect((await source.getCookies()).map((c) => c.value)).toEqual(['psid-unsaved']);
+    await expect(source.close()).resolves.toBeUndefined();
   });
 });
