@@ -4,7 +4,7 @@
  * objects and the streamed event sequence, errors in Anthropic's shape, count_tokens, and
  * where the key comes from. Pure: the routes do the I/O.
  */
-export { countMessageTokens, IMAGE_TOKENS, parseMessagesRequest } from './request.ts';
+export { countMessageTokens, parseMessagesRequest } from './request.ts';
 export type { MessagesRequest, ModelResolver } from './request.ts';
 export { emptyMessage, messageFromSummary, messageId, stopReason } from './message.ts';
 export type { MessageBase, TokenUsage } from './message.ts';

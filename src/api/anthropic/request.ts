@@ -10,8 +10,6 @@ import type { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
-  estimateTokens,
-  renderPrompt,
   validateResponseFormat,
   type ChatTurn,
   type ContentPart,
@@ -20,6 +18,7 @@ import {
   type ToolDefinition,
   type TurnMessage,
 } from '../core/index.ts';
+import { countPromptTokens } from '../prompt-tokens.ts';
 import { parseRequestBody } from '../request-body.ts';
 import {
   contentBlock,
@@ -65,9 +64,6 @@ export function parseMessagesRequest(
   };
 }
 
-/** Image inputs are counted as Gemini counts a small image. */
-export const IMAGE_TOKENS = 258;
-
 /**
  * POST /v1/messages/count_tokens: the tokens of the prompt this request would send (the body to
  * answer with). The model is resolved too, so an unknown one fails as it would on /v1/messages.
@@ -78,8 +74,7 @@ export function countMessageTokens(
 ): MessageTokensCount {
   const body = parseRequestBody(countTokensRequestSchema, raw);
   resolveModel(body.model);
-  const prompt = renderPrompt(readTurn(body), { continued: false });
-  return { input_tokens: estimateTokens(prompt.text) + IMAGE_TOKENS * prompt.images.length };
+  return { input_tokens: countPromptTokens(readTurn(body)) };
 }
 
 function readTurn(body: CountTokensRequestBody): ChatTurn {
