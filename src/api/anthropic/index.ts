@@ -6,6 +6,7 @@
  */
 export { countMessageTokens, parseMessagesRequest } from './request.ts';
 export type { MessagesRequest, ModelResolver } from './request.ts';
+export { createModelResolver } from './models.ts';
 export { emptyMessage, messageFromSummary, messageId, stopReason } from './message.ts';
 export type { MessageBase, TokenUsage } from './message.ts';
 export { anthropicSse, MessagesStreamWriter } from './stream.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderPrompt } from '../../../../src/api/core/index.ts';
-import { parseMessagesRequest } from '../../../../src/api/anthropic/index.ts';
+import { createModelResolver, parseMessagesRequest } from '../../../../src/api/anthropic/index.ts';
 import { InvalidRequestError, ModelNotFoundError } from '../../../../src/errors.ts';
 import { WEATHER, resolve } from './fixtures.ts';
 
@@ -170,5 +170,25 @@ describe('parseMessagesRequest', () => {
     expect(() => parseMessagesRequest({ ...ok, model: 'claude-unknown' }, resolve)).toThrow(
       ModelNotFoundError,
     );
+  });
+});
+
+describe('createModelResolver', () => {
+  it('maps exact names first, then the longest prefix; our names pass; unmapped claude-* is a 404', () => {
+    const resolveModel = createModelResolver({
+      'claude-*': 'gemini-3-flash',
+      'claude-opus-*': 'gemini-3-pro',
+      'claude-opus-4-1': 'gemini-2.5-pro',
+    });
+    expect(resolveModel('claude-opus-4-1')).toBe('gemini-2.5-pro');
+    expect(resolveModel('claude-opus-4-5-20251101')).toBe('gemini-3-pro');
+    expect(resolveModel('claude-haiku-4-5')).toBe('gemini-3-flash');
+    expect(resolveModel('gemini-3-pro')).toBe('gemini-3-pro');
+    expect(() => createModelResolver({})('claude-sonnet-4-5')).toThrow(ModelNotFoundError);
+    const request = parseMessagesRequest(
+      { model: 'claude-opus-4-5', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] },
+      resolveModel,
+    );
+    expect(request).toMatchObject({ requestedModel: 'claude-opus-4-5', model: 'gemini-3-pro' });
   });
 });
