@@ -7,7 +7,13 @@
 export { countMessageTokens, parseMessagesRequest } from './request.ts';
 export type { MessagesRequest, ModelResolver } from './request.ts';
 export { createModelResolver } from './models.ts';
-export { emptyMessage, messageFromSummary, messageId, stopReason } from './message.ts';
+export {
+  emptyMessage,
+  messageFromEvents,
+  messageFromSummary,
+  messageId,
+  stopReason,
+} from './message.ts';
 export type { MessageBase, TokenUsage } from './message.ts';
 export { anthropicSse, MessagesStreamWriter } from './stream.ts';
 export type { AnthropicStreamEvent } from './stream.ts';

@@ -11,7 +11,13 @@ import type {
   ToolUseBlock,
   Usage,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { AnswerSummary, FinishReason, ToolCall } from '../core/index.ts';
+import {
+  summarize,
+  type AnswerEvent,
+  type AnswerSummary,
+  type FinishReason,
+  type ToolCall,
+} from '../core/index.ts';
 
 /** Token counts of one exchange. */
 export interface TokenUsage {
@@ -44,7 +50,32 @@ export function stopReason(reason: FinishReason): StopReason {
   }
 }
 
-/** A whole (non-streamed) answer as a Message; `thoughts` become a thinking block first. */
+/**
+ * A whole (non-streamed) answer as a Message, from the pipeline's events (finish included), so
+ * blocks keep their order (text after a call is its own block) exactly as the stream has them.
+ * `thoughts` become a thinking block first.
+ */
+export function messageFromEvents(
+  base: MessageBase,
+  events: readonly AnswerEvent[],
+  usage: TokenUsage,
+  thoughts = '',
+): Message {
+  const content: ContentBlock[] = thoughts === '' ? [] : [thinkingBlock(thoughts)];
+  for (const event of events) {
+    const last = content.at(-1);
+    if (event.type === 'text' && last?.type === 'text') {
+      last.text += event.text;
+    } else if (event.type === 'text') {
+      content.push({ type: 'text', text: event.text, citations: null });
+    } else if (event.type === 'call_end') {
+      content.push(toolUseBlock(event.call));
+    }
+  }
+  return finishedMessage(base, content, summarize(events), usage);
+}
+
+/** A whole answer as a Message from its summary: thinking, then all text, then the calls. */
 export function messageFromSummary(
   base: MessageBase,
   summary: AnswerSummary,
@@ -52,19 +83,32 @@ export function messageFromSummary(
   thoughts = '',
 ): Message {
   const content: ContentBlock[] = [
-    ...(thoughts === '' ? [] : [{ type: 'thinking' as const, thinking: thoughts, signature: '' }]),
+    ...(thoughts === '' ? [] : [thinkingBlock(thoughts)]),
     ...(summary.text === ''
       ? []
       : [{ type: 'text' as const, text: summary.text, citations: null }]),
     ...summary.calls.map((call) => toolUseBlock(call)),
   ];
+  return finishedMessage(base, content, summary, usage);
+}
+
+function finishedMessage(
+  base: MessageBase,
+  content: ContentBlock[],
+  finish: Pick<AnswerSummary, 'reason' | 'stopSequence'>,
+  usage: TokenUsage,
+): Message {
   return {
     ...emptyMessage(base, usage.inputTokens),
     content,
-    stop_reason: stopReason(summary.reason),
-    stop_sequence: summary.stopSequence,
+    stop_reason: stopReason(finish.reason),
+    stop_sequence: finish.stopSequence,
     usage: messageUsage(usage),
   };
+}
+
+function thinkingBlock(thinking: string): ContentBlock {
+  return { type: 'thinking', thinking, signature: '' };
 }
 
 /** The Message as message_start carries it: no content, no stop reason yet. */

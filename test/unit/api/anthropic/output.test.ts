@@ -1,13 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AnswerStream, finishAnswer } from '../../../../src/api/core/index.ts';
 import {
   anthropicSse,
+  messageFromEvents,
   messageFromSummary,
   MessagesStreamWriter,
   parseMessagesRequest,
   toAnthropicError,
 } from '../../../../src/api/anthropic/index.ts';
 import { RateLimitError } from '../../../../src/errors.ts';
+import { chunkings } from '../core/fixtures.ts';
 import { ANSWER, WEATHER, resolve, sdkAnswering, streamed } from './fixtures.ts';
 
 describe('Message output, read back by @anthropic-ai/sdk', () => {
@@ -180,5 +183,47 @@ describe('Message output, read back by @anthropic-ai/sdk', () => {
       messages: [{ role: 'user', content: 'x' }],
     });
     await expect(sdkStream.finalMessage()).rejects.toThrow(/slow down/);
+  });
+});
+
+describe('any chunking', () => {
+  it('the SDK assembles the same content as the whole Message, for any chunking', async () => {
+    const request = parseMessagesRequest(
+      { model: 'm', max_tokens: 500, messages: [{ role: 'user', content: 'x' }], tools: [WEATHER] },
+      resolve,
+    );
+    const text = `Intro ✓ 😀\n${ANSWER}\nAfter.`;
+    const once = new AnswerStream(request.turn);
+    const whole = messageFromEvents(
+      { id: 'msg_1', model: 'm' },
+      [...once.push(text), ...once.end()],
+      {
+        inputTokens: 7,
+        outputTokens: 0,
+      },
+    );
+    expect(whole.content.map((b) => b.type)).toEqual(['text', 'tool_use', 'tool_use', 'text']);
+    expect(whole.stop_reason).toBe('tool_use');
+    await fc.assert(
+      fc.asyncProperty(chunkings(text), async (chunks) => {
+        const writer = new MessagesStreamWriter({ id: 'msg_1', model: 'm' }, 7);
+        const stream = new AnswerStream(request.turn);
+        const events = [
+          ...writer.start(),
+          ...[...chunks.flatMap((c) => stream.push(c)), ...stream.end()].flatMap((e) =>
+            writer.push(e),
+          ),
+        ];
+        const final = await sdkAnswering(events.map(anthropicSse).join(''))
+          .messages.stream({
+            model: 'm',
+            max_tokens: 500,
+            messages: [{ role: 'user', content: 'x' }],
+          })
+          .finalMessage();
+        expect(final.content).toEqual(whole.content);
+      }),
+      { numRuns: 30 },
+    );
   });
 });
