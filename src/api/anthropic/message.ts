@@ -1,7 +1,7 @@
 /**
  * Neutral answers -> Anthropic Message objects (@anthropic-ai/sdk 1.x, resources/messages): an
- * optional thinking block, the text, then one tool_use block per call (the neutral call id,
- * arguments parsed into an `input` object), the stop reason and usage.
+ * optional thinking block, then text blocks and one tool_use block per call (the neutral call
+ * id, arguments parsed into an `input` object), the stop reason and usage.
  */
 import { randomBytes } from 'node:crypto';
 import type {

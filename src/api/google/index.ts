@@ -12,6 +12,7 @@ export {
   functionCallPart,
   googleFinishReason,
   responseChunk,
+  responseFromEvents,
   responseFromSummary,
   responseId,
   usageMetadata,

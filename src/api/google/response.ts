@@ -1,11 +1,17 @@
 /**
  * Neutral answers -> GenerateContentResponse objects: one candidate whose parts are the
- * thoughts (`thought: true`), the text, then one functionCall part per call (`args` parsed),
+ * thoughts (`thought: true`), then text and one functionCall part per call (`args` parsed),
  * finishReason STOP or MAX_TOKENS (Gemini ends a call or a stop sequence with STOP), and
  * usageMetadata.
  */
 import { randomBytes } from 'node:crypto';
-import type { AnswerSummary, FinishReason, ToolCall } from '../core/index.ts';
+import {
+  summarize,
+  type AnswerEvent,
+  type AnswerSummary,
+  type FinishReason,
+  type ToolCall,
+} from '../core/index.ts';
 import type {
   GenerateContentResponse,
   GoogleFinishReason,
@@ -37,7 +43,32 @@ export function googleFinishReason(reason: FinishReason): GoogleFinishReason {
   return reason === 'length' ? 'MAX_TOKENS' : 'STOP';
 }
 
-/** A whole (non-streamed) answer as a GenerateContentResponse. */
+/**
+ * A whole (non-streamed) answer from the pipeline's events (finish included): parts keep their
+ * order (text after a call is its own part), as the stream has them.
+ */
+export function responseFromEvents(
+  base: ResponseBase,
+  events: readonly AnswerEvent[],
+  usage: TokenUsage,
+  thoughts = '',
+): GenerateContentResponse {
+  const parts: GooglePart[] = thoughts === '' ? [] : [{ text: thoughts, thought: true }];
+  for (const event of events) {
+    const last = parts.at(-1);
+    if (event.type === 'text' && last !== undefined && 'text' in last && !last.thought) {
+      last.text += event.text;
+    } else if (event.type === 'text') {
+      parts.push({ text: event.text });
+    } else if (event.type === 'call_end') {
+      parts.push(functionCallPart(event.call));
+    }
+  }
+  const finishReason = googleFinishReason(summarize(events).reason);
+  return responseChunk(base, parts.length > 0 ? parts : [{ text: '' }], { finishReason, usage });
+}
+
+/** A whole answer from its summary: thoughts, then all text, then the calls. */
 export function responseFromSummary(
   base: ResponseBase,
   summary: AnswerSummary,

@@ -1,9 +1,12 @@
 import { ApiError, Type } from '@google/genai';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { finishAnswer, nextStep } from '../../../../src/api/core/index.ts';
+import { AnswerStream, finishAnswer, nextStep } from '../../../../src/api/core/index.ts';
 import {
   createStreamFramer,
+  GenerateContentStreamWriter,
   parseGenerateContentRequest,
+  responseFromEvents,
   responseFromSummary,
   toGoogleError,
 } from '../../../../src/api/google/index.ts';
@@ -17,6 +20,7 @@ import {
   streamedChunks,
   type Seen,
 } from './fixtures.ts';
+import { chunkings } from '../core/fixtures.ts';
 
 describe('responses, read back by @google/genai', () => {
   const request = parseGenerateContentRequest(
@@ -200,5 +204,57 @@ describe('responses, read back by @google/genai', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(429);
     expect((error as ApiError).message).toContain('RESOURCE_EXHAUSTED');
+  });
+});
+
+describe('any chunking', () => {
+  it('the streamed chunks carry the same parts, in order, as the whole response', async () => {
+    const request = parseGenerateContentRequest(
+      {
+        contents: [{ parts: [{ text: 'x' }] }],
+        tools: [{ functionDeclarations: [WEATHER_DECLARATION] }],
+      },
+      'm',
+    );
+    const text = `Intro ✓ 😀\n${ANSWER}\nAfter.`;
+    const once = new AnswerStream(request.turn);
+    const whole = responseFromEvents(BASE, [...once.push(text), ...once.end()], {
+      inputTokens: 9,
+      outputTokens: 1,
+    });
+    const wholeParts = whole.candidates[0]?.content.parts ?? [];
+    expect(wholeParts.map((p) => ('functionCall' in p ? 'call' : 'text'))).toEqual([
+      'text',
+      'call',
+      'call',
+      'text',
+    ]);
+    await fc.assert(
+      fc.asyncProperty(chunkings(text), async (chunks) => {
+        const writer = new GenerateContentStreamWriter(BASE, 9);
+        const stream = new AnswerStream(request.turn);
+        const events = [...chunks.flatMap((c) => stream.push(c)), ...stream.end()];
+        const body = framed(
+          events.flatMap((e) => writer.push(e)),
+          'sse',
+        );
+        const sdkStream = await sdkAnswering(
+          () => new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
+        ).models.generateContentStream({ model: 'm', contents: 'x' });
+        const parts: { text?: string; functionCall?: unknown }[] = [];
+        for await (const chunk of sdkStream) {
+          for (const part of chunk.candidates?.[0]?.content?.parts ?? []) {
+            const last = parts.at(-1);
+            if (part.text !== undefined && last?.text !== undefined) {
+              last.text += part.text;
+            } else if (part.text !== '') {
+              parts.push({ ...part });
+            }
+          }
+        }
+        expect(parts).toEqual(wholeParts);
+      }),
+      { numRuns: 25 },
+    );
   });
 });
