@@ -1,0 +1,32 @@
+/**
+ * @module api/google
+ * The Gemini API (v1beta generateContent, streamGenerateContent, countTokens, models) over the
+ * neutral core: request -> ChatTurn, answers -> GenerateContentResponse objects and chunks in
+ * both stream framings, model resources, errors in Google's shape, and where the key comes
+ * from. Pure: the routes do the I/O.
+ */
+export { parseGenerateContentRequest } from './request.ts';
+export type { GenerateContentRequest } from './request.ts';
+export { openApiToJsonSchema } from './json-schema.ts';
+export {
+  functionCallPart,
+  googleFinishReason,
+  responseChunk,
+  responseFromEvents,
+  responseFromSummary,
+  responseId,
+  usageMetadata,
+} from './response.ts';
+export type { ResponseBase, TokenUsage } from './response.ts';
+export { createStreamFramer, GenerateContentStreamWriter, streamFramingOf } from './stream.ts';
+export type { StreamFramer, StreamFraming } from './stream.ts';
+export {
+  countGoogleTokens,
+  googleModel,
+  googleModelList,
+  parseModelAction,
+  SUPPORTED_METHODS,
+} from './models.ts';
+export type { GoogleModelInfo } from './models.ts';
+export { googleKeyFrom, toGoogleError } from './errors.ts';
+export type * from './wire.ts';

@@ -1,0 +1,26 @@
+/**
+ * One zod-validation step for every dialect's request body: a body that is not a JSON object,
+ * or fails its schema, is a 400 naming the first bad field (never a 500).
+ */
+import type { z } from 'zod';
+import { InvalidRequestError } from '../errors.ts';
+
+/** Validates a parsed JSON body against `schema`; throws a 400 naming the first bad field. */
+export function parseRequestBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidRequestError('The request body must be a JSON object.');
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) {
+    return result.data;
+  }
+  const issue = result.error.issues[0];
+  const param = issue?.path.map(String).join('.') || null;
+  throw new InvalidRequestError(
+    `${param ? `${param}: ` : ''}${issue?.message ?? 'Invalid request.'}`,
+    {
+      param,
+      code: 'invalid_value',
+    },
+  );
+}
