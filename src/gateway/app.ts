@@ -51,6 +51,7 @@ const ROUTES = new Set([
   '/dashboard/nodes',
   '/api/nodes',
   '/health',
+  '/ready',
   '/metrics',
   '/v1/models',
   '/upload',
@@ -101,6 +102,15 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
       return;
     }
     res.json({ status: full.status, eligible: full.eligible, total: full.total });
+  });
+  // Ready once it has a node table it may route on. No eligible node is not "unready": the
+  // gateway then answers clear 429/503s, which beats a Service with no endpoints.
+  app.get('/ready', (_req, res) => {
+    const snap = deps.nodes.snapshot();
+    const reason =
+      snap.fetchedAtMs === 0 ? 'registry_not_read' : snap.expired ? 'registry_stale' : null;
+    res.set('cache-control', 'no-store');
+    res.status(reason ? 503 : 200).json({ ready: reason === null, reason });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -200,6 +200,27 @@ describe('gateway app: models, health, metrics', () => {
     expect(body.nodes[1]?.cooldownRemainingMs).toBeGreaterThan(25_000);
   });
 
+  it('is ready once it has a node table to route on, not before it, nor after it expired', async () => {
+    const g = await gateway([]);
+    const ready = await fetch(`${g.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, reason: null });
+    g.setSnapshot({ nodes: [], fetchedAtMs: 0, error: 'connect ECONNREFUSED' });
+    expect(await (await fetch(`${g.url}/ready`)).json()).toEqual({
+      ready: false,
+      reason: 'registry_not_read',
+    });
+    g.setSnapshot({
+      nodes: [node()],
+      fetchedAtMs: Date.now() - 600_000,
+      error: 'x',
+      expired: true,
+    });
+    const stale = await fetch(`${g.url}/ready`);
+    expect(stale.status).toBe(503);
+    expect(((await stale.json()) as { reason: string }).reason).toBe('registry_stale');
+  });
+
   it('shows how old the node table is, and refuses with a clear 503 once it expired', async () => {
     const g = await gateway([node()]);
     const fetchedAtMs = Date.now() - 90_000;
