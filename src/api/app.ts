@@ -10,7 +10,7 @@ import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { errorHandler, notFound, requestId, requestIdOf, requireApiKey } from '../http/index.ts';
-import { chatCompletionsHandler } from './routes/chat-completions.ts';
+import { chatCompletionsHandler } from './openai/index.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
 import { modelsRouter } from './routes/models.ts';
@@ -68,7 +68,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const auth = requireApiKey(deps.apiKeys);
   app.use(requestId());
   // Until the chat route knows better, nothing went upstream: even a 401 or 413 says so.
-  app.use('/v1/chat/completions', (_req, res, next) => {
+  app.use(['/v1/chat/completions', '/v1/completions', '/v1/responses'], (_req, res, next) => {
     res.setHeader(UPSTREAM_SENT_HEADER, 'false');
     next();
   });

@@ -21,9 +21,23 @@ describe('inputs', () => {
   });
 
   it('rejects bad images with 400 and big ones with 413', async () => {
-    await expect(readInputs(['data:image/png;base64,!!!'], [], opts)).rejects.toMatchObject({ status: 400 });
-    await expect(readInputs([`data:image/png;base64,${Buffer.from('not an image').toString('base64')}`], [], opts)).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
-    await expect(readInputs([`data:image/png;base64,${Buffer.concat([PNG, Buffer.alloc(2048)]).toString('base64')}`], [], opts)).rejects.toMatchObject({ status: 413 });
+    await expect(readInputs(['data:image/png;base64,!!!'], [], opts)).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(
+      readInputs(
+        [`data:image/png;base64,${Buffer.from('not an image').toString('base64')}`],
+        [],
+        opts,
+      ),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
+    await expect(
+      readInputs(
+        [`data:image/png;base64,${Buffer.concat([PNG, Buffer.alloc(2048)]).toString('base64')}`],
+        [],
+        opts,
+      ),
+    ).rejects.toMatchObject({ status: 413 });
   });
 
   it('reads /upload files and refuses paths outside the uploads folder', async () => {
@@ -31,6 +45,8 @@ describe('inputs', () => {
     const [f] = await readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], opts);
     expect(f?.fileName).toBe('cat.png');
     await expect(readInputs([], ['../../etc/passwd'], opts)).rejects.toMatchObject({ status: 400 });
-    await expect(readInputs([], ['uploads/missing.png'], opts)).rejects.toMatchObject({ status: 400 });
+    await expect(readInputs([], ['uploads/missing.png'], opts)).rejects.toMatchObject({
+      status: 400,
+    });
   });
 });
