@@ -10,7 +10,12 @@ import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { errorHandler, notFound, requestId, requestIdOf, requireApiKey } from '../http/index.ts';
-import { chatCompletionsHandler } from './openai/index.ts';
+import {
+  chatCompletionsHandler,
+  completionsHandler,
+  embeddingsHandler,
+  responsesHandler,
+} from './openai/index.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
 import { modelsRouter } from './routes/models.ts';
@@ -79,21 +84,22 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use(['/v1', '/upload', '/conversations', '/admin'], auth);
   app.use(express.json({ limit: deps.limits.bodyBytes }));
   app.use(modelsRouter());
-  app.post(
-    '/v1/chat/completions',
-    chatCompletionsHandler({
-      backend: deps.backend,
-      conversations: deps.conversations,
-      images: deps.images,
-      uploadsDir: deps.uploadsDir,
-      inputsDir: deps.inputsDir,
-      maxUploadBytes: deps.limits.uploadBytes,
-      maxPromptChars: deps.limits.promptChars,
-      sseKeepAliveMs: deps.sseKeepAliveMs,
-      logger: deps.logger,
-      firstTokenSeconds: deps.metrics.firstTokenSeconds,
-    }),
-  );
+  const turnDeps = {
+    backend: deps.backend,
+    conversations: deps.conversations,
+    images: deps.images,
+    uploadsDir: deps.uploadsDir,
+    inputsDir: deps.inputsDir,
+    maxUploadBytes: deps.limits.uploadBytes,
+    maxPromptChars: deps.limits.promptChars,
+    sseKeepAliveMs: deps.sseKeepAliveMs,
+    logger: deps.logger,
+    firstTokenSeconds: deps.metrics.firstTokenSeconds,
+  };
+  app.post('/v1/chat/completions', chatCompletionsHandler(turnDeps));
+  app.post('/v1/completions', completionsHandler(turnDeps));
+  app.post('/v1/responses', responsesHandler(turnDeps));
+  app.post('/v1/embeddings', embeddingsHandler());
   app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
   app.use(conversationsRouter(deps.conversations));
   app.use(adminRouter(deps.admin));

@@ -109,13 +109,18 @@ async function findConversation(
   return history.length > 0 ? store.findByHistoryKey(historyKeyOf(history)) : null;
 }
 
-/** Resolves the conversation for a turn and renders the prompts to send. */
+/**
+ * Resolves the conversation for a turn and renders the prompts to send. `onlyNewTurn`: the
+ * messages are only what follows the stored conversation (the Responses API's
+ * previous_response_id), never a history to match.
+ */
 export async function planConversation(
   requestedId: string | null | undefined,
   turn: ChatTurn,
   store: ConversationStore,
+  onlyNewTurn = false,
 ): Promise<ConversationPlan> {
-  const history = historyBefore(turn.messages);
+  const history = onlyNewTurn ? [] : historyBefore(turn.messages);
   const found = await findConversation(requestedId, history, store);
   // A seed-style client sends only the new turn: it continues from the latest. A resent history
   // continues from the turn it ends; one that matches no turn of ours is replayed in a new chat.

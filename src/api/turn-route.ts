@@ -49,6 +49,10 @@ export interface TurnRequestOptions {
   /** Extra files (the seed's `files`: /upload references). */
   readonly files: readonly string[];
   readonly partialOnCut: boolean;
+  /** The messages only continue the conversation `conversationId` (previous_response_id). */
+  readonly onlyNewTurn?: boolean;
+  /** Store this turn under a new conversation id (a Responses API response id). */
+  readonly saveAs?: string;
 }
 
 /** A turn checked and staged, ready for runTurn. */
@@ -73,8 +77,14 @@ export async function prepareTurn(
   if (!model) {
     throw new ModelNotFoundError(options.modelName);
   }
+  const planned = await planConversation(
+    options.conversationId,
+    options.turn,
+    deps.conversations,
+    options.onlyNewTurn,
+  );
   const cp = fitPrompt(
-    await planConversation(options.conversationId, options.turn, deps.conversations),
+    options.saveAs ? { ...planned, conversationId: options.saveAs } : planned,
     deps.maxPromptChars,
   );
   if (cp.prompt.trim() === '' && cp.images.length === 0 && options.files.length === 0) {

@@ -4,3 +4,5 @@
  * /v1/embeddings, all over the shared turn runner.
  */
 export { chatCompletionsHandler } from './chat-completions.ts';
+export { completionsHandler, embeddingsHandler } from './completions.ts';
+export { responsesHandler } from './responses.ts';
