@@ -43,8 +43,14 @@ const TIME: ChatCompletionTool = {
 
 const sends = () => emulator.records().filter((r) => r.kind === 'generate');
 const ask = (content: string) => [{ role: 'user' as const, content }];
-const callsOf = (calls: readonly { id: string; function: { name: string; arguments: string } }[]) =>
-  calls.map((c) => ({ id: c.id, name: c.function.name, args: JSON.parse(c.function.arguments) }));
+const callsOf = (
+  calls: readonly { id: string; function: { name: string; arguments: string } }[],
+): { id: string; name: string; args: unknown }[] =>
+  calls.map((c) => ({
+    id: c.id,
+    name: c.function.name,
+    args: JSON.parse(c.function.arguments) as unknown,
+  }));
 
 beforeAll(async () => {
   emulator = await Emulator.start({ certDir: process.env['E2E_CA_DIR']!, chunkDelayMs: 2 });
@@ -74,7 +80,11 @@ describe('tool calls', () => {
     expect(choice.finish_reason).toBe('tool_calls');
     expect(choice.message.content).toBeNull();
     expect(callsOf(choice.message.tool_calls as never)).toEqual([
-      { id: expect.stringMatching(/^call_\w+$/), name: 'get_weather', args: { city: 'Oslo' } },
+      {
+        id: expect.stringMatching(/^call_\w+$/) as unknown,
+        name: 'get_weather',
+        args: { city: 'Oslo' },
+      },
     ]);
     expect(choice.message.tool_calls?.[0]?.type).toBe('function');
     expect(sends()).toHaveLength(1);

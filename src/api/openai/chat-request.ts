@@ -14,11 +14,12 @@ import {
   type ToolDefinition,
   type TurnMessage,
 } from '../core/index.ts';
+import { readFunctionTools } from './function-tools.ts';
 import { chatFunctionTool, type ChatCompletionRequest, type ChatMessage } from './chat-schema.ts';
 
 /** Translates a validated request; throws a 400 for tools or formats it cannot honour. */
 export function chatTurnOf(body: ChatCompletionRequest): ChatTurn {
-  const tools = readTools(body.tools ?? []);
+  const tools = readFunctionTools(body.tools ?? [], chatFunctionTool, (t) => t.function);
   const responseFormat = readFormat(body.response_format);
   validateResponseFormat(responseFormat);
   const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
@@ -75,27 +76,6 @@ function readMessage(m: ChatMessage): TurnMessage {
     case 'tool':
       return { role: 'tool', callId: m.tool_call_id, content: textOf(m.content) };
   }
-}
-
-function readTools(tools: readonly { type: string }[]): ToolDefinition[] {
-  return tools.map((tool, i) => {
-    const parsed = chatFunctionTool.safeParse(tool);
-    if (!parsed.success) {
-      const detail =
-        tool.type === 'function'
-          ? parsed.error.issues[0]?.message
-          : `tools of type '${tool.type}' are not supported; only function tools are`;
-      throw new InvalidRequestError(`tools[${i}]: ${detail ?? 'invalid tool'}`, {
-        param: `tools[${i}]`,
-      });
-    }
-    const fn = parsed.data.function;
-    return {
-      name: fn.name,
-      description: fn.description ?? '',
-      parameters: fn.parameters ?? { type: 'object', properties: {} },
-    };
-  });
 }
 
 function readChoice(
