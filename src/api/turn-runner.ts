@@ -14,7 +14,7 @@ import { AppError, UpstreamError, type AppError as AppErrorType } from '../error
 import type { GenerateEvent, GenerateResult, ModelSpec } from '../gemini/index.ts';
 import type { JobInput } from '../account/index.ts';
 import type { Logger } from '../logging.ts';
-import type { ChatBackend } from './backend.ts';
+import type { ChatBackend, ChatJob } from './backend.ts';
 import type { ConversationPlan } from './conversation-plan.ts';
 import {
   AnswerStream,
@@ -25,10 +25,10 @@ import {
   type AnswerSummary,
   type ChatTurn,
 } from './core/index.ts';
+import { CallRenumber, mergedSummary, type VisibleEvent } from './turn-merge.ts';
 import { untilDone } from './until-done.ts';
 
-/** An answer event the client may see (everything but the finish, which the result carries). */
-export type VisibleEvent = Exclude<AnswerEvent, { type: 'finish' }>;
+export type { VisibleEvent };
 
 /** Where the runner hands what the client may see, as soon as it may see it. */
 export interface TurnSink {
@@ -66,6 +66,7 @@ export interface TurnResult {
   readonly sends: number;
 }
 
+/** One send and its answer. */
 interface Attempt {
   readonly summary: AnswerSummary;
   readonly events: readonly AnswerEvent[];
@@ -81,27 +82,8 @@ export async function runTurn(
   const { turn } = run;
   const live =
     turn.responseFormat.type === 'text' && ['auto', 'none'].includes(turn.toolChoice.type);
-  let thoughts = '';
-  let firstSeen = false;
-  const seen = (): void => {
-    if (!firstSeen) {
-      firstSeen = true;
-      deps.firstTokenSeconds?.observe((performance.now() - run.startedAt) / 1000);
-    }
-  };
-  const onThought = async (delta: string): Promise<void> => {
-    seen();
-    thoughts += delta;
-    await sink.thought(delta);
-  };
-  const renumber = new CallRenumber();
-  const deliver = async (event: AnswerEvent, reask: boolean): Promise<void> => {
-    for (const shown of event.type === 'finish' ? [] : renumber.map(event, reask)) {
-      seen();
-      await sink.answer(shown);
-    }
-  };
-  const job = {
+  const out = new Delivery(deps, run, sink);
+  const job: ChatJob = {
     requestId: run.requestId,
     model: run.model,
     prompt: run.cp.prompt,
@@ -109,25 +91,19 @@ export async function runTurn(
     chat: run.cp.chat,
     replayPrompt: run.cp.replayPrompt,
   };
-  const first = await attempt(deps, run, job, live ? (e) => deliver(e, false) : null, onThought);
+  const first = await attempt(deps, run, job, live ? out.live(false) : null, out.thought);
   let step = nextStep(turn, first.summary, false);
   let last = first;
-  let sends = 1;
   if (step.kind === 'reask') {
     deps.logger.info('re-asking the model once', { requestId: run.requestId, why: step.why });
-    const reaskJob = {
-      ...job,
-      prompt: step.prompt,
-      inputs: [],
-      chat: first.result?.chat ?? null,
-      replayPrompt: null,
-    };
+    // The same Gemini chat, continued after the first answer: a follow-up, never a replay.
+    const chat = first.result?.chat ?? null;
+    const reask = { ...job, prompt: step.prompt, inputs: [], chat, replayPrompt: null };
     try {
-      last = await attempt(deps, run, reaskJob, live ? (e) => deliver(e, true) : null, onThought);
+      last = await attempt(deps, run, reask, live ? out.live(true) : null, out.thought);
     } catch (err) {
       throw sentAnyway(err);
     }
-    sends = 2;
     step = nextStep(turn, last.summary, true);
   }
   if (step.kind !== 'done') {
@@ -136,23 +112,64 @@ export async function runTurn(
       upstreamSent: true,
     });
   }
-  const summary =
-    step.json === null ? mergedSummary(first, last, live) : { ...last.summary, text: step.json };
   if (!live) {
-    for (const event of step.json === null
-      ? last.events
-      : [{ type: 'text' as const, text: step.json }]) {
-      await deliver(event, false);
+    const held = step.json === null ? last.events : [{ type: 'text' as const, text: step.json }];
+    for (const event of held) {
+      await out.deliver(event, false);
     }
   }
-  return { summary, thoughts, result: last.result, sends };
+  return {
+    summary:
+      step.json === null ? mergedSummary(first, last, live) : { ...last.summary, text: step.json },
+    thoughts: out.thoughts,
+    result: last.result,
+    sends: first === last ? 1 : 2,
+  };
+}
+
+/** What the client sees, in order: thoughts as they come, answer events renumbered. */
+class Delivery {
+  thoughts = '';
+  private firstSeen = false;
+  private readonly renumber = new CallRenumber();
+
+  constructor(
+    private readonly deps: TurnRunDeps,
+    private readonly run: TurnRun,
+    private readonly sink: TurnSink,
+  ) {}
+
+  readonly thought = async (delta: string): Promise<void> => {
+    this.seen();
+    this.thoughts += delta;
+    await this.sink.thought(delta);
+  };
+
+  /** A live callback for an attempt (the re-ask's or not). */
+  live(reask: boolean): (event: AnswerEvent) => Promise<void> {
+    return (event) => this.deliver(event, reask);
+  }
+
+  async deliver(event: AnswerEvent, reask: boolean): Promise<void> {
+    for (const shown of event.type === 'finish' ? [] : this.renumber.map(event, reask)) {
+      this.seen();
+      await this.sink.answer(shown);
+    }
+  }
+
+  private seen(): void {
+    if (!this.firstSeen) {
+      this.firstSeen = true;
+      this.deps.firstTokenSeconds?.observe((performance.now() - this.run.startedAt) / 1000);
+    }
+  }
 }
 
 /** Sends one prompt and reads its answer; `onEvent` null holds everything back. */
 async function attempt(
   deps: TurnRunDeps,
   run: TurnRun,
-  job: Parameters<ChatBackend['stream']>[0],
+  job: ChatJob,
   onEvent: ((event: AnswerEvent) => Promise<void>) | null,
   onThought: (delta: string) => Promise<void>,
 ): Promise<Attempt> {
@@ -200,62 +217,6 @@ async function attempt(
   }
   await take(stream.end());
   return { summary: summarize(events), events, result };
-}
-
-/** Live mode after a re-ask: the client saw the first answer's text and calls too. */
-function mergedSummary(first: Attempt, last: Attempt, live: boolean): AnswerSummary {
-  if (!live || first === last) {
-    return last.summary;
-  }
-  const calls = [...first.summary.calls];
-  for (const call of last.summary.calls) {
-    if (!calls.some((c) => c.name === call.name && c.arguments === call.arguments)) {
-      calls.push(call);
-    }
-  }
-  const text = first.summary.text !== '' ? first.summary.text : last.summary.text;
-  return {
-    ...last.summary,
-    text,
-    calls,
-    reason: calls.length > 0 ? 'tool_calls' : last.summary.reason,
-  };
-}
-
-/**
- * Client-side numbering of calls across both attempts: the re-ask's text is dropped when the
- * first answer's already showed, and a call the first answer already made is not made twice.
- * A call's start, arguments and end come from the parser together; they are held to its end.
- */
-class CallRenumber {
-  private next = 0;
-  private textShown = false;
-  private readonly made = new Set<string>();
-  private held: VisibleEvent[] = [];
-
-  map(event: VisibleEvent, reask: boolean): VisibleEvent[] {
-    if (event.type === 'text') {
-      if (reask && this.textShown) {
-        return [];
-      }
-      this.textShown ||= event.text !== '';
-      return [event];
-    }
-    if (event.type !== 'call_end') {
-      this.held.push(event);
-      return [];
-    }
-    const held = this.held;
-    this.held = [];
-    const signature = `${event.call.name}\n${event.call.arguments}`;
-    if (reask && this.made.has(signature)) {
-      return [];
-    }
-    this.made.add(signature);
-    const index = this.next;
-    this.next += 1;
-    return [...held, event].map((e) => ({ ...e, index }) as VisibleEvent);
-  }
 }
 
 function summarizeText(events: readonly AnswerEvent[]): string {
