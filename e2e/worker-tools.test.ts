@@ -205,6 +205,27 @@ describe('tool calls', () => {
     expect(sends()[1]?.prompt).toContain('did not call');
   });
 
+  it('answers a 502 that stops SDK retries when the re-ask ignores the choice too', async () => {
+    emulator.scriptAnswers(['No tool needed.', 'Still no tool.'], email);
+    const res = await fetch(`${worker.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        messages: ask('weather in Oslo?'),
+        tools: [WEATHER],
+        tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      }),
+    });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('x-upstream-sent')).toBe('true');
+    expect(res.headers.get('x-should-retry')).toBe('false');
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('tool_choice_unmet');
+    expect(body.error.message).toMatch(/get_weather/);
+    expect(sends()).toHaveLength(2);
+  });
+
   it("completes the SDK's runTools two-step loop, continuing the chat natively", async () => {
     const seen: unknown[] = [];
     const runner = client.chat.completions.runTools({
@@ -286,6 +307,7 @@ describe('structured output and limits', () => {
     const final = await stream.finalChatCompletion();
     expect(final.choices[0]?.message.content).toBe('Alpha beta gamma. ');
     expect(final.choices[0]?.finish_reason).toBe('stop');
+    expect(sends()).toHaveLength(2);
   });
 
   it('cuts the answer at max_tokens with finish_reason length', async () => {
