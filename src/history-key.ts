@@ -92,9 +92,14 @@ export function historyKey(messages: readonly KeyedMessage[]): string {
   return hashMessages(historyBefore(messages));
 }
 
-/** The key the next turn will carry once `answer` is appended to `messages` as the assistant's. */
-export function historyKeyAfter(messages: readonly KeyedMessage[], answer: string): string {
-  return hashMessages([...messages, { role: 'assistant', content: answer }]);
+/** The key the next turn will carry once `answer` (and its calls) is appended as the assistant's. */
+export function historyKeyAfter(
+  messages: readonly KeyedMessage[],
+  answer: string,
+  toolCalls: readonly unknown[] = [],
+): string {
+  const calls = toolCalls.length > 0 ? { tool_calls: toolCalls } : {};
+  return hashMessages([...messages, { role: 'assistant', content: answer, ...calls }]);
 }
 
 /** True when the history holds an earlier answer, i.e. the request continues a conversation. */
