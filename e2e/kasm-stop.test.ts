@@ -23,6 +23,7 @@ import { freePort, startChromium, tempDir, waitForPort } from './support/service
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const API_KEY = 'gk-user-kasm-stop-test';
+const ADMIN_KEY = 'gk-admin-kasm-stop-test';
 const dir = tempDir('kasm-stop');
 const profile = path.join(dir, 'chrome-profile');
 const children: ChildProcess[] = [];
@@ -123,6 +124,7 @@ it('SIGTERM mid-stream: a clear error, OFFLINE, Chrome closed with its cookies o
     NODE_EXTRA_CA_CERTS: emulator.caCertPath,
     HEARTBEAT_INTERVAL_MS: '500',
     API_KEYS: API_KEY,
+    ADMIN_API_KEYS: ADMIN_KEY,
   };
   const kasm = write('vnc_startup.sh', KASM_STAND_IN);
   const entrypoint = spawn('bash', [path.join(ROOT, 'docker/entrypoint.sh'), kasm, '--wait'], {
@@ -140,7 +142,11 @@ it('SIGTERM mid-stream: a clear error, OFFLINE, Chrome closed with its cookies o
   await signInWithEmulator(`http://127.0.0.1:${cdpPort}`, email);
   const worker = `http://127.0.0.1:${apiPort}`;
   await eventually(async () => {
-    const health = (await (await fetch(`${worker}/health`)).json()) as { login_state?: string };
+    // The account's login state is shown to an admin key only.
+    const res = await fetch(`${worker}/health`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const health = (await res.json()) as { login_state?: string };
     return health.login_state === 'logged_in' && (await registryStatus(workerId)) === 'HEALTHY';
   }, 60_000);
 

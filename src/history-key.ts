@@ -10,6 +10,10 @@ import { createHash } from 'node:crypto';
 export interface KeyedMessage {
   readonly role?: unknown;
   readonly content?: unknown;
+  /** An assistant message's calls, in OpenAI's shape ({id, function: {name, arguments}}). */
+  readonly tool_calls?: unknown;
+  /** A tool message's answer to a call. */
+  readonly tool_call_id?: unknown;
 }
 
 /** A message's text: a string as is, an array's text parts joined by "\n", anything else ''. */
@@ -32,24 +36,55 @@ export function messageText(content: unknown): string {
 
 /**
  * sha256 hex of the canonical JSON `[{role, content}]` of `messages`: content is messageText,
- * trimmed (front ends differ in trailing whitespace); `developer` counts as `system`.
+ * trimmed (front ends differ in trailing whitespace); `developer` counts as `system`. Tool calls
+ * (id, name, arguments re-serialized) and a tool message's call id join only when present, so
+ * the key of a plain chat is what it always was.
  */
 export function hashMessages(messages: readonly KeyedMessage[]): string {
   const canonical = messages.map((m) => {
     const role = typeof m.role === 'string' ? m.role : '';
-    return { role: role === 'developer' ? 'system' : role, content: messageText(m.content).trim() };
+    const calls = canonicalCalls(m.tool_calls);
+    return {
+      role: role === 'developer' ? 'system' : role,
+      content: messageText(m.content).trim(),
+      ...(calls.length > 0 ? { tool_calls: calls } : {}),
+      ...(typeof m.tool_call_id === 'string' ? { tool_call_id: m.tool_call_id } : {}),
+    };
   });
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }
 
-/** The messages before the last user message; all of them when there is no user message. */
+/**
+ * The messages before the current turn: before the last user message, or, when tool results
+ * follow the last answer (an agent loop), up to and including that answer. All of them when
+ * there is neither.
+ */
 export function historyBefore<T extends KeyedMessage>(messages: readonly T[]): readonly T[] {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    if (messages[i]?.role === 'user') {
-      return messages.slice(0, i);
-    }
+  const lastUser = messages.findLastIndex((m) => m.role === 'user');
+  const lastAnswer = messages.findLastIndex((m) => m.role === 'assistant');
+  if (lastAnswer > lastUser && messages.slice(lastAnswer + 1).some((m) => m.role === 'tool')) {
+    return messages.slice(0, lastAnswer + 1);
   }
-  return messages;
+  return lastUser >= 0 ? messages.slice(0, lastUser) : messages;
+}
+
+/** [id, name, arguments] of each call; arguments that are JSON are re-serialized compactly. */
+function canonicalCalls(calls: unknown): [string, string, string][] {
+  if (!Array.isArray(calls)) {
+    return [];
+  }
+  return calls.filter(isRecord).map((call) => {
+    const fn = isRecord(call['function']) ? call['function'] : {};
+    const args = typeof fn['arguments'] === 'string' ? fn['arguments'] : '';
+    let normalized = args;
+    try {
+      normalized = JSON.stringify(JSON.parse(args));
+    } catch {
+      // Not JSON: the text as it is.
+    }
+    const id = typeof call['id'] === 'string' ? call['id'] : '';
+    return [id, typeof fn['name'] === 'string' ? fn['name'] : '', normalized];
+  });
 }
 
 /** The history key of a request: hashMessages of the messages before its last user message. */
@@ -57,9 +92,14 @@ export function historyKey(messages: readonly KeyedMessage[]): string {
   return hashMessages(historyBefore(messages));
 }
 
-/** The key the next turn will carry once `answer` is appended to `messages` as the assistant's. */
-export function historyKeyAfter(messages: readonly KeyedMessage[], answer: string): string {
-  return hashMessages([...messages, { role: 'assistant', content: answer }]);
+/** The key the next turn will carry once `answer` (and its calls) is appended as the assistant's. */
+export function historyKeyAfter(
+  messages: readonly KeyedMessage[],
+  answer: string,
+  toolCalls: readonly unknown[] = [],
+): string {
+  const calls = toolCalls.length > 0 ? { tool_calls: toolCalls } : {};
+  return hashMessages([...messages, { role: 'assistant', content: answer, ...calls }]);
 }
 
 /** True when the history holds an earlier answer, i.e. the request continues a conversation. */

@@ -90,7 +90,12 @@ export async function startGatewayStack(count = 2): Promise<GatewayStack> {
         return { email, worker };
       }),
     );
-    const config = loadConfig('gateway', { PORT: '0', DATABASE_URL: pgServer.url });
+    // The workers run open too (e2e/support/worker.ts); the attack suite tests the keys.
+    const config = loadConfig('gateway', {
+      PORT: '0',
+      DATABASE_URL: pgServer.url,
+      ALLOW_NO_AUTH: '1',
+    });
     const gateway = new Gateway(config, createLogger({ silent: true }), pool, {
       host: '127.0.0.1',
       refreshMs: 200,

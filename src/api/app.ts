@@ -22,7 +22,12 @@ import {
   type KeyRing,
 } from '../http/index.ts';
 import type { ResolveHost } from './safe-fetch.ts';
-import { chatCompletionsHandler } from './routes/chat-completions.ts';
+import {
+  chatCompletionsHandler,
+  completionsHandler,
+  embeddingsHandler,
+  responsesHandler,
+} from './openai/index.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
 import { modelsRouter } from './routes/models.ts';
@@ -94,7 +99,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const auth = authenticate(deps.keys);
   app.use(requestId());
   // Until the chat route knows better, nothing went upstream: even a 401 or 413 says so.
-  app.use('/v1/chat/completions', (_req, res, next) => {
+  app.use(['/v1/chat/completions', '/v1/completions', '/v1/responses'], (_req, res, next) => {
     res.setHeader(UPSTREAM_SENT_HEADER, 'false');
     next();
   });
@@ -106,29 +111,33 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use('/admin', requireAdmin);
   app.use(imagesRouter(deps.images));
   app.use(modelsRouter());
-  app.post(
-    '/v1/chat/completions',
+  const turnDeps = {
+    backend: deps.backend,
+    conversations: deps.conversations,
+    images: deps.images,
+    uploadsDir: deps.uploadsDir,
+    inputsDir: deps.inputsDir,
+    maxUploadBytes: deps.limits.imageBytes,
+    maxPromptChars: deps.limits.promptChars,
+    sseKeepAliveMs: deps.sseKeepAliveMs,
+    inputOptions: {
+      maxImages: deps.limits.imagesPerRequest,
+      allowPrivateUrls: deps.imageFetch.allowPrivate,
+      fetchTimeoutMs: deps.imageFetch.timeoutMs,
+      ...(deps.imageFetch.resolve ? { resolveHost: deps.imageFetch.resolve } : {}),
+    },
+    logger: deps.logger,
+    firstTokenSeconds: deps.metrics.firstTokenSeconds,
+  };
+  // Each route parses its body only after the key was checked, within the body limit.
+  const json = [
     refuseDeclaredOversize(deps.limits.bodyBytes),
     express.json({ limit: deps.limits.bodyBytes }),
-    chatCompletionsHandler({
-      backend: deps.backend,
-      conversations: deps.conversations,
-      images: deps.images,
-      uploadsDir: deps.uploadsDir,
-      inputsDir: deps.inputsDir,
-      maxUploadBytes: deps.limits.imageBytes,
-      maxPromptChars: deps.limits.promptChars,
-      sseKeepAliveMs: deps.sseKeepAliveMs,
-      inputOptions: {
-        maxImages: deps.limits.imagesPerRequest,
-        allowPrivateUrls: deps.imageFetch.allowPrivate,
-        fetchTimeoutMs: deps.imageFetch.timeoutMs,
-        ...(deps.imageFetch.resolve ? { resolveHost: deps.imageFetch.resolve } : {}),
-      },
-      logger: deps.logger,
-      firstTokenSeconds: deps.metrics.firstTokenSeconds,
-    }),
-  );
+  ];
+  app.post('/v1/chat/completions', ...json, chatCompletionsHandler(turnDeps));
+  app.post('/v1/completions', ...json, completionsHandler(turnDeps));
+  app.post('/v1/responses', ...json, responsesHandler(turnDeps));
+  app.post('/v1/embeddings', embeddingsHandler());
   app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
   app.use(conversationsRouter(deps.conversations));
   app.use(adminRouter(deps.admin));

@@ -12,9 +12,21 @@ import path from 'node:path';
 import { hashMessages } from '../history-key.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
 
+/** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
 export interface StoredTurn {
   role: string;
   content: string;
+  /** An answer's tool calls. */
+  tool_calls?: StoredToolCall[];
+  /** A tool result: the call it answers. */
+  tool_call_id?: string;
+}
+
+/** A tool call as OpenAI writes it in a chat message. */
+export interface StoredToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
 }
 
 export interface Conversation {

@@ -46,10 +46,21 @@ export class SseWriter {
     await this.write(`data: ${JSON.stringify(payload)}\n\n`);
   }
 
+  /** Sends one named event (`event: name` + `data:`), as the Responses API streams. */
+  async sendEvent(name: string, payload: unknown): Promise<void> {
+    await this.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
   /** Ends the stream with an error event and `[DONE]` (never a fake `stop`). */
   async fail(err: unknown): Promise<void> {
     await this.send(toOpenAIError(err).body);
     await this.done();
+  }
+
+  /** Ends the stream without `[DONE]` (the Responses API ends with its completed event). */
+  end(): void {
+    this.stopKeepAlive();
+    this.res.end();
   }
 
   async done(): Promise<void> {

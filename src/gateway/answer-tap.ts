@@ -12,6 +12,15 @@ export interface AnswerTap {
   push(chunk: Buffer): void;
   /** The whole answer text, or null (unknown shape, an error, too long, or no clean end). */
   answer(): string | null;
+  /** The answer's tool calls, in OpenAI's message shape (assembled from deltas when streamed). */
+  toolCalls(): TappedCall[];
+}
+
+/** A tool call as an assistant message carries it. */
+export interface TappedCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
 }
 
 /** A tap for an SSE (`stream: true`) or a JSON body; texts past `maxChars` are given up on. */
@@ -25,6 +34,7 @@ function sseTap(maxChars: number): AnswerTap {
   let text = '';
   let done = false;
   let broken = false;
+  const calls: TappedCall[] = [];
   return {
     push(chunk) {
       if (broken) {
@@ -32,7 +42,7 @@ function sseTap(maxChars: number): AnswerTap {
       }
       pending += decoder.write(chunk);
       for (let nl = pending.indexOf('\n'); nl >= 0 && !broken; nl = pending.indexOf('\n')) {
-        const delta = sseLineText(pending.slice(0, nl));
+        const delta = sseLineText(pending.slice(0, nl), calls);
         pending = pending.slice(nl + 1);
         if (delta === DONE) {
           done = true;
@@ -46,31 +56,51 @@ function sseTap(maxChars: number): AnswerTap {
       broken ||= pending.length > maxChars;
     },
     answer: () => (done && !broken ? text : null),
+    toolCalls: () => (done && !broken ? calls : []),
   };
 }
 
 const DONE = Symbol('done');
 
 /** One SSE line's answer text ('' for none), DONE for `[DONE]`, null when it breaks the answer. */
-function sseLineText(raw: string): string | typeof DONE | null {
+function sseLineText(raw: string, calls: TappedCall[]): string | typeof DONE | null {
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (!line.startsWith('data:')) {
     return '';
   }
   const data = line.slice(5).trim();
-  return data === '[DONE]' ? DONE : chunkContent(data);
+  return data === '[DONE]' ? DONE : chunkContent(data, calls);
 }
 
 /** A chunk's delta text ('' when it has none); null for an error chunk or bad JSON. */
-function chunkContent(data: string): string | null {
+function chunkContent(data: string, calls: TappedCall[]): string | null {
   const parsed = parseJson(data);
   if (!isRecord(parsed) || 'error' in parsed) {
     return null;
   }
   const choice = firstChoice(parsed);
   const delta = isRecord(choice) ? choice['delta'] : undefined;
+  addCallDeltas(isRecord(delta) ? delta['tool_calls'] : undefined, calls);
   const content = isRecord(delta) ? delta['content'] : undefined;
   return typeof content === 'string' ? content : '';
+}
+
+/** Streamed call deltas: the first of a call names it, later ones add argument text. */
+function addCallDeltas(deltas: unknown, calls: TappedCall[]): void {
+  for (const d of Array.isArray(deltas) ? (deltas as unknown[]) : []) {
+    if (!isRecord(d) || typeof d['index'] !== 'number') {
+      continue;
+    }
+    const fn = isRecord(d['function']) ? d['function'] : {};
+    const call = (calls[d['index']] ??= {
+      id: '',
+      type: 'function',
+      function: { name: '', arguments: '' },
+    });
+    call.id = typeof d['id'] === 'string' ? d['id'] : call.id;
+    call.function.name = typeof fn['name'] === 'string' ? fn['name'] : call.function.name;
+    call.function.arguments += typeof fn['arguments'] === 'string' ? fn['arguments'] : '';
+  }
 }
 
 function jsonTap(maxChars: number): AnswerTap {
@@ -84,15 +114,31 @@ function jsonTap(maxChars: number): AnswerTap {
       }
     },
     answer() {
-      if (size > maxChars * 4) {
-        return null;
-      }
-      const choice = firstChoice(parseJson(Buffer.concat(chunks).toString('utf8')));
-      const message = isRecord(choice) ? choice['message'] : undefined;
+      const message = size > maxChars * 4 ? undefined : messageOf(chunks);
       const content = isRecord(message) ? message['content'] : undefined;
+      if (content === null && Array.isArray(message?.['tool_calls'])) {
+        // An answer that is only calls has null content; its key holds the calls.
+        return '';
+      }
       return typeof content === 'string' && content.length <= maxChars ? content : null;
     },
+    toolCalls() {
+      const message = size > maxChars * 4 ? undefined : messageOf(chunks);
+      const calls: TappedCall[] = [];
+      const given = isRecord(message) ? message['tool_calls'] : undefined;
+      addCallDeltas(
+        Array.isArray(given) ? given.map((c: unknown, index) => ({ ...(c as object), index })) : [],
+        calls,
+      );
+      return calls;
+    },
   };
+}
+
+function messageOf(chunks: readonly Buffer[]): Record<string, unknown> | undefined {
+  const choice = firstChoice(parseJson(Buffer.concat(chunks).toString('utf8')));
+  const message = isRecord(choice) ? choice['message'] : undefined;
+  return isRecord(message) ? message : undefined;
 }
 
 function firstChoice(body: unknown): unknown {

@@ -60,7 +60,7 @@ export async function forwardAnswer(
     return;
   }
   if (end === 'done' && ok) {
-    bindConversation(deps, f, tap?.answer() ?? null);
+    bindConversation(deps, f, tap?.answer() ?? null, tap?.toolCalls() ?? []);
   }
 }
 
@@ -74,14 +74,19 @@ export function linkedImages(answer: string): string[] {
  * answer ends (history + answer: a later regenerate or edit of the next turn continues from it),
  * and the images the answer links.
  */
-function bindConversation(deps: ForwardDeps, f: Forwarding, answer: string | null): void {
+function bindConversation(
+  deps: ForwardDeps,
+  f: Forwarding,
+  answer: string | null,
+  toolCalls: readonly unknown[],
+): void {
   const keys = [...f.chat.keys];
   const conversationId = f.result.headers['x-conversation-id'];
   if (typeof conversationId === 'string' && conversationId !== '') {
     keys.push(conversationId);
   }
   if (answer !== null && f.chat.messages.length > 0) {
-    keys.push(historyKeyAfter(f.chat.messages, answer));
+    keys.push(historyKeyAfter(f.chat.messages, answer, toolCalls));
   }
   if (answer !== null) {
     keys.push(...linkedImages(answer).map(imageKey));

@@ -26,6 +26,7 @@ import {
   type textFormat,
   type toolChoice,
 } from './responses-schema.ts';
+import { readFunctionTools } from './function-tools.ts';
 
 /** A /v1/responses request in neutral form, with what the Response object echoes back. */
 export interface ResponsesRequest {
@@ -55,7 +56,7 @@ export function parseResponsesRequest(raw: unknown): ResponsesRequest {
     );
   }
   const body = result.data;
-  const tools = readTools(body.tools ?? []);
+  const tools = readFunctionTools(body.tools ?? [], functionTool, (t) => t);
   const responseFormat = readFormat(body.text?.format);
   validateResponseFormat(responseFormat);
   const turn: ChatTurn = {
@@ -104,26 +105,6 @@ function rejectUnsupportedItems(raw: object): void {
         );
       }
     });
-  });
-}
-
-function readTools(tools: readonly { type: string }[]): ToolDefinition[] {
-  return tools.map((tool, i) => {
-    const parsed = functionTool.safeParse(tool);
-    if (!parsed.success) {
-      const detail =
-        tool.type === 'function'
-          ? parsed.error.issues[0]?.message
-          : `tools of type '${tool.type}' are not supported; only function tools are`;
-      throw new InvalidRequestError(`tools[${i}]: ${detail ?? 'invalid tool'}`, {
-        param: `tools[${i}]`,
-      });
-    }
-    return {
-      name: parsed.data.name,
-      description: parsed.data.description ?? '',
-      parameters: parsed.data.parameters ?? { type: 'object', properties: {} },
-    };
   });
 }
 

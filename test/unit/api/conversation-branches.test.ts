@@ -9,8 +9,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
 import { ConversationStore, MAX_STORED_TURNS } from '../../../src/api/conversations.ts';
-import { planPrompt } from '../../../src/api/prompt.ts';
-import type { ChatMessage } from '../../../src/api/schemas.ts';
+import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
+import { parseChatRequest, type ChatMessage } from '../../../src/api/openai/chat-schema.ts';
+
+const turnOf = (messages: unknown[]) => chatTurnOf(parseChatRequest({ messages }));
+const answer = (text: string) => ({ text, toolCalls: [] });
 import { hashMessages } from '../../../src/history-key.ts';
 
 const ids = (n: string) => ({
@@ -26,13 +29,18 @@ const assistant = (content: string): ChatMessage => ({ role: 'assistant', conten
 async function turn(
   store: ConversationStore,
   messages: ChatMessage[],
-  answer: string,
+  reply: string,
   chat: ReturnType<typeof ids>,
   id?: string,
 ) {
-  const plan = planPrompt(messages);
+  const plan = turnOf(messages);
   const cp = await planConversation(id, plan, store);
-  const { conversation, key } = conversationAfterTurn(cp, plan.lastUser, answer, 'm', chat);
+  const { conversation, key } = conversationAfterTurn(
+    cp,
+    { text: reply, toolCalls: [] },
+    'm',
+    chat,
+  );
   await store.save(conversation, key);
   return cp;
 }
@@ -49,7 +57,7 @@ describe('conversation branches', () => {
     for (const id of [undefined, first.conversationId]) {
       const edit = await planConversation(
         id,
-        planPrompt([user('u1'), assistant('a1'), user('u2 edited')]),
+        turnOf([user('u1'), assistant('a1'), user('u2 edited')]),
         store,
       );
       expect(edit.chat).toEqual(ids('1'));
@@ -66,29 +74,23 @@ describe('conversation branches', () => {
     // Both branches stay reachable, each from its own ids.
     const onOld = await planConversation(
       undefined,
-      planPrompt([user('u1'), assistant('a1'), user('u2'), assistant('a2'), user('u3')]),
+      turnOf([user('u1'), assistant('a1'), user('u2'), assistant('a2'), user('u3')]),
       store,
     );
     expect(onOld.chat).toEqual(ids('2'));
     const onNew = await planConversation(
       first.conversationId,
-      planPrompt([
-        user('u1'),
-        assistant('a1'),
-        user('u2 edited'),
-        assistant('a2 edited'),
-        user('u3'),
-      ]),
+      turnOf([user('u1'), assistant('a1'), user('u2 edited'), assistant('a2 edited'), user('u3')]),
       store,
     );
     expect(onNew.chat).toEqual(ids('2b'));
     // A seed-style follow-up (only the new turn, by id) continues from the latest.
-    const seedStyle = await planConversation(first.conversationId, planPrompt([user('u3')]), store);
+    const seedStyle = await planConversation(first.conversationId, turnOf([user('u3')]), store);
     expect(seedStyle.chat).toEqual(ids('2b'));
     // A history that matches no turn is replayed as a new chat, even with the id.
     const foreign = await planConversation(
       first.conversationId,
-      planPrompt([user('u1'), assistant('something else'), user('u2')]),
+      turnOf([user('u1'), assistant('something else'), user('u2')]),
       store,
     );
     expect(foreign.chat).toBeNull();
@@ -116,10 +118,10 @@ describe('conversation branches', () => {
     expect(read?.turns).toEqual({
       [hashMessages(messages)]: { metadata: ['c_old', 'r_old', 'rc_old'], context_token: null },
     });
-    const plan = planPrompt([user('old q'), assistant('old a'), user('new q')]);
+    const plan = turnOf([user('old q'), assistant('old a'), user('new q')]);
     const cp = await planConversation('legacy', plan, store);
     expect(cp.chat).toEqual({ cid: 'c_old', rid: 'r_old', rcid: 'rc_old' });
-    const { conversation, key } = conversationAfterTurn(cp, plan.lastUser, 'new a', 'm', ids('n'));
+    const { conversation, key } = conversationAfterTurn(cp, answer('new a'), 'm', ids('n'));
     await store.save(conversation, key);
     const saved = JSON.parse(
       fs.readFileSync(path.join(dir, 'legacy.json'), 'utf8'),

@@ -21,9 +21,23 @@ describe('inputs', () => {
   });
 
   it('rejects bad images with 400 and big ones with 413', async () => {
-    await expect(readInputs(['data:image/png;base64,!!!'], [], opts)).rejects.toMatchObject({ status: 400 });
-    await expect(readInputs([`data:image/png;base64,${Buffer.from('not an image').toString('base64')}`], [], opts)).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
-    await expect(readInputs([`data:image/png;base64,${Buffer.concat([PNG, Buffer.alloc(2048)]).toString('base64')}`], [], opts)).rejects.toMatchObject({ status: 413 });
+    await expect(readInputs(['data:image/png;base64,!!!'], [], opts)).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(
+      readInputs(
+        [`data:image/png;base64,${Buffer.from('not an image').toString('base64')}`],
+        [],
+        opts,
+      ),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
+    await expect(
+      readInputs(
+        [`data:image/png;base64,${Buffer.concat([PNG, Buffer.alloc(2048)]).toString('base64')}`],
+        [],
+        opts,
+      ),
+    ).rejects.toMatchObject({ status: 413 });
   });
 
   it('reads /upload files and refuses paths outside the uploads folder', async () => {
@@ -31,22 +45,38 @@ describe('inputs', () => {
     const [f] = await readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], opts);
     expect(f?.fileName).toBe('cat.png');
     await expect(readInputs([], ['../../etc/passwd'], opts)).rejects.toMatchObject({ status: 400 });
-    await expect(readInputs([], ['uploads/missing.png'], opts)).rejects.toMatchObject({ status: 404 });
+    await expect(readInputs([], ['uploads/missing.png'], opts)).rejects.toMatchObject({
+      status: 404,
+    });
     // Someone else's upload reads exactly like a missing one.
     const other = { keyId: 'key-b', role: 'user' } as const;
     const owners = path.join(uploadsDir, '.owners');
     fs.mkdirSync(owners, { recursive: true });
     fs.writeFileSync(path.join(owners, '20261126120000_0011aabb_cat.png'), 'key-a');
-    await expect(readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], { ...opts, caller: other })).rejects.toMatchObject({ status: 404, message: 'Unknown file: uploads/20261126120000_0011aabb_cat.png' });
+    await expect(
+      readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], { ...opts, caller: other }),
+    ).rejects.toMatchObject({
+      status: 404,
+      message: 'Unknown file: uploads/20261126120000_0011aabb_cat.png',
+    });
     const owner = { keyId: 'key-a', role: 'user' } as const;
-    expect(await readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], { ...opts, caller: owner })).toHaveLength(1);
-    await expect(readInputs([], ['uploads/.owners/20261126120000_0011aabb_cat.png'], opts)).rejects.toMatchObject({ status: 400 });
+    expect(
+      await readInputs([], ['uploads/20261126120000_0011aabb_cat.png'], { ...opts, caller: owner }),
+    ).toHaveLength(1);
+    await expect(
+      readInputs([], ['uploads/.owners/20261126120000_0011aabb_cat.png'], opts),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('caps the number of images in one request', async () => {
     const png = `data:image/png;base64,${PNG.toString('base64')}`;
-    await expect(readInputs(Array(11).fill(png), [], opts)).rejects.toMatchObject({ status: 400, code: 'too_many_images' });
+    await expect(readInputs(Array(11).fill(png), [], opts)).rejects.toMatchObject({
+      status: 400,
+      code: 'too_many_images',
+    });
     expect(await readInputs(Array(3).fill(png), [], { ...opts, maxImages: 3 })).toHaveLength(3);
-    await expect(readInputs(Array(3).fill(png), ['x'], { ...opts, maxImages: 3 })).rejects.toMatchObject({ code: 'too_many_images' });
+    await expect(
+      readInputs(Array(3).fill(png), ['x'], { ...opts, maxImages: 3 }),
+    ).rejects.toMatchObject({ code: 'too_many_images' });
   });
 });

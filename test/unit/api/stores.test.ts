@@ -6,8 +6,11 @@ import { conversationAfterTurn, planConversation } from '../../../src/api/conver
 import { ConversationStore } from '../../../src/api/conversations.ts';
 import { hashMessages } from '../../../src/history-key.ts';
 import { ImageStore } from '../../../src/api/images.ts';
-import { planPrompt } from '../../../src/api/prompt.ts';
-import type { ChatMessage } from '../../../src/api/schemas.ts';
+import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
+import { parseChatRequest, type ChatMessage } from '../../../src/api/openai/chat-schema.ts';
+
+const turnOf = (messages: unknown[]) => chatTurnOf(parseChatRequest({ messages }));
+const answer = (text: string) => ({ text, toolCalls: [] });
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-unit-'));
 const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1', contextToken: 'ctx' };
@@ -15,32 +18,47 @@ const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1', contextToken: 'ctx' };
 describe('conversations', () => {
   it('continues natively by id, and by a resent history without an id', async () => {
     const store = new ConversationStore(tmp());
-    const first: ChatMessage[] = [{ role: 'system', content: 'S' }, { role: 'user', content: 'Q1' }];
-    const cp1 = await planConversation(undefined, planPrompt(first), store);
+    const first: ChatMessage[] = [
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'Q1' },
+    ];
+    const cp1 = await planConversation(undefined, turnOf(first), store);
     expect(cp1.chat).toBeNull();
-    const { conversation, key } = conversationAfterTurn(cp1, first[1]!, 'A1', 'm', chat);
+    const { conversation, key } = conversationAfterTurn(cp1, answer('A1'), 'm', chat);
     await store.save(conversation, key);
 
-    const byId = await planConversation(cp1.conversationId, planPrompt([{ role: 'user', content: 'Q2' }]), store);
+    const byId = await planConversation(
+      cp1.conversationId,
+      turnOf([{ role: 'user', content: 'Q2' }]),
+      store,
+    );
     expect(byId.chat).toEqual(chat);
     expect(byId.prompt).toBe('Q2');
     expect(byId.replayPrompt).toContain('[Assistant]: A1');
 
-    const resent: ChatMessage[] = [...first, { role: 'assistant', content: 'A1' }, { role: 'user', content: 'Q2' }];
-    const byHistory = await planConversation(undefined, planPrompt(resent), store);
+    const resent: ChatMessage[] = [
+      ...first,
+      { role: 'assistant', content: 'A1' },
+      { role: 'user', content: 'Q2' },
+    ];
+    const byHistory = await planConversation(undefined, turnOf(resent), store);
     expect(byHistory.conversationId).toBe(cp1.conversationId);
     expect(byHistory.prompt).toBe('Q2');
 
-    const edited: ChatMessage[] = [...first, { role: 'assistant', content: 'A1 (edited)' }, { role: 'user', content: 'Q2' }];
-    const replay = await planConversation(undefined, planPrompt(edited), store);
+    const edited: ChatMessage[] = [
+      ...first,
+      { role: 'assistant', content: 'A1 (edited)' },
+      { role: 'user', content: 'Q2' },
+    ];
+    const replay = await planConversation(undefined, turnOf(edited), store);
     expect(replay.chat).toBeNull();
     expect(replay.prompt).toContain('Conversation so far');
   });
 
   it('lists, reads and deletes, and refuses ids that escape the folder', async () => {
     const store = new ConversationStore(tmp());
-    const cp = await planConversation('abc', planPrompt([{ role: 'user', content: 'x' }]), store);
-    const { conversation, key } = conversationAfterTurn(cp, { role: 'user', content: 'x' }, 'y', 'm', null);
+    const cp = await planConversation('abc', turnOf([{ role: 'user', content: 'x' }]), store);
+    const { conversation, key } = conversationAfterTurn(cp, answer('y'), 'm', null);
     await store.save(conversation, key);
     expect((await store.list()).map((c) => c.conversation_id)).toEqual(['abc']);
     expect(await store.get('../abc')).toBeNull();
@@ -52,7 +70,9 @@ describe('conversations', () => {
     expect(hashMessages([{ role: 'user', content: 'hi' }])).toBe(
       hashMessages([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]),
     );
-    expect(hashMessages([{ role: 'user', content: 'hi' }])).not.toBe(hashMessages([{ role: 'assistant', content: 'hi' }]));
+    expect(hashMessages([{ role: 'user', content: 'hi' }])).not.toBe(
+      hashMessages([{ role: 'assistant', content: 'hi' }]),
+    );
   });
 });
 

@@ -1,0 +1,122 @@
+/**
+ * POST /v1/completions (legacy text completions) over the turn runner: `prompt` (a string or an
+ * array of one string) becomes one user message; `max_tokens`, `stop` and `stream` are honoured,
+ * as text_completion objects (streamed: text_completion chunks, then [DONE]). OpenAI's default
+ * of 16 tokens is not applied: without max_tokens the answer is not cut.
+ * POST /v1/embeddings is answered with a clear 404: Gemini web has no embeddings.
+ */
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { InvalidRequestError, NotFoundError, UPSTREAM_SENT_HEADER } from '../../errors.ts';
+import { DEFAULT_TURN, type ChatTurn } from '../core/index.ts';
+import { SseWriter } from '../sse.ts';
+import { finishTurn, prepareTurn, type TurnRouteDeps } from '../turn-route.ts';
+import { runTurn } from '../turn-runner.ts';
+import { chatFinishReason, usageOf } from './chat-output.ts';
+import { zodError } from './chat-schema.ts';
+
+const completionRequest = z.looseObject({
+  model: z.string().min(1).default('gemini-default'),
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).length(1, 'prompt: only one prompt per request is supported'),
+  ]),
+  max_tokens: z.number().int().positive().nullish(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4, 'stop holds at most 4 sequences')])
+    .nullish(),
+  stream: z.boolean().nullish(),
+  n: z.number().int().positive().nullish(),
+  echo: z.boolean().nullish(),
+  suffix: z.string().nullish(),
+});
+
+/** The express handler for legacy completions. */
+export function completionsHandler(deps: TurnRouteDeps) {
+  return async function completions(req: Request, res: Response): Promise<void> {
+    const body = parse(req.body);
+    const prompt = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] ?? '');
+    const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
+    const turn: ChatTurn = {
+      ...DEFAULT_TURN,
+      messages: [{ role: 'user', content: [{ type: 'text', text: prompt }] }],
+      stop: stop.filter((s) => s !== ''),
+      maxTokens: body.max_tokens ?? null,
+    };
+    const prepared = await prepareTurn(deps, req, res, {
+      turn,
+      modelName: body.model,
+      conversationId: null,
+      files: [],
+      partialOnCut: !body.stream,
+    });
+    const envelope = {
+      id: `cmpl-${randomUUID().replace(/-/g, '')}`,
+      object: 'text_completion',
+      created: Math.floor(Date.now() / 1000),
+      model: prepared.model,
+    };
+    const choice = (text: string, finish: string | null) => ({
+      ...envelope,
+      choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
+    });
+    res.setHeader('x-conversation-id', prepared.cp.conversationId);
+    const sse = body.stream ? new SseWriter(res, deps.sseKeepAliveMs) : null;
+    const send = async (text: string): Promise<void> => {
+      sse?.start({ [UPSTREAM_SENT_HEADER]: 'true' });
+      await sse?.send(choice(text, null));
+    };
+    try {
+      const { summary, result } = await runTurn(deps, prepared.run, {
+        answer: (event) =>
+          event.type === 'text' && event.text !== '' ? send(event.text) : undefined,
+        thought: () => undefined,
+      });
+      const imageText = finishTurn(deps, prepared, { text: summary.text, toolCalls: [] }, result);
+      const finish = chatFinishReason(summary.reason);
+      const usage = usageOf(prepared.cp.prompt, summary.outputTokens);
+      if (sse === null) {
+        res.setHeader(UPSTREAM_SENT_HEADER, 'true');
+        res.json({ ...choice(summary.text + imageText, finish), usage });
+        return;
+      }
+      await send(imageText);
+      await sse.send(choice('', finish));
+      await sse.done();
+    } catch (err) {
+      if (!sse?.started) {
+        throw err;
+      }
+      if (!prepared.run.signal.aborted) {
+        await sse.fail(err);
+      }
+    } finally {
+      await prepared.cleanup();
+    }
+  };
+}
+
+/** POST /v1/embeddings: not offered, said clearly in OpenAI's shape. */
+export function embeddingsHandler() {
+  return function embeddings(): never {
+    throw new NotFoundError(
+      'Embeddings are not supported: this service answers through the Gemini web app, which has no embeddings.',
+      { code: 'unsupported_endpoint', param: null },
+    );
+  };
+}
+
+function parse(raw: unknown): z.infer<typeof completionRequest> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InvalidRequestError('The request body must be a JSON object.');
+  }
+  const result = completionRequest.safeParse(raw);
+  if (!result.success) {
+    throw zodError(result.error);
+  }
+  if ((result.data.n ?? 1) > 1) {
+    throw new InvalidRequestError('n: only n=1 is supported.', { param: 'n' });
+  }
+  return result.data;
+}
