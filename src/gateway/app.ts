@@ -46,6 +46,9 @@ export interface GatewayAppDeps {
   readonly metrics?: GatewayMetrics;
 }
 
+/** The worker routes the gateway proxies with failover. */
+const PROXIED_PATHS = [CHAT_PATH, '/v1/completions', '/v1/responses'] as const;
+
 const ROUTES = new Set([
   '/',
   '/dashboard/nodes',
@@ -55,7 +58,7 @@ const ROUTES = new Set([
   '/metrics',
   '/v1/models',
   '/upload',
-  CHAT_PATH,
+  ...PROXIED_PATHS,
 ]);
 const ROUTE_PREFIXES = ['/v1/models/:id', '/conversations/:id', '/images/*'] as const;
 
@@ -149,24 +152,30 @@ function createV1Router(
     }
     res.json(model);
   });
-  router.post(
-    '/chat/completions',
-    // Raw bytes: they are forwarded as sent, and may be sent again to another node.
-    refuseDeclaredOversize(deps.bodyLimitBytes),
-    express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
-    createChatProxy({
-      nodes: deps.nodes,
-      bindings: deps.bindings,
-      inFlight,
-      suspects: createSuspects(),
-      metrics,
-      logger: deps.logger,
-      dispatcher: deps.dispatcher,
-      nodeFreshMs: deps.gateway.nodeFreshMs,
-      maxAttempts: deps.gateway.maxAttempts,
-      ...(deps.now === undefined ? {} : { now: deps.now }),
-    }),
-  );
+  const suspects = createSuspects();
+  // Every dialect route of the workers goes through the same proxy: failover, affinity and the
+  // at-most-once rules do not depend on the dialect.
+  for (const path of PROXIED_PATHS) {
+    router.post(
+      path.slice('/v1'.length),
+      // Raw bytes: they are forwarded as sent, and may be sent again to another node.
+      refuseDeclaredOversize(deps.bodyLimitBytes),
+      express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
+      createChatProxy({
+        nodes: deps.nodes,
+        bindings: deps.bindings,
+        inFlight,
+        suspects,
+        metrics,
+        logger: deps.logger,
+        dispatcher: deps.dispatcher,
+        nodeFreshMs: deps.gateway.nodeFreshMs,
+        maxAttempts: deps.gateway.maxAttempts,
+        path,
+        ...(deps.now === undefined ? {} : { now: deps.now }),
+      }),
+    );
+  }
   return router;
 }
 

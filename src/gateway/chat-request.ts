@@ -65,7 +65,9 @@ export function parseChatRequest(raw: unknown): ChatRequest {
         (m): m is KeyedMessage => typeof m === 'object' && m !== null,
       )
     : [];
-  const id = fields['conversation_id'];
+  // The Responses API continues a conversation by the id of its last response, which the worker
+  // answered as x-conversation-id: the same binding.
+  const id = fields['conversation_id'] ?? fields['previous_response_id'];
   const conversationId = typeof id === 'string' && id.trim() !== '' ? id : null;
   const keys: string[] = [];
   // A history without an earlier answer (a new chat, maybe with a system prompt shared by many

@@ -45,6 +45,8 @@ export interface ChatProxyDeps {
   readonly nodeFreshMs: number;
   /** Nodes tried per request at most (config.gateway.maxAttempts). */
   readonly maxAttempts: number;
+  /** The worker path the request goes to (the same path the client called). */
+  readonly path?: string;
   readonly now?: () => number;
 }
 
@@ -154,7 +156,7 @@ async function runAttempts(
     const release = deps.inFlight.acquire(node.nodeUrl);
     const result = await sendAttempt(deps.dispatcher, {
       nodeUrl: node.nodeUrl,
-      path: CHAT_PATH,
+      path: deps.path ?? CHAT_PATH,
       headers: upstreamHeaders(ex.req.headers, ex.requestId, ex.req.socket.remoteAddress),
       body: ex.chat.raw,
       signal: ex.abort.signal,

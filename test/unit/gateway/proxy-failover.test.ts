@@ -207,3 +207,41 @@ describe('proxy: conversation affinity', () => {
     expect(b.seen).toHaveLength(0);
   });
 });
+
+describe('proxy: every dialect path of the workers', () => {
+  it('sends /v1/responses and /v1/completions to the same path, with the same failover', async () => {
+    const a = await scope.worker(errorJson(503, 'busy', 7, false));
+    const b = await scope.worker((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-conversation-id': 'resp_1' });
+      res.end(JSON.stringify({ path: req.url }));
+    });
+    const g = await scope.gateway([
+      node({ nodeUrl: a.url, account: 'a', weight: 3 }),
+      node({ nodeUrl: b.url, account: 'b', weight: 1 }),
+    ]);
+    for (const path of ['/v1/responses', '/v1/completions']) {
+      const res = await fetch(`${g.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-3-flash', input: 'hi', prompt: 'hi' }),
+      });
+      expect(res.status, path).toBe(200);
+      expect(await res.json(), path).toEqual({ path });
+    }
+    expect(a.seen.length).toBe(2);
+    // The response id the worker answered binds to it: a continuation goes there at once.
+    await until(() => g.inFlight.counts().size === 0, 'in-flight to drain');
+    const next = await fetch(`${g.url}/v1/responses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-3-flash',
+        input: 'and?',
+        previous_response_id: 'resp_1',
+      }),
+    });
+    expect(next.status).toBe(200);
+    expect(a.seen.length).toBe(2);
+    expect(b.seen.length).toBe(3);
+  });
+});
