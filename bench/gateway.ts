@@ -9,7 +9,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { freePort, tempDir, waitForPort } from '../e2e/support/services.ts';
-import { startBenchWorker, startRole, type ChildService, type Services } from './harness.ts';
+import {
+  BENCH_HEADERS,
+  startBenchWorker,
+  startRole,
+  type ChildService,
+  type Services,
+} from './harness.ts';
 import { printLine, printRow, since, summarize } from './stats.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
@@ -63,7 +69,7 @@ async function chat(base: string, prompt: string): Promise<number> {
   const start = performance.now();
   const res = await fetch(`${base}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: BENCH_HEADERS,
     body: JSON.stringify({
       model: 'gemini-2.5-flash',
       messages: [{ role: 'user', content: prompt }],

@@ -27,6 +27,15 @@ export async function startServices(): Promise<Services> {
   return { pg, redis, close: async () => void (await Promise.all([pg.stop(), redis.stop()])) };
 }
 
+/** The key the bench's workers and gateways accept: a real key check is part of every request. */
+export const BENCH_API_KEY = 'gk-bench-user-key';
+
+/** Headers of a bench chat request. */
+export const BENCH_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json',
+  authorization: `Bearer ${BENCH_API_KEY}`,
+};
+
 export interface ChildService {
   readonly url: string;
   readonly pid: number;
@@ -52,7 +61,7 @@ export async function startRole(
   // The production artifact (npm run build), as the Docker image runs it.
   const child: ChildProcess = spawn(process.execPath, ['dist/main.js', role], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port) },
+    env: { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

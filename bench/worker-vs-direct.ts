@@ -9,7 +9,7 @@ import type { BenchEmulator } from './remote-emulator.ts';
 import { GeminiClient, createHttpClient, findModel } from '../src/gemini/index.ts';
 import { createLogger } from '../src/logging.ts';
 import { tempDir } from '../e2e/support/services.ts';
-import { startBenchWorker, type ChildService, type Services } from './harness.ts';
+import { BENCH_HEADERS, startBenchWorker, type ChildService, type Services } from './harness.ts';
 import { printLine, printRow, since, summarize } from './stats.ts';
 
 const MODEL = findModel('gemini-2.5-flash')!;
@@ -45,7 +45,7 @@ export async function workerRun(worker: ChildService, prompt: string, stream: bo
   const start = performance.now();
   const res = await fetch(`${worker.url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: BENCH_HEADERS,
     body: JSON.stringify({
       model: MODEL.name,
       stream,
