@@ -22,7 +22,8 @@ import type { ConversationStore } from './conversations.ts';
 import type { ChatTurn } from './core/index.ts';
 import { readInputs, type InputOptions } from './inputs.ts';
 import { stageInputs } from './job-inputs.ts';
-import type { TurnRun } from './turn-runner.ts';
+import type { SseWriter } from './sse.ts';
+import { runTurn, type TurnResult, type TurnRun, type TurnSink } from './turn-runner.ts';
 
 /** What a turn route needs. */
 export interface TurnRouteDeps {
@@ -127,11 +128,49 @@ export async function prepareTurn(
   };
 }
 
+/** A turn's outcome, with the markdown of its generated images (which joins the answer text). */
+export interface AnsweredTurn extends TurnResult {
+  readonly imageText: string;
+}
+
+/** Runs the turn through `sink`, then saves the conversation (see finishTurn). */
+export async function answerTurn(
+  deps: TurnRouteDeps,
+  prepared: PreparedTurn,
+  sink: TurnSink,
+): Promise<AnsweredTurn> {
+  const outcome = await runTurn(deps, prepared.run, sink);
+  const answer = { text: outcome.summary.text, toolCalls: outcome.summary.calls };
+  return { ...outcome, imageText: finishTurn(deps, prepared, answer, outcome.result) };
+}
+
+/**
+ * A streamed turn failed: before the 200 the error is the route's to answer with its status;
+ * after it, the stream ends with an error event (nothing more when the client went away).
+ */
+export async function failStreamAfterCommit(
+  deps: TurnRouteDeps,
+  prepared: PreparedTurn,
+  sse: SseWriter,
+  err: unknown,
+): Promise<void> {
+  if (!sse.started) {
+    throw err;
+  }
+  if (!prepared.run.signal.aborted) {
+    deps.logger.warn('stream failed after its first byte', {
+      err,
+      requestId: prepared.run.requestId,
+    });
+    await sse.fail(err);
+  }
+}
+
 /**
  * Saves the conversation after the answer (not awaited: the store makes the next read wait for
  * it) and returns the markdown of the answer's generated images, which joins the answer text.
  */
-export function finishTurn(
+function finishTurn(
   deps: TurnRouteDeps,
   prepared: PreparedTurn,
   answer: TurnAnswer,

@@ -8,8 +8,14 @@
 import type { Request, Response } from 'express';
 import { UPSTREAM_SENT_HEADER } from '../../errors.ts';
 import { SseWriter } from '../sse.ts';
-import { finishTurn, prepareTurn, type PreparedTurn, type TurnRouteDeps } from '../turn-route.ts';
-import { runTurn, type VisibleEvent } from '../turn-runner.ts';
+import {
+  answerTurn,
+  failStreamAfterCommit,
+  prepareTurn,
+  type PreparedTurn,
+  type TurnRouteDeps,
+} from '../turn-route.ts';
+import type { VisibleEvent } from '../turn-runner.ts';
 import { chatTurnOf } from './chat-request.ts';
 import {
   chatFinishReason,
@@ -53,16 +59,10 @@ async function collectAnswer(
   res: Response,
 ): Promise<void> {
   const ignore = () => undefined;
-  const { summary, thoughts, result } = await runTurn(deps, prepared.run, {
+  const { summary, thoughts, imageText } = await answerTurn(deps, prepared, {
     answer: ignore,
     thought: ignore,
   });
-  const imageText = finishTurn(
-    deps,
-    prepared,
-    { text: summary.text, toolCalls: summary.calls },
-    result,
-  );
   const text = summary.text + imageText;
   res.setHeader(UPSTREAM_SENT_HEADER, 'true');
   res.json(
@@ -90,7 +90,7 @@ async function streamAnswer(
     first = false;
   };
   try {
-    const { summary, result } = await runTurn(deps, prepared.run, {
+    const { summary, imageText } = await answerTurn(deps, prepared, {
       answer: async (event) => {
         const delta = deltaOf(event);
         if (delta) {
@@ -99,12 +99,6 @@ async function streamAnswer(
       },
       thought: (delta) => send({ reasoning_content: delta }),
     });
-    const imageText = finishTurn(
-      deps,
-      prepared,
-      { text: summary.text, toolCalls: summary.calls },
-      result,
-    );
     if (imageText || first) {
       await send({ content: imageText });
     }
@@ -114,16 +108,7 @@ async function streamAnswer(
     }
     await sse.done();
   } catch (err) {
-    if (!sse.started) {
-      throw err;
-    }
-    if (!prepared.run.signal.aborted) {
-      deps.logger.warn('stream failed after its first byte', {
-        err,
-        requestId: prepared.run.requestId,
-      });
-      await sse.fail(err);
-    }
+    await failStreamAfterCommit(deps, prepared, sse, err);
   }
 }
 

@@ -11,8 +11,12 @@ import { z } from 'zod';
 import { InvalidRequestError, NotFoundError, UPSTREAM_SENT_HEADER } from '../../errors.ts';
 import { DEFAULT_TURN, type ChatTurn } from '../core/index.ts';
 import { SseWriter } from '../sse.ts';
-import { finishTurn, prepareTurn, type TurnRouteDeps } from '../turn-route.ts';
-import { runTurn } from '../turn-runner.ts';
+import {
+  answerTurn,
+  failStreamAfterCommit,
+  prepareTurn,
+  type TurnRouteDeps,
+} from '../turn-route.ts';
 import { chatFinishReason, usageOf } from './chat-output.ts';
 import { zodError } from './chat-schema.ts';
 
@@ -68,12 +72,11 @@ export function completionsHandler(deps: TurnRouteDeps) {
       await sse?.send(choice(text, null));
     };
     try {
-      const { summary, result } = await runTurn(deps, prepared.run, {
+      const { summary, imageText } = await answerTurn(deps, prepared, {
         answer: (event) =>
           event.type === 'text' && event.text !== '' ? send(event.text) : undefined,
         thought: () => undefined,
       });
-      const imageText = finishTurn(deps, prepared, { text: summary.text, toolCalls: [] }, result);
       const finish = chatFinishReason(summary.reason);
       const usage = usageOf(prepared.cp.prompt, summary.outputTokens);
       if (sse === null) {
@@ -85,12 +88,10 @@ export function completionsHandler(deps: TurnRouteDeps) {
       await sse.send(choice('', finish));
       await sse.done();
     } catch (err) {
-      if (!sse?.started) {
+      if (sse === null) {
         throw err;
       }
-      if (!prepared.run.signal.aborted) {
-        await sse.fail(err);
-      }
+      await failStreamAfterCommit(deps, prepared, sse, err);
     } finally {
       await prepared.cleanup();
     }

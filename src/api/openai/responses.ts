@@ -8,8 +8,13 @@ import type { Request, Response } from 'express';
 import { NotFoundError, UPSTREAM_SENT_HEADER } from '../../errors.ts';
 import { estimateTokens } from '../core/index.ts';
 import { SseWriter } from '../sse.ts';
-import { finishTurn, prepareTurn, type PreparedTurn, type TurnRouteDeps } from '../turn-route.ts';
-import { runTurn } from '../turn-runner.ts';
+import {
+  answerTurn,
+  failStreamAfterCommit,
+  prepareTurn,
+  type PreparedTurn,
+  type TurnRouteDeps,
+} from '../turn-route.ts';
 import { parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import { randomIds, responseFromSummary, type ResponseBase } from './responses-output.ts';
 import { ResponsesStreamWriter } from './responses-stream.ts';
@@ -56,16 +61,10 @@ async function collectResponse(
   res: Response,
 ): Promise<void> {
   const ignore = () => undefined;
-  const { summary, result } = await runTurn(deps, prepared.run, {
+  const { summary, imageText } = await answerTurn(deps, prepared, {
     answer: ignore,
     thought: ignore,
   });
-  const imageText = finishTurn(
-    deps,
-    prepared,
-    { text: summary.text, toolCalls: summary.calls },
-    result,
-  );
   res.setHeader(UPSTREAM_SENT_HEADER, 'true');
   res.json(
     responseFromSummary(
@@ -98,16 +97,10 @@ async function streamResponse(
     }
   };
   try {
-    const { summary, result } = await runTurn(deps, prepared.run, {
+    const { summary, imageText } = await answerTurn(deps, prepared, {
       answer: (event) => emit(writer.push(event)),
       thought: () => undefined,
     });
-    const imageText = finishTurn(
-      deps,
-      prepared,
-      { text: summary.text, toolCalls: summary.calls },
-      result,
-    );
     if (imageText !== '') {
       await emit(writer.push({ type: 'text', text: imageText }));
     }
@@ -116,16 +109,7 @@ async function streamResponse(
     await emit(writer.push({ type: 'finish', ...finish }));
     sse.end();
   } catch (err) {
-    if (!sse.started) {
-      throw err;
-    }
-    if (!prepared.run.signal.aborted) {
-      deps.logger.warn('stream failed after its first byte', {
-        err,
-        requestId: prepared.run.requestId,
-      });
-      await sse.fail(err);
-    }
+    await failStreamAfterCommit(deps, prepared, sse, err);
   }
 }
 
