@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from '../logging.ts';
 import { UPSTREAM_SENT_HEADER } from '../errors.ts';
 import type { ChatBackend } from './backend.ts';
+import { errorShaperFor } from './dialects.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -107,7 +108,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use(deps.metrics.middleware);
   app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
   // The key is checked before any body is read; each route then parses only what it needs.
-  app.use(['/v1', '/upload', '/conversations', '/admin', '/images'], auth);
+  app.use(['/v1', '/v1beta', '/upload', '/conversations', '/admin', '/images'], auth);
   app.use('/admin', requireAdmin);
   app.use(imagesRouter(deps.images));
   app.use(modelsRouter());
@@ -142,6 +143,6 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use(conversationsRouter(deps.conversations));
   app.use(adminRouter(deps.admin));
   app.use(notFound);
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, errorShaperFor));
   return app;
 }

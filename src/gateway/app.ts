@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Dispatcher } from 'undici';
 import { ModelNotFoundError, NotFoundError } from '../errors.ts';
+import { errorShaperFor } from '../api/index.ts';
 import type { Logger } from '../logging.ts';
 import { dashboardCsp, renderDashboard, renderNodeTable } from './dashboard.ts';
 import {
@@ -120,7 +121,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   });
   // Every client route needs a key before anything is read or relayed; the worker then decides
   // ownership from the same Authorization header, which the relays pass on.
-  app.use(['/v1', '/images', '/upload', '/conversations'], authenticate(deps.keys));
+  app.use(['/v1', '/v1beta', '/images', '/upload', '/conversations'], authenticate(deps.keys));
   const owned = { ...deps, nodeFreshMs, now };
   app.get('/images/{*path}', imagesHandler(owned));
   app.post('/upload', uploadHandler({ ...owned, inFlight }));
@@ -130,7 +131,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(deps.logger, errorShaperFor));
   return app;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Authentication and roles for the worker and the gateway. authenticate() runs before any body
  * is read; requireAdmin() answers a user key with 403. Keys arrive as `Authorization: Bearer`,
- * `x-api-key`, or HTTP Basic (the password; lets a browser open the dashboard).
+ * `x-api-key` (Anthropic's SDK), `x-goog-api-key` or `?key=` on /v1beta (Google's SDKs and
+ * gemini-cli), or HTTP Basic (the password; lets a browser open the dashboard).
  */
 import type { NextFunction, Request, Response } from 'express';
 import { AuthenticationError, ForbiddenError } from '../errors.ts';
@@ -20,7 +21,15 @@ export function presentedKey(req: Request): string | null {
     const colon = decoded.indexOf(':');
     return colon >= 0 ? decoded.slice(colon + 1) : decoded;
   }
-  return req.get('x-api-key')?.trim() || null;
+  const keyHeader = req.get('x-api-key')?.trim() || req.get('x-goog-api-key')?.trim();
+  if (keyHeader) {
+    return keyHeader;
+  }
+  // Only Google's dialect puts the key in the URL; elsewhere a URL key is not accepted, so it
+  // never becomes a habit that leaks keys into proxies' access logs.
+  const onGooglePath = `${req.baseUrl}${req.path}`.startsWith('/v1beta/');
+  const query = onGooglePath ? req.query['key'] : undefined;
+  return typeof query === 'string' && query.trim() !== '' ? query.trim() : null;
 }
 
 export interface AuthenticateOptions {
@@ -45,7 +54,9 @@ export function authenticate(ring: KeyRing, { basicRealm }: AuthenticateOptions 
     res.setHeader('connection', 'close');
     next(
       new AuthenticationError(
-        key ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <key>.',
+        key
+          ? 'Incorrect API key provided.'
+          : 'Missing API key: send Authorization: Bearer <key> (or x-api-key).',
       ),
     );
   };

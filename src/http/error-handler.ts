@@ -1,7 +1,8 @@
 /**
- * The one terminal error middleware. An AppError becomes OpenAI's error JSON with its status (and
- * Retry-After); body-parser and multer failures become the 4xx they are; anything else is logged
- * with its stack and answered with a generic 500 that hides internals.
+ * The one terminal error middleware. An AppError becomes the client dialect's error JSON (OpenAI's
+ * unless the app says otherwise for the path) with its status and Retry-After; body-parser and
+ * multer failures become the 4xx they are; anything else is logged with its stack and answered
+ * with a generic 500 that hides internals.
  */
 import type { NextFunction, Request, Response } from 'express';
 import {
@@ -48,16 +49,27 @@ export function normalizeError(err: unknown): unknown {
   return err;
 }
 
-export function errorHandler(logger: Logger) {
+/** Renders an error as one dialect's HTTP response. */
+export type ErrorShaper = (err: unknown) => {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+};
+
+/** The terminal error middleware; `shapeFor` picks the error JSON by request (OpenAI's by default). */
+export function errorHandler(
+  logger: Logger,
+  shapeFor: (req: Request) => ErrorShaper = () => toOpenAIError,
+) {
   // express recognises an error handler by its four parameters.
   return function handleError(
     err: unknown,
-    _req: Request,
+    req: Request,
     res: Response,
     _next: NextFunction,
   ): void {
     const normalized = normalizeError(err);
-    const { status, headers, body } = toOpenAIError(normalized);
+    const { status, headers, body } = shapeFor(req)(normalized);
     if (status >= 500 && !(normalized instanceof AppError)) {
       logger.error('unhandled error', { err, requestId: requestIdOf(res) });
     }

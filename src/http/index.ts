@@ -1,7 +1,7 @@
 /**
  * @module http
  * Express pieces the worker and the gateway share: API keys and roles, request ids, and the one
- * terminal error handler that renders every failure as OpenAI's error JSON.
+ * terminal error handler that renders every failure in the client dialect's error JSON.
  */
 export {
   authenticate,
@@ -12,7 +12,7 @@ export {
   requireAdmin,
 } from './auth.ts';
 export { refuseDeclaredOversize } from './body-limit.ts';
-export { errorHandler, normalizeError, notFound } from './error-handler.ts';
+export { errorHandler, normalizeError, notFound, type ErrorShaper } from './error-handler.ts';
 export {
   ANONYMOUS,
   KeyRing,
