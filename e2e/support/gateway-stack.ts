@@ -59,8 +59,14 @@ export async function untilHealth(
   }
 }
 
-/** Starts the stack with `count` workers and waits until the gateway sees them all eligible. */
-export async function startGatewayStack(count = 2): Promise<GatewayStack> {
+/**
+ * Starts the stack with `count` workers and waits until the gateway sees them all eligible.
+ * `env` goes to the workers and the gateway alike (API_KEYS, to run the stack with real keys).
+ */
+export async function startGatewayStack(
+  count = 2,
+  env: Readonly<Record<string, string>> = {},
+): Promise<GatewayStack> {
   const stops: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -84,7 +90,7 @@ export async function startGatewayStack(count = 2): Promise<GatewayStack> {
         const worker = await startChildWorker({
           emulator,
           email,
-          env: { DATABASE_URL: pgServer.url },
+          env: { DATABASE_URL: pgServer.url, ...env },
         });
         stops.push(() => worker.stop('SIGKILL'));
         return { email, worker };
@@ -95,6 +101,7 @@ export async function startGatewayStack(count = 2): Promise<GatewayStack> {
       PORT: '0',
       DATABASE_URL: pgServer.url,
       ALLOW_NO_AUTH: '1',
+      ...env,
     });
     const gateway = new Gateway(config, createLogger({ silent: true }), pool, {
       host: '127.0.0.1',

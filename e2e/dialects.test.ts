@@ -1,0 +1,59 @@
+/**
+ * Every client's own dialect on the same accounts: the official Anthropic and Google SDKs,
+ * pointed at a worker and at the gateway in front of it (one stack, real keys, the emulator).
+ * The cases live in e2e/dialects/, one file per dialect; this file only starts the stack and
+ * runs each dialect's cases against both targets.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { anthropicCases } from './dialects/anthropic-cases.ts';
+import { googleCases } from './dialects/google-cases.ts';
+import type { DialectTarget } from './dialects/target.ts';
+
+const API_KEY = 'sk-dialects-e2e-user-0001';
+let stack: GatewayStack;
+
+beforeAll(async () => {
+  stack = await startGatewayStack(1, { API_KEYS: API_KEY });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const TARGETS: Readonly<Record<string, () => string>> = {
+  worker: () => stack.workers[0]!.worker.url,
+  gateway: () => stack.url,
+};
+
+for (const [name, origin] of Object.entries(TARGETS)) {
+  const target = (): DialectTarget => ({
+    name,
+    origin: origin(),
+    apiKey: API_KEY,
+    emulator: stack.emulator,
+    email: stack.workers[0]!.email,
+  });
+  it(`refuses a wrong key in each dialect's own error shape via ${name}`, async () => {
+    const anthropic = await fetch(`${origin()}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'sk-wrong-key-0001', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(anthropic.status).toBe(401);
+    expect(await anthropic.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error' },
+    });
+    const google = await fetch(
+      `${origin()}/v1beta/models/gemini-2.5-flash:generateContent?key=sk-wrong-key-0001`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' },
+    );
+    expect(google.status).toBe(401);
+    expect(await google.json()).toMatchObject({
+      error: { code: 401, status: 'UNAUTHENTICATED' },
+    });
+  });
+  anthropicCases(name, target);
+  googleCases(name, target);
+}
