@@ -352,7 +352,10 @@ describe('GeminiClient.generate', () => {
       res.writeHead(200);
       res.write(`)]}'\n\n${frame([wrb(inner({ text: 'Hel', status: 1 }))])}`);
     });
-    const { events, error } = await collect(makeClient(300).generate(request()));
+    // The session loads first, so a busy machine cannot spend the stall timeout on it.
+    const client = makeClient(600);
+    await client.init();
+    const { events, error } = await collect(client.generate(request()));
     expect(text(events)).toBe('Hel');
     expect(geminiError(error).kind).toBe('transient');
     expect(geminiError(error).message).toMatch(/stalled/);
