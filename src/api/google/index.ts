@@ -30,4 +30,6 @@ export {
 } from './models.ts';
 export type { GoogleModelInfo } from './models.ts';
 export { googleKeyFrom, toGoogleError } from './errors.ts';
+export { googleAnswerOf, googleKeyedMessages } from './history.ts';
+export type { KeyedToolCall } from './history.ts';
 export type * from './wire.ts';
