@@ -8,7 +8,7 @@
 import { ApiError, GoogleGenAI, Type, type Content } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitError, UpstreamError } from '../../../../src/errors.ts';
-import { startRoutesApp, USER_KEY, type RoutesApp } from './app-fixture.ts';
+import { ADMIN_KEY, startRoutesApp, USER_KEY, type RoutesApp } from './app-fixture.ts';
 import { ANSWER, WEATHER_DECLARATION } from './fixtures.ts';
 
 const MODEL = 'gemini-2.5-flash';
@@ -276,5 +276,20 @@ describe('models', () => {
     const missing = await fetch(`${app.base}/v1beta/models/nope?key=${USER_KEY}`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { status: 'NOT_FOUND' } });
+  });
+});
+
+describe('metrics', () => {
+  it('counts the Gemini API requests by route, as chat is counted', async () => {
+    app.script({ text: 'Counted.' });
+    await ai.models.generateContent({ model: MODEL, contents: 'Count me.' });
+    const res = await fetch(`${app.base}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    const text = await res.text();
+    expect(text).toMatch(
+      /gk_http_requests_total\{route="\/v1beta\/models\/:action",status="200"[^}]*\} [1-9]/,
+    );
+    expect(text).toMatch(/gk_first_token_seconds_count\{[^}]*\} [1-9]/);
   });
 });
