@@ -68,6 +68,26 @@ export function googleCases(name: string, target: () => DialectTarget): void {
       expect(followed?.prompt).not.toContain(first);
     });
 
+    it('a thinking model streams its thoughts first, as thought parts', async () => {
+      const prompt = tag('ponder');
+      const chunks = [];
+      for await (const c of await client().models.generateContentStream({
+        model: 'gemini-3-flash-thinking',
+        contents: prompt,
+      })) {
+        chunks.push(c);
+      }
+      const parts = chunks.flatMap((c) => c.candidates?.[0]?.content?.parts ?? []);
+      expect(parts[0]?.thought).toBe(true);
+      expect(
+        parts
+          .filter((p) => !p.thought)
+          .map((p) => p.text ?? '')
+          .join(''),
+      ).toContain(prompt);
+      expect(chunks.at(-1)?.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
+    });
+
     it('function calling: a functionCall, then its functionResponse in the same chat', async () => {
       const city = tag('Oslo').replace(/ /g, '-');
       const config = { tools: [{ functionDeclarations: [WEATHER] }] };
