@@ -4,22 +4,49 @@
  * The cases live in e2e/dialects/, one file per dialect; this file only starts the stack and
  * runs each dialect's cases against both targets.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { startGatewayStack, untilHealth, type GatewayStack } from './support/gateway-stack.ts';
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
 import type { DialectTarget } from './dialects/target.ts';
 
 const API_KEY = 'sk-dialects-e2e-user-0001';
+const ADMIN_KEY = 'sk-dialects-e2e-admin-0001';
 let stack: GatewayStack;
 
 beforeAll(async () => {
-  stack = await startGatewayStack(1, { API_KEYS: API_KEY });
+  stack = await startGatewayStack(1, { API_KEYS: API_KEY, ADMIN_API_KEYS: ADMIN_KEY });
 }, 120_000);
 
 afterAll(async () => {
   await stack?.close();
 });
+
+/** The worker's admin reset, then a heartbeat after it, then the gateway's view of it. */
+async function resetCooldown(): Promise<void> {
+  const { worker } = stack.workers[0]!;
+  const since = new Date();
+  const res = await fetch(`${worker.url}/admin/cooldown/reset`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  expect(res.status).toBe(200);
+  const healthySince = async () =>
+    (
+      await stack.pool.query(
+        `select 1 from gemini_service_nodes
+          where node_url = $1 and status = 'HEALTHY' and last_heartbeat > $2`,
+        [worker.url, since],
+      )
+    ).rowCount;
+  const deadline = Date.now() + 15_000;
+  while (!(await healthySince())) {
+    expect(Date.now()).toBeLessThan(deadline);
+    await sleep(100);
+  }
+  await untilHealth(stack.url, (h) => h.eligible >= 1);
+}
 
 const TARGETS: Readonly<Record<string, () => string>> = {
   worker: () => stack.workers[0]!.worker.url,
@@ -33,6 +60,7 @@ for (const [name, origin] of Object.entries(TARGETS)) {
     apiKey: API_KEY,
     emulator: stack.emulator,
     email: stack.workers[0]!.email,
+    resetCooldown,
   });
   it(`refuses a wrong key in each dialect's own error shape via ${name}`, async () => {
     const anthropic = await fetch(`${origin()}/v1/messages`, {

@@ -14,4 +14,9 @@ export interface DialectTarget {
   readonly emulator: Emulator;
   /** The account of the worker behind the target. */
   readonly email: string;
+  /**
+   * Ends the worker's cooldown (its admin reset) and waits until the gateway sees the account
+   * eligible again, so a 429 case leaves the shared stack as it found it.
+   */
+  resetCooldown(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /**
- * The worker's express app: the OpenAI surface, uploads, images, conversations, health, metrics
+ * The worker's express app: the OpenAI surface, Gemini's /v1beta, uploads, images, conversations, health, metrics
  * and admin. Everything it talks to arrives through `deps`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -29,6 +29,7 @@ import {
   embeddingsHandler,
   responsesHandler,
 } from './openai/index.ts';
+import { googleRouter, googleUpstreamDefault } from './google/index.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
 import { modelsRouter } from './routes/models.ts';
@@ -104,6 +105,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     res.setHeader(UPSTREAM_SENT_HEADER, 'false');
     next();
   });
+  app.use('/v1beta/models', googleUpstreamDefault);
   app.use(accessLog(deps.logger));
   app.use(deps.metrics.middleware);
   app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
@@ -139,6 +141,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.post('/v1/completions', ...json, completionsHandler(turnDeps));
   app.post('/v1/responses', ...json, responsesHandler(turnDeps));
   app.post('/v1/embeddings', embeddingsHandler());
+  app.use(googleRouter(turnDeps, json));
   app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
   app.use(conversationsRouter(deps.conversations));
   app.use(adminRouter(deps.admin));

@@ -151,7 +151,7 @@ export async function answerTurn(
 export async function failStreamAfterCommit(
   deps: TurnRouteDeps,
   prepared: PreparedTurn,
-  sse: SseWriter,
+  sse: Pick<SseWriter, 'started' | 'fail'>,
   err: unknown,
 ): Promise<void> {
   if (!sse.started) {

@@ -3,8 +3,9 @@
  * The Gemini API (v1beta generateContent, streamGenerateContent, countTokens, models) over the
  * neutral core: request -> ChatTurn, answers -> GenerateContentResponse objects and chunks in
  * both stream framings, model resources, errors in Google's shape, and where the key comes
- * from. Pure: the routes do the I/O.
+ * from. All pure but the routes (routes.ts, stream-writer.ts), which do the I/O.
  */
+export { googleRouter, googleUpstreamDefault } from './routes.ts';
 export { parseGenerateContentRequest } from './request.ts';
 export type { GenerateContentRequest } from './request.ts';
 export { openApiToJsonSchema } from './json-schema.ts';
@@ -29,4 +30,6 @@ export {
 } from './models.ts';
 export type { GoogleModelInfo } from './models.ts';
 export { googleKeyFrom, toGoogleError } from './errors.ts';
+export { googleAnswerOf, googleKeyedMessages } from './history.ts';
+export type { KeyedToolCall } from './history.ts';
 export type * from './wire.ts';

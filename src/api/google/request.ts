@@ -1,9 +1,10 @@
 /**
  * generateContent body -> the neutral turn. `contents` with roles user and model; parts as
  * text, inlineData / fileData images, functionCall (model) and functionResponse (user).
- * Gemini's API has no call ids: a call gets one from where it stands (its content and part
- * index) unless the client sent one, and a functionResponse is matched by name to the earliest
- * unanswered call of that name, so the same history always gets the same ids.
+ * This service's answers carry each call's id (functionCall.id, which the SDKs keep); a call
+ * without one gets one from where it stands (its content and part index), and a functionResponse
+ * without one is matched by name to the earliest unanswered call of that name, so the same
+ * history always gets the same ids. Consecutive model contents (a streamed answer) are one answer.
  */
 import { InvalidRequestError } from '../../errors.ts';
 import {
@@ -138,27 +139,36 @@ type Pending = { id: string; name: string }[];
 
 function readContents(contents: GenerateContentBody['contents']): TurnMessage[] {
   const pending: Pending = [];
-  return contents.flatMap((content, i) => {
-    if (content.role === 'model') {
-      const toolCalls: ToolCall[] = content.parts.flatMap((part, j) => {
-        const call = part.functionCall;
-        if (!call) {
-          return [];
-        }
-        const id = call.id ?? `call_${i}_${j}`;
-        pending.push({ id, name: call.name });
-        return [{ id, name: call.name, arguments: JSON.stringify(call.args ?? {}) }];
-      });
-      return [
-        {
-          role: 'assistant' as const,
-          text: textOf(content.parts.filter((p) => !p.thought)),
-          toolCalls,
-        },
-      ];
+  const out: TurnMessage[] = [];
+  contents.forEach((content, i) => {
+    if (content.role !== 'model') {
+      out.push(...userMessages(content.parts, i, pending));
+      return;
     }
-    return userMessages(content.parts, i, pending);
+    const toolCalls: ToolCall[] = content.parts.flatMap((part, j) => {
+      const call = part.functionCall;
+      if (!call) {
+        return [];
+      }
+      const id = call.id ?? `call_${i}_${j}`;
+      pending.push({ id, name: call.name });
+      return [{ id, name: call.name, arguments: JSON.stringify(call.args ?? {}) }];
+    });
+    const text = content.parts.flatMap((p) => (p.text === undefined || p.thought ? [] : [p.text]));
+    const last = out.at(-1);
+    // A streamed answer comes back as one model content per chunk: one answer, its text pieces
+    // joined as they were cut, so its history key is the one its answer was stored under.
+    if (last?.role === 'assistant' && contents[i - 1]?.role === 'model') {
+      out[out.length - 1] = {
+        ...last,
+        text: last.text + text.join(''),
+        toolCalls: [...last.toolCalls, ...toolCalls],
+      };
+    } else {
+      out.push({ role: 'assistant', text: text.join(''), toolCalls });
+    }
   });
+  return out;
 }
 
 function userMessages(

@@ -106,10 +106,13 @@ export function responseChunk(
   };
 }
 
-/** A functionCall part; the arguments JSON becomes the `args` object. */
-export function functionCallPart(call: Pick<ToolCall, 'name' | 'arguments'>): GooglePart {
+/** A functionCall part with the call's id; the arguments JSON becomes the `args` object. */
+export function functionCallPart(
+  call: Pick<ToolCall, 'name' | 'arguments'> & { readonly id?: string },
+): GooglePart {
+  const args = JSON.parse(call.arguments) as Record<string, unknown>;
   return {
-    functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, unknown> },
+    functionCall: { ...(call.id === undefined ? {} : { id: call.id }), name: call.name, args },
   };
 }
 

@@ -7,6 +7,8 @@
 
 /** A function call the model made; `args` is the parsed arguments object. */
 export interface GoogleFunctionCall {
+  /** The call's id, which the client's functionResponse and resent history carry back. */
+  id?: string;
   name: string;
   args: Record<string, unknown>;
 }

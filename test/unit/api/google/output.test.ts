@@ -22,6 +22,9 @@ import {
 } from './fixtures.ts';
 import { chunkings } from '../core/fixtures.ts';
 
+/** Every call carries its id, which the client sends back with its history. */
+const CALL_ID = expect.stringMatching(/^call_\w+$/) as unknown as string;
+
 describe('responses, read back by @google/genai', () => {
   const request = parseGenerateContentRequest(
     {
@@ -45,8 +48,8 @@ describe('responses, read back by @google/genai', () => {
     });
     expect(response.text).toBe('Checking both.');
     expect(response.functionCalls).toEqual([
-      { name: 'get_weather', args: { city: 'Oslo' } },
-      { name: 'get_weather', args: { city: 'Rome' } },
+      { id: CALL_ID, name: 'get_weather', args: { city: 'Oslo' } },
+      { id: CALL_ID, name: 'get_weather', args: { city: 'Rome' } },
     ]);
     expect(response.candidates?.[0]?.content?.parts?.[0]).toEqual({
       text: 'Pondering.',
@@ -107,8 +110,8 @@ describe('responses, read back by @google/genai', () => {
     const whole = finishAnswer(ANSWER, request.turn);
     expect(received.text).toBe(whole.text);
     expect(received.calls).toEqual([
-      { name: 'get_weather', args: { city: 'Oslo' } },
-      { name: 'get_weather', args: { city: 'Rome' } },
+      { id: CALL_ID, name: 'get_weather', args: { city: 'Oslo' } },
+      { id: CALL_ID, name: 'get_weather', args: { city: 'Rome' } },
     ]);
     expect(received.finish).toBe('STOP');
     expect(received.usage).toMatchObject({
