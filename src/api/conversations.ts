@@ -145,9 +145,14 @@ export class ConversationStore {
     }
   }
 
-  /** Saves the conversation and indexes it under the key of its full history. */
-  save(conversation: Conversation, historyKey: string): Promise<void> {
-    const saving = this.write(conversation, historyKey);
+  /**
+   * Saves the conversation and indexes it under the key of its full history, once `first` (the
+   * keeping of the images it names) has settled, so a read that sees it finds them too.
+   */
+  save(conversation: Conversation, historyKey: string, first?: Promise<unknown>): Promise<void> {
+    const saving = (first ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.write(conversation, historyKey));
     this.pending.add(saving);
     void saving.finally(() => this.pending.delete(saving)).catch(() => {});
     return saving;

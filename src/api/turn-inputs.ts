@@ -55,7 +55,7 @@ export async function prepareTurnInputs(
   const read = await readInputs(refs, files, opts.read);
   const first = outgoingPrompt(cp.promptParts, opts.inlineMaxChars);
   const replay = cp.replayParts ? outgoingPrompt(cp.replayParts, opts.inlineMaxChars) : null;
-  const promptFiles = [first.file, replay?.file].filter((f): f is InputFile => f !== null);
+  const promptFiles = [first.file, replay?.file ?? null].filter((f): f is InputFile => f !== null);
   const staged = await stageInputs([...read, ...promptFiles], opts.inputsDir);
   const stagedOf = new Map(refs.map((ref, i) => [ref, staged.inputs[i]!]));
   const fileInputs = staged.inputs.slice(refs.length, refs.length + files.length);

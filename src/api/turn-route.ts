@@ -215,13 +215,12 @@ function finishTurn(
     prepared.keptNames,
   );
   // From the staged files, which cleanup deletes only after this.
-  prepared.pending.push(
-    deps.conversations.keptImages.keep(
-      prepared.toKeep,
-      conversation.messages.flatMap((m) => m.images ?? []),
-    ),
+  const keeping = deps.conversations.keptImages.keep(
+    prepared.toKeep,
+    conversation.messages.flatMap((m) => m.images ?? []),
   );
-  deps.conversations.save(conversation, key).catch((err: unknown) => {
+  prepared.pending.push(keeping);
+  deps.conversations.save(conversation, key, keeping).catch((err: unknown) => {
     deps.logger.warn('could not save the conversation', {
       err,
       conversationId: prepared.cp.conversationId,
