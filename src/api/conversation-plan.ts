@@ -133,9 +133,13 @@ export async function planConversation(
   const conversationId = found?.conversation_id ?? requestedId ?? store.newId();
   const previous = found ? await withKeptImages(found.messages, store) : [];
   const messages =
-    history.length === 0 && found ? [...previous.map(fromStored), ...turn.messages] : turn.messages;
+    history.length === 0 && found
+      ? [...previous.map(fromStored), ...turn.messages]
+      : withKeptRefs(turn.messages, history.length, previous);
   const full = { ...turn, messages };
-  const replay = renderPromptParts(full, {
+  // A replay that may never happen (after a 1097) must not make a follow-up fetch or fail on
+  // earlier images: it carries the kept and inline ones only.
+  const replay = renderPromptParts(chat ? { ...full, messages: localImagesOnly(messages) } : full, {
     continued: false,
     ...(options.maxImages === undefined ? {} : { maxImages: options.maxImages }),
   });
@@ -156,6 +160,50 @@ export async function planConversation(
     turns: found?.turns ?? {},
     owner: found?.owner ?? caller?.keyId ?? ANONYMOUS,
   };
+}
+
+/**
+ * A resent history's earlier user messages, their images replaced by the ones kept with the same
+ * stored message (same place, same text, as many images), so a replay reads them from disk
+ * instead of fetching them again.
+ */
+function withKeptRefs(
+  messages: readonly TurnMessage[],
+  historyLength: number,
+  stored: readonly StoredTurn[],
+): readonly TurnMessage[] {
+  return messages.map((m, i) => {
+    const kept = stored[i]?.images ?? [];
+    if (i >= historyLength || m.role !== 'user' || kept.length === 0) {
+      return m;
+    }
+    const images = m.content.filter((p) => p.type === 'image').length;
+    if (images !== kept.length || storedTurn(m).content !== stored[i]?.content) {
+      return m;
+    }
+    let k = 0;
+    return {
+      ...m,
+      content: m.content.map((p) =>
+        p.type === 'image' ? { ...p, url: KEPT_PREFIX + (kept[k++] ?? '') } : p,
+      ),
+    };
+  });
+}
+
+/** The messages with earlier images that would need fetching or an upload file left out. */
+function localImagesOnly(messages: readonly TurnMessage[]): readonly TurnMessage[] {
+  const lastAnswer = messages.findLastIndex((m) => m.role === 'assistant');
+  return messages.map((m, i) =>
+    i < lastAnswer && m.role === 'user'
+      ? {
+          ...m,
+          content: m.content.filter(
+            (p) => p.type !== 'image' || p.url.startsWith(KEPT_PREFIX) || p.url.startsWith('data:'),
+          ),
+        }
+      : m,
+  );
 }
 
 /** A rendered image URL as a reference: kept images by name, the client's as they are. */

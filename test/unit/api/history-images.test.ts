@@ -141,6 +141,45 @@ describe('a replay carries earlier images', () => {
     expect(gone.replayPrompt).not.toContain('attached');
   });
 
+  it('a resent history that continues natively: kept images by name, no URL to fetch again', async () => {
+    const store = new ConversationStore(tmp());
+    const data = Buffer.from(PNG, 'base64');
+    const name = KeptImages.nameOf(data, 'image/png')!;
+    const staged = path.join(tmp(), 'staged');
+    fs.writeFileSync(staged, data);
+    const u1 = userWith('look', 'https://x/kept.png', 'https://x/gone.png');
+    /** A first turn answered `answer`, saved with https://x/kept.png kept as `name`. */
+    const answered = async (message: unknown, answer: string) => {
+      const cp = await planConversation(undefined, turnOf([message]), store);
+      const keptAs = new Map([['https://x/kept.png', name]]);
+      const saved = conversationAfterTurn(cp, { text: answer, toolCalls: [] }, 'm', chat, keptAs);
+      await store.save(saved.conversation, saved.key);
+    };
+    // Only the first image was read and kept (say the second was not an image we keep).
+    await answered(u1, 'seen');
+    await store.keptImages.keep([{ name, path: staged }], [name]);
+
+    const a1 = { role: 'assistant', content: 'seen' };
+    const u2 = userWith('and this?', 'data:image/png;base64,AAAA');
+    const next = await planConversation(undefined, turnOf([u1, a1, u2]), store);
+    expect(next.chat).toEqual(chat);
+    expect(next.images).toEqual(['data:image/png;base64,AAAA']);
+    // The stored message names one image for two parts: no substitution; the replay of a native
+    // follow-up then carries no earlier URL (it would be fetched for a send that may never be).
+    expect(next.replayImages).toEqual(['data:image/png;base64,AAAA']);
+
+    const u1Kept = userWith('look', 'https://x/kept.png');
+    await answered(u1Kept, 'seen too');
+    const next2 = await planConversation(
+      undefined,
+      turnOf([u1Kept, { role: 'assistant', content: 'seen too' }, userWith('again?')]),
+      store,
+    );
+    expect(next2.chat).toEqual(chat);
+    expect(next2.replayImages).toEqual([{ kept: name }]);
+    expect(next2.replayPrompt).toContain('[User]: look\n(attached: image 1)');
+  });
+
   it('kept names never escape the folder', async () => {
     const kept = new KeptImages(tmp());
     expect(await kept.path('../conversations.json')).toBeNull();
