@@ -105,6 +105,8 @@ export interface PlanOptions {
   readonly caller?: Caller | null;
   /** The most images one prompt may carry (IMAGES_PER_REQUEST less the request's files). */
   readonly maxImages?: number;
+  /** Longer replays go as message.txt, which takes one of the `maxImages` places. */
+  readonly inlineMaxChars?: number;
 }
 
 /**
@@ -139,10 +141,20 @@ export async function planConversation(
   const full = { ...turn, messages };
   // A replay that may never happen (after a 1097) must not make a follow-up fetch or fail on
   // earlier images: it carries the kept and inline ones only.
-  const replay = renderPromptParts(chat ? { ...full, messages: localImagesOnly(messages) } : full, {
-    continued: false,
-    ...(options.maxImages === undefined ? {} : { maxImages: options.maxImages }),
-  });
+  const replayTurn = chat ? { ...full, messages: localImagesOnly(messages) } : full;
+  const renderReplay = (maxImages: number | undefined) =>
+    renderPromptParts(replayTurn, {
+      continued: false,
+      ...(maxImages === undefined ? {} : { maxImages }),
+    });
+  let replay = renderReplay(options.maxImages);
+  if (
+    options.maxImages !== undefined &&
+    replay.images.length >= options.maxImages &&
+    joinPromptParts(replay).length > (options.inlineMaxChars ?? Number.POSITIVE_INFINITY)
+  ) {
+    replay = renderReplay(options.maxImages - 1);
+  }
   const current = renderPromptParts(full, { continued: true });
   const sent = chat ? current : replay;
   return {

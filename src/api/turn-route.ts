@@ -98,6 +98,7 @@ export async function prepareTurn(
     onlyNewTurn: options.onlyNewTurn ?? false,
     caller,
     maxImages: Math.max(0, maxImages - options.files.length),
+    inlineMaxChars: deps.promptInlineMaxChars ?? deps.maxPromptChars,
   });
   const cp = fitPrompt(
     options.saveAs ? { ...planned, conversationId: options.saveAs } : planned,

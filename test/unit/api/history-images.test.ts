@@ -68,6 +68,25 @@ describe('a replay carries earlier images', () => {
     expect(parts.conversation).toContain('[User]: now\n(attached: image 2, image 3)');
   });
 
+  it('a replay long enough to go as message.txt leaves it one of the places', async () => {
+    const messages = [
+      userWith('one', 'https://x/1.png'),
+      { role: 'assistant', content: 'ok' },
+      userWith('two', 'https://x/2.png'),
+      { role: 'assistant', content: 'ok' },
+      userWith('w'.repeat(300), 'https://x/3.png'),
+    ];
+    const store = new ConversationStore(tmp());
+    const short = await planConversation(undefined, turnOf(messages), store, { maxImages: 3 });
+    expect(short.images).toHaveLength(3);
+    const long = await planConversation(undefined, turnOf(messages), store, {
+      maxImages: 3,
+      inlineMaxChars: 200,
+    });
+    expect(long.images).toEqual(['https://x/2.png', 'https://x/3.png']);
+    expect(long.prompt).toContain('[User]: one\n(1 image omitted');
+  });
+
   it('a cap below the current images never drops a current one (readInputs refuses those)', () => {
     const parts = renderPromptParts(
       turnOf([
