@@ -85,6 +85,8 @@ const envSchema = z.object({
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
   MAX_PROMPT_CHARS: int(500_000, 1),
+  // The web app's input box takes about 30k characters; a longer prompt goes as message.txt.
+  PROMPT_INLINE_MAX_CHARS: int(30_000, 100),
   SSE_KEEPALIVE_MS: int(15_000, 10),
   MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024),
   MAX_IMAGES_PER_REQUEST: int(10, 1, 1000),
@@ -152,6 +154,8 @@ export interface Config {
     readonly uploadBytes: number;
     /** Longest prompt (characters) a chat request may send; longer gets 413 before queueing. */
     readonly promptChars: number;
+    /** Longest prompt sent inline; a longer one goes as an attached message.txt. */
+    readonly promptInlineChars: number;
     readonly imageBytes: number;
     readonly imagesPerRequest: number;
   };
@@ -235,6 +239,7 @@ function buildConfig(role: Role, e: Env): Config {
       bodyBytes: e.MAX_BODY_BYTES,
       uploadBytes: e.MAX_UPLOAD_BYTES,
       promptChars: e.MAX_PROMPT_CHARS,
+      promptInlineChars: e.PROMPT_INLINE_MAX_CHARS,
       imageBytes: e.MAX_IMAGE_BYTES,
       imagesPerRequest: e.MAX_IMAGES_PER_REQUEST,
     },

@@ -43,6 +43,11 @@ export interface ChatJob {
   readonly chat: ChatMetadata | null;
   /** The prompt that carries the whole history, used if Gemini rejects the follow-up (1097). */
   readonly replayPrompt: string | null;
+  /**
+   * The files the replay uploads instead of `inputs` (earlier turns' images, the current ones,
+   * its prompt file), uploaded only if the replay happens; absent: `inputs`.
+   */
+  readonly replayInputs?: readonly JobInput[];
   /** The key id the answer's generated images belong to ('anonymous' when absent). */
   readonly owner?: string;
 }
@@ -68,6 +73,7 @@ export interface GuardDeps {
 interface Attempt {
   readonly prompt: string;
   readonly chat: ChatMetadata | null;
+  readonly inputs: readonly JobInput[];
 }
 
 interface RunContext {
@@ -77,7 +83,8 @@ interface RunContext {
   readonly admission: Admission;
   readonly ledger: SendLedger;
   readonly used: { transient: boolean; replay: boolean };
-  files: UploadedFile[];
+  /** Files pushed so far, by input: a repeat or a replay never pushes one twice. */
+  readonly uploaded: Map<string, UploadedFile>;
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -105,16 +112,16 @@ export async function* runGuarded(
     admission,
     ledger,
     used: { transient: false, replay: false },
-    files: [],
+    uploaded: new Map(),
   };
-  let attempt: Attempt = { prompt: job.prompt, chat: job.chat };
+  let attempt: Attempt = { prompt: job.prompt, chat: job.chat, inputs: job.inputs };
   let settled = false;
   try {
     for (;;) {
       const progress = { answered: false };
       try {
-        ctx.files = ctx.files.length < job.inputs.length ? await uploadAll(ctx) : ctx.files;
-        yield* attemptOnce(ctx, attempt, progress);
+        const files = await uploadAll(ctx, attempt.inputs);
+        yield* attemptOnce(ctx, attempt, files, progress);
         settled = true;
         await deps.account.recordSuccess(admission);
         return;
@@ -135,15 +142,22 @@ export async function* runGuarded(
   }
 }
 
-/** Pushes every input file, in order, inside the account's line. */
-async function uploadAll(ctx: RunContext): Promise<UploadedFile[]> {
+/** Pushes every input file not pushed yet, in order, inside the account's line. */
+async function uploadAll(ctx: RunContext, inputs: readonly JobInput[]): Promise<UploadedFile[]> {
   const { upload } = ctx.deps;
-  if (!upload) {
-    throw new Error('This queue cannot upload files (no upload function was given).');
-  }
   const out: UploadedFile[] = [];
-  for (const input of ctx.job.inputs) {
-    out.push(await upload(input, ctx.signal));
+  for (const input of inputs) {
+    // Jobs cross Redis as JSON: an input is known by its file and name, not by identity.
+    const key = `${input.path}\n${input.fileName}`;
+    let file = ctx.uploaded.get(key);
+    if (!file) {
+      if (!upload) {
+        throw new Error('This queue cannot upload files (no upload function was given).');
+      }
+      file = await upload(input, ctx.signal);
+      ctx.uploaded.set(key, file);
+    }
+    out.push(file);
   }
   return out;
 }
@@ -151,12 +165,13 @@ async function uploadAll(ctx: RunContext): Promise<UploadedFile[]> {
 async function* attemptOnce(
   ctx: RunContext,
   attempt: Attempt,
+  files: UploadedFile[],
   progress: { answered: boolean },
 ): AsyncGenerator<GenerateEvent, void, undefined> {
   const req: GenerateRequest = {
     prompt: attempt.prompt,
     model: ctx.job.model,
-    files: ctx.files,
+    files,
     chat: attempt.chat,
     signal: ctx.signal,
     gate: ctx.ledger,
@@ -167,7 +182,10 @@ async function* attemptOnce(
     }
     if (event.type === 'done' && ctx.deps.storeImages) {
       // Image downloads touch Google with the account's cookies: they belong in its line.
-      yield { type: 'done', result: await ctx.deps.storeImages(event.result, ctx.signal, ctx.job.owner ?? 'anonymous') };
+      yield {
+        type: 'done',
+        result: await ctx.deps.storeImages(event.result, ctx.signal, ctx.job.owner ?? 'anonymous'),
+      };
     } else {
       yield event;
     }
@@ -198,13 +216,13 @@ async function decide(ctx: RunContext, err: unknown, answered: boolean): Promise
       stage: err.stage,
     });
     await (deps.sleep ?? defaultSleep)(deps.transientBackoffMs ?? 1000, ctx.signal);
-    return { prompt: job.prompt, chat: job.chat };
+    return { prompt: job.prompt, chat: job.chat, inputs: job.inputs };
   }
   if (err.kind === 'followup_rejected' && !used.replay && job.chat && job.replayPrompt !== null) {
     used.replay = true;
     deps.logger?.info('follow-up rejected; replaying as a new chat', { requestId: job.requestId });
     // A replay after a transient retry keeps the retry spent: the account saw one failure already.
-    return { prompt: job.replayPrompt, chat: null };
+    return { prompt: job.replayPrompt, chat: null, inputs: job.replayInputs ?? job.inputs };
   }
   return null;
 }

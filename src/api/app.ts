@@ -49,6 +49,8 @@ export interface WorkerAppDeps {
     readonly bodyBytes: number;
     readonly uploadBytes: number;
     readonly promptChars: number;
+    /** Longest prompt sent inline (default: all of promptChars). */
+    readonly promptInlineChars?: number;
     readonly imageBytes: number;
     readonly imagesPerRequest: number;
   };
@@ -122,6 +124,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     inputsDir: deps.inputsDir,
     maxUploadBytes: deps.limits.imageBytes,
     maxPromptChars: deps.limits.promptChars,
+    promptInlineMaxChars: deps.limits.promptInlineChars ?? deps.limits.promptChars,
     sseKeepAliveMs: deps.sseKeepAliveMs,
     inputOptions: {
       maxImages: deps.limits.imagesPerRequest,

@@ -11,6 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hashMessages } from '../history-key.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
+import { KeptImages } from './kept-images.ts';
 
 /** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
 export interface StoredTurn {
@@ -20,6 +21,8 @@ export interface StoredTurn {
   tool_calls?: StoredToolCall[];
   /** A tool result: the call it answers. */
   tool_call_id?: string;
+  /** A user message's images, by the names they are kept under (kept-images.ts). */
+  images?: string[];
 }
 
 /** A tool call as OpenAI writes it in a chat message. */
@@ -107,8 +110,12 @@ export class ConversationStore {
   private readonly pending = new Set<Promise<void>>();
   private dirReady: Promise<unknown> | null = null;
   private total = 0;
+  /** Images of user turns, kept for replays (under the same retention as the conversations). */
+  readonly keptImages: KeptImages;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    this.keptImages = new KeptImages(path.join(dir, '.images'));
+  }
 
   newId(): string {
     return randomUUID();
@@ -138,9 +145,14 @@ export class ConversationStore {
     }
   }
 
-  /** Saves the conversation and indexes it under the key of its full history. */
-  save(conversation: Conversation, historyKey: string): Promise<void> {
-    const saving = this.write(conversation, historyKey);
+  /**
+   * Saves the conversation and indexes it under the key of its full history, once `first` (the
+   * keeping of the images it names) has settled, so a read that sees it finds them too.
+   */
+  save(conversation: Conversation, historyKey: string, first?: Promise<unknown>): Promise<void> {
+    const saving = (first ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.write(conversation, historyKey));
     this.pending.add(saving);
     void saving.finally(() => this.pending.delete(saving)).catch(() => {});
     return saving;

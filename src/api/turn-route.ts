@@ -20,10 +20,14 @@ import {
 } from './conversation-plan.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ChatTurn } from './core/index.ts';
-import { readInputs, type InputOptions } from './inputs.ts';
-import { stageInputs } from './job-inputs.ts';
+import type { InputOptions } from './inputs.ts';
+import type { ImageToKeep } from './kept-images.ts';
 import type { SseWriter } from './sse.ts';
+import { prepareTurnInputs } from './turn-inputs.ts';
 import { runTurn, type TurnResult, type TurnRun, type TurnSink } from './turn-runner.ts';
+
+/** IMAGES_PER_REQUEST's default, when the deps name none. */
+const DEFAULT_MAX_IMAGES = 10;
 
 /** What a turn route needs. */
 export interface TurnRouteDeps {
@@ -36,6 +40,8 @@ export interface TurnRouteDeps {
   readonly maxUploadBytes: number;
   /** Longest prompt accepted; longer gets 413 before it is queued. */
   readonly maxPromptChars: number;
+  /** Longest prompt sent inline; a longer one goes as message.txt (default: maxPromptChars). */
+  readonly promptInlineMaxChars?: number;
   /** Silence after which a committed stream sends a `: keep-alive` comment. */
   readonly sseKeepAliveMs?: number;
   /** Image count cap and the image URL fetch's policy. */
@@ -65,8 +71,14 @@ export interface PreparedTurn {
   readonly model: string;
   /** Where links to generated images point (through the gateway's host when proxied). */
   readonly baseUrl: string;
-  /** Deletes the staged input files; never throws. */
+  /** Deletes the staged input files (once the images to keep are kept); never throws. */
   cleanup(): Promise<void>;
+  /** The client's images read for this turn, by the name they are kept under. */
+  readonly keptNames: ReadonlyMap<string, string>;
+  /** Their staged files, kept with the conversation once it is saved. */
+  readonly toKeep: readonly ImageToKeep[];
+  /** Work that must end before cleanup (keeping the images the saved conversation names). */
+  readonly pending: Promise<unknown>[];
 }
 
 /** Checks and stages a turn; throws 4xx AppErrors before anything is queued. */
@@ -81,13 +93,13 @@ export async function prepareTurn(
     throw new ModelNotFoundError(options.modelName);
   }
   const caller = callerOf(res);
-  const planned = await planConversation(
-    options.conversationId,
-    options.turn,
-    deps.conversations,
-    options.onlyNewTurn,
+  const maxImages = deps.inputOptions?.maxImages ?? DEFAULT_MAX_IMAGES;
+  const planned = await planConversation(options.conversationId, options.turn, deps.conversations, {
+    onlyNewTurn: options.onlyNewTurn ?? false,
     caller,
-  );
+    maxImages: Math.max(0, maxImages - options.files.length),
+    inlineMaxChars: deps.promptInlineMaxChars ?? deps.maxPromptChars,
+  });
   const cp = fitPrompt(
     options.saveAs ? { ...planned, conversationId: options.saveAs } : planned,
     deps.maxPromptChars,
@@ -95,11 +107,16 @@ export async function prepareTurn(
   if (cp.prompt.trim() === '' && cp.images.length === 0 && options.files.length === 0) {
     throw new InvalidRequestError('The last user message is empty.', { param: 'messages' });
   }
-  const inputs = await readInputs([...cp.images], [...options.files], {
-    uploadsDir: deps.uploadsDir,
-    maxBytes: deps.maxUploadBytes,
-    ...deps.inputOptions,
-    caller,
+  const staged = await prepareTurnInputs(cp, options.files, {
+    read: {
+      uploadsDir: deps.uploadsDir,
+      maxBytes: deps.maxUploadBytes,
+      ...deps.inputOptions,
+      caller,
+    },
+    inputsDir: deps.inputsDir,
+    inlineMaxChars: deps.promptInlineMaxChars ?? deps.maxPromptChars,
+    kept: deps.conversations.keptImages,
   });
   const abort = new AbortController();
   res.on('close', () => {
@@ -107,19 +124,30 @@ export async function prepareTurn(
       abort.abort();
     }
   });
-  const staged = await stageInputs(inputs, deps.inputsDir);
+  const pending: Promise<unknown>[] = [];
   return {
     cp,
     model: model.name,
     // req.host: the Host the gateway passes on (the client's), so links point back at it; or
     // X-Forwarded-Host from a TRUST_PROXY peer.
     baseUrl: `${req.protocol}://${req.host}`,
-    cleanup: () => staged.cleanup(),
+    keptNames: staged.keptNames,
+    toKeep: staged.toKeep,
+    pending,
+    cleanup: async () => {
+      await Promise.allSettled(pending);
+      await staged.cleanup();
+    },
     run: {
       turn: options.turn,
       model,
       cp,
       inputs: staged.inputs,
+      outgoing: {
+        prompt: staged.prompt,
+        replayPrompt: staged.replayPrompt,
+        replayInputs: staged.replayInputs,
+      },
       requestId: requestIdOf(res) || randomUUID(),
       signal: abort.signal,
       startedAt: performance.now(),
@@ -185,8 +213,15 @@ function finishTurn(
     { ...answer, text: answer.text + imageText },
     prepared.model,
     result.chat,
+    prepared.keptNames,
   );
-  deps.conversations.save(conversation, key).catch((err: unknown) => {
+  // From the staged files, which cleanup deletes only after this.
+  const keeping = deps.conversations.keptImages.keep(
+    prepared.toKeep,
+    conversation.messages.flatMap((m) => m.images ?? []),
+  );
+  prepared.pending.push(keeping);
+  deps.conversations.save(conversation, key, keeping).catch((err: unknown) => {
     deps.logger.warn('could not save the conversation', {
       err,
       conversationId: prepared.cp.conversationId,
@@ -196,8 +231,9 @@ function finishTurn(
 }
 
 /**
- * 413 for a prompt over the limit, before anything is queued. A replay prompt (the whole history,
- * used only if Gemini rejects the follow-up) over the limit is dropped rather than refused.
+ * 413 for a prompt over the hard ceiling, before anything is queued (below it, a prompt too long
+ * to send inline goes as a file). A replay prompt (the whole history, used only if Gemini rejects
+ * the follow-up) over the ceiling is dropped rather than refused.
  */
 function fitPrompt(cp: ConversationPlan, maxChars: number): ConversationPlan {
   if (cp.prompt.length > maxChars) {
@@ -206,5 +242,7 @@ function fitPrompt(cp: ConversationPlan, maxChars: number): ConversationPlan {
       { param: 'messages', code: 'prompt_too_long' },
     );
   }
-  return (cp.replayPrompt?.length ?? 0) > maxChars ? { ...cp, replayPrompt: null } : cp;
+  return (cp.replayPrompt?.length ?? 0) > maxChars
+    ? { ...cp, replayPrompt: null, replayParts: null, replayImages: [] }
+    : cp;
 }

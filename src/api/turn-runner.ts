@@ -49,6 +49,12 @@ export interface TurnRun {
   readonly model: ModelSpec;
   readonly cp: ConversationPlan;
   readonly inputs: readonly JobInput[];
+  /** What goes up when it differs from the plan's text: a long prompt's file note, the replay's files. */
+  readonly outgoing?: {
+    readonly prompt: string;
+    readonly replayPrompt: string | null;
+    readonly replayInputs: readonly JobInput[];
+  };
   readonly requestId: string;
   readonly signal: AbortSignal;
   readonly startedAt: number;
@@ -86,10 +92,11 @@ export async function runTurn(
   const job: ChatJob = {
     requestId: run.requestId,
     model: run.model,
-    prompt: run.cp.prompt,
+    prompt: run.outgoing?.prompt ?? run.cp.prompt,
     inputs: run.inputs,
     chat: run.cp.chat,
-    replayPrompt: run.cp.replayPrompt,
+    replayPrompt: run.outgoing ? run.outgoing.replayPrompt : run.cp.replayPrompt,
+    ...(run.outgoing ? { replayInputs: run.outgoing.replayInputs } : {}),
     owner: run.cp.owner,
   };
   const first = await attempt(deps, run, job, live ? out.live(false) : null, out.thought);
@@ -99,7 +106,14 @@ export async function runTurn(
     deps.logger.info('re-asking the model once', { requestId: run.requestId, why: step.why });
     // The same Gemini chat, continued after the first answer: a follow-up, never a replay.
     const chat = first.result?.chat ?? null;
-    const reask = { ...job, prompt: step.prompt, inputs: [], chat, replayPrompt: null };
+    const reask = {
+      ...job,
+      prompt: step.prompt,
+      inputs: [],
+      chat,
+      replayPrompt: null,
+      replayInputs: [],
+    };
     try {
       last = await attempt(deps, run, reask, live ? out.live(true) : null, out.thought);
     } catch (err) {

@@ -12,5 +12,6 @@ export type {
   Fault,
   RecordKind,
   TunableOptions,
+  UploadRecord,
   UpstreamRecord,
 } from './types.ts';

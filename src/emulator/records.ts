@@ -32,7 +32,11 @@ export function createRecordStore(now: () => number): RecordStore {
       return record;
     },
     list() {
-      return records.map((r) => ({ ...r, ...(r.fileIds ? { fileIds: [...r.fileIds] } : {}) }));
+      return records.map((r) => ({
+        ...r,
+        ...(r.fileIds ? { fileIds: [...r.fileIds] } : {}),
+        ...(r.upload ? { upload: { ...r.upload } } : {}),
+      }));
     },
     clear() {
       records = [];

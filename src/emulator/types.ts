@@ -87,6 +87,18 @@ export type RecordKind =
   | 'other';
 
 /** One request the emulator received (the control API under /__emulator/ is not recorded). */
+/** What an upload record tells about the file pushed. */
+export interface UploadRecord {
+  fileId: string;
+  name: string;
+  mimeType: string;
+  bytes: number;
+  /** sha256 hex of the bytes. */
+  sha256: string;
+  /** The content of a text/* file (up to 1 MiB), else absent. */
+  text?: string;
+}
+
 export interface UpstreamRecord {
   seq: number;
   host: string;
@@ -105,6 +117,8 @@ export interface UpstreamRecord {
   model?: string | null;
   /** generate: files referenced. */
   fileIds?: string[];
+  /** upload: the file pushed, so a test can prove what went up (text kept for text files). */
+  upload?: UploadRecord;
   /** HTTP status sent. */
   status: number;
   /** The fault applied, if any. */

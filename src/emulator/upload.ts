@@ -2,11 +2,12 @@
  * content-push.googleapis.com `POST /upload`: a multipart `file` part plus a Push-ID header;
  * the answer is the file id as text. Name, type and size are kept for the generate answer.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readBody, send, type RequestContext } from './http-io.ts';
 import { multipartBoundary, parseMultipart } from './multipart.ts';
 
 const UPLOAD_LIMIT_BYTES = 64 * 1024 * 1024;
+const RECORDED_TEXT_BYTES = 1024 * 1024;
 
 /** Handles requests for content-push.googleapis.com. */
 export async function handleUpload(ctx: RequestContext): Promise<void> {
@@ -34,11 +35,19 @@ export async function handleUpload(ctx: RequestContext): Promise<void> {
     return;
   }
   const fileId = `/contrib_service/ttl_1d/${Math.floor(ctx.state.now() / 1000)}i${randomBytes(16).toString('hex')}`;
-  ctx.state.uploads.set(fileId, {
+  const info = {
     fileId,
     name: part.fileName ?? 'upload.bin',
     mimeType: part.contentType ?? 'application/octet-stream',
     bytes: part.data.length,
-  });
+  };
+  ctx.state.uploads.set(fileId, info);
+  ctx.record.upload = {
+    ...info,
+    sha256: createHash('sha256').update(part.data).digest('hex'),
+    ...(info.mimeType.startsWith('text/') && part.data.length <= RECORDED_TEXT_BYTES
+      ? { text: part.data.toString('utf8') }
+      : {}),
+  };
   send(ctx, 200, fileId);
 }

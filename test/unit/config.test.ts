@@ -19,6 +19,10 @@ describe('loadConfig', () => {
     expect(c.limits.promptChars).toBe(100);
     expect(c.sseKeepAliveMs).toBe(200);
     expect(() => loadConfig('worker', { MAX_PROMPT_CHARS: '0' })).toThrow(ConfigError);
+    expect(d.limits.promptInlineChars).toBe(30_000);
+    const inline = loadConfig('worker', { PROMPT_INLINE_MAX_CHARS: '2000' });
+    expect(inline.limits.promptInlineChars).toBe(2000);
+    expect(() => loadConfig('worker', { PROMPT_INLINE_MAX_CHARS: '10' })).toThrow(ConfigError);
   });
 
   it('security settings: closed by default, configurable', () => {

@@ -20,6 +20,7 @@
  * any echo of the instruction blocks is stripped from earlier messages.
  */
 import { InvalidRequestError } from '../../errors.ts';
+import { planImages } from './image-notes.ts';
 import { fenced } from './markdown.ts';
 import { FORMAT_BEGIN, FORMAT_END, renderFormatPrompt } from './structured.ts';
 import {
@@ -37,15 +38,53 @@ export interface RenderedPrompt {
   readonly images: readonly string[];
 }
 
+/**
+ * The prompt in its sections, so that a prompt too long to send inline can go as a file while
+ * the instruction blocks stay inline. `renderPrompt`'s text is the non-empty ones joined, in the
+ * order system, instructions, conversation.
+ */
+export interface PromptParts {
+  /** `System instructions:` and the system messages, or ''. */
+  readonly system: string;
+  /** The tool and output-format blocks, or '': how the model must answer. */
+  readonly instructions: string;
+  /** The conversation so far and the current turn (a lone user message as it is). */
+  readonly conversation: string;
+  /** Image references in upload order. */
+  readonly images: readonly string[];
+  /** Earlier images left out to stay within `maxImages`. */
+  readonly omittedImages: number;
+}
+
 /** `continued`: Gemini holds the conversation up to the last assistant message. */
 export interface RenderOptions {
   readonly continued: boolean;
+  /**
+   * The most images the prompt carries: all of the current turn's, then the most recent earlier
+   * ones; each user message of a replay then gets a note naming its images. Default: no cap.
+   */
+  readonly maxImages?: number;
 }
 
 type UserMessage = Extract<TurnMessage, { role: 'user' }>;
 
 /** Renders the prompt for one turn. Throws a 400 when nothing follows the last assistant message. */
 export function renderPrompt(turn: ChatTurn, options: RenderOptions): RenderedPrompt {
+  const parts = renderPromptParts(turn, options);
+  return { text: joinPromptParts(parts), images: parts.images };
+}
+
+/** The text of prompt parts: the non-empty sections, in order. */
+export function joinPromptParts(
+  parts: Pick<PromptParts, 'system' | 'instructions' | 'conversation'>,
+): string {
+  return [parts.system, parts.instructions, parts.conversation]
+    .filter((s) => s !== '')
+    .join('\n\n');
+}
+
+/** The prompt for one turn in its sections (see PromptParts). */
+export function renderPromptParts(turn: ChatTurn, options: RenderOptions): PromptParts {
   const lastAssistant = turn.messages.findLastIndex((m) => m.role === 'assistant');
   const earlier = turn.messages.slice(0, lastAssistant + 1);
   const current = turn.messages.slice(lastAssistant + 1);
@@ -62,27 +101,38 @@ export function renderPrompt(turn: ChatTurn, options: RenderOptions): RenderedPr
   const blocks = [toolBlock, renderFormatPrompt(turn.responseFormat, toolBlock !== '')].filter(
     (b) => b !== '',
   );
-  const images = (options.continued ? currentInput : turn.messages)
-    .filter((m): m is UserMessage => m.role === 'user')
-    .flatMap((m) => m.content.flatMap((p) => (p.type === 'image' ? [p.url] : [])));
+  const imagePlan = planImages(
+    options.continued ? currentInput : turn.messages,
+    new Set(currentInput),
+    options.maxImages,
+  );
+  const notes = imagePlan.notes;
   const lone = currentInput.length === 1 ? currentInput[0] : undefined;
-  if (system.length === 0 && history.length === 0 && blocks.length === 0 && lone?.role === 'user') {
-    return { text: userText(lone), images };
-  }
-  const sections = [
-    ...(system.length > 0
-      ? [`System instructions:\n${system.map((m) => stripInstructionEcho(textOf(m))).join('\n\n')}`]
-      : []),
-    ...blocks,
-    ...(history.length > 0 ? [`Conversation so far:\n${renderHistory(history)}`] : []),
-    renderCurrent(currentInput, turn.messages),
-  ];
-  return { text: sections.join('\n\n'), images };
+  const conversation =
+    system.length === 0 && history.length === 0 && blocks.length === 0 && lone?.role === 'user'
+      ? userText(lone)
+      : [
+          ...(history.length > 0 ? [`Conversation so far:\n${renderHistory(history, notes)}`] : []),
+          renderCurrent(currentInput, turn.messages, notes),
+        ].join('\n\n');
+  return {
+    system:
+      system.length > 0
+        ? `System instructions:\n${system.map((m) => stripInstructionEcho(textOf(m))).join('\n\n')}`
+        : '',
+    instructions: blocks.join('\n\n'),
+    conversation,
+    images: imagePlan.images,
+    omittedImages: imagePlan.omitted,
+  };
 }
 
+type Notes = ReadonlyMap<TurnMessage, string>;
+const NO_NOTES: Notes = new Map();
+
 /** Earlier messages as conversation lines; tool calls in the protocol's form. */
-export function renderHistory(messages: readonly TurnMessage[]): string {
-  return messages.map((m) => renderMessage(m, messages)).join('\n');
+export function renderHistory(messages: readonly TurnMessage[], notes: Notes = NO_NOTES): string {
+  return messages.map((m) => renderMessage(m, messages, notes)).join('\n');
 }
 
 /** Removes any echo of the tool or output-format instruction block (escaped or not). */
@@ -100,20 +150,26 @@ export function stripInstructionEcho(text: string): string {
   return out.trim();
 }
 
-function renderCurrent(current: readonly TurnMessage[], all: readonly TurnMessage[]): string {
-  const lines = current.map((m) => renderMessage(m, all));
+function renderCurrent(
+  current: readonly TurnMessage[],
+  all: readonly TurnMessage[],
+  notes: Notes,
+): string {
+  const lines = current.map((m) => renderMessage(m, all, notes));
   if (current.at(-1)?.role === 'tool') {
     lines.push('', 'Use these tool results to continue: answer the user, or call tools again.');
   }
   return lines.join('\n');
 }
 
-function renderMessage(message: TurnMessage, all: readonly TurnMessage[]): string {
+function renderMessage(message: TurnMessage, all: readonly TurnMessage[], notes: Notes): string {
   switch (message.role) {
     case 'system':
       return `[System]: ${stripInstructionEcho(message.text)}`;
-    case 'user':
-      return `[User]: ${stripInstructionEcho(userText(message))}`;
+    case 'user': {
+      const note = notes.get(message);
+      return `[User]: ${stripInstructionEcho(userText(message))}${note ? `\n${note}` : ''}`;
+    }
     case 'assistant': {
       const parts = [stripInstructionEcho(message.text), ...message.toolCalls.map(renderCall)];
       return `[Assistant]: ${parts.filter((p) => p !== '').join('\n')}`;

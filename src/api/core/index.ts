@@ -6,8 +6,14 @@
  * limits (stop sequences, max tokens, token counting). Pure: no I/O.
  */
 export * from './types.ts';
-export { renderPrompt, renderHistory, stripInstructionEcho } from './history.ts';
-export type { RenderedPrompt, RenderOptions } from './history.ts';
+export {
+  joinPromptParts,
+  renderHistory,
+  renderPrompt,
+  renderPromptParts,
+  stripInstructionEcho,
+} from './history.ts';
+export type { PromptParts, RenderedPrompt, RenderOptions } from './history.ts';
 export {
   CALL_INFO,
   RESULT_INFO,

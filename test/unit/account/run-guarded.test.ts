@@ -368,6 +368,37 @@ describe('runGuarded: follow-up rejected (1097)', () => {
     expect(t.account.snapshot().cooldown).toBeNull();
   });
 
+  it('the replay uploads the earlier images too, pushing a file already sent only once', async () => {
+    const t = await setup([{ fail: 'followup_rejected' }, { events: [text('re'), done('re')] }]);
+    const current = { path: '/tmp/in-cur', fileName: 'image_1.png', mimeType: 'image/png' };
+    const earlier = { path: '/tmp/kept-a', fileName: 'image_1.png', mimeType: 'image/png' };
+    const asSecond = { ...current, fileName: 'image_2.png' };
+    const again = { ...current };
+    const r = await t.run(
+      job({
+        chat: CHAT,
+        inputs: [current],
+        replayPrompt: 'the whole history',
+        replayInputs: [earlier, asSecond, again],
+      }),
+    );
+    expect(r.error).toBeUndefined();
+    expect(t.upstream.calls[0]?.files).toEqual([
+      { fileId: 'id-image_1.png', fileName: 'image_1.png' },
+    ]);
+    expect(t.upstream.calls[1]?.files?.map((f) => f.fileName)).toEqual([
+      'image_1.png',
+      'image_2.png',
+      'image_1.png',
+    ]);
+    // current (first send), earlier, current renamed image_2; `again` is `current` once more.
+    expect(t.upload.mock.calls.map((c) => c[0].path)).toEqual([
+      '/tmp/in-cur',
+      '/tmp/kept-a',
+      '/tmp/in-cur',
+    ]);
+  });
+
   it('is rethrown when there is no history to replay', async () => {
     const t = await setup([{ fail: 'followup_rejected' }]);
     const r = await t.run(job({ chat: CHAT, replayPrompt: null }));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FormData } from 'undici';
 import {
@@ -41,6 +42,34 @@ describe('upload', () => {
       'I received 1 file(s): cat.png (image/png, 10 bytes)',
     );
     expect(t.emulator.records().at(-1)?.fileIds).toEqual([fileId]);
+  });
+
+  it('records what was pushed: its hash, and the content of a text file', async () => {
+    await signedIn(t, 'upload-text@example.com');
+    const push = async (data: string, type: string, name: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from(data)], { type }), name);
+      const res = await t.fetch('https://content-push.googleapis.com/upload', {
+        method: 'POST',
+        headers: { 'push-id': 'feeds/mcudyrk2a4khkz' },
+        body: form,
+      });
+      return { fileId: await res.text(), record: t.emulator.records().at(-1) };
+    };
+    const text = await push('the long prompt, 你好', 'text/plain', 'message.txt');
+    expect(text.record?.upload).toEqual({
+      fileId: text.fileId,
+      name: 'message.txt',
+      mimeType: 'text/plain',
+      bytes: Buffer.byteLength('the long prompt, 你好'),
+      sha256: createHash('sha256').update('the long prompt, 你好').digest('hex'),
+      text: 'the long prompt, 你好',
+    });
+    const image = await push('0123456789', 'image/png', 'cat.png');
+    expect(image.record?.upload?.sha256).toBe(
+      createHash('sha256').update('0123456789').digest('hex'),
+    );
+    expect(image.record?.upload).not.toHaveProperty('text');
   });
 
   it('refuses an upload without Push-ID or without a file part', async () => {

@@ -89,7 +89,7 @@ describe('renderPrompt', () => {
     expect(system).toBe('System instructions:\nBe brief.');
     expect(tools?.startsWith(TOOLS_BEGIN)).toBe(true);
     expect(history).toBe(
-      'Conversation so far:\n[User]: Weather in Paris?\n[Assistant]: Checking.\n' +
+      'Conversation so far:\n[User]: Weather in Paris?\n(attached: image 1)\n[Assistant]: Checking.\n' +
         '```tool-call\n{"name":"get_weather","arguments":{"city":"Paris"}}\n```\n' +
         '[Tool result: get_weather (call_1)]:\n````tool-result\n{"temp": "21°C", "note": "```"}\n````\n' +
         '[Assistant]: It is 21°C.',
