@@ -18,7 +18,7 @@ export interface KeyedToolCall {
 /** A generateContent body's messages (system instruction included); [] when it is not valid. */
 export function googleKeyedMessages(raw: unknown): KeyedMessage[] {
   try {
-    return parseGenerateContentRequest(raw, 'any').turn.messages.map(storedTurn);
+    return parseGenerateContentRequest(raw, 'any').turn.messages.map((m) => storedTurn(m));
   } catch {
     return [];
   }
