@@ -161,7 +161,9 @@ function readMessage(
         ? [{ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) }]
         : [],
     );
-    return [{ role: 'assistant', text: textOf(blocks), toolCalls }];
+    // An answer's text blocks are one text cut by its calls: joined as they were streamed, so
+    // the resent history matches the stored answer (its history key) and continues natively.
+    return [{ role: 'assistant', text: textOf(blocks, ''), toolCalls }];
   }
   return userMessages(blocks, `messages.${index}.content`);
 }
@@ -230,8 +232,8 @@ function readBlock(block: unknown, param: string): ContentBlock {
   throw new InvalidRequestError(`${param}: ${detail}`, { param });
 }
 
-function textOf(blocks: readonly { type: string; text?: unknown }[]): string {
+function textOf(blocks: readonly { type: string; text?: unknown }[], separator = '\n'): string {
   return blocks
     .flatMap((b) => (b.type === 'text' && typeof b.text === 'string' ? [b.text] : []))
-    .join('\n');
+    .join(separator);
 }
