@@ -4,18 +4,34 @@
  * The cases live in e2e/dialects/, one file per dialect; this file only starts the stack and
  * runs each dialect's cases against both targets.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from './support/gateway-stack.ts';
+import { startGatewayStack, untilHealth, type GatewayStack } from './support/gateway-stack.ts';
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
 import type { DialectTarget } from './dialects/target.ts';
 
 const API_KEY = 'sk-dialects-e2e-user-0001';
+const ADMIN_KEY = 'sk-dialects-e2e-admin-0001';
 let stack: GatewayStack;
 
 beforeAll(async () => {
-  stack = await startGatewayStack(1, { API_KEYS: API_KEY });
+  stack = await startGatewayStack(1, { API_KEYS: API_KEY, ADMIN_API_KEYS: ADMIN_KEY });
 }, 120_000);
+
+/** The worker's admin reset, then the gateway sees the account eligible again. */
+async function resetCooldown(): Promise<void> {
+  const res = await fetch(`${stack.workers[0]!.worker.url}/admin/cooldown/reset`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+  });
+  if (!res.ok) {
+    throw new Error(`cooldown reset failed: ${res.status}`);
+  }
+  // A heartbeat written before the reset may still land: wait for one after it (500 ms apart).
+  await sleep(1200);
+  await untilHealth(stack.url, (h) => h.eligible >= 1);
+}
 
 afterAll(async () => {
   await stack?.close();
@@ -33,6 +49,7 @@ for (const [name, origin] of Object.entries(TARGETS)) {
     apiKey: API_KEY,
     emulator: stack.emulator,
     email: stack.workers[0]!.email,
+    resetCooldown,
   });
   it(`refuses a wrong key in each dialect's own error shape via ${name}`, async () => {
     const anthropic = await fetch(`${origin()}/v1/messages`, {

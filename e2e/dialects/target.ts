@@ -14,4 +14,9 @@ export interface DialectTarget {
   readonly emulator: Emulator;
   /** The account of the worker behind the target. */
   readonly email: string;
+  /**
+   * Ends the account's cooldown (the worker's admin reset) and waits until the target serves
+   * again, so a case that provokes a 429 leaves the shared stack as it found it.
+   */
+  resetCooldown(): Promise<void>;
 }
