@@ -120,11 +120,15 @@ describe('POST /v1/messages', () => {
         { role: 'assistant', content: first.content },
         {
           role: 'user',
-          content: calls.map((c) => ({
-            type: 'tool_result' as const,
-            tool_use_id: c.id,
-            content: '5 C',
-          })),
+          // Text beside the results, as Claude Code sends reminders, keeps the chat too.
+          content: [
+            ...calls.map((c) => ({
+              type: 'tool_result' as const,
+              tool_use_id: c.id,
+              content: '5 C',
+            })),
+            { type: 'text' as const, text: 'Keep it short.' },
+          ],
         },
       ],
     });
@@ -135,6 +139,7 @@ describe('POST /v1/messages', () => {
     const job = app.jobs.at(-1);
     expect(job?.chat).toEqual(app.chats.at(-2));
     expect(job?.prompt).toContain('5 C');
+    expect(job?.prompt).toContain('Keep it short.');
     expect(job?.prompt).not.toContain('Weather in Oslo and Rome?');
   });
 
