@@ -34,6 +34,8 @@ export interface ScriptedApp {
   /** Queues the upstream behaviour of the next requests, in order. */
   script(...scripts: Script[]): void;
   client(): Anthropic;
+  /** The worker's /metrics text. */
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,13 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
       yield { type: 'done', result: { text, thoughts: '', images: [], chat, modelName: null } };
     },
   };
+  const metrics = createWorkerMetrics('anthropic-test', () => ({
+    status: 'HEALTHY',
+    loginState: 'logged_in',
+    currentTasks: 0,
+    queueWaiting: 0,
+    cooldownRemainingS: 0,
+  }));
   const app = createWorkerApp({
     keys: new KeyRing({
       apiKeys: [KEY],
@@ -101,13 +110,7 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
       screenshot: async () => Buffer.alloc(0),
       resetCooldown: async () => ({}),
     },
-    metrics: createWorkerMetrics('anthropic-test', () => ({
-      status: 'HEALTHY',
-      loginState: 'logged_in',
-      currentTasks: 0,
-      queueWaiting: 0,
-      cooldownRemainingS: 0,
-    })),
+    metrics,
     anthropicModelMap: {
       'claude-*haiku*': 'gemini-3-flash',
       'claude-*': 'gemini-3-flash-thinking',
@@ -123,6 +126,7 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
     chats,
     script: (...more) => scripts.push(...more),
     client: () => new Anthropic({ apiKey: KEY, baseURL: url, maxRetries: 0 }),
+    metrics: () => metrics.registry.metrics(),
     async close() {
       server.closeAllConnections();
       server.close();

@@ -66,6 +66,13 @@ describe('POST /v1/messages', () => {
     const counted = await client.messages.countTokens(body);
     expect(data.usage.input_tokens).toBe(counted.input_tokens);
     expect(counted.input_tokens).toBeGreaterThan(0);
+    // Counted per route like chat, and timed to the first token.
+    const metrics = await app.metrics();
+    expect(metrics).toMatch(
+      /gk_http_requests_total\{route="\/v1\/messages",status="200"[^}]*\} [1-9]/,
+    );
+    expect(metrics).toMatch(/gk_http_requests_total\{route="\/v1\/messages\/count_tokens"/);
+    expect(metrics).toMatch(/gk_first_token_seconds_count\{[^}]*\} [1-9]/);
   });
 
   it('streams thinking, then text, in the exact event sequence; finalMessage() assembles both', async () => {
