@@ -34,6 +34,8 @@ export interface ScriptedApp {
   /** Queues the upstream behaviour of the next requests, in order. */
   script(...scripts: Script[]): void;
   client(): Anthropic;
+  /** A raw POST with the key and anthropic-version, for what the SDK hides (headers, SSE). */
+  post(path: string, body: unknown): Promise<Response>;
   /** The worker's /metrics text. */
   metrics(): Promise<string>;
   close(): Promise<void>;
@@ -127,6 +129,16 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
     script: (...more) => scripts.push(...more),
     client: () => new Anthropic({ apiKey: KEY, baseURL: url, maxRetries: 0 }),
     metrics: () => metrics.registry.metrics(),
+    post: (to, body) =>
+      fetch(`${url}${to}`, {
+        method: 'POST',
+        headers: {
+          'x-api-key': KEY,
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+        },
+        body: JSON.stringify(body),
+      }),
     async close() {
       server.closeAllConnections();
       server.close();

@@ -1,15 +1,14 @@
 /**
  * POST /v1/messages and count_tokens mounted in the worker app, driven by the official SDK over
  * a loopback socket with a scripted upstream: model mapping, the exact streamed sequence with
- * thinking, tool use continued natively in the same Gemini chat, limits, pings, and errors
- * before and after the 200 in Anthropic's shape with the headers the gateway reads.
+ * thinking, tool use continued natively in the same Gemini chat, limits, pings and metrics.
+ * Failures are in route-errors.test.ts.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimitError, UpstreamOutcomeUnknownError } from '../../../../src/errors.ts';
-import { KEY, answering, startScriptedApp, type ScriptedApp } from './app-fixture.ts';
+import { answering, startScriptedApp, type ScriptedApp } from './app-fixture.ts';
 import { ANSWER, WEATHER as WEATHER_SCHEMA } from './fixtures.ts';
 
 const WEATHER: Anthropic.Tool = {
@@ -29,18 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
 });
-
-async function post(path: string, body: unknown): Promise<Response> {
-  return fetch(`${app.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'x-api-key': KEY,
-      'content-type': 'application/json',
-      'anthropic-version': '2023-06-01',
-    },
-    body: JSON.stringify(body),
-  });
-}
 
 describe('POST /v1/messages', () => {
   it('answers a Message naming the client model; usage.input_tokens is what count_tokens says', async () => {
@@ -192,7 +179,7 @@ describe('POST /v1/messages', () => {
       await sleep(150);
       yield { type: 'text', delta: 'ed.' };
     });
-    const res = await post('/v1/messages', {
+    const res = await app.post('/v1/messages', {
       model: 'gemini-3-flash',
       max_tokens: 50,
       stream: true,
@@ -205,82 +192,5 @@ describe('POST /v1/messages', () => {
     expect(text.trimEnd().endsWith('event: message_stop\ndata: {"type":"message_stop"}')).toBe(
       true,
     );
-  });
-});
-
-describe('errors in Anthropic shape', () => {
-  it('a cooling account before the 200: RateLimitError with retry-after and x-upstream-sent false', async () => {
-    for (const stream of [false, true]) {
-      app.script(async function* () {
-        yield* [];
-        throw new RateLimitError('The account is cooling down.', 1800, { code: 'usage_limit' });
-      });
-      const res = await post('/v1/messages', {
-        model: 'gemini-3-flash',
-        max_tokens: 9,
-        stream,
-        messages: ask('x'),
-      });
-      expect(res.status).toBe(429);
-      expect(res.headers.get('retry-after')).toBe('1800');
-      expect(res.headers.get('x-upstream-sent')).toBe('false');
-      expect(await res.json()).toEqual({
-        type: 'error',
-        error: { type: 'rate_limit_error', message: 'The account is cooling down.' },
-      });
-    }
-    app.script(async function* () {
-      yield* [];
-      throw new RateLimitError('cooling', 60);
-    });
-    await expect(
-      client.messages.create({ model: 'gemini-3-flash', max_tokens: 9, messages: ask('x') }),
-    ).rejects.toBeInstanceOf(Anthropic.RateLimitError);
-  });
-
-  it('a cut after the 200 ends the stream with event: error, which the SDK raises', async () => {
-    app.script(async function* () {
-      yield { type: 'text', delta: 'Half an ans' };
-      throw new UpstreamOutcomeUnknownError('stall');
-    });
-    const res = await post('/v1/messages', {
-      model: 'gemini-3-flash',
-      max_tokens: 50,
-      stream: true,
-      messages: ask('x'),
-    });
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(text).toMatch(
-      /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"The answer was cut off/,
-    );
-    expect(text).not.toContain('message_stop');
-    app.script(async function* () {
-      yield { type: 'text', delta: 'Half' };
-      throw new UpstreamOutcomeUnknownError('stall');
-    });
-    const stream = client.messages.stream({
-      model: 'gemini-3-flash',
-      max_tokens: 50,
-      messages: ask('x'),
-    });
-    await expect(stream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
-  });
-
-  it('an unknown model is a 404 not_found_error on both routes; bad bodies are 400s', async () => {
-    for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
-      const res = await post(path, { model: 'gpt-nope', max_tokens: 5, messages: ask('x') });
-      expect(res.status).toBe(404);
-      expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
-    }
-    const bad = await post('/v1/messages', { model: 'gemini-3-flash', messages: ask('x') });
-    expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({
-      type: 'error',
-      error: { type: 'invalid_request_error' },
-    });
-    await expect(
-      client.messages.create({ model: 'gemini-3-flash', max_tokens: 5, messages: [] }),
-    ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   });
 });
