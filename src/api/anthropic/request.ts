@@ -225,10 +225,14 @@ function readBlock(block: unknown, param: string): ContentBlock {
   }
   const type = (block as { type?: unknown }).type;
   const known = ['text', 'image', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'];
+  const issue = parsed.error.issues[0];
+  // A union's issue has no path of its own: then the block's type says what is wrong.
   const detail =
     typeof type === 'string' && !known.includes(type)
       ? `content of type '${type}' is not supported`
-      : `${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid block'}`;
+      : issue?.path.length
+        ? `${issue.path.join('.')}: ${issue.message}`
+        : `not a valid '${String(type)}' block`;
   throw new InvalidRequestError(`${param}: ${detail}`, { param });
 }
 

@@ -120,4 +120,41 @@ describe('errors in Anthropic shape', () => {
       client.messages.create({ model: 'gemini-3-flash', max_tokens: 5, messages: [] }),
     ).rejects.toBeInstanceOf(Anthropic.BadRequestError);
   });
+
+  it('bad bodies are 4xx in Anthropic shape, never a 5xx, and nothing is queued', async () => {
+    const m = (extra: object) => ({
+      model: 'gemini-3-flash',
+      max_tokens: 5,
+      messages: ask('x'),
+      ...extra,
+    });
+    const block = (b: object) => m({ messages: [{ role: 'user', content: [b] }] });
+    const bodies = [
+      [],
+      {},
+      m({ system: 5 }),
+      block({ type: 'text' }),
+      block({ type: 'document', source: {} }),
+      block({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: '!!!' } }),
+      m({ messages: [{ role: 'assistant', content: 'a prefill alone' }] }),
+      m({ tools: [{ type: 'web_search_20250305', name: 'web_search' }] }),
+      m({ tool_choice: { type: 'tool', name: 'undeclared' } }),
+      m({ output_config: { format: { type: 'json_schema', schema: { type: 'nonsense' } } } }),
+      m({ messages: ask('x'.repeat(200_000)) }),
+    ];
+    const before = app.jobs.length;
+    for (const body of bodies) {
+      const res = await app.post('/v1/messages', body);
+      expect([400, 413]).toContain(res.status);
+      expect(await res.json()).toMatchObject({
+        type: 'error',
+        error: { message: expect.any(String) as unknown },
+      });
+    }
+    expect(app.jobs).toHaveLength(before);
+    const text = await app.post('/v1/messages', block({ type: 'text' }));
+    expect(((await text.json()) as { error: { message: string } }).error.message).toBe(
+      "messages.0.content.0: not a valid 'text' block",
+    );
+  });
 });
