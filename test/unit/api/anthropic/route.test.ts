@@ -173,6 +173,49 @@ describe('POST /v1/messages', () => {
     });
   });
 
+  it('takes a request shaped as Claude Code sends it (beta query, cache_control, thinking, metadata)', async () => {
+    app.script(answering('Done.'));
+    const res = await app.post('/v1/messages?beta=true', {
+      model: 'claude-opus-4-1-20250805',
+      max_tokens: 32000,
+      stream: true,
+      temperature: 1,
+      thinking: { type: 'enabled', budget_tokens: 4000 },
+      metadata: { user_id: 'user_abc_account__session_1' },
+      system: [
+        { type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } },
+      ],
+      tools: [
+        {
+          name: 'Bash',
+          description: 'Run a command',
+          input_schema: {
+            $schema: 'http://json-schema.org/draft-07/schema#',
+            type: 'object',
+            properties: { command: { type: 'string' } },
+            required: ['command'],
+            additionalProperties: false,
+          },
+        },
+      ],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: '<system-reminder>ctx</system-reminder>' },
+            { type: 'text', text: 'List files.', cache_control: { type: 'ephemeral' } },
+          ],
+        },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('"model":"claude-opus-4-1-20250805"');
+    expect(text).toContain('event: message_stop');
+    expect(app.jobs.at(-1)?.model.name).toBe('gemini-3-flash-thinking');
+    expect(app.jobs.at(-1)?.prompt).toContain('List files.');
+  });
+
   it('sends event: ping while the answer is silent', async () => {
     app.script(async function* () {
       yield { type: 'text', delta: 'Wait' };
