@@ -37,6 +37,17 @@ const bool = (def: boolean) =>
       .transform((v) => (v === '' ? def : ['1', 'true', 'yes', 'on'].includes(v))),
   );
 
+/** `name=model` pairs, comma separated; a name may hold `*` globs (`claude-*opus*`). */
+const modelMap = (def: string) =>
+  z.preprocess(emptyToUndefined, z.string().default(def)).transform((value, ctx) => {
+    const entries = value.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => e !== '' && !/^[\w.*:-]+\s*=\s*[\w.:-]+$/.test(e));
+    bad.forEach((e) => ctx.addIssue({ code: 'custom', message: `'${e}' is not name=model` }));
+    return Object.fromEntries(
+      entries.filter(Boolean).map((e) => e.split('=').map((p) => p.trim()) as [string, string]),
+    );
+  });
+
 const envSchema = z.object({
   PORT: optionalPort(),
   GEMINI_WORKER_ID: str(),
@@ -88,6 +99,8 @@ const envSchema = z.object({
   // The web app's input box takes about 30k characters; a longer prompt goes as message.txt.
   PROMPT_INLINE_MAX_CHARS: int(30_000, 100),
   SSE_KEEPALIVE_MS: int(15_000, 10),
+  // Claude names -> our models: haiku to Flash, the rest to Pro, unless the operator says.
+  ANTHROPIC_MODEL_MAP: modelMap('claude-*haiku*=gemini-3-flash,claude-*=gemini-3.0-pro'),
   MAX_IMAGE_BYTES: int(10 * 1024 * 1024, 1024),
   MAX_IMAGES_PER_REQUEST: int(10, 1, 1000),
   GATEWAY_NODE_FRESH_S: int(15, 1),
@@ -161,6 +174,8 @@ export interface Config {
   };
   /** A committed stream that stays silent this long gets a `: keep-alive` comment. */
   readonly sseKeepAliveMs: number;
+  /** Anthropic model names (exact or `*` globs) -> our models (ANTHROPIC_MODEL_MAP). */
+  readonly anthropicModelMap: Readonly<Record<string, string>>;
   readonly gateway: {
     readonly nodeFreshMs: number;
     readonly maxAttempts: number;
@@ -244,6 +259,7 @@ function buildConfig(role: Role, e: Env): Config {
       imagesPerRequest: e.MAX_IMAGES_PER_REQUEST,
     },
     sseKeepAliveMs: e.SSE_KEEPALIVE_MS,
+    anthropicModelMap: Object.freeze(e.ANTHROPIC_MODEL_MAP),
     gateway: {
       nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000,
       maxAttempts: e.GATEWAY_MAX_ATTEMPTS,

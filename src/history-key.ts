@@ -56,13 +56,14 @@ export function hashMessages(messages: readonly KeyedMessage[]): string {
 
 /**
  * The messages before the current turn: before the last user message, or, when tool results
- * follow the last answer (an agent loop), up to and including that answer. All of them when
- * there is neither.
+ * follow the last answer (an agent loop), up to and including that answer, even when a user
+ * message follows the results (Anthropic clients send text beside their tool_result blocks).
+ * All of them when there is neither.
  */
 export function historyBefore<T extends KeyedMessage>(messages: readonly T[]): readonly T[] {
   const lastUser = messages.findLastIndex((m) => m.role === 'user');
   const lastAnswer = messages.findLastIndex((m) => m.role === 'assistant');
-  if (lastAnswer > lastUser && messages.slice(lastAnswer + 1).some((m) => m.role === 'tool')) {
+  if (lastAnswer >= 0 && messages.slice(lastAnswer + 1).some((m) => m.role === 'tool')) {
     return messages.slice(0, lastAnswer + 1);
   }
   return lastUser >= 0 ? messages.slice(0, lastUser) : messages;

@@ -1,6 +1,6 @@
 /**
- * The worker's express app: the OpenAI surface, Gemini's /v1beta, uploads, images, conversations, health, metrics
- * and admin. Everything it talks to arrives through `deps`.
+ * The worker's express app: the OpenAI, Anthropic and Gemini API surfaces, uploads, images,
+ * conversations, health, metrics and admin. Everything it talks to arrives through `deps`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logging.ts';
@@ -23,6 +23,7 @@ import {
   type KeyRing,
 } from '../http/index.ts';
 import type { ResolveHost } from './safe-fetch.ts';
+import { countTokensHandler, createModelResolver, messagesHandler } from './anthropic/index.ts';
 import {
   chatCompletionsHandler,
   completionsHandler,
@@ -71,6 +72,8 @@ export interface WorkerAppDeps {
   readonly status: StatusSource;
   readonly admin: AdminActions;
   readonly metrics: WorkerMetrics;
+  /** ANTHROPIC_MODEL_MAP: claude-* names -> our models; without it only our names are known. */
+  readonly anthropicModelMap?: Readonly<Record<string, string>>;
 }
 
 function accessLog(logger: Logger) {
@@ -103,10 +106,13 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   const auth = authenticate(deps.keys);
   app.use(requestId());
   // Until the chat route knows better, nothing went upstream: even a 401 or 413 says so.
-  app.use(['/v1/chat/completions', '/v1/completions', '/v1/responses'], (_req, res, next) => {
-    res.setHeader(UPSTREAM_SENT_HEADER, 'false');
-    next();
-  });
+  app.use(
+    ['/v1/chat/completions', '/v1/completions', '/v1/responses', '/v1/messages'],
+    (_req, res, next) => {
+      res.setHeader(UPSTREAM_SENT_HEADER, 'false');
+      next();
+    },
+  );
   app.use('/v1beta/models', googleUpstreamDefault);
   app.use(accessLog(deps.logger));
   app.use(deps.metrics.middleware);
@@ -144,6 +150,9 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.post('/v1/completions', ...json, completionsHandler(turnDeps));
   app.post('/v1/responses', ...json, responsesHandler(turnDeps));
   app.post('/v1/embeddings', embeddingsHandler());
+  const claudeModels = createModelResolver(deps.anthropicModelMap ?? {});
+  app.post('/v1/messages', ...json, messagesHandler(turnDeps, claudeModels));
+  app.post('/v1/messages/count_tokens', ...json, countTokensHandler(claudeModels));
   app.use(googleRouter(turnDeps, json));
   app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
   app.use(conversationsRouter(deps.conversations));

@@ -81,6 +81,11 @@ export class SseWriter {
     }
   }
 
+  /** What a silent stream sends; a dialect whose clients expect an event overrides it. */
+  protected keepAliveFrame(): string {
+    return ': keep-alive\n\n';
+  }
+
   /** (Re)starts the silence timer; a comment goes out only after keepAliveMs without a write. */
   private armKeepAlive(): void {
     this.stopKeepAlive();
@@ -89,7 +94,7 @@ export class SseWriter {
     }
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      void this.write(': keep-alive\n\n');
+      void this.write(this.keepAliveFrame());
     }, this.keepAliveMs);
     this.idleTimer.unref();
   }

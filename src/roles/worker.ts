@@ -204,6 +204,7 @@ export async function startWorker(
     status: workerStatus(deps),
     admin: adminActions(browser, account),
     metrics,
+    anthropicModelMap: config.anthropicModelMap,
   });
   const server = http.createServer(app);
   const port = await listen(server, config.port);

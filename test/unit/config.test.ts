@@ -25,6 +25,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig('worker', { PROMPT_INLINE_MAX_CHARS: '10' })).toThrow(ConfigError);
   });
 
+  it('maps claude-* names by ANTHROPIC_MODEL_MAP, with a default map; a bad entry is named', () => {
+    expect(loadConfig('worker', {}).anthropicModelMap).toEqual({
+      'claude-*haiku*': 'gemini-3-flash',
+      'claude-*': 'gemini-3.0-pro',
+    });
+    const c = loadConfig('worker', {
+      ANTHROPIC_MODEL_MAP: ' claude-*opus* = gemini-2.5-pro , claude-sonnet-4-5=gemini-3-flash,',
+    });
+    expect(c.anthropicModelMap).toEqual({
+      'claude-*opus*': 'gemini-2.5-pro',
+      'claude-sonnet-4-5': 'gemini-3-flash',
+    });
+    expect(() => loadConfig('worker', { ANTHROPIC_MODEL_MAP: 'claude-*' })).toThrow(
+      /ANTHROPIC_MODEL_MAP: 'claude-\*' is not name=model/,
+    );
+  });
+
   it('security settings: closed by default, configurable', () => {
     const d = loadConfig('worker', {});
     expect(d.adminApiKeys).toEqual([]);

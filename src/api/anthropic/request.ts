@@ -161,7 +161,9 @@ function readMessage(
         ? [{ id: b.id, name: b.name, arguments: JSON.stringify(b.input ?? {}) }]
         : [],
     );
-    return [{ role: 'assistant', text: textOf(blocks), toolCalls }];
+    // An answer's text blocks are one text cut by its calls: joined as they were streamed, so
+    // the resent history matches the stored answer (its history key) and continues natively.
+    return [{ role: 'assistant', text: textOf(blocks, ''), toolCalls }];
   }
   return userMessages(blocks, `messages.${index}.content`);
 }
@@ -223,15 +225,19 @@ function readBlock(block: unknown, param: string): ContentBlock {
   }
   const type = (block as { type?: unknown }).type;
   const known = ['text', 'image', 'tool_use', 'tool_result', 'thinking', 'redacted_thinking'];
+  const issue = parsed.error.issues[0];
+  // A union's issue has no path of its own: then the block's type says what is wrong.
   const detail =
     typeof type === 'string' && !known.includes(type)
       ? `content of type '${type}' is not supported`
-      : `${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid block'}`;
+      : issue?.path.length
+        ? `${issue.path.join('.')}: ${issue.message}`
+        : `not a valid '${String(type)}' block`;
   throw new InvalidRequestError(`${param}: ${detail}`, { param });
 }
 
-function textOf(blocks: readonly { type: string; text?: unknown }[]): string {
+function textOf(blocks: readonly { type: string; text?: unknown }[], separator = '\n'): string {
   return blocks
     .flatMap((b) => (b.type === 'text' && typeof b.text === 'string' ? [b.text] : []))
-    .join('\n');
+    .join(separator);
 }

@@ -59,6 +59,9 @@ describe('history key with tools', () => {
     expect(historyBefore([user, answer, result])).toEqual([user, answer]);
     expect(historyBefore([user, { role: 'assistant', content: 'a' }, user])).toHaveLength(2);
     expect(historyKey([user, answer, result])).toBe(hashMessages([user, answer]));
+    // Text beside the results (an Anthropic user message with tool_result and text blocks).
+    const beside = { role: 'user', content: 'Also: be brief.' };
+    expect(historyBefore([user, answer, result, beside])).toEqual([user, answer]);
   });
 });
 

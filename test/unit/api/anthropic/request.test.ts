@@ -174,6 +174,24 @@ describe('parseMessagesRequest', () => {
 });
 
 describe('createModelResolver', () => {
+  it('takes globs anywhere in a name, the most specific first; our own names win over globs', () => {
+    const resolveModel = createModelResolver({
+      'claude-*': 'gemini-3-flash',
+      'claude-*opus*': 'gemini-2.5-pro',
+      '*': 'gemini-default',
+    });
+    expect(resolveModel('claude-opus-4-1-20250805')).toBe('gemini-2.5-pro');
+    expect(resolveModel('claude-3-opus-latest')).toBe('gemini-2.5-pro');
+    expect(resolveModel('claude-sonnet-4-5')).toBe('gemini-3-flash');
+    expect(resolveModel('gemini-3-flash-thinking')).toBe('gemini-3-flash-thinking');
+    expect(resolveModel('gpt-4o')).toBe('gemini-default');
+    // Dots in a name are literal, not regex wildcards.
+    expect(() => createModelResolver({ 'claude-4.5*': 'gemini-3-flash' })('claude-4x5')).toThrow(
+      ModelNotFoundError,
+    );
+    expect(() => createModelResolver({ 'claude-*': 'gemini-9' })).toThrow(/gemini-9/);
+  });
+
   it('maps exact names first, then the longest prefix; our names pass; unmapped claude-* is a 404', () => {
     const resolveModel = createModelResolver({
       'claude-*': 'gemini-3-flash',
