@@ -16,7 +16,7 @@ import {
   type ChildService,
   type Services,
 } from './harness.ts';
-import { printLine, printRow, since, summarize } from './stats.ts';
+import { cpuMsOf, printLine, printRow, record, since, summarize } from './stats.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 
@@ -138,7 +138,9 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     if (nginx) {
       targets['nginx'] = nginx.url;
     }
+    const cpuBefore = cpuMsOf(gateway.pid);
     const l = await latencies(targets);
+    const gatewayCpu = (cpuMsOf(gateway.pid) - cpuBefore) / 200;
     const s = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, summarize(v)]));
     printLine('\nGateway vs direct vs nginx proxy_pass (non-streaming, same worker)');
     printRow('direct to the worker', s['direct']!);
@@ -150,6 +152,12 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
       printLine(
         `  added at p50: gateway ${gwAdded.toFixed(2)} ms, nginx ${ngAdded.toFixed(2)} ms, difference ${(gwAdded - ngAdded).toFixed(2)} ms   (target: <= nginx + 1 ms)`,
       );
+      record({
+        measure: 'gateway added p50 minus nginx added p50',
+        target: '<= 1 ms',
+        measured: `${(gwAdded - ngAdded).toFixed(2)} ms`,
+        pass: gwAdded - ngAdded <= 1,
+      });
     } else {
       printLine(
         `  added at p50: gateway ${gwAdded.toFixed(2)} ms (nginx not installed: apt-get install nginx-light)`,
@@ -163,6 +171,19 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     printLine(
       `  direct ${direct.toFixed(1)} req/s, gateway ${viaGateway.toFixed(1)} req/s, ratio ${(viaGateway / direct).toFixed(3)}`,
     );
+    printLine(`  gateway CPU per request (user + sys): ${gatewayCpu.toFixed(2)} ms`);
+    record({
+      measure: 'gateway throughput / direct, concurrency 8',
+      target: '>= 0.95',
+      measured: (viaGateway / direct).toFixed(3),
+      pass: viaGateway / direct >= 0.95,
+    });
+    record({
+      measure: 'gateway CPU per request (user+sys)',
+      target: '-',
+      measured: `${gatewayCpu.toFixed(2)} ms`,
+      pass: null,
+    });
   } finally {
     await nginx?.stop();
     await gateway.stop();

@@ -50,16 +50,41 @@ function rssOf(pid: number): number {
   return kb / 1024;
 }
 
-/** Runs `src/main.ts <role>` with env and waits until `readyPath` answers. */
+let profileDir: string | null = null;
+
+/** `npm run bench -- --profile`: children started with a profile name write a CPU profile there. */
+export function enableProfiling(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  profileDir = dir;
+}
+
+/** Where the CPU profile named `name` is written, or null when profiling is off. */
+export function profilePath(name: string): string | null {
+  return profileDir && path.join(profileDir, `${name}.cpuprofile`);
+}
+
+/**
+ * Runs `src/main.ts <role>` with env and waits until `readyPath` answers. With profiling on and a
+ * `profileAs` name, the child writes a V8 CPU profile when it exits (see profilePath).
+ */
 export async function startRole(
   role: 'worker' | 'gateway',
   env: Record<string, string>,
   readyPath = '/health',
+  profileAs?: string,
 ): Promise<ChildService> {
   const port = Number(env['PORT']) || (await freePort());
   const root = path.resolve(import.meta.dirname, '..');
+  const file = profileAs ? profilePath(profileAs) : null;
+  const cpuProf = file
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${path.dirname(file)}`,
+        `--cpu-prof-name=${path.basename(file)}`,
+      ]
+    : [];
   // The production artifact (npm run build), as the Docker image runs it.
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js', role], {
+  const child: ChildProcess = spawn(process.execPath, [...cpuProf, 'dist/main.js', role], {
     cwd: root,
     env: { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -100,23 +125,29 @@ export async function startBenchWorker(
   services: Services,
   email: string,
   extra: Record<string, string> = {},
+  profileAs?: string,
 ): Promise<ChildService> {
   const dataDir = tempDir('bench-worker');
   await writeCookieCache(
     path.join(dataDir, 'cookie_cache.json'),
     (await emulator.createAccount(email)).cookies,
   );
-  return startRole('worker', {
-    EXTERNAL_IP: '127.0.0.1',
-    GEMINI_WORKER_ID: `bench-${email}`,
-    GEMINI_ACCOUNT: email.replace(/[^\w.-]/g, '_'),
-    DATA_DIR: dataDir,
-    DATABASE_URL: services.pg.url,
-    REDIS_URL: services.redis.url,
-    CHROME_CDP_URL: 'off',
-    HOST_RESOLVER_RULES: emulator.hostResolverRules(),
-    GEMINI_QUEUE_MAX_LENGTH: '200',
-    GEMINI_QUEUE_WAIT_MS: '120000',
-    ...extra,
-  });
+  return startRole(
+    'worker',
+    {
+      EXTERNAL_IP: '127.0.0.1',
+      GEMINI_WORKER_ID: `bench-${email}`,
+      GEMINI_ACCOUNT: email.replace(/[^\w.-]/g, '_'),
+      DATA_DIR: dataDir,
+      DATABASE_URL: services.pg.url,
+      REDIS_URL: services.redis.url,
+      CHROME_CDP_URL: 'off',
+      HOST_RESOLVER_RULES: emulator.hostResolverRules(),
+      GEMINI_QUEUE_MAX_LENGTH: '200',
+      GEMINI_QUEUE_WAIT_MS: '120000',
+      ...extra,
+    },
+    '/health',
+    profileAs,
+  );
 }
