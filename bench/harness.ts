@@ -63,19 +63,26 @@ export function profilePath(name: string): string | null {
   return profileDir && path.join(profileDir, `${name}.cpuprofile`);
 }
 
-/**
- * Runs `src/main.ts <role>` with env and waits until `readyPath` answers. With profiling on and a
- * `profileAs` name, the child writes a V8 CPU profile when it exits (see profilePath).
- */
+/** How a child is started. */
+export interface RoleOptions {
+  /** Polled until it answers 200. */
+  readonly readyPath?: string;
+  /** With profiling on, the child writes a V8 CPU profile under this name when it exits. */
+  readonly profileAs?: string;
+  /** A checkout whose `dist/` to run instead of this one's (`--baseline`). */
+  readonly root?: string;
+}
+
+/** Runs `dist/main.js <role>` (the built artifact) with env and waits until it is ready. */
 export async function startRole(
   role: 'worker' | 'gateway',
   env: Record<string, string>,
-  readyPath = '/health',
-  profileAs?: string,
+  options: RoleOptions = {},
 ): Promise<ChildService> {
   const port = Number(env['PORT']) || (await freePort());
-  const root = path.resolve(import.meta.dirname, '..');
-  const file = profileAs ? profilePath(profileAs) : null;
+  const root = options.root ?? path.resolve(import.meta.dirname, '..');
+  const readyPath = options.readyPath ?? '/health';
+  const file = options.profileAs ? profilePath(options.profileAs) : null;
   const cpuProf = file
     ? [
         '--cpu-prof',
@@ -125,7 +132,7 @@ export async function startBenchWorker(
   services: Services,
   email: string,
   extra: Record<string, string> = {},
-  profileAs?: string,
+  options: RoleOptions = {},
 ): Promise<ChildService> {
   const dataDir = tempDir('bench-worker');
   await writeCookieCache(
@@ -147,7 +154,25 @@ export async function startBenchWorker(
       GEMINI_QUEUE_WAIT_MS: '120000',
       ...extra,
     },
-    '/health',
-    profileAs,
+    options,
   );
+}
+
+let baselineRoot: string | null = null;
+
+/**
+ * `npm run bench -- --baseline <checkout>`: the worker rows also run a worker built from that
+ * checkout (its own `npm run build`), interleaved with this one, so that a before/after compares
+ * under the same load on a shared machine.
+ */
+export function setBaseline(root: string): void {
+  if (!fs.existsSync(path.join(root, 'dist', 'main.js'))) {
+    throw new Error(`--baseline ${root}: no dist/main.js there (run npm run build in it)`);
+  }
+  baselineRoot = path.resolve(root);
+}
+
+/** The checkout given with --baseline, or null. */
+export function baseline(): string | null {
+  return baselineRoot;
 }

@@ -9,7 +9,7 @@ import { Emulator } from '../src/emulator/index.ts';
 import { benchBrowser } from './browser.ts';
 import { benchCookieChurn } from './cookie-churn.ts';
 import { benchGateway } from './gateway.ts';
-import { enableProfiling, startServices } from './harness.ts';
+import { enableProfiling, setBaseline, startServices } from './harness.ts';
 import { startRemoteEmulator } from './remote-emulator.ts';
 import { benchQueue } from './queue.ts';
 import { loadAverage, printLine, printTable } from './stats.ts';
@@ -34,7 +34,11 @@ if (built.status !== 0) {
   process.exit(built.status ?? 1);
 }
 const args = process.argv.slice(2);
-// `npm run bench -- [worker|latency|churn|browser|queue|gateway] [--profile]`
+// `npm run bench -- [worker|latency|churn|browser|queue|gateway] [--profile] [--baseline DIR]`
+const baselineAt = args.indexOf('--baseline');
+if (baselineAt >= 0) {
+  setBaseline(args.splice(baselineAt, 2)[1] ?? '');
+}
 const only = args.find((a) => !a.startsWith('--'));
 if (args.includes('--profile')) {
   enableProfiling(path.resolve(import.meta.dirname, 'out'));

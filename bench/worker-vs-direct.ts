@@ -12,6 +12,7 @@ import { createLogger } from '../src/logging.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import {
   BENCH_HEADERS,
+  baseline,
   profilePath,
   startBenchWorker,
   type ChildService,
@@ -92,61 +93,80 @@ export async function workerRun(
 
 const LATENCY_RUNS = 200;
 
-/** Worker minus direct at p50 and p99, recorded against the issue's targets (3 ms, 8 ms). */
-function recordAdded(label: string, d: Summary, w: Summary): void {
+/** Worker minus direct at p50 and p99, against the issue's targets (3 ms, 8 ms) unless a baseline. */
+function recordAdded(who: string, label: string, d: Summary, w: Summary, judged: boolean): void {
   const p50 = w.p50 - d.p50;
   const p99 = w.p99 - d.p99;
-  printLine(`  added by the worker, ${label}: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
-  record({
-    measure: `worker added p50, ${label}`,
-    target: '<= 3 ms',
-    measured: `${p50.toFixed(2)} ms`,
-    pass: p50 <= 3,
-  });
-  record({
-    measure: `worker added p99, ${label}`,
-    target: '<= 8 ms',
-    measured: `${p99.toFixed(2)} ms`,
-    pass: p99 <= 8,
-  });
+  printLine(`  added by the ${who}, ${label}: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
+  for (const [p, value, target] of [
+    ['p50', p50, 3],
+    ['p99', p99, 8],
+  ] as const) {
+    record({
+      measure: `${who} added ${p}, ${label}`,
+      target: judged ? `<= ${target} ms` : '-',
+      measured: `${value.toFixed(2)} ms`,
+      pass: judged ? value <= target : null,
+    });
+  }
 }
 
+interface Subject {
+  readonly who: string;
+  readonly worker: ChildService;
+  readonly plain: number[];
+  readonly streamed: number[];
+  cpuMs: number;
+}
+
+/** Direct, then each worker (this build, and the --baseline build if any), one request each. */
 async function latency(
   emulator: BenchEmulator,
   client: GeminiClient,
-  worker: ChildService,
+  workers: readonly (readonly [string, ChildService])[],
 ): Promise<void> {
   await emulator.setOptions({ chunkDelayMs: 0 });
   const direct: number[] = [];
-  const plain: number[] = [];
-  const streamed: number[] = [];
+  const subjects: Subject[] = workers.map(([who, worker]) => ({
+    who,
+    worker,
+    plain: [],
+    streamed: [],
+    cpuMs: 0,
+  }));
   for (let i = 0; i < 20; i += 1) {
     await directRun(client, `warm-up ${i}`);
-    await workerRun(worker, `warm-up ${i}`, false);
-    await workerRun(worker, `warm-up ${i}`, true);
+    for (const s of subjects) {
+      await workerRun(s.worker, `warm-up ${i}`, false);
+      await workerRun(s.worker, `warm-up ${i}`, true);
+    }
   }
-  const cpuBefore = cpuMsOf(worker.pid);
+  subjects.forEach((s) => (s.cpuMs = cpuMsOf(s.worker.pid)));
   for (let i = 0; i < LATENCY_RUNS; i += 1) {
     direct.push((await directRun(client, `latency ${i}`)).at(-1)!);
-    plain.push((await workerRun(worker, `latency ${i}`, false)).at(-1)!);
-    streamed.push((await workerRun(worker, `latency ${i}`, true)).at(-1)!);
+    for (const s of subjects) {
+      s.plain.push((await workerRun(s.worker, `latency ${i}`, false)).at(-1)!);
+      s.streamed.push((await workerRun(s.worker, `latency ${i}`, true)).at(-1)!);
+    }
   }
-  const cpuPerRequest = (cpuMsOf(worker.pid) - cpuBefore) / (2 * LATENCY_RUNS);
   const d = summarize(direct);
-  printLine(`
-Worker vs direct (emulator with no frame delay; load average ${loadAverage()})`);
+  printLine(`\nWorker vs direct (emulator with no frame delay; load average ${loadAverage()})`);
   printRow('direct: GeminiClient -> emulator', d);
-  printRow('worker, not streamed: HTTP -> worker -> emulator', summarize(plain));
-  printRow('worker, streamed (to the last byte)', summarize(streamed));
-  recordAdded('not streamed', d, summarize(plain));
-  recordAdded('streamed', d, summarize(streamed));
-  printLine(`  worker CPU per request (user + sys): ${cpuPerRequest.toFixed(2)} ms`);
-  record({
-    measure: 'worker CPU per request (user+sys)',
-    target: '-',
-    measured: `${cpuPerRequest.toFixed(2)} ms`,
-    pass: null,
-  });
+  for (const s of subjects) {
+    const judged = s.who === 'worker';
+    const cpu = (cpuMsOf(s.worker.pid) - s.cpuMs) / (2 * LATENCY_RUNS);
+    printRow(`${s.who}, not streamed: HTTP -> worker -> emulator`, summarize(s.plain));
+    printRow(`${s.who}, streamed (to the last byte)`, summarize(s.streamed));
+    recordAdded(s.who, 'not streamed', d, summarize(s.plain), judged);
+    recordAdded(s.who, 'streamed', d, summarize(s.streamed), judged);
+    printLine(`  ${s.who} CPU per request (user + sys): ${cpu.toFixed(2)} ms`);
+    record({
+      measure: `${s.who} CPU per request (user+sys)`,
+      target: '-',
+      measured: `${cpu.toFixed(2)} ms`,
+      pass: null,
+    });
+  }
 }
 
 async function frameDelay(
@@ -219,13 +239,29 @@ export async function benchWorkerVsDirect(
     services,
     'bench-worker@example.com',
     {},
-    'worker',
+    {
+      profileAs: 'worker',
+    },
   );
+  const base = baseline();
+  const before = base
+    ? await startBenchWorker(emulator, services, 'bench-baseline@example.com', {}, { root: base })
+    : null;
   try {
-    await latency(emulator, client, worker);
+    await latency(
+      emulator,
+      client,
+      before
+        ? [
+            ['worker', worker],
+            ['baseline', before],
+          ]
+        : [['worker', worker]],
+    );
     await frameDelay(emulator, client, worker);
     await memory(emulator, worker);
   } finally {
+    await before?.stop();
     await worker.stop();
     await client.close();
   }
