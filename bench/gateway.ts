@@ -9,8 +9,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { freePort, tempDir, waitForPort } from '../e2e/support/services.ts';
+import { reportProfile } from './profile-report.ts';
 import {
   BENCH_HEADERS,
+  profilePath,
   startBenchWorker,
   startRole,
   type ChildService,
@@ -127,11 +129,13 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
   const worker = await startBenchWorker(emulator, services, 'bench-gateway@example.com', {
     HEARTBEAT_INTERVAL_MS: '500',
   });
-  const gateway = await startRole('gateway', {
-    DATABASE_URL: services.pg.url,
-    PORT: String(await freePort()),
-  });
+  const gateway = await startRole(
+    'gateway',
+    { DATABASE_URL: services.pg.url, PORT: String(await freePort()) },
+    { profileAs: 'gateway' },
+  );
   const nginx = await startNginx(Number(new URL(worker.url).port));
+  let gatewayRequests = 220;
   try {
     await waitEligible(gateway);
     const targets: Record<string, string> = { direct: worker.url, gateway: gateway.url };
@@ -165,6 +169,7 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     }
     const direct = await throughput(worker.url, 8, 4000);
     const viaGateway = await throughput(gateway.url, 8, 4000);
+    gatewayRequests += Math.round(viaGateway * 4);
     printLine(
       '\nThroughput at concurrency 8 (one account: its queue runs one generation at a time)',
     );
@@ -188,5 +193,9 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     await nginx?.stop();
     await gateway.stop();
     await worker.stop();
+  }
+  const profile = profilePath('gateway');
+  if (profile) {
+    reportProfile(profile, gatewayRequests);
   }
 }
