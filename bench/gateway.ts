@@ -9,14 +9,16 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { freePort, tempDir, waitForPort } from '../e2e/support/services.ts';
+import { reportProfile } from './profile-report.ts';
 import {
   BENCH_HEADERS,
+  profilePath,
   startBenchWorker,
   startRole,
   type ChildService,
   type Services,
 } from './harness.ts';
-import { printLine, printRow, since, summarize } from './stats.ts';
+import { cpuMsOf, printLine, printRow, record, since, summarize } from './stats.ts';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
 
@@ -127,18 +129,22 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
   const worker = await startBenchWorker(emulator, services, 'bench-gateway@example.com', {
     HEARTBEAT_INTERVAL_MS: '500',
   });
-  const gateway = await startRole('gateway', {
-    DATABASE_URL: services.pg.url,
-    PORT: String(await freePort()),
-  });
+  const gateway = await startRole(
+    'gateway',
+    { DATABASE_URL: services.pg.url, PORT: String(await freePort()) },
+    { profileAs: 'gateway' },
+  );
   const nginx = await startNginx(Number(new URL(worker.url).port));
+  let gatewayRequests = 220;
   try {
     await waitEligible(gateway);
     const targets: Record<string, string> = { direct: worker.url, gateway: gateway.url };
     if (nginx) {
       targets['nginx'] = nginx.url;
     }
+    const cpuBefore = cpuMsOf(gateway.pid);
     const l = await latencies(targets);
+    const gatewayCpu = (cpuMsOf(gateway.pid) - cpuBefore) / 200;
     const s = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, summarize(v)]));
     printLine('\nGateway vs direct vs nginx proxy_pass (non-streaming, same worker)');
     printRow('direct to the worker', s['direct']!);
@@ -150,6 +156,12 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
       printLine(
         `  added at p50: gateway ${gwAdded.toFixed(2)} ms, nginx ${ngAdded.toFixed(2)} ms, difference ${(gwAdded - ngAdded).toFixed(2)} ms   (target: <= nginx + 1 ms)`,
       );
+      record({
+        measure: 'gateway added p50 minus nginx added p50',
+        target: '<= 1 ms',
+        measured: `${(gwAdded - ngAdded).toFixed(2)} ms`,
+        pass: gwAdded - ngAdded <= 1,
+      });
     } else {
       printLine(
         `  added at p50: gateway ${gwAdded.toFixed(2)} ms (nginx not installed: apt-get install nginx-light)`,
@@ -157,15 +169,33 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     }
     const direct = await throughput(worker.url, 8, 4000);
     const viaGateway = await throughput(gateway.url, 8, 4000);
+    gatewayRequests += Math.round(viaGateway * 4);
     printLine(
       '\nThroughput at concurrency 8 (one account: its queue runs one generation at a time)',
     );
     printLine(
       `  direct ${direct.toFixed(1)} req/s, gateway ${viaGateway.toFixed(1)} req/s, ratio ${(viaGateway / direct).toFixed(3)}`,
     );
+    printLine(`  gateway CPU per request (user + sys): ${gatewayCpu.toFixed(2)} ms`);
+    record({
+      measure: 'gateway throughput / direct, concurrency 8',
+      target: '>= 0.95',
+      measured: (viaGateway / direct).toFixed(3),
+      pass: viaGateway / direct >= 0.95,
+    });
+    record({
+      measure: 'gateway CPU per request (user+sys)',
+      target: '-',
+      measured: `${gatewayCpu.toFixed(2)} ms`,
+      pass: null,
+    });
   } finally {
     await nginx?.stop();
     await gateway.stop();
     await worker.stop();
+  }
+  const profile = profilePath('gateway');
+  if (profile) {
+    reportProfile(profile, gatewayRequests);
   }
 }

@@ -50,16 +50,48 @@ function rssOf(pid: number): number {
   return kb / 1024;
 }
 
-/** Runs `src/main.ts <role>` with env and waits until `readyPath` answers. */
+let profileDir: string | null = null;
+
+/** `npm run bench -- --profile`: children started with a profile name write a CPU profile there. */
+export function enableProfiling(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  profileDir = dir;
+}
+
+/** Where the CPU profile named `name` is written, or null when profiling is off. */
+export function profilePath(name: string): string | null {
+  return profileDir && path.join(profileDir, `${name}.cpuprofile`);
+}
+
+/** How a child is started. */
+export interface RoleOptions {
+  /** Polled until it answers 200. */
+  readonly readyPath?: string;
+  /** With profiling on, the child writes a V8 CPU profile under this name when it exits. */
+  readonly profileAs?: string;
+  /** A checkout whose `dist/` to run instead of this one's (`--baseline`). */
+  readonly root?: string;
+}
+
+/** Runs `dist/main.js <role>` (the built artifact) with env and waits until it is ready. */
 export async function startRole(
   role: 'worker' | 'gateway',
   env: Record<string, string>,
-  readyPath = '/health',
+  options: RoleOptions = {},
 ): Promise<ChildService> {
   const port = Number(env['PORT']) || (await freePort());
-  const root = path.resolve(import.meta.dirname, '..');
+  const root = options.root ?? path.resolve(import.meta.dirname, '..');
+  const readyPath = options.readyPath ?? '/health';
+  const file = options.profileAs ? profilePath(options.profileAs) : null;
+  const cpuProf = file
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${path.dirname(file)}`,
+        `--cpu-prof-name=${path.basename(file)}`,
+      ]
+    : [];
   // The production artifact (npm run build), as the Docker image runs it.
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js', role], {
+  const child: ChildProcess = spawn(process.execPath, [...cpuProf, 'dist/main.js', role], {
     cwd: root,
     env: { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -100,23 +132,47 @@ export async function startBenchWorker(
   services: Services,
   email: string,
   extra: Record<string, string> = {},
+  options: RoleOptions = {},
 ): Promise<ChildService> {
   const dataDir = tempDir('bench-worker');
   await writeCookieCache(
     path.join(dataDir, 'cookie_cache.json'),
     (await emulator.createAccount(email)).cookies,
   );
-  return startRole('worker', {
-    EXTERNAL_IP: '127.0.0.1',
-    GEMINI_WORKER_ID: `bench-${email}`,
-    GEMINI_ACCOUNT: email.replace(/[^\w.-]/g, '_'),
-    DATA_DIR: dataDir,
-    DATABASE_URL: services.pg.url,
-    REDIS_URL: services.redis.url,
-    CHROME_CDP_URL: 'off',
-    HOST_RESOLVER_RULES: emulator.hostResolverRules(),
-    GEMINI_QUEUE_MAX_LENGTH: '200',
-    GEMINI_QUEUE_WAIT_MS: '120000',
-    ...extra,
-  });
+  return startRole(
+    'worker',
+    {
+      EXTERNAL_IP: '127.0.0.1',
+      GEMINI_WORKER_ID: `bench-${email}`,
+      GEMINI_ACCOUNT: email.replace(/[^\w.-]/g, '_'),
+      DATA_DIR: dataDir,
+      DATABASE_URL: services.pg.url,
+      REDIS_URL: services.redis.url,
+      CHROME_CDP_URL: 'off',
+      HOST_RESOLVER_RULES: emulator.hostResolverRules(),
+      GEMINI_QUEUE_MAX_LENGTH: '200',
+      GEMINI_QUEUE_WAIT_MS: '120000',
+      ...extra,
+    },
+    options,
+  );
+}
+
+let baselineRoot: string | null = null;
+
+/**
+ * `npm run bench -- --baseline <checkout>`: the worker rows also run a worker built from that
+ * checkout (its own `npm run build`), interleaved with this one, so that a before/after compares
+ * under the same load on a shared machine.
+ */
+export function setBaseline(root: string): void {
+  if (!fs.existsSync(path.join(root, 'dist', 'main.js'))) {
+    throw new Error(`--baseline ${root}: no dist/main.js there (run npm run build in it)`);
+  }
+  baselineRoot = path.resolve(root);
+}
+
+/** The checkout given with --baseline, or null. */
+export function baseline(): string | null {
+  return baselineRoot;
 }

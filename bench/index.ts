@@ -9,10 +9,10 @@ import { Emulator } from '../src/emulator/index.ts';
 import { benchBrowser } from './browser.ts';
 import { benchCookieChurn } from './cookie-churn.ts';
 import { benchGateway } from './gateway.ts';
-import { startServices } from './harness.ts';
+import { enableProfiling, setBaseline, startServices } from './harness.ts';
 import { startRemoteEmulator } from './remote-emulator.ts';
 import { benchQueue } from './queue.ts';
-import { printLine } from './stats.ts';
+import { loadAverage, printLine, printTable } from './stats.ts';
 import { benchWorkerVsDirect } from './worker-vs-direct.ts';
 
 const CA_DIR = path.join(os.tmpdir(), 'gemini-kasm-bench-ca');
@@ -33,12 +33,23 @@ const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' 
 if (built.status !== 0) {
   process.exit(built.status ?? 1);
 }
-const only = process.argv[2];
-printLine(`gemini-kasm bench — node ${process.version}, ${os.cpus().length} cores`);
+const args = process.argv.slice(2);
+// `npm run bench -- [worker|latency|churn|browser|queue|gateway] [--profile] [--baseline DIR]`
+const baselineAt = args.indexOf('--baseline');
+if (baselineAt >= 0) {
+  setBaseline(args.splice(baselineAt, 2)[1] ?? '');
+}
+const only = args.find((a) => !a.startsWith('--'));
+if (args.includes('--profile')) {
+  enableProfiling(path.resolve(import.meta.dirname, 'out'));
+}
+printLine(
+  `gemini-kasm bench — node ${process.version}, ${os.cpus().length} cores, load ${loadAverage()}`,
+);
 const services = await startServices();
 const emulator = await startRemoteEmulator(CA_DIR);
 try {
-  if (!only || only === 'worker') {
+  if (!only || only === 'worker' || only === 'latency') {
     await benchWorkerVsDirect(emulator, services);
   }
   if (!only || only === 'worker' || only === 'churn') {
@@ -57,3 +68,4 @@ try {
   await emulator.close();
   await services.close();
 }
+printTable(`Summary (load average at the end ${loadAverage()})`);

@@ -118,9 +118,17 @@ export class AccountState extends AccountRecord implements AccountGuard {
     return { probe: true, token };
   }
 
-  /** The same verdict as admit() without taking the probe: a cheap fast-fail before queueing. */
+  /**
+   * The same verdict as admit() without taking the probe: a cheap fast-fail before queueing.
+   * When this process last saw the account servable it answers from memory (the periodic sync
+   * and every admit() refresh that view): a stale "servable" only lets a request into the queue,
+   * where admit() re-reads Redis before anything is sent. Any other view is re-read first, so a
+   * cooldown another process just ended never refuses a request.
+   */
   async check(): Promise<void> {
-    await this.sync();
+    if (!this.servableAsLastSeen()) {
+      await this.sync();
+    }
     this.assertServable(this.now());
     if (this.cooldown && (this.probingElsewhere || this.heldProbe)) {
       throw probingError(this.options.probeRetryAfterS ?? 5);
@@ -236,6 +244,15 @@ export class AccountState extends AccountRecord implements AccountGuard {
       clearInterval(this.timer);
     }
     this.clearListeners();
+  }
+
+  private servableAsLastSeen(): boolean {
+    return (
+      this.loginState !== 'login_required' &&
+      this.cooldown === null &&
+      !this.probingElsewhere &&
+      this.heldProbe === null
+    );
   }
 
   private assertServable(now: number): void {

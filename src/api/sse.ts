@@ -37,7 +37,14 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...extraHeaders,
     });
+    // Corked until the next tick: the headers leave in one write with the first event (sent in
+    // the same tick), not in a packet and a wake-up of the client of their own.
+    const socket = this.res.socket;
+    socket?.cork();
     this.res.flushHeaders();
+    if (socket) {
+      process.nextTick(() => socket.uncork());
+    }
     this.armKeepAlive();
   }
 

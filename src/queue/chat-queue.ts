@@ -6,63 +6,30 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AccountGuard, ChatJob, Generate, GuardDeps } from '../account/index.ts';
+import type { ChatJob } from '../account/index.ts';
 import { ServiceUnavailableError } from '../errors.ts';
-import type { GenerateEvent, SendOutcome } from '../gemini/index.ts';
+import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
 import { CancelRegistry } from './job-processor.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
 import { queueSlots, queueUnavailable, takeSlotOrRefuse, type QueueSlots } from './queue-slots.ts';
+import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
 import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
 import { withUpstreamSent } from './sent-mark.ts';
-import { decodeReply, queueNames, type ChatJobData, type QueueNames } from './wire.ts';
-
-/** The account as the queue needs it: AccountState fits. */
-export interface QueueAccount extends AccountGuard {
-  readonly account: string;
-  /** Fast-fail before queueing (cooling, signed out, probe in flight). */
-  check(): Promise<void>;
-}
-
-export interface ChatQueueOptions {
-  readonly account: QueueAccount;
-  readonly redisUrl: string;
-  /** The upstream this process calls when it runs a job. */
-  readonly generate: Generate;
-  /** Pushes a job's input file upstream, inside the account's line. */
-  readonly upload?: GuardDeps['upload'];
-  /** Downloads and stores an answer's generated images, inside the account's line. */
-  readonly storeImages?: GuardDeps['storeImages'];
-  /** Counts each upstream StreamGenerate send by outcome. */
-  readonly onUpstreamSend?: (outcome: SendOutcome) => void;
-  /** config.queue: longest wait before a job starts, and the most jobs waiting + running. */
-  readonly queue: { readonly waitMs: number; readonly maxLength: number };
-  /** config.requestTimeoutMs: a running job is stopped after this. */
-  readonly requestTimeoutMs: number;
-  /** Prefix of every Redis key and channel (tests isolate with it). */
-  readonly prefix?: string;
-  readonly logger?: Logger;
-  readonly transientBackoffMs?: number;
-  readonly connectTimeoutMs?: number;
-  /** How often a silent waiting stream checks its job still exists. */
-  readonly livenessCheckMs?: number;
-  /** Retry-After when the queue wait ran out. */
-  readonly busyRetryAfterS?: number;
-  /** How long close() lets a running job finish before aborting it. */
-  readonly closeGraceMs?: number;
-}
-
-/** Counts of this account's queue across all processes. */
-export interface QueueStats {
-  readonly waiting: number;
-  readonly active: number;
-}
+import {
+  decodeReply,
+  queueNames,
+  type ChatJobData,
+  type QueueNames,
+  type ReplyMessage,
+} from './wire.ts';
 
 /** A per-account BullMQ queue with streaming replies. Lifecycle: start(), close(). */
 export class ChatQueue {
   readonly names: QueueNames;
-  private readonly instanceId = randomUUID();
+  /** This instance's reply channel, named in the data of every job it enqueues. */
+  private readonly replyChannel: string;
   private readonly log: Logger;
   private readonly producer: Redis;
   private readonly subscriber: Redis;
@@ -77,6 +44,7 @@ export class ChatQueue {
   constructor(private readonly options: ChatQueueOptions) {
     const prefix = options.prefix ?? 'gk';
     this.names = queueNames(prefix, options.account.account);
+    this.replyChannel = this.names.reply(randomUUID());
     this.log = (options.logger ?? createLogger({ silent: true })).child({
       queue: this.names.queue,
     });
@@ -104,7 +72,7 @@ export class ChatQueue {
     });
     this.subscriber.on('message', (channel: string, raw: string) => this.onMessage(channel, raw));
     void this.subscriber
-      .subscribe(this.names.reply(this.instanceId), this.names.cancel)
+      .subscribe(this.replyChannel, this.names.cancel)
       .catch((err: unknown) => this.log.error('subscribe failed', { err }));
   }
 
@@ -181,6 +149,7 @@ export class ChatQueue {
         logger: this.log,
         sentKey: (jobId) => this.names.sent(jobId),
         releaseSlot: (jobId) => this.slots.release(jobId),
+        deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
         ...(onUpstreamSend ? { onUpstreamSend } : {}),
       },
     });
@@ -243,7 +212,7 @@ export class ChatQueue {
     try {
       await this.queue.add(
         'chat',
-        { job, replyTo: this.names.reply(this.instanceId) },
+        { job, replyTo: this.replyChannel },
         { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true },
       );
     } catch (err) {
@@ -285,6 +254,18 @@ export class ChatQueue {
   private async applyConcurrency(): Promise<void> {
     await this.queue.setGlobalConcurrency(1);
     this.concurrencyApplied = true;
+  }
+
+  /**
+   * A job this process runs whose stream waits here too: its replies skip Redis (no publish, no
+   * JSON either way). A reply for a stream that already left is dropped, as the subscriber would.
+   */
+  private deliverLocally(replyTo: string, message: ReplyMessage): boolean {
+    if (replyTo !== this.replyChannel) {
+      return false;
+    }
+    this.inboxes.get(message.id)?.push(message);
+    return true;
   }
 
   private onMessage(channel: string, raw: string): void {

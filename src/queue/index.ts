@@ -1,14 +1,11 @@
 /**
  * @module queue
  * One BullMQ queue per account, concurrency 1 across every process serving it, with replies
- * streamed back over Redis pub/sub, cancellation, wait limits and timeouts.
+ * streamed back over Redis pub/sub (or handed over in memory when the job runs where its stream
+ * waits), cancellation, wait limits and timeouts.
  */
-export {
-  ChatQueue,
-  type ChatQueueOptions,
-  type QueueAccount,
-  type QueueStats,
-} from './chat-queue.ts';
+export { ChatQueue } from './chat-queue.ts';
+export type { ChatQueueOptions, QueueAccount, QueueStats } from './queue-options.ts';
 export {
   createCommandRedis,
   createSubscriberRedis,

@@ -84,6 +84,11 @@ export interface ProcessorDeps {
   readonly onUpstreamSend?: (outcome: SendOutcome) => void;
   /** Frees the job's queue slot once it has ended here. */
   readonly releaseSlot?: (jobId: string) => Promise<void>;
+  /**
+   * Hands a reply straight to the waiting stream when it waits in this process; true when it
+   * did (then the reply does not cross Redis).
+   */
+  readonly deliverLocally?: (replyTo: string, message: ReplyMessage) => boolean;
 }
 
 /** The function BullMQ's Worker calls for each job. */
@@ -125,9 +130,13 @@ async function runJob(
   const log = deps.logger.child({ jobId: id, requestId: data.job.requestId });
   let seq = 0;
   // Replies go out in order on one connection without waiting for each: the first failure stops
-  // the job, and awaiting the last one covers the rest.
+  // the job, and awaiting the last one covers the rest. Every reply of a job takes the same way,
+  // so a local stream sees them in order too.
   const send = (body: ReplyBody): Promise<void> => {
     const message = { id, seq: seq++, ...body } as ReplyMessage;
+    if (deps.deliverLocally?.(data.replyTo, message)) {
+      return Promise.resolve();
+    }
     const sent = deps.publisher.publish(data.replyTo, encodeReply(message)).then(() => undefined);
     sent.catch((err: unknown) => controller.abort(err));
     return sent;
@@ -139,14 +148,22 @@ async function runJob(
   const mark = deps.sentKey
     ? sentMark(deps.publisher, deps.sentKey(id), deps.requestTimeoutMs + 3_600_000)
     : null;
+  const hasInputs = data.job.inputs.length > 0;
+  // Without inputs nothing but the admission comes between the job's start and its first send,
+  // so the mark is written now, beside the admission's read, instead of one round trip later.
+  const earlyMark = mark && !hasInputs ? mark.mark() : null;
+  earlyMark?.catch(() => undefined); // awaited by the first send, if there is one
   const ledger = new SendLedger({
-    ...(mark ? { beforeFirstSend: () => mark.mark() } : {}),
+    ...(mark ? { beforeFirstSend: () => earlyMark ?? mark.mark() } : {}),
     ...(deps.onUpstreamSend ? { onSend: deps.onUpstreamSend } : {}),
   });
   try {
     void send({ t: 'start' });
-    // A job that runs again after its worker stopped never sends again.
-    await mark?.assertUnsent();
+    // A job that runs again after its worker stopped never sends again: the mark's SET NX refuses
+    // it before the first send. One with inputs looks first, so it does not upload them again.
+    if (hasInputs) {
+      await mark?.assertUnsent();
+    }
     const events = runGuarded(data.job, deps.guard, controller.signal, ledger);
     for await (const event of untilAborted(events, controller.signal)) {
       void send({ t: 'event', event });

@@ -28,11 +28,20 @@ export interface QueueSlots {
   held(): Promise<number>;
 }
 
+/** The connection with the slot script defined on it (EVALSHA: the body is not resent each time). */
+type WithTakeSlot = Redis & {
+  gkTakeSlot(key: string, id: string, max: string, ttlMs: string): Promise<number>;
+};
+
 /** Slots kept in the sorted set at `key`; each lasts at most `ttlMs`. */
 export function queueSlots(redis: Redis, key: string, ttlMs: number): QueueSlots {
+  const scripted = redis as WithTakeSlot;
+  if (typeof scripted.gkTakeSlot !== 'function') {
+    redis.defineCommand('gkTakeSlot', { numberOfKeys: 1, lua: TAKE_SLOT });
+  }
   return {
     async take(id, max) {
-      const taken = await redis.eval(TAKE_SLOT, 1, key, id, String(max), String(ttlMs));
+      const taken = await scripted.gkTakeSlot(key, id, String(max), String(ttlMs));
       return taken === 1;
     },
     async release(id) {

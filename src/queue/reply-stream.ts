@@ -33,7 +33,10 @@ export class ReplyInbox {
     this.wake?.();
   }
 
-  /** The next message, or why none came within `timeoutMs`. */
+  /**
+   * The next message, or why none came within `timeoutMs`. An abort of `signal` wakes the wait
+   * only while `follow` watches it (one listener per stream, not one per message).
+   */
   next(timeoutMs: number, signal: AbortSignal): Promise<InboxResult> {
     const ready = this.take(signal);
     if (ready) {
@@ -42,13 +45,10 @@ export class ReplyInbox {
     return new Promise((resolve) => {
       const done = (result: InboxResult): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
         this.wake = null;
         resolve(result);
       };
-      const onAbort = (): void => done({ kind: 'aborted' });
       const timer = setTimeout(() => done({ kind: 'timeout' }), Math.max(0, timeoutMs));
-      signal.addEventListener('abort', onAbort, { once: true });
       this.wake = () => {
         const r = this.take(signal);
         if (r) {
@@ -56,6 +56,13 @@ export class ReplyInbox {
         }
       };
     });
+  }
+
+  /** Wakes a pending next() when `signal` aborts; returns the function that stops watching. */
+  watch(signal: AbortSignal): () => void {
+    const onAbort = (): void => this.wake?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
   }
 
   private take(signal: AbortSignal): InboxResult | null {
@@ -111,29 +118,35 @@ export async function* follow(
 ): AsyncGenerator<GenerateEvent, void, undefined> {
   const now = options.now ?? Date.now;
   const st: FollowState = { deadline: now() + options.waitMs, expected: 0, suspect: false, now };
-  for (;;) {
-    const r = await inbox.next(Math.min(st.deadline - now(), options.livenessMs), signal);
-    if (r.kind === 'aborted') {
-      throw signal.reason ?? new Error('aborted');
-    }
-    if (r.kind === 'failed') {
-      throw r.error;
-    }
-    if (r.kind === 'timeout') {
-      if (now() >= st.deadline) {
-        st.deadline = await pastDeadline(inbox, options, hooks, now);
-      } else {
-        st.suspect = await checkAlive(hooks, st.suspect);
+  // One abort listener for the whole stream: a listener per message costs more than the message.
+  const unwatch = inbox.watch(signal);
+  try {
+    for (;;) {
+      const r = await inbox.next(Math.min(st.deadline - now(), options.livenessMs), signal);
+      if (r.kind === 'aborted') {
+        throw signal.reason ?? new Error('aborted');
       }
-      continue;
+      if (r.kind === 'failed') {
+        throw r.error;
+      }
+      if (r.kind === 'timeout') {
+        if (now() >= st.deadline) {
+          st.deadline = await pastDeadline(inbox, options, hooks, now);
+        } else {
+          st.suspect = await checkAlive(hooks, st.suspect);
+        }
+        continue;
+      }
+      const out = accept(r.message, inbox, st, options);
+      if (out === 'end') {
+        return;
+      }
+      if (out !== 'more') {
+        yield out;
+      }
     }
-    const out = accept(r.message, inbox, st, options);
-    if (out === 'end') {
-      return;
-    }
-    if (out !== 'more') {
-      yield out;
-    }
+  } finally {
+    unwatch();
   }
 }
 

@@ -5,7 +5,9 @@
  * Streaming uses Redis pub/sub: each ChatQueue subscribes once, on one shared subscriber
  * connection, to its own reply channel (named by a per-instance id carried in the job data) and to
  * the account's cancel channel. Pub/sub delivers at most once, so every reply carries a sequence
- * number and the waiting side fails the stream on a gap rather than lose text silently.
+ * number and the waiting side fails the stream on a gap rather than lose text silently. When the
+ * job runs in the process whose stream waits for it, the same messages are handed over in memory
+ * instead (ChatQueue.deliverLocally): no publish, no JSON either way.
  */
 import { createHash } from 'node:crypto';
 import type { ChatJob } from '../account/index.ts';

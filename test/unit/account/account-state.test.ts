@@ -183,6 +183,28 @@ describe('AccountState: admission', () => {
     await expect(p2.admit()).resolves.toMatchObject({ probe: true });
   });
 
+  it('check() answers from memory while servable, and re-reads the store when it was not', async () => {
+    const clock = fakeClock();
+    const shared = new MemoryAccountStore();
+    let loads = 0;
+    const counted = Object.assign(Object.create(shared) as MemoryAccountStore, {
+      load: () => ((loads += 1), shared.load()),
+    });
+    const p1 = await open(newDir(), clock, counted);
+    const p2 = await open(newDir(), clock, shared);
+    loads = 0;
+    await p1.check();
+    expect(loads).toBe(0);
+    // Another process cools the account: p1 still queues (its admit() re-reads and refuses).
+    await p2.coolDown('quota');
+    await expect(p1.check()).resolves.toBeUndefined();
+    await expect(p1.admit()).rejects.toMatchObject({ status: 429 });
+    // Seen cooling, p1 re-reads on every check, so a reset elsewhere frees it at once.
+    await p2.reset();
+    await expect(p1.check()).resolves.toBeUndefined();
+    expect(loads).toBe(2);
+  });
+
   it('503 naming VNC while signed out; a login clears it', async () => {
     const clock = fakeClock();
     const a = await open(newDir(), clock);

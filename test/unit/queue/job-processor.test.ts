@@ -33,7 +33,11 @@ function publisher(failAfter = Infinity) {
 
 async function setup(
   script: ScriptedCall[],
-  opts: { failAfter?: number; timeoutMs?: number } = {},
+  opts: {
+    failAfter?: number;
+    timeoutMs?: number;
+    deliverLocally?: (replyTo: string, message: ReplyMessage) => boolean;
+  } = {},
 ) {
   const account = await AccountState.open({
     account: 'p@example.com',
@@ -50,6 +54,7 @@ async function setup(
     cancels,
     requestTimeoutMs: opts.timeoutMs ?? 5000,
     logger: createLogger({ silent: true }),
+    ...(opts.deliverLocally ? { deliverLocally: opts.deliverLocally } : {}),
   });
   const data: ChatJobData = {
     job: { requestId: 'r', model: MODEL, prompt: 'hi', inputs: [], chat: null, replayPrompt: null },
@@ -71,6 +76,26 @@ describe('job processor', () => {
       [3, 'end'],
     ]);
     expect(t.sent.every((s) => s.message.id === 'job-1')).toBe(true);
+  });
+
+  it('hands replies over in memory when the stream waits here; publishes when it waits elsewhere', async () => {
+    const local: ReplyMessage[] = [];
+    const here = await setup([{ events: [text('a'), done('a')] }], {
+      deliverLocally: (replyTo, message) => replyTo === 'reply-chan' && local.push(message) > 0,
+    });
+    await here.run();
+    expect(here.sent).toEqual([]);
+    expect(local.map((m) => [m.seq, m.t])).toEqual([
+      [0, 'start'],
+      [1, 'event'],
+      [2, 'event'],
+      [3, 'end'],
+    ]);
+    const elsewhere = await setup([{ events: [text('a'), done('a')] }], {
+      deliverLocally: (replyTo) => replyTo === 'another-process',
+    });
+    await elsewhere.run();
+    expect(elsewhere.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'event', 'end']);
   });
 
   it('publishes a failure as a serialized error', async () => {

@@ -1,0 +1,48 @@
+/**
+ * What a ChatQueue is built from, and what it reports.
+ */
+import type { AccountGuard, Generate, GuardDeps } from '../account/index.ts';
+import type { SendOutcome } from '../gemini/index.ts';
+import type { Logger } from '../logging.ts';
+
+/** The account as the queue needs it: AccountState fits. */
+export interface QueueAccount extends AccountGuard {
+  readonly account: string;
+  /** Fast-fail before queueing (cooling, signed out, probe in flight). */
+  check(): Promise<void>;
+}
+
+/** How a ChatQueue is set up (the worker role passes config's values). */
+export interface ChatQueueOptions {
+  readonly account: QueueAccount;
+  readonly redisUrl: string;
+  /** The upstream this process calls when it runs a job. */
+  readonly generate: Generate;
+  /** Pushes a job's input file upstream, inside the account's line. */
+  readonly upload?: GuardDeps['upload'];
+  /** Downloads and stores an answer's generated images, inside the account's line. */
+  readonly storeImages?: GuardDeps['storeImages'];
+  /** Counts each upstream StreamGenerate send by outcome. */
+  readonly onUpstreamSend?: (outcome: SendOutcome) => void;
+  /** config.queue: longest wait before a job starts, and the most jobs waiting + running. */
+  readonly queue: { readonly waitMs: number; readonly maxLength: number };
+  /** config.requestTimeoutMs: a running job is stopped after this. */
+  readonly requestTimeoutMs: number;
+  /** Prefix of every Redis key and channel (tests isolate with it). */
+  readonly prefix?: string;
+  readonly logger?: Logger;
+  readonly transientBackoffMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** How often a silent waiting stream checks its job still exists. */
+  readonly livenessCheckMs?: number;
+  /** Retry-After when the queue wait ran out. */
+  readonly busyRetryAfterS?: number;
+  /** How long close() lets a running job finish before aborting it. */
+  readonly closeGraceMs?: number;
+}
+
+/** Counts of this account's queue across all processes. */
+export interface QueueStats {
+  readonly waiting: number;
+  readonly active: number;
+}
