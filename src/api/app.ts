@@ -7,6 +7,7 @@ import type { Logger } from '../logging.ts';
 import { UPSTREAM_SENT_HEADER } from '../errors.ts';
 import type { ChatBackend } from './backend.ts';
 import type { ConversationStore } from './conversations.ts';
+import { refuseWhileDraining, type DrainSwitch } from './drain.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import {
@@ -67,6 +68,8 @@ export interface WorkerAppDeps {
   readonly status: StatusSource;
   readonly admin: AdminActions;
   readonly metrics: WorkerMetrics;
+  /** The operator's drain flag; new /v1 requests get a 503 while it is on. */
+  readonly drain?: DrainSwitch;
 }
 
 function accessLog(logger: Logger) {
@@ -109,6 +112,9 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   // The key is checked before any body is read; each route then parses only what it needs.
   app.use(['/v1', '/upload', '/conversations', '/admin', '/images'], auth);
   app.use('/admin', requireAdmin);
+  if (deps.drain) {
+    app.use('/v1', refuseWhileDraining(deps.drain));
+  }
   app.use(imagesRouter(deps.images));
   app.use(modelsRouter());
   const turnDeps = {

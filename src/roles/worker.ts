@@ -12,12 +12,14 @@ import { AccountState } from '../account/index.ts';
 import {
   ConversationStore,
   ImageStore,
+  createDrainSwitch,
   createWorkerApp,
   hostRulesResolver,
   readStagedInput,
   storeGeneratedImages,
   sweepStaleInputs,
   type AdminActions,
+  type DrainSwitch,
   type WorkerMetrics,
 } from '../api/index.ts';
 import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
@@ -54,7 +56,12 @@ async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
   }
 }
 
-function adminActions(browser: BrowserCookies, account: AccountState): AdminActions {
+function adminActions(
+  browser: BrowserCookies,
+  account: AccountState,
+  drain: DrainSwitch,
+  beatNow: () => Promise<boolean>,
+): AdminActions {
   return {
     refreshSession: async () => {
       browser.cookies.invalidate();
@@ -72,6 +79,12 @@ function adminActions(browser: BrowserCookies, account: AccountState): AdminActi
       return browser.session.screenshot();
     },
     resetCooldown: async () => ({ account: await account.reset() }),
+    setDraining: async (draining) => {
+      drain.set(draining);
+      // Written now, not at the next beat, so the gateway stops choosing this node at once.
+      const registered = await beatNow();
+      return { draining: drain.draining, registered };
+    },
   };
 }
 
@@ -185,7 +198,10 @@ export async function startWorker(
     conversations: new ConversationStore(path.join(config.dataDir, 'conversations')),
     images,
     waiting: { count: 0 },
+    drain: createDrainSwitch(),
   };
+  // The heartbeat needs the listening port; drain actions reach it through this, once it exists.
+  const beat = { now: async (): Promise<boolean> => false };
   metrics = workerMetrics(deps);
   const sweeper = retentionSweeper(config, deps, logger);
   sweeper.start();
@@ -202,8 +218,9 @@ export async function startWorker(
     conversations: deps.conversations,
     images: deps.images,
     status: workerStatus(deps),
-    admin: adminActions(browser, account),
+    admin: adminActions(browser, account, deps.drain, () => beat.now()),
     metrics,
+    drain: deps.drain,
   });
   const server = http.createServer(app);
   const port = await listen(server, config.port);
@@ -222,6 +239,7 @@ export async function startWorker(
     intervalMs: config.heartbeatIntervalMs,
     logger: childLogger(logger, 'registry'),
   });
+  beat.now = () => heartbeat.beat();
   heartbeat.start();
   logger.info('worker listening', {
     port,
