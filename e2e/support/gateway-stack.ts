@@ -59,8 +59,23 @@ export async function untilHealth(
   }
 }
 
+/** Options of startGatewayStack. */
+export interface GatewayStackOptions {
+  /** Set on the workers and the gateway alike (e.g. API_KEYS and ADMIN_API_KEYS). */
+  readonly env?: Record<string, string>;
+  /** Runs before worker `index` starts; what it returns is added to that worker's environment. */
+  readonly prepareWorker?: (
+    index: number,
+    emulator: Emulator,
+    email: string,
+  ) => Promise<Record<string, string>>;
+}
+
 /** Starts the stack with `count` workers and waits until the gateway sees them all eligible. */
-export async function startGatewayStack(count = 2): Promise<GatewayStack> {
+export async function startGatewayStack(
+  count = 2,
+  options: GatewayStackOptions = {},
+): Promise<GatewayStack> {
   const stops: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -80,11 +95,12 @@ export async function startGatewayStack(count = 2): Promise<GatewayStack> {
     stops.push(() => emulator.close());
     const emails = Array.from({ length: count }, (_, i) => uniqueEmail(`gw-stack-${i}`));
     const workers = await Promise.all(
-      emails.map(async (email) => {
+      emails.map(async (email, index) => {
+        const extra = (await options.prepareWorker?.(index, emulator, email)) ?? {};
         const worker = await startChildWorker({
           emulator,
           email,
-          env: { DATABASE_URL: pgServer.url },
+          env: { DATABASE_URL: pgServer.url, ...options.env, ...extra },
         });
         stops.push(() => worker.stop('SIGKILL'));
         return { email, worker };
@@ -95,6 +111,7 @@ export async function startGatewayStack(count = 2): Promise<GatewayStack> {
       PORT: '0',
       DATABASE_URL: pgServer.url,
       ALLOW_NO_AUTH: '1',
+      ...options.env,
     });
     const gateway = new Gateway(config, createLogger({ silent: true }), pool, {
       host: '127.0.0.1',
