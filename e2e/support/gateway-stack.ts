@@ -101,6 +101,8 @@ export async function startGatewayStack(
           emulator,
           email,
           env: { DATABASE_URL: pgServer.url, ...options.env, ...extra },
+          // A worker attached to Chrome opens its tab and reads the login state before it listens.
+          ...('CHROME_CDP_URL' in extra ? { startTimeoutMs: 60_000 } : {}),
         });
         stops.push(() => worker.stop('SIGKILL'));
         return { email, worker };
