@@ -27,7 +27,11 @@ let nodeB: string;
 
 beforeAll(async () => {
   stack = await startGatewayStack(2, {
-    env: { API_KEYS: USER, ADMIN_API_KEYS: ADMIN },
+    env: {
+      API_KEYS: USER,
+      ADMIN_API_KEYS: ADMIN,
+      GATEWAY_VNC_URL_TEMPLATE: 'https://vnc.example.test/{account}/vnc.html',
+    },
     // The first account's worker drives a real, signed-in Chromium, so it has a tab to show.
     prepareWorker: async (index, emulator, email) => {
       if (index !== 0) {
@@ -103,6 +107,9 @@ describe('live view', () => {
       expect(await field(r.node_url, 'login')).toBe(r.login_state);
       expect(await field(r.node_url, 'weight')).toBe(String(r.weight));
       expect(await field(r.node_url, 'state')).toBe('eligible');
+      expect(
+        await card(r.node_url).getByRole('link', { name: 'Open VNC' }).getAttribute('href'),
+      ).toBe(`https://vnc.example.test/${encodeURIComponent(r.account)}/vnc.html`);
     }
     expect(await page.locator('[data-summary="eligible"]').textContent()).toBe('2');
     expect(await page.locator('[data-summary="total"]').textContent()).toBe('2');
@@ -170,8 +177,11 @@ describe('actions', () => {
   });
 
   it('Drain keeps the gateway off that node while requests go on to the other; Undrain reverses it', async () => {
-    page.once('dialog', (dialog) => void dialog.accept());
     await card(nodeA).getByRole('button', { name: 'Drain' }).click();
+    // It asks first, in the card; nothing changed yet.
+    await expect.poll(() => card(nodeA).locator('.outcome').textContent()).toMatch(/Confirm drain/);
+    expect(await field(nodeA, 'state')).toBe('eligible');
+    await card(nodeA).getByRole('button', { name: 'Confirm drain' }).click();
     await expect.poll(() => card(nodeA).locator('.outcome').textContent()).toMatch(/Draining/);
     await expect.poll(() => field(nodeA, 'state'), { timeout: 3_000 }).toBe('draining');
     const { rows } = await stack.pool.query<{ draining: boolean }>(

@@ -60,6 +60,7 @@ function adminActions(
   browser: BrowserCookies,
   account: AccountState,
   drain: DrainSwitch,
+  /** Every action writes the registry at once, not at the next beat: the console shows it in 2 s. */
   beatNow: () => Promise<boolean>,
 ): AdminActions {
   return {
@@ -67,9 +68,12 @@ function adminActions(
       browser.cookies.invalidate();
       if (browser.session) {
         // Answers with the new state even when it is login_required (no 503 here).
-        return { login_state: await browser.session.refresh() };
+        const loginState = await browser.session.refresh();
+        await beatNow();
+        return { login_state: loginState };
       }
       await browser.cookies.refresh();
+      await beatNow();
       return { login_state: account.snapshot().loginState };
     },
     screenshot: async () => {
@@ -78,10 +82,13 @@ function adminActions(
       }
       return browser.session.screenshot();
     },
-    resetCooldown: async () => ({ account: await account.reset() }),
+    resetCooldown: async () => {
+      const reset = await account.reset();
+      await beatNow();
+      return { account: reset };
+    },
     setDraining: async (draining) => {
       drain.set(draining);
-      // Written now, not at the next beat, so the gateway stops choosing this node at once.
       const registered = await beatNow();
       return { draining: drain.draining, registered };
     },

@@ -157,8 +157,11 @@ export function createCard(first: ConsoleNode): Card {
           : '',
       );
       const draining = node.state === 'draining';
-      drain.dataset['action'] = draining ? 'undrain' : 'drain';
-      drain.textContent = draining ? 'Undrain' : 'Drain';
+      if (drain.dataset['confirming'] !== 'true' || draining) {
+        delete drain.dataset['confirming'];
+        drain.dataset['action'] = draining ? 'undrain' : 'drain';
+        drain.textContent = draining ? 'Undrain' : 'Drain';
+      }
       if (node.vncUrl) {
         vnc.href = node.vncUrl;
         vnc.hidden = false;

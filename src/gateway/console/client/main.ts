@@ -122,12 +122,6 @@ async function runAction(
 ): Promise<void> {
   const nodeUrl = card.dataset['node'] ?? '';
   const account = card.querySelector('[data-col="account"]')?.textContent ?? nodeUrl;
-  if (
-    action === 'drain' &&
-    !window.confirm(`Drain ${account}? It finishes its requests and takes no new one.`)
-  ) {
-    return;
-  }
   const outcome = card.querySelector<HTMLElement>('.outcome');
   const say = (ok: boolean, text: string) => {
     if (outcome) {
@@ -135,6 +129,20 @@ async function runAction(
       outcome.textContent = `${new Date().toLocaleTimeString()} ${text}`;
     }
   };
+  // Draining turns traffic away: it takes a second click on the same button, within 10 s.
+  if (action === 'drain' && button.dataset['confirming'] !== 'true') {
+    button.dataset['confirming'] = 'true';
+    button.textContent = 'Confirm drain';
+    say(true, `Click "Confirm drain" to stop new requests to ${account}; those in flight finish.`);
+    window.setTimeout(() => {
+      if (button.dataset['confirming'] === 'true') {
+        delete button.dataset['confirming'];
+        button.textContent = 'Drain';
+      }
+    }, 10_000);
+    return;
+  }
+  delete button.dataset['confirming'];
   button.disabled = true;
   say(true, 'Working…');
   try {
