@@ -246,7 +246,11 @@ export async function startWorker(
     intervalMs: config.heartbeatIntervalMs,
     logger: childLogger(logger, 'registry'),
   });
-  beat.now = () => heartbeat.beat();
+  beat.now = async () => {
+    // A beat already running read the state before the action: write once more after it.
+    await heartbeat.beat();
+    return heartbeat.beat();
+  };
   heartbeat.start();
   logger.info('worker listening', {
     port,
