@@ -1,7 +1,7 @@
 /**
  * @module gateway/console/assets
  * The console's browser script and styles (client/, with uPlot and its CSS), bundled by esbuild:
- * `npm run build` writes them next to dist/main.js (scripts/build-console.ts), and a gateway run
+ * `npm run build` writes them next to dist/main.js (src/gateway/console/build-assets.ts), and a gateway run
  * from source (tsx: tests, `npm run stack`) bundles them in memory once, at its first need. No CDN.
  */
 import fs from 'node:fs/promises';
