@@ -1,8 +1,8 @@
 /**
  * @module gateway/console/assets
  * The console's browser script and styles (client/, with uPlot and its CSS), bundled by esbuild:
- * `npm run build` writes them next to dist/main.js (src/gateway/console/build-assets.ts), and a gateway run
- * from source (tsx: tests, `npm run stack`) bundles them in memory once, at its first need. No CDN.
+ * `npm run build` writes them next to dist/main.js (build-assets.ts), and a gateway run from
+ * source (tsx: tests, `npm run stack`) bundles them in memory once, at its first need. No CDN.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
