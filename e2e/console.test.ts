@@ -153,6 +153,14 @@ describe('live view', () => {
 });
 
 describe('actions', () => {
+  it('Refresh session reloads the tab and shows the login state the worker read', async () => {
+    await card(nodeA).getByRole('button', { name: 'Refresh session' }).click();
+    await expect
+      .poll(() => card(nodeA).locator('.outcome').textContent(), { timeout: 20_000 })
+      .toMatch(/Session refreshed: login state logged_in\./);
+    expect(await field(nodeA, 'login')).toBe('logged_in');
+  });
+
   it('Reset cooldown clears a cooldown the emulator caused', async () => {
     const emailB = stack.workers[1]!.email;
     stack.emulator.injectFault(emailB, 'usage_limit', { times: Infinity });
@@ -170,9 +178,8 @@ describe('actions', () => {
     await expect
       .poll(() => card(nodeB).locator('.outcome').textContent())
       .toMatch(/Cooldown reset/);
-    const resetAt = Date.now();
-    await expect.poll(() => field(nodeB, 'state'), { timeout: 5_000 }).toBe('eligible');
-    expect(Date.now() - resetAt).toBeLessThan(4_000);
+    // Reflected within 2 s of the action's answer: the worker wrote the registry before answering.
+    await expect.poll(() => field(nodeB, 'state'), { timeout: 2_000 }).toBe('eligible');
     expect(await field(nodeB, 'cooldown')).toBe('-');
   });
 
@@ -183,7 +190,7 @@ describe('actions', () => {
     expect(await field(nodeA, 'state')).toBe('eligible');
     await card(nodeA).getByRole('button', { name: 'Confirm drain' }).click();
     await expect.poll(() => card(nodeA).locator('.outcome').textContent()).toMatch(/Draining/);
-    await expect.poll(() => field(nodeA, 'state'), { timeout: 3_000 }).toBe('draining');
+    await expect.poll(() => field(nodeA, 'state'), { timeout: 2_000 }).toBe('draining');
     const { rows } = await stack.pool.query<{ draining: boolean }>(
       'select draining from gemini_service_nodes where node_url = $1',
       [nodeA],
@@ -207,7 +214,7 @@ describe('actions', () => {
     expect(generated).toHaveLength(4);
     expect(generated.every((r) => r.email === stack.workers[1]!.email.toLowerCase())).toBe(true);
     await card(nodeA).getByRole('button', { name: 'Undrain' }).click();
-    await expect.poll(() => field(nodeA, 'state'), { timeout: 3_000 }).toBe('eligible');
+    await expect.poll(() => field(nodeA, 'state'), { timeout: 2_000 }).toBe('eligible');
   });
 
   it('screenshots at 1280 and 390 px, light and dark', async () => {
