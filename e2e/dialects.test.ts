@@ -16,7 +16,7 @@ const ADMIN_KEY = 'sk-dialects-e2e-admin-0001';
 let stack: GatewayStack;
 
 beforeAll(async () => {
-  stack = await startGatewayStack(1, { API_KEYS: API_KEY, ADMIN_API_KEYS: ADMIN_KEY });
+  stack = await startGatewayStack(1, { env: { API_KEYS: API_KEY, ADMIN_API_KEYS: ADMIN_KEY } });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /**
  * The gateway against real PostgreSQL (migrated by the registry's migrate()) and real headless
- * Chromium: migration 0002 and the binding store, the registry reader, and the status dashboard (what it shows matches the rows, and it
+ * Chromium: migration 0002 and the binding store, the registry reader, and the operator console (what it shows matches the rows, and it
  * follows them as they change, without a reload). Then in front of two real worker processes
  * and the emulator: branches continue from the right turn, uploads and conversation ids route to
  * their node, it routes through a minute without PostgreSQL, and a worker SIGKILLed mid-stream
@@ -207,7 +207,7 @@ describe('status dashboard in headless Chromium', () => {
     chrome = await startChromium();
     browser = await chromium.connectOverCDP(chrome.url, { timeout: 15_000 });
     page = await (browser.contexts()[0] ?? (await browser.newContext())).newPage();
-    // The dashboard wants an admin key; HTTP Basic (any user name) is what a browser can send.
+    // The console wants an admin key: HTTP Basic (any user name) signs in as well as its form.
     await page.setExtraHTTPHeaders({
       authorization: `Basic ${Buffer.from(`admin:${DASHBOARD_ADMIN}`).toString('base64')}`,
     });
@@ -223,7 +223,7 @@ describe('status dashboard in headless Chromium', () => {
   });
 
   const cell = (nodeUrl: string, col: string) =>
-    page.locator(`tr[data-node="${nodeUrl}"] td[data-col="${col}"]`).textContent();
+    page.locator(`article[data-node="${nodeUrl}"] [data-col="${col}"]`).textContent();
 
   it('shows what the registry holds', async () => {
     await page.goto(gatewayUrl);
@@ -238,7 +238,8 @@ describe('status dashboard in headless Chromium', () => {
       'select node_url, status, login_state, weight, account, current_tasks from gemini_service_nodes',
     );
     expect(rows).toHaveLength(4);
-    expect(await page.locator('tbody tr[data-node]').count()).toBe(4);
+    // The console fills its cards from its first poll.
+    await expect.poll(() => page.locator('article[data-node]').count()).toBe(4);
     for (const r of rows) {
       expect(await cell(r.node_url, 'status')).toBe(r.status);
       expect(await cell(r.node_url, 'login')).toBe(r.login_state);
@@ -257,7 +258,9 @@ describe('status dashboard in headless Chromium', () => {
     expect(await page.locator('[data-summary="total"]').textContent()).toBe('4');
     // A worker_id full of HTML is shown as text, and never runs.
     expect(
-      await page.locator('tr[data-node="http://10.9.0.4:8000"] td[data-col="node"]').textContent(),
+      await page
+        .locator('article[data-node="http://10.9.0.4:8000"] [data-col="node"]')
+        .textContent(),
     ).toContain('<img src=x onerror="window.__pwned=1">');
     expect(await page.evaluate('window.__pwned')).toBeUndefined();
   });
@@ -265,6 +268,7 @@ describe('status dashboard in headless Chromium', () => {
   it('follows the registry and in-flight requests without a reload', async () => {
     await page.goto(gatewayUrl);
     await page.evaluate('window.__samePage = true');
+    await expect.poll(() => page.locator('article[data-node]').count()).toBe(4);
     await pool.query(
       `update gemini_service_nodes set status = 'HEALTHY', cooldown_until = null, cooldown_reason = null,
          current_tasks = 7, last_heartbeat = now() where node_url = 'http://10.9.0.2:8000'`,

@@ -197,6 +197,23 @@ describe('migrations', () => {
 });
 
 describe('heartbeat', () => {
+  it('writes draining (migration 0004), and adds the column back to an older schema', async () => {
+    const { pool } = await freshDb();
+    expect(await migrate(pool)).toContain('0004_node_drain.sql');
+    // A database migrated by an older release: no draining column, 0004 not recorded.
+    await pool.query('ALTER TABLE gemini_service_nodes DROP COLUMN draining');
+    await pool.query(`DELETE FROM gemini_schema_migrations WHERE name = '0004_node_drain.sql'`);
+    const hb = new Heartbeat({
+      pool,
+      identity: ID,
+      snapshot: () => ({ ...SNAPSHOT, draining: true }),
+      intervalMs: 100,
+    });
+    cleanups.push(() => hb.close());
+    expect(await hb.beat()).toBe(true);
+    expect((await listNodes(pool))[0]).toMatchObject({ node_url: ID.nodeUrl, draining: true });
+  });
+
   it('writes the row with its statuses, and OFFLINE on close()', async () => {
     const { pool } = await freshDb();
     await migrate(pool);

@@ -67,6 +67,9 @@ describe('roles', () => {
     ['POST', '/admin/session/refresh'],
     ['GET', '/admin/browser/screenshot'],
     ['POST', '/admin/cooldown/reset'],
+    // In this order: the admin pass drains, then undrains, so the worker still serves after it.
+    ['POST', '/admin/drain'],
+    ['POST', '/admin/undrain'],
     ['GET', '/conversations'],
     ['GET', '/metrics'],
   ];

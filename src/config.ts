@@ -106,6 +106,9 @@ const envSchema = z.object({
   GATEWAY_NODE_FRESH_S: int(15, 1),
   GATEWAY_MAX_ATTEMPTS: int(3, 1, 10),
   GATEWAY_REGISTRY_MAX_STALE_S: int(300, 1),
+  GATEWAY_VNC_URL_TEMPLATE: str().refine((v) => v === undefined || /^https?:\/\//i.test(v), {
+    message: 'expected an http(s) URL; {account}, {worker_id} and {node_host} are filled in',
+  }),
   EMULATOR_PORT: port(8443),
   EMULATOR_CERT_DIR: z.preprocess(emptyToUndefined, z.string().default('./data/emulator-ca')),
 });
@@ -181,6 +184,8 @@ export interface Config {
     readonly maxAttempts: number;
     /** How long the gateway routes on its last node table while PostgreSQL is unreachable. */
     readonly registryMaxStaleMs: number;
+    /** The console's "Open VNC" link; {account}, {worker_id}, {node_host} filled in; null: none. */
+    readonly vncUrlTemplate: string | null;
   };
   readonly emulator: { readonly port: number; readonly certDir: string };
 }
@@ -264,6 +269,7 @@ function buildConfig(role: Role, e: Env): Config {
       nodeFreshMs: e.GATEWAY_NODE_FRESH_S * 1000,
       maxAttempts: e.GATEWAY_MAX_ATTEMPTS,
       registryMaxStaleMs: e.GATEWAY_REGISTRY_MAX_STALE_S * 1000,
+      vncUrlTemplate: e.GATEWAY_VNC_URL_TEMPLATE ?? null,
     },
     emulator: { port: e.EMULATOR_PORT, certDir: path.resolve(e.EMULATOR_CERT_DIR) },
   };

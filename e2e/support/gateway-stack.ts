@@ -59,13 +59,22 @@ export async function untilHealth(
   }
 }
 
-/**
- * Starts the stack with `count` workers and waits until the gateway sees them all eligible.
- * `env` goes to the workers and the gateway alike (API_KEYS, to run the stack with real keys).
- */
+/** Options of startGatewayStack. */
+export interface GatewayStackOptions {
+  /** Set on the workers and the gateway alike (e.g. API_KEYS and ADMIN_API_KEYS). */
+  readonly env?: Record<string, string>;
+  /** Runs before worker `index` starts; what it returns is added to that worker's environment. */
+  readonly prepareWorker?: (
+    index: number,
+    emulator: Emulator,
+    email: string,
+  ) => Promise<Record<string, string>>;
+}
+
+/** Starts the stack with `count` workers and waits until the gateway sees them all eligible. */
 export async function startGatewayStack(
   count = 2,
-  env: Readonly<Record<string, string>> = {},
+  options: GatewayStackOptions = {},
 ): Promise<GatewayStack> {
   const stops: (() => Promise<unknown>)[] = [];
   const close = async () => {
@@ -86,11 +95,14 @@ export async function startGatewayStack(
     stops.push(() => emulator.close());
     const emails = Array.from({ length: count }, (_, i) => uniqueEmail(`gw-stack-${i}`));
     const workers = await Promise.all(
-      emails.map(async (email) => {
+      emails.map(async (email, index) => {
+        const extra = (await options.prepareWorker?.(index, emulator, email)) ?? {};
         const worker = await startChildWorker({
           emulator,
           email,
-          env: { DATABASE_URL: pgServer.url, ...env },
+          env: { DATABASE_URL: pgServer.url, ...options.env, ...extra },
+          // A worker attached to Chrome opens its tab and reads the login state before it listens.
+          ...('CHROME_CDP_URL' in extra ? { startTimeoutMs: 60_000 } : {}),
         });
         stops.push(() => worker.stop('SIGKILL'));
         return { email, worker };
@@ -101,7 +113,7 @@ export async function startGatewayStack(
       PORT: '0',
       DATABASE_URL: pgServer.url,
       ALLOW_NO_AUTH: '1',
-      ...env,
+      ...options.env,
     });
     const gateway = new Gateway(config, createLogger({ silent: true }), pool, {
       host: '127.0.0.1',

@@ -30,6 +30,8 @@ export interface TestWorkerOptions {
   readonly email: string;
   readonly signIn?: boolean;
   readonly env?: Record<string, string>;
+  /** How long a child worker may take to answer /health (30 s by default). */
+  readonly startTimeoutMs?: number;
 }
 
 let seq = 0;
@@ -114,7 +116,7 @@ export async function startChildWorker(
   child.stdout?.on('data', (b: Buffer) => (out += b.toString('utf8')));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString('utf8')));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) {
       throw new Error(`worker exited with ${child.exitCode}:\n${out}`);

@@ -90,7 +90,7 @@ export function readyReport(
     `gemini-kasm is running: ${options.workers} worker(s) against ${mode}; state in ${shown(options.dir, context.cwd)}`,
     `  API base    ${urls.gateway}/v1   (any OpenAI client, with the user key)`,
     ...keyLines(context.keys, context.cwd),
-    `  dashboard   ${urls.gateway}/`,
+    `  console     ${urls.gateway}/   (sign in with the admin key)`,
     ...urls.workers.map(
       (u, i) => `  worker${i + 1}     ${u}/health   (Chromium CDP ${urls.cdp[i] ?? ''})`,
     ),

@@ -8,6 +8,7 @@ import { UPSTREAM_SENT_HEADER } from '../errors.ts';
 import type { ChatBackend } from './backend.ts';
 import { errorShaperFor } from './dialects.ts';
 import type { ConversationStore } from './conversations.ts';
+import { refuseWhileDraining, type DrainSwitch } from './drain.ts';
 import type { ImageStore } from './images.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import {
@@ -74,6 +75,8 @@ export interface WorkerAppDeps {
   readonly metrics: WorkerMetrics;
   /** ANTHROPIC_MODEL_MAP: claude-* names -> our models; without it only our names are known. */
   readonly anthropicModelMap?: Readonly<Record<string, string>>;
+  /** The operator's drain flag; new /v1 requests get a 503 while it is on. */
+  readonly drain?: DrainSwitch;
 }
 
 function accessLog(logger: Logger) {
@@ -120,6 +123,9 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   // The key is checked before any body is read; each route then parses only what it needs.
   app.use(['/v1', '/v1beta', '/upload', '/conversations', '/admin', '/images'], auth);
   app.use('/admin', requireAdmin);
+  if (deps.drain) {
+    app.use(['/v1', '/v1beta'], refuseWhileDraining(deps.drain));
+  }
   app.use(imagesRouter(deps.images));
   app.use(modelsRouter());
   const turnDeps = {

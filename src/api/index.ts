@@ -7,6 +7,7 @@ export type { ChatBackend, ChatJob } from './backend.ts';
 export { storeGeneratedImages, type ImageDeps } from './answer-images.ts';
 export { readStagedInput, sweepStaleInputs } from './job-inputs.ts';
 export { ConversationStore } from './conversations.ts';
+export { createDrainSwitch, refuseWhileDraining, type DrainSwitch } from './drain.ts';
 export { ImageStore } from './images.ts';
 export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';
 export { createWorkerMetrics, type NodeState, type WorkerMetrics } from './metrics.ts';

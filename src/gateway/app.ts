@@ -4,13 +4,13 @@
  * behind a key, the admin pages (/, /dashboard/nodes, /api/nodes, /metrics) behind an admin key
  * (HTTP Basic works, so a browser can open the dashboard), and /health, open but terse.
  */
-import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Dispatcher } from 'undici';
 import { ModelNotFoundError, NotFoundError } from '../errors.ts';
 import { errorShaperFor } from '../api/index.ts';
 import type { Logger } from '../logging.ts';
-import { dashboardCsp, renderDashboard, renderNodeTable } from './dashboard.ts';
+import { renderNodeTable } from './dashboard.ts';
+import { createConsole, type AttemptObserver } from './console/index.ts';
 import {
   authenticate,
   errorHandler,
@@ -39,7 +39,12 @@ export interface GatewayAppDeps {
   readonly keys: KeyRing;
   /** express's `trust proxy` (TRUST_PROXY); false by default. */
   readonly trustProxy?: string | number | false;
-  readonly gateway: { readonly nodeFreshMs: number; readonly maxAttempts: number };
+  readonly gateway: {
+    readonly nodeFreshMs: number;
+    readonly maxAttempts: number;
+    /** The console's per-account noVNC link (GATEWAY_VNC_URL_TEMPLATE). */
+    readonly vncUrlTemplate?: string | null;
+  };
   /** The largest request body accepted (config.limits.bodyBytes). */
   readonly bodyLimitBytes: number;
   readonly now?: () => number;
@@ -52,6 +57,9 @@ const PROXIED_PATHS = [CHAT_PATH, '/v1/completions', '/v1/responses'] as const;
 
 const ROUTES = new Set([
   '/',
+  '/console/state',
+  '/console/nodes/action',
+  '/console/nodes/screenshot',
   '/dashboard/nodes',
   '/api/nodes',
   '/health',
@@ -86,11 +94,17 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
     requireAdmin,
   ] as const;
   app.use(['/dashboard', '/api/nodes', '/metrics'], ...admin);
-  app.get('/', ...admin, (_req, res) => {
-    const nonce = randomBytes(16).toString('base64');
-    res.set({ 'content-security-policy': dashboardCsp(nonce), 'cache-control': 'no-store' });
-    res.type('html').send(renderDashboard(report(), nonce));
+  // The operator's console: `/` and /console/*, behind its own session sign-in.
+  const operatorConsole = createConsole({
+    keys: deps.keys,
+    nodes: deps.nodes,
+    report,
+    dispatcher: deps.dispatcher,
+    logger: deps.logger,
+    vncUrlTemplate: deps.gateway.vncUrlTemplate ?? null,
+    now,
   });
+  app.use(operatorConsole.router);
   app.get('/dashboard/nodes', (_req, res) => {
     res.set('cache-control', 'no-store').type('html').send(renderNodeTable(report()));
   });
@@ -127,7 +141,7 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.post('/upload', uploadHandler({ ...owned, inFlight }));
   app.get('/conversations/:id', getConversationHandler(owned));
   app.delete('/conversations/:id', deleteConversationHandler(owned));
-  app.use('/v1', createV1Router(deps, inFlight, metrics, now));
+  app.use('/v1', createV1Router(deps, inFlight, metrics, now, operatorConsole.observe));
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
@@ -140,6 +154,7 @@ function createV1Router(
   inFlight: InFlight,
   metrics: GatewayMetrics,
   now: () => number,
+  observe: AttemptObserver,
 ): express.Router {
   const router = express.Router();
   const models = () => listModels(deps.nodes.snapshot().nodes, now(), deps.gateway.nodeFreshMs);
@@ -173,6 +188,7 @@ function createV1Router(
         nodeFreshMs: deps.gateway.nodeFreshMs,
         maxAttempts: deps.gateway.maxAttempts,
         path,
+        observe,
         ...(deps.now === undefined ? {} : { now: deps.now }),
       }),
     );

@@ -7,7 +7,14 @@ import type { Binding, NodeRecord } from './types.ts';
 
 /** Why a node can or cannot take a request now. */
 export type NodeState =
-  'eligible' | 'stale' | 'offline' | 'starting' | 'cooling' | 'login_required' | 'drained';
+  | 'eligible'
+  | 'stale'
+  | 'offline'
+  | 'draining'
+  | 'starting'
+  | 'cooling'
+  | 'login_required'
+  | 'drained';
 
 /** Options of pick(); only nodeFreshMs is required. */
 export interface PickOptions {
@@ -47,6 +54,10 @@ export function nodeState(node: NodeRecord, now: number, nodeFreshMs: number): N
   }
   if (node.status === 'OFFLINE') {
     return 'offline';
+  }
+  // An operator drained it (the console): it finishes its work and takes nothing new.
+  if (node.draining === true) {
+    return 'draining';
   }
   if (isCooling(node, now)) {
     return 'cooling';

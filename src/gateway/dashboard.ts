@@ -1,8 +1,7 @@
 /**
  * @module gateway/dashboard
- * The status page at `/`: server-rendered HTML, no framework. A small inline script fetches the
- * freshly rendered node table every 2 s and swaps it in, so all rendering (and all escaping)
- * happens here, once. Without JavaScript, a meta refresh reloads the page.
+ * The node table as an HTML fragment (/dashboard/nodes, for scripts and old bookmarks; the
+ * operator's console at `/` replaced the page around it), and the text helpers the console shares.
  */
 import type { NodeSummary, NodesReport } from './node-summary.ts';
 
@@ -103,62 +102,4 @@ export function renderNodeTable(report: NodesReport): string {
     COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`).join(''),
     `</tr></thead><tbody>\n${rows}\n</tbody></table>`,
   ].join('');
-}
-
-const STYLE = `
-body{font:14px system-ui,sans-serif;margin:1.5rem;color:#222}
-table{border-collapse:collapse;width:100%}th,td{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-th{background:#f4f4f4}small{color:#666}
-.state-eligible td[data-col=state]{color:#176b2c;font-weight:600}
-.state-cooling td[data-col=state],.state-login_required td[data-col=state]{color:#a15c00;font-weight:600}
-.state-stale td[data-col=state],.state-offline td[data-col=state]{color:#b00020;font-weight:600}
-#updated{color:#666}`;
-
-// Replaces the table with the server's latest rendering; keeps the old one if a fetch fails.
-const SCRIPT = `
-const live = document.getElementById('live');
-const updated = document.getElementById('updated');
-async function tick() {
-  try {
-    const res = await fetch('dashboard/nodes', { cache: 'no-store' });
-    if (res.ok) {
-      live.innerHTML = await res.text();
-      updated.textContent = 'updated ' + new Date().toLocaleTimeString();
-    } else {
-      updated.textContent = 'refresh failed: HTTP ' + res.status;
-    }
-  } catch (err) {
-    updated.textContent = 'refresh failed: gateway unreachable';
-  }
-  setTimeout(tick, 2000);
-}
-setTimeout(tick, 2000);`;
-
-/** The whole page; `nonce` must match the response's Content-Security-Policy. */
-export function renderDashboard(report: NodesReport, nonce: string): string {
-  const n = escapeHtml(nonce);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>gemini-kasm gateway</title>
-<noscript><meta http-equiv="refresh" content="5"></noscript>
-<style nonce="${n}">${STYLE}</style></head>
-<body><h1>gemini-kasm gateway</h1>
-<div id="live">${renderNodeTable(report)}</div>
-<p id="updated">refreshes every 2 s</p>
-<script nonce="${n}">${SCRIPT}</script>
-</body></html>`;
-}
-
-/** The Content-Security-Policy that lets only the page's own nonce'd style and script run. */
-export function dashboardCsp(nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
 }

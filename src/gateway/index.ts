@@ -47,4 +47,5 @@ export { PgBindingStore, type PgBindingStoreOptions } from './binding-store.ts';
 export { createInFlight, type InFlight } from './in-flight.ts';
 export { createGatewayMetrics, type GatewayMetrics, type NodeGaugeSource } from './metrics.ts';
 export type { NodeSummary, NodesReport, ModelEntry } from './node-summary.ts';
+export { createConsole, type ConsoleState, type ConsoleNode } from './console/index.ts';
 export type { Binding, BindingStore, NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';

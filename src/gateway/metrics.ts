@@ -34,6 +34,7 @@ const STATES: readonly NodeState[] = [
   'eligible',
   'stale',
   'offline',
+  'draining',
   'starting',
   'cooling',
   'login_required',

@@ -46,7 +46,7 @@ export function assertRoutable(snapshot: RegistrySnapshot, now: number): void {
 // Ages come from PostgreSQL's clock and are rebased on ours when read (see types.ts).
 const NODES_SQL = `
   select node_url, worker_id, account, weight, status, login_state, cooldown_reason,
-         current_tasks, dispatched_tasks, queue_waiting, version, models,
+         current_tasks, dispatched_tasks, queue_waiting, version, models, draining,
          extract(epoch from (now() - last_heartbeat)) * 1000 as heartbeat_age_ms,
          extract(epoch from (cooldown_until - now())) * 1000 as cooldown_left_ms,
          extract(epoch from created_at) * 1000 as created_at_ms
@@ -66,6 +66,7 @@ interface NodeRow {
   queue_waiting: number | null;
   version: string | null;
   models: string[] | null;
+  draining?: boolean | null;
   heartbeat_age_ms: string | number | null;
   cooldown_left_ms: string | number | null;
   created_at_ms: string | number | null;
@@ -92,6 +93,7 @@ export function toNodeRecord(row: NodeRow, readAtMs: number): NodeRecord {
     version: row.version,
     models: row.models ?? [],
     createdAtMs: created === null ? null : Math.round(created),
+    draining: row.draining === true,
   };
 }
 

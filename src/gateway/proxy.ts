@@ -30,6 +30,7 @@ import { assertRoutable } from './node-source.ts';
 import type { Binding, BindingStore, NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';
 import { sendAttempt, type AttemptResult } from './upstream.ts';
 import type { Suspects } from './suspects.ts';
+import type { AttemptObserver } from './console/index.ts';
 
 /** What the chat proxy needs. */
 export interface ChatProxyDeps {
@@ -48,6 +49,8 @@ export interface ChatProxyDeps {
   /** The worker path the request goes to (the same path the client called). */
   readonly path?: string;
   readonly now?: () => number;
+  /** Sees every attempt (the console's per-node charts). */
+  readonly observe?: AttemptObserver;
 }
 
 /** The path proxied, on the gateway and on the workers. */
@@ -154,6 +157,7 @@ async function runAttempts(
     }
     exclude.add(node.nodeUrl);
     const release = deps.inFlight.acquire(node.nodeUrl);
+    const sentAt = performance.now();
     const result = await sendAttempt(deps.dispatcher, {
       nodeUrl: node.nodeUrl,
       path: deps.path ?? CHAT_PATH,
@@ -162,11 +166,14 @@ async function runAttempts(
       signal: ex.abort.signal,
     });
     const decision = decide(deps, ex, result, attempt);
+    const seen = { nodeUrl: node.nodeUrl, attempt, ms: performance.now() - sentAt, result };
     if (decision.action === 'forward' && result.kind === 'response') {
+      deps.observe?.({ ...seen, failure: null, failedOver: false });
       return { kind: 'forward', node, result, release };
     }
     last = await settleFailedAttempt(result, node.nodeUrl, deps.logger);
     release();
+    deps.observe?.({ ...seen, failure: last, failedOver: decision.action === 'retry' });
     if (decision.action !== 'retry') {
       const aborted = decision.action === 'fail' && decision.reason === 'client_aborted';
       return aborted ? { kind: 'aborted' } : { kind: 'failed', failed: last };

@@ -27,6 +27,8 @@ export interface NodeRecord {
   readonly models: readonly string[];
   /** Epoch ms; the row's created_at. */
   readonly createdAtMs: number | null;
+  /** An operator drained the node (migration 0004): it is never chosen. */
+  readonly draining?: boolean;
 }
 
 /** Where a conversation lives: the node that answered it last, and that node's account. */

@@ -28,6 +28,8 @@ export interface HeartbeatOptions {
 }
 
 const UNDEFINED_TABLE = '42P01';
+// A database migrated by an older release lacks the newer columns (e.g. draining).
+const UNDEFINED_COLUMN = '42703';
 
 /** Periodic registration of this node. Lifecycle: start(), close(). */
 export class Heartbeat {
@@ -134,10 +136,11 @@ export class Heartbeat {
     try {
       await upsertNode(this.options.pool, this.options.identity, snap, status);
     } catch (err) {
-      if ((err as { code?: unknown }).code !== UNDEFINED_TABLE) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== UNDEFINED_TABLE && code !== UNDEFINED_COLUMN) {
         throw err;
       }
-      // A database that came back empty: create the table and register again.
+      // A database that came back empty, or an older schema: migrate and register again.
       await migrate(this.options.pool, { logger: this.log });
       await upsertNode(this.options.pool, this.options.identity, snap, status);
     }

@@ -29,6 +29,8 @@ export interface NodeSnapshot {
   readonly hasServed: boolean;
   readonly models: readonly string[];
   readonly version: string | null;
+  /** An operator drained the node: it finishes its work and takes no new request. */
+  readonly draining?: boolean;
 }
 
 /**

@@ -22,12 +22,13 @@ export interface NodeRow {
   version: string | null;
   models: string[];
   queue_waiting: number;
+  draining: boolean;
 }
 
 const COLUMNS =
   'node_url, worker_id, weight, status, last_heartbeat, created_at, dispatched_tasks, ' +
   'current_tasks, account, cooldown_until, cooldown_reason, login_state, version, models, ' +
-  'queue_waiting';
+  'queue_waiting, draining';
 
 /** Every node, ordered by node_url. */
 export async function listNodes(pool: pg.Pool): Promise<NodeRow[]> {
@@ -42,14 +43,14 @@ export async function listNodes(pool: pg.Pool): Promise<NodeRow[]> {
 const UPSERT = `
 INSERT INTO gemini_service_nodes (node_url, worker_id, weight, status, last_heartbeat,
   current_tasks, account, cooldown_until, cooldown_reason, login_state, version, models,
-  queue_waiting)
-VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11, $12)
+  queue_waiting, draining)
+VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (node_url) DO UPDATE SET
   worker_id = EXCLUDED.worker_id, weight = EXCLUDED.weight, status = EXCLUDED.status,
   last_heartbeat = now(), current_tasks = EXCLUDED.current_tasks, account = EXCLUDED.account,
   cooldown_until = EXCLUDED.cooldown_until, cooldown_reason = EXCLUDED.cooldown_reason,
   login_state = EXCLUDED.login_state, version = EXCLUDED.version, models = EXCLUDED.models,
-  queue_waiting = EXCLUDED.queue_waiting`;
+  queue_waiting = EXCLUDED.queue_waiting, draining = EXCLUDED.draining`;
 
 /** Writes this node's row (insert or update), stamping last_heartbeat with the server's now(). */
 export async function upsertNode(
@@ -71,5 +72,6 @@ export async function upsertNode(
     snap.version,
     [...snap.models],
     snap.queueWaiting,
+    snap.draining === true,
   ]);
 }

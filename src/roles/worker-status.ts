@@ -6,6 +6,7 @@ import type { AccountState } from '../account/index.ts';
 import {
   createWorkerMetrics,
   type ConversationStore,
+  type DrainSwitch,
   type ImageStore,
   type StatusSource,
   type WorkerMetrics,
@@ -26,6 +27,8 @@ export interface WorkerStatusDeps {
   readonly images: ImageStore;
   /** Jobs waiting in the account's queue, read from Redis at each heartbeat. */
   readonly waiting: { count: number };
+  /** The operator's drain flag (the console's Drain). */
+  readonly drain: DrainSwitch;
 }
 
 const MODEL_NAMES = MODELS.map((m) => m.name);
@@ -54,6 +57,7 @@ function snapshotNow(deps: WorkerStatusDeps): NodeSnapshot {
     hasServed: snap.lastSuccessAt !== null,
     models: MODEL_NAMES,
     version: VERSION,
+    draining: deps.drain.draining,
   };
 }
 
@@ -89,6 +93,7 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
         account: deps.config.account,
         version: VERSION,
         node_status: statusNow(deps),
+        draining: deps.drain.draining,
         login_state: loginStateOf(deps),
         phase: snap.phase,
         cooldown: cooldownOf(deps),

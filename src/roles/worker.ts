@@ -12,12 +12,14 @@ import { AccountState } from '../account/index.ts';
 import {
   ConversationStore,
   ImageStore,
+  createDrainSwitch,
   createWorkerApp,
   hostRulesResolver,
   readStagedInput,
   storeGeneratedImages,
   sweepStaleInputs,
   type AdminActions,
+  type DrainSwitch,
   type WorkerMetrics,
 } from '../api/index.ts';
 import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
@@ -54,15 +56,24 @@ async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
   }
 }
 
-function adminActions(browser: BrowserCookies, account: AccountState): AdminActions {
+function adminActions(
+  browser: BrowserCookies,
+  account: AccountState,
+  drain: DrainSwitch,
+  /** Every action writes the registry at once, not at the next beat: the console shows it in 2 s. */
+  beatNow: () => Promise<boolean>,
+): AdminActions {
   return {
     refreshSession: async () => {
       browser.cookies.invalidate();
       if (browser.session) {
         // Answers with the new state even when it is login_required (no 503 here).
-        return { login_state: await browser.session.refresh() };
+        const loginState = await browser.session.refresh();
+        await beatNow();
+        return { login_state: loginState };
       }
       await browser.cookies.refresh();
+      await beatNow();
       return { login_state: account.snapshot().loginState };
     },
     screenshot: async () => {
@@ -71,7 +82,16 @@ function adminActions(browser: BrowserCookies, account: AccountState): AdminActi
       }
       return browser.session.screenshot();
     },
-    resetCooldown: async () => ({ account: await account.reset() }),
+    resetCooldown: async () => {
+      const reset = await account.reset();
+      await beatNow();
+      return { account: reset };
+    },
+    setDraining: async (draining) => {
+      drain.set(draining);
+      const registered = await beatNow();
+      return { draining: drain.draining, registered };
+    },
   };
 }
 
@@ -185,7 +205,10 @@ export async function startWorker(
     conversations: new ConversationStore(path.join(config.dataDir, 'conversations')),
     images,
     waiting: { count: 0 },
+    drain: createDrainSwitch(),
   };
+  // The heartbeat needs the listening port; drain actions reach it through this, once it exists.
+  const beat = { now: async (): Promise<boolean> => false };
   metrics = workerMetrics(deps);
   const sweeper = retentionSweeper(config, deps, logger);
   sweeper.start();
@@ -202,9 +225,10 @@ export async function startWorker(
     conversations: deps.conversations,
     images: deps.images,
     status: workerStatus(deps),
-    admin: adminActions(browser, account),
+    admin: adminActions(browser, account, deps.drain, () => beat.now()),
     metrics,
     anthropicModelMap: config.anthropicModelMap,
+    drain: deps.drain,
   });
   const server = http.createServer(app);
   const port = await listen(server, config.port);
@@ -223,6 +247,11 @@ export async function startWorker(
     intervalMs: config.heartbeatIntervalMs,
     logger: childLogger(logger, 'registry'),
   });
+  beat.now = async () => {
+    // A beat already running read the state before the action: write once more after it.
+    await heartbeat.beat();
+    return heartbeat.beat();
+  };
   heartbeat.start();
   logger.info('worker listening', {
     port,

@@ -23,6 +23,8 @@ export interface AdminActions {
   refreshSession(): Promise<Record<string, unknown>>;
   screenshot(): Promise<Buffer>;
   resetCooldown(): Promise<Record<string, unknown>>;
+  /** Drain (true) or undrain (false); answers with the new state once the registry has it. */
+  setDraining(draining: boolean): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -74,6 +76,12 @@ export function adminRouter(admin: AdminActions): express.Router {
   });
   router.post('/admin/cooldown/reset', async (_req: Request, res: Response) => {
     res.json(await admin.resetCooldown());
+  });
+  router.post('/admin/drain', async (_req: Request, res: Response) => {
+    res.json(await admin.setDraining(true));
+  });
+  router.post('/admin/undrain', async (_req: Request, res: Response) => {
+    res.json(await admin.setDraining(false));
   });
   return router;
 }

@@ -79,6 +79,7 @@ beforeAll(async () => {
       refreshSession: async () => ({ login_state: 'logged_in' }),
       screenshot: async () => PNG,
       resetCooldown: async () => ({ account: 'ok' }),
+      setDraining: async (draining) => ({ draining }),
     },
     metrics: createWorkerMetrics('fuzz', () => ({
       status: 'HEALTHY',

@@ -67,6 +67,16 @@ describe('pick: eligibility', () => {
     ).toBe('ok');
   });
 
+  it('skips a node an operator drained, even an idle one that is also cooling', () => {
+    const drained = n('draining', { draining: true });
+    expect(pick([drained, n('ok', { currentTasks: 9 })], NOW, OPTS).nodeUrl).toBe('ok');
+    expect(nodeState(drained, NOW, 15_000)).toBe('draining');
+    expect(nodeState(n('x', { draining: true, status: '429_LIMIT' }), NOW, 15_000)).toBe(
+      'draining',
+    );
+    expect(pickError([drained])).toBeInstanceOf(ServiceUnavailableError);
+  });
+
   it('never takes an excluded node', () => {
     expect(pick([n('a'), n('b', { currentTasks: 3 })], NOW, OPTS, new Set(['a'])).nodeUrl).toBe(
       'b',

@@ -111,6 +111,7 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
       refreshSession: async () => ({}),
       screenshot: async () => Buffer.alloc(0),
       resetCooldown: async () => ({}),
+      setDraining: async (draining: boolean) => ({ draining }),
     },
     metrics,
     anthropicModelMap: {

@@ -125,6 +125,7 @@ export async function startRoutesApp(keepAliveMs = 15_000): Promise<RoutesApp> {
       refreshSession: async () => ({}),
       screenshot: async () => Buffer.alloc(0),
       resetCooldown: async () => ({}),
+      setDraining: async (draining: boolean) => ({ draining }),
     },
     metrics: createWorkerMetrics('google', () => ({
       status: 'HEALTHY',
