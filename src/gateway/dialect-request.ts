@@ -77,9 +77,9 @@ function assistant(texts: readonly string[], calls: readonly KeyedCall[]): Keyed
 type KeyedCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
 
 const keyedCall = (id: unknown, name: unknown, input: unknown): KeyedCall => ({
-  id: typeof id === 'string' ? id : '',
+  id: asString(id),
   type: 'function',
-  function: { name: typeof name === 'string' ? name : '', arguments: JSON.stringify(input ?? {}) },
+  function: { name: asString(name), arguments: JSON.stringify(input ?? {}) },
 });
 
 /**
@@ -116,7 +116,7 @@ function anthropicHistory(fields: Record<string, unknown>): KeyedMessage[] {
         .filter((b) => b['type'] === 'tool_result')
         .map((b) => ({
           role: 'tool',
-          tool_call_id: typeof b['tool_use_id'] === 'string' ? b['tool_use_id'] : '',
+          tool_call_id: asString(b['tool_use_id']),
           content:
             typeof b['content'] === 'string'
               ? b['content']

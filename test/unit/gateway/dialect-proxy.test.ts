@@ -1,45 +1,21 @@
 /**
  * Anthropic's and Gemini's routes through the gateway against fake workers: the same failover
  * and affinity as chat, the gateway's own errors and a broken stream in the client's dialect,
- * the key moved out of the URL, and the dialect in /metrics and /api/nodes.
+ * and the key moved out of the URL.
  */
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { errorJson, serverScope, type TestGateway } from './fake-servers.ts';
+import { errorJson, serverScope } from './fake-servers.ts';
 import { metricValue, node } from './helpers.ts';
+import { anthropicBody, googleAnswer, message, send } from './dialect-fixtures.ts';
 
 const scope = serverScope();
-
-const anthropicBody = (messages: unknown[], extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages, ...extra });
-
-const message = (text: string) =>
-  JSON.stringify({
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'claude-sonnet-4-5',
-    content: [{ type: 'text', text }],
-    stop_reason: 'end_turn',
-  });
-
-const googleAnswer = (text: string) =>
-  JSON.stringify({
-    candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-  });
 
 const answer =
   (body: string, headers: Record<string, string> = {}) =>
   (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(body);
   };
-
-const send = (g: TestGateway, path: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(`${g.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-  });
 
 describe('dialects through the proxy', () => {
   it('fails an Anthropic request over from a node that answered 429 without sending, and keeps its bytes', async () => {
@@ -254,75 +230,5 @@ describe("the gateway's own errors in the client's dialect", () => {
       error: { code: 502, status: 'INTERNAL' },
     });
     expect(g.bindings.saves).toEqual([]);
-  });
-});
-
-describe('dialects in the metrics', () => {
-  it('labels requests by dialect in /metrics and counts them in /api/nodes', async () => {
-    const a = await scope.worker((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(req.url?.startsWith('/v1beta') ? googleAnswer('g') : message('m'));
-    });
-    const g = await scope.gateway([node({ nodeUrl: a.url })], {
-      adminApiKeys: ['sk-admin-dialects'],
-    });
-    const auth = { authorization: 'Bearer sk-admin-dialects' };
-    await send(g, '/v1/messages', anthropicBody([{ role: 'user', content: 'x' }]), auth);
-    await send(g, '/v1beta/models/g:generateContent', JSON.stringify({ contents: [] }), auth);
-    await send(g, '/v1beta/models/g:generateContent', '{bad', auth);
-    await fetch(`${g.url}/v1beta/models`, { headers: auth });
-    const counts = async () =>
-      (
-        (await (await fetch(`${g.url}/api/nodes`, { headers: auth })).json()) as {
-          dialects: unknown;
-        }
-      ).dialects;
-    // Requests are counted when their connection closes, which may follow the client's read.
-    for (
-      let i = 0;
-      i < 100 && JSON.stringify(await counts()).includes('"requests":3') === false;
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(await counts()).toEqual({
-      openai: { requests: 0, errors: 0 },
-      anthropic: { requests: 1, errors: 0 },
-      google: { requests: 3, errors: 1 },
-    });
-    expect(
-      await metricValue(g.metrics, 'gateway_requests_total', {
-        dialect: 'anthropic',
-        route: '/v1/messages',
-        status: '200',
-      }),
-    ).toBe(1);
-    expect(
-      await metricValue(g.metrics, 'gateway_requests_total', {
-        dialect: 'google',
-        route: '/v1beta/models/:model:generateContent',
-      }),
-    ).toBe(2);
-    const text = await (await fetch(`${g.url}/metrics`, { headers: auth })).text();
-    expect(text).toMatch(/gateway_requests_total\{[^}]*dialect="google"/);
-  });
-
-  it("serves Gemini's model list from the nodes' models", async () => {
-    const g = await scope.gateway([node({ models: ['gemini-2.5-pro', 'gemini-2.5-flash'] })]);
-    const list = (await (await fetch(`${g.url}/v1beta/models`)).json()) as {
-      models: { name: string }[];
-    };
-    expect(list.models.map((m) => m.name)).toEqual([
-      'models/gemini-2.5-flash',
-      'models/gemini-2.5-pro',
-    ]);
-    const one = await fetch(`${g.url}/v1beta/models/gemini-2.5-pro`);
-    expect(await one.json()).toMatchObject({
-      name: 'models/gemini-2.5-pro',
-      supportedGenerationMethods: expect.arrayContaining(['generateContent']) as unknown,
-    });
-    const missing = await fetch(`${g.url}/v1beta/models/nope`);
-    expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: { status: 'NOT_FOUND' } });
   });
 });
