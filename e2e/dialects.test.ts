@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startGatewayStack, untilHealth, type GatewayStack } from './support/gateway-stack.ts';
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
+import { gatewayCases } from './dialects/gateway-cases.ts';
 import type { DialectTarget } from './dialects/target.ts';
 
 const API_KEY = 'sk-dialects-e2e-user-0001';
@@ -85,3 +86,6 @@ for (const [name, origin] of Object.entries(TARGETS)) {
   anthropicCases(name, target);
   googleCases(name, target);
 }
+
+// Last: the gateway's own side (failover, streaming relay, metrics by dialect), by raw fetch.
+gatewayCases({ stack: () => stack, apiKey: API_KEY, adminKey: ADMIN_KEY });

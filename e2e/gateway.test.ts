@@ -356,6 +356,46 @@ describe('in front of real workers', () => {
     expect(new Set(emails).size).toBe(1);
   });
 
+  it('continues an Anthropic and a Gemini regenerate from the turn its history matches, on its node', async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const uses = (marker: string) =>
+      stack.emulator
+        .records()
+        .filter((r) => r.kind === 'generate' && (r.prompt ?? '').includes(marker));
+    // Anthropic: [u1] -> a1, [u1, a1, u2] -> a2, then [u1, a1, u2] again continues after a1.
+    const claude = (messages: unknown[]) =>
+      post('/v1/messages', { model, max_tokens: 256, messages });
+    const u1 = { role: 'user', content: `claude branch ${run} u1` };
+    const a1 = { role: 'assistant', content: (await claude([u1]))['content'] };
+    const u2 = { role: 'user', content: `claude branch ${run} u2` };
+    await claude([u1, a1, u2]);
+    await claude([u1, a1, u2]);
+    const [first, again] = uses(u2.content);
+    expect(first?.cid).toMatch(/^c_/);
+    expect(again).toMatchObject({ cid: first?.cid, rid: first?.rid, email: first?.email });
+    expect(uses(u1.content)[0]?.email).toBe(first?.email);
+    // Gemini: the same through generateContent.
+    const gemini = (contents: unknown[]) =>
+      post(`/v1beta/models/${model}:generateContent`, { contents });
+    const g1 = { role: 'user', parts: [{ text: `gemini branch ${run} g1` }] };
+    const answer = (await gemini([g1]))['candidates'] as { content: unknown }[];
+    const g2 = { role: 'user', parts: [{ text: `gemini branch ${run} g2` }] };
+    await gemini([g1, answer[0]?.content, g2]);
+    await gemini([g1, answer[0]?.content, g2]);
+    const [one, two] = uses(`gemini branch ${run} g2`);
+    expect(one?.cid).toMatch(/^c_/);
+    expect(two).toMatchObject({ cid: one?.cid, rid: one?.rid, email: one?.email });
+    expect(uses(`gemini branch ${run} g1`)[0]?.email).toBe(one?.email);
+  });
+
   it('routes an upload and the chats naming its file to the node holding it', async () => {
     const form = new FormData();
     form.append('files', new Blob([`notes ${run}`], { type: 'text/plain' }), 'notes.txt');
@@ -414,13 +454,11 @@ describe('in front of real workers', () => {
     stack.emulator.setOptions({ chunkDelayMs: 1000 });
     const prompt = `killed ${run}`;
     try {
-      const stream = await stack
-        .openai()
-        .chat.completions.create({
-          model,
-          stream: true,
-          messages: [{ role: 'user', content: prompt }],
-        });
+      const stream = await stack.openai().chat.completions.create({
+        model,
+        stream: true,
+        messages: [{ role: 'user', content: prompt }],
+      });
       const chunks = stream[Symbol.asyncIterator]();
       await chunks.next();
       const email = sends(prompt)[0]?.email;

@@ -31,6 +31,11 @@ const SHAPERS: Readonly<Record<Dialect, ErrorShaper>> = {
   google: toGoogleError,
 };
 
+/** The error renderer of a dialect. */
+export function errorShaperOf(dialect: Dialect): ErrorShaper {
+  return SHAPERS[dialect];
+}
+
 /** The error renderer for a request path, for errorHandler(). */
 export function errorShaperFor(req: {
   readonly baseUrl: string;

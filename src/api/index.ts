@@ -13,4 +13,5 @@ export type { AdminActions, Readiness, StatusSource } from './routes/status.ts';
 export { createWorkerMetrics, type NodeState, type WorkerMetrics } from './metrics.ts';
 export { fetchImageUrl, hostRulesResolver, type ResolveHost } from './safe-fetch.ts';
 export { isPublicAddress, addressRange } from './address-policy.ts';
-export { dialectOf, errorShaperFor, DIALECTS, type Dialect } from './dialects.ts';
+export { dialectOf, errorShaperFor, errorShaperOf, DIALECTS, type Dialect } from './dialects.ts';
+export { googleModelList, parseModelAction } from './google/index.ts';

@@ -5,6 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SEND_OUTCOMES } from '../gemini/index.ts';
+import { dialectOf } from './dialects.ts';
 
 export interface NodeState {
   status: string;
@@ -34,14 +35,14 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'gk_http_requests_total',
-    help: 'HTTP requests by route and status',
-    labelNames: ['route', 'status'],
+    help: 'HTTP requests by route, status and client dialect (openai, anthropic, google)',
+    labelNames: ['route', 'status', 'dialect'],
     registers: [registry],
   });
   const latency = new Histogram({
     name: 'gk_http_request_seconds',
     help: 'HTTP request duration',
-    labelNames: ['route'],
+    labelNames: ['route', 'dialect'],
     buckets: [0.005, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [registry],
   });
@@ -120,8 +121,9 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
           : req.path.startsWith('/images/')
             ? '/images'
             : 'other';
-      requests.inc({ route, status: String(res.statusCode) });
-      end({ route });
+      const dialect = dialectOf(req.originalUrl.split('?')[0] ?? '');
+      requests.inc({ route, status: String(res.statusCode), dialect });
+      end({ route, dialect });
     });
     next();
   };

@@ -3,6 +3,8 @@
  * Reads the answer text off a response while its bytes pass through to the client, so the key of
  * the conversation's next turn (history + this answer) can be bound too. It never holds bytes
  * back: it only copies text, up to a bound, and gives up on anything it does not understand.
+ * The framing (SSE lines, a whole JSON body) is here; what a dialect's events mean is its
+ * reader's: OpenAI's here, Anthropic's and Google's in dialect-taps.ts.
  */
 import { StringDecoder } from 'node:string_decoder';
 
@@ -23,66 +25,124 @@ export interface TappedCall {
   function: { name: string; arguments: string };
 }
 
-/** A tap for an SSE (`stream: true`) or a JSON body; texts past `maxChars` are given up on. */
-export function createAnswerTap(kind: 'sse' | 'json', maxChars = 1_000_000): AnswerTap {
-  return kind === 'sse' ? sseTap(maxChars) : jsonTap(maxChars);
+/** What a reader builds up from one answer. */
+export interface TapState {
+  text: string;
+  readonly calls: TappedCall[];
+  /** The answer's end was seen (its end marker, or a whole body that says it is complete). */
+  done: boolean;
+  /** An error, or a shape the reader does not understand: there is no answer to bind. */
+  broken: boolean;
 }
 
-function sseTap(maxChars: number): AnswerTap {
+/** Reads one SSE `data:` payload into the state. */
+export type SseDataReader = (data: string, state: TapState) => void;
+
+/** Reads a whole (parsed) JSON body into the state; `undefined` when it was not JSON. */
+export type BodyReader = (body: unknown, state: TapState) => void;
+
+const DEFAULT_MAX_CHARS = 1_000_000;
+
+/** OpenAI's tap for an SSE (`stream: true`) or a JSON body; texts past `maxChars` are given up on. */
+export function createAnswerTap(kind: 'sse' | 'json', maxChars = DEFAULT_MAX_CHARS): AnswerTap {
+  return kind === 'sse' ? sseTap(openAiChunk, maxChars) : bodyTap(openAiBody, maxChars);
+}
+
+const newState = (): TapState => ({ text: '', calls: [], done: false, broken: false });
+
+/** A tap over SSE: each complete `data:` line goes to `read`, whatever the chunking. */
+export function sseTap(read: SseDataReader, maxChars = DEFAULT_MAX_CHARS): AnswerTap {
   const decoder = new StringDecoder('utf8');
+  const state = newState();
   let pending = '';
-  let text = '';
-  let done = false;
-  let broken = false;
-  const calls: TappedCall[] = [];
+  const ok = (): boolean => state.done && !state.broken;
   return {
     push(chunk) {
-      if (broken) {
+      if (state.broken) {
         return;
       }
       pending += decoder.write(chunk);
-      for (let nl = pending.indexOf('\n'); nl >= 0 && !broken; nl = pending.indexOf('\n')) {
-        const delta = sseLineText(pending.slice(0, nl), calls);
+      for (let nl = pending.indexOf('\n'); nl >= 0 && !state.broken; nl = pending.indexOf('\n')) {
+        const raw = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
-        if (delta === DONE) {
-          done = true;
-        } else if (delta === null) {
-          broken = true;
-        } else {
-          text += delta;
-          broken = text.length > maxChars;
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (line.startsWith('data:')) {
+          read(line.slice(5).trim(), state);
         }
+        state.broken ||= state.text.length > maxChars;
       }
-      broken ||= pending.length > maxChars;
+      state.broken ||= pending.length > maxChars;
     },
-    answer: () => (done && !broken ? text : null),
-    toolCalls: () => (done && !broken ? calls : []),
+    answer: () => (ok() ? state.text : null),
+    toolCalls: () => (ok() ? state.calls : []),
   };
 }
 
-const DONE = Symbol('done');
-
-/** One SSE line's answer text ('' for none), DONE for `[DONE]`, null when it breaks the answer. */
-function sseLineText(raw: string, calls: TappedCall[]): string | typeof DONE | null {
-  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-  if (!line.startsWith('data:')) {
-    return '';
-  }
-  const data = line.slice(5).trim();
-  return data === '[DONE]' ? DONE : chunkContent(data, calls);
+/** A tap over a whole JSON body, kept (up to a bound) and read once at the end. */
+export function bodyTap(read: BodyReader, maxChars = DEFAULT_MAX_CHARS): AnswerTap {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let state: TapState | null = null;
+  const settled = (): TapState => {
+    if (state === null) {
+      state = newState();
+      if (size > maxChars * 4) {
+        state.broken = true;
+      } else {
+        read(parseJson(Buffer.concat(chunks).toString('utf8')), state);
+        state.broken ||= state.text.length > maxChars;
+      }
+    }
+    return state;
+  };
+  const ok = (): boolean => settled().done && !settled().broken;
+  return {
+    push(chunk) {
+      size += chunk.length;
+      if (size <= maxChars * 4) {
+        chunks.push(chunk);
+      }
+    },
+    answer: () => (ok() ? settled().text : null),
+    toolCalls: () => (ok() ? settled().calls : []),
+  };
 }
 
-/** A chunk's delta text ('' when it has none); null for an error chunk or bad JSON. */
-function chunkContent(data: string, calls: TappedCall[]): string | null {
+/** One OpenAI chunk: its delta text and call deltas; `[DONE]` ends; an error chunk breaks. */
+function openAiChunk(data: string, state: TapState): void {
+  if (data === '[DONE]') {
+    state.done = true;
+    return;
+  }
   const parsed = parseJson(data);
   if (!isRecord(parsed) || 'error' in parsed) {
-    return null;
+    state.broken = true;
+    return;
   }
   const choice = firstChoice(parsed);
   const delta = isRecord(choice) ? choice['delta'] : undefined;
-  addCallDeltas(isRecord(delta) ? delta['tool_calls'] : undefined, calls);
+  addCallDeltas(isRecord(delta) ? delta['tool_calls'] : undefined, state.calls);
   const content = isRecord(delta) ? delta['content'] : undefined;
-  return typeof content === 'string' ? content : '';
+  state.text += typeof content === 'string' ? content : '';
+}
+
+/** A chat completion: its message's content (null with calls counts as ''), and its calls. */
+function openAiBody(body: unknown, state: TapState): void {
+  const choice = firstChoice(body);
+  const message = isRecord(choice) ? choice['message'] : undefined;
+  const content = isRecord(message) ? message['content'] : undefined;
+  const given = isRecord(message) ? message['tool_calls'] : undefined;
+  addCallDeltas(
+    Array.isArray(given) ? given.map((c: unknown, index) => ({ ...(c as object), index })) : [],
+    state.calls,
+  );
+  // An answer that is only calls has null content; its key holds the calls.
+  if (typeof content === 'string' || (content === null && Array.isArray(given))) {
+    state.text = content ?? '';
+    state.done = true;
+  } else {
+    state.broken = true;
+  }
 }
 
 /** Streamed call deltas: the first of a call names it, later ones add argument text. */
@@ -92,53 +152,16 @@ function addCallDeltas(deltas: unknown, calls: TappedCall[]): void {
       continue;
     }
     const fn = isRecord(d['function']) ? d['function'] : {};
-    const call = (calls[d['index']] ??= {
-      id: '',
-      type: 'function',
-      function: { name: '', arguments: '' },
-    });
+    const call = (calls[d['index']] ??= tappedCall('', ''));
     call.id = typeof d['id'] === 'string' ? d['id'] : call.id;
     call.function.name = typeof fn['name'] === 'string' ? fn['name'] : call.function.name;
     call.function.arguments += typeof fn['arguments'] === 'string' ? fn['arguments'] : '';
   }
 }
 
-function jsonTap(maxChars: number): AnswerTap {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return {
-    push(chunk) {
-      size += chunk.length;
-      if (size <= maxChars * 4) {
-        chunks.push(chunk);
-      }
-    },
-    answer() {
-      const message = size > maxChars * 4 ? undefined : messageOf(chunks);
-      const content = isRecord(message) ? message['content'] : undefined;
-      if (content === null && Array.isArray(message?.['tool_calls'])) {
-        // An answer that is only calls has null content; its key holds the calls.
-        return '';
-      }
-      return typeof content === 'string' && content.length <= maxChars ? content : null;
-    },
-    toolCalls() {
-      const message = size > maxChars * 4 ? undefined : messageOf(chunks);
-      const calls: TappedCall[] = [];
-      const given = isRecord(message) ? message['tool_calls'] : undefined;
-      addCallDeltas(
-        Array.isArray(given) ? given.map((c: unknown, index) => ({ ...(c as object), index })) : [],
-        calls,
-      );
-      return calls;
-    },
-  };
-}
-
-function messageOf(chunks: readonly Buffer[]): Record<string, unknown> | undefined {
-  const choice = firstChoice(parseJson(Buffer.concat(chunks).toString('utf8')));
-  const message = isRecord(choice) ? choice['message'] : undefined;
-  return isRecord(message) ? message : undefined;
+/** A call with no arguments yet. */
+export function tappedCall(id: string, name: string, args = ''): TappedCall {
+  return { id, type: 'function', function: { name, arguments: args } };
 }
 
 function firstChoice(body: unknown): unknown {
@@ -146,7 +169,8 @@ function firstChoice(body: unknown): unknown {
   return Array.isArray(choices) ? (choices as unknown[])[0] : undefined;
 }
 
-function parseJson(text: string): unknown {
+/** JSON.parse, or undefined. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -154,6 +178,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** A plain object (not null, not an array). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A string as it is, anything else ''. */
+export function asString(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }

@@ -1,13 +1,15 @@
 /**
  * @module gateway/app
- * The gateway's express app: the OpenAI surface (/v1/models, /v1/chat/completions) and /images
- * behind a key, the admin pages (/, /dashboard/nodes, /api/nodes, /metrics) behind an admin key
- * (HTTP Basic works, so a browser can open the dashboard), and /health, open but terse.
+ * The gateway's express app: the client surface in three dialects (OpenAI's /v1/models,
+ * /v1/chat/completions, /v1/completions, /v1/responses; Anthropic's /v1/messages; Gemini's
+ * /v1beta/models) and /images behind a key; the operator console at / and the admin JSON
+ * (/dashboard/nodes, /api/nodes, /metrics) behind an admin key; /health, open but terse.
  */
 import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { ChatRequest } from './chat-request.ts';
 import type { Dispatcher } from 'undici';
 import { ModelNotFoundError, NotFoundError } from '../errors.ts';
-import { errorShaperFor } from '../api/index.ts';
+import { dialectOf, errorShaperFor } from '../api/index.ts';
 import type { Logger } from '../logging.ts';
 import { renderNodeTable } from './dashboard.ts';
 import { createConsole, type AttemptObserver } from './console/index.ts';
@@ -21,8 +23,14 @@ import {
 } from '../http/index.ts';
 import { createInFlight, type InFlight } from './in-flight.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
-import { listModels, reportNodes } from './node-summary.ts';
-import { CHAT_PATH, createChatProxy } from './proxy.ts';
+import { listModels, reportNodes, type ModelEntry } from './node-summary.ts';
+import { createChatProxy } from './proxy.ts';
+import {
+  PROXIED_ROUTES,
+  createV1BetaRouter,
+  mountProxiedRoutes,
+  type ProxyMount,
+} from './dialect-routes.ts';
 import type { BindingStore, NodeProvider } from './types.ts';
 import { createSuspects } from './suspects.ts';
 import { deleteConversationHandler, getConversationHandler, imagesHandler } from './owned-ids.ts';
@@ -52,9 +60,6 @@ export interface GatewayAppDeps {
   readonly metrics?: GatewayMetrics;
 }
 
-/** The worker routes the gateway proxies with failover. */
-const PROXIED_PATHS = [CHAT_PATH, '/v1/completions', '/v1/responses'] as const;
-
 const ROUTES = new Set([
   '/',
   '/console/state',
@@ -67,9 +72,15 @@ const ROUTES = new Set([
   '/metrics',
   '/v1/models',
   '/upload',
-  ...PROXIED_PATHS,
+  '/v1beta/models',
+  ...PROXIED_ROUTES.map((r) => r.path),
 ]);
 const ROUTE_PREFIXES = ['/v1/models/:id', '/conversations/:id', '/images/*'] as const;
+/** The client API (what the per-dialect counts count): /v1/… and /v1beta/…. */
+const CLIENT_API = /^\/v1(beta)?\//;
+/** Gemini's model paths, by method: `/v1beta/models/{model}:generateContent`… */
+const GOOGLE_MODEL_PATH =
+  /^\/v1beta\/models\/[^/:]+(?::(generateContent|streamGenerateContent|countTokens))?$/;
 
 /** The gateway's express app. */
 export function createGatewayApp(deps: GatewayAppDeps): Express {
@@ -84,7 +95,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
       inFlight: () => inFlight.counts(),
       now,
     });
-  const report = () => reportNodes(deps.nodes.snapshot(), now(), nodeFreshMs, inFlight.counts());
+  const report = () => ({
+    ...reportNodes(deps.nodes.snapshot(), now(), nodeFreshMs, inFlight.counts()),
+    dialects: metrics.dialects.snapshot(),
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? false);
@@ -141,7 +155,10 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.post('/upload', uploadHandler({ ...owned, inFlight }));
   app.get('/conversations/:id', getConversationHandler(owned));
   app.delete('/conversations/:id', deleteConversationHandler(owned));
-  app.use('/v1', createV1Router(deps, inFlight, metrics, now, operatorConsole.observe));
+  const mount = proxyMount(deps, inFlight, metrics, operatorConsole.observe);
+  const models = () => listModels(deps.nodes.snapshot().nodes, now(), nodeFreshMs);
+  app.use('/v1', createV1Router(models, mount));
+  app.use('/v1beta', createV1BetaRouter(models, mount));
   app.use((req) => {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
@@ -149,15 +166,8 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   return app;
 }
 
-function createV1Router(
-  deps: GatewayAppDeps,
-  inFlight: InFlight,
-  metrics: GatewayMetrics,
-  now: () => number,
-  observe: AttemptObserver,
-): express.Router {
+function createV1Router(models: () => ModelEntry[], mount: ProxyMount): express.Router {
   const router = express.Router();
-  const models = () => listModels(deps.nodes.snapshot().nodes, now(), deps.gateway.nodeFreshMs);
   router.get('/models', (_req, res) => {
     res.json({ object: 'list', data: models() });
   });
@@ -168,32 +178,41 @@ function createV1Router(
     }
     res.json(model);
   });
-  const suspects = createSuspects();
-  // Every dialect route of the workers goes through the same proxy: failover, affinity and the
-  // at-most-once rules do not depend on the dialect.
-  for (const path of PROXIED_PATHS) {
-    router.post(
-      path.slice('/v1'.length),
-      // Raw bytes: they are forwarded as sent, and may be sent again to another node.
-      refuseDeclaredOversize(deps.bodyLimitBytes),
-      express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
-      createChatProxy({
-        nodes: deps.nodes,
-        bindings: deps.bindings,
-        inFlight,
-        suspects,
-        metrics,
-        logger: deps.logger,
-        dispatcher: deps.dispatcher,
-        nodeFreshMs: deps.gateway.nodeFreshMs,
-        maxAttempts: deps.gateway.maxAttempts,
-        path,
-        observe,
-        ...(deps.now === undefined ? {} : { now: deps.now }),
-      }),
-    );
-  }
+  mountProxiedRoutes(router, mount);
   return router;
+}
+
+/**
+ * The handlers relaying a route. Every dialect route of the workers goes through the same proxy:
+ * failover, affinity and the at-most-once rules do not depend on the dialect.
+ */
+function proxyMount(
+  deps: GatewayAppDeps,
+  inFlight: InFlight,
+  metrics: GatewayMetrics,
+  observe: AttemptObserver,
+): ProxyMount {
+  const suspects = createSuspects();
+  return (path: string, parse?: (req: Request) => ChatRequest) => [
+    // Raw bytes: they are forwarded as sent, and may be sent again to another node.
+    refuseDeclaredOversize(deps.bodyLimitBytes),
+    express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
+    createChatProxy({
+      nodes: deps.nodes,
+      bindings: deps.bindings,
+      inFlight,
+      suspects,
+      metrics,
+      logger: deps.logger,
+      dispatcher: deps.dispatcher,
+      nodeFreshMs: deps.gateway.nodeFreshMs,
+      maxAttempts: deps.gateway.maxAttempts,
+      path,
+      observe,
+      ...(parse === undefined ? {} : { parse }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
+    }),
+  ];
 }
 
 function routeLabel(req: Request): string {
@@ -201,24 +220,33 @@ function routeLabel(req: Request): string {
   if (ROUTES.has(path)) {
     return path;
   }
+  const google = GOOGLE_MODEL_PATH.exec(path);
+  if (google) {
+    return `/v1beta/models/:model${google[1] === undefined ? '' : `:${google[1]}`}`;
+  }
   const prefixed = ROUTE_PREFIXES.find((p) => path.startsWith(p.replace(/[^/]+$/, '')));
   return prefixed ?? 'other';
 }
 
-/** Counts every request by route, status and stream, and times it, when it ends. */
+/** Counts every request by route, status, stream and dialect, and times it, when it ends. */
 function countRequests(metrics: GatewayMetrics): RequestHandler {
   return function requestMetrics(req, res, next) {
     const startedAt = performance.now();
     res.once('close', () => {
       // 499 (nginx's "client closed request"): the client left before the response was complete.
       const status = String(res.writableFinished ? res.statusCode : 499);
+      const path = req.originalUrl.split('?')[0] ?? '';
       const labels = {
         route: routeLabel(req),
         status,
         stream: String(res.locals['stream'] === true),
+        dialect: dialectOf(path),
       };
       metrics.requests.inc(labels);
       metrics.duration.observe(labels, (performance.now() - startedAt) / 1000);
+      if (CLIENT_API.test(path)) {
+        metrics.dialects.count(labels.dialect, Number(status));
+      }
     });
     next();
   };

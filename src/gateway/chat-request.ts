@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Dialect } from '../api/index.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { continuesConversation, historyKey, type KeyedMessage } from '../history-key.ts';
 
@@ -13,7 +14,14 @@ import { continuesConversation, historyKey, type KeyedMessage } from '../history
 export interface ChatRequest {
   /** The body exactly as the client sent it. */
   readonly raw: Buffer;
+  /** The client protocol: it picks the answer reader and the shape of the gateway's errors. */
+  readonly dialect: Dialect;
+  /** The model the request names (Google's is in the path), null when it names none. */
+  readonly model: string | null;
   readonly stream: boolean;
+  /** The worker path (and query) when it is not the route's own: Google's model paths. */
+  readonly path?: string;
+  /** The history in OpenAI's message shape, as the history key is taken over it. */
   readonly messages: readonly KeyedMessage[];
   readonly conversationId: string | null;
   /**
@@ -44,8 +52,8 @@ function uploadRefs(fields: Record<string, unknown>, messages: readonly KeyedMes
   );
 }
 
-/** Parses the raw body; throws InvalidRequestError (400) unless it is a JSON object. */
-export function parseChatRequest(raw: unknown): ChatRequest {
+/** The JSON object of a raw body; throws InvalidRequestError (400) for anything else. */
+export function readJsonObject(raw: unknown): Record<string, unknown> {
   if (!Buffer.isBuffer(raw) || raw.length === 0) {
     throw new InvalidRequestError('The request body must be a JSON object.');
   }
@@ -58,7 +66,29 @@ export function parseChatRequest(raw: unknown): ChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('The request body must be a JSON object.');
   }
-  const fields = body as Record<string, unknown>;
+  return body as Record<string, unknown>;
+}
+
+/** The binding keys of a history: its history key once it continues a conversation, then the id. */
+export function conversationKeys(
+  messages: readonly KeyedMessage[],
+  conversationId: string | null = null,
+): string[] {
+  const keys: string[] = [];
+  // A history without an earlier answer (a new chat, maybe with a system prompt shared by many
+  // chats) names no conversation, so it must not pin requests to one node.
+  if (continuesConversation(messages)) {
+    keys.push(historyKey(messages));
+  }
+  if (conversationId !== null) {
+    keys.push(conversationId);
+  }
+  return keys;
+}
+
+/** Parses the raw body; throws InvalidRequestError (400) unless it is a JSON object. */
+export function parseChatRequest(raw: unknown): ChatRequest {
+  const fields = readJsonObject(raw);
   // Shape errors beyond this are the worker's to report; the gateway only needs these fields.
   const messages = Array.isArray(fields['messages'])
     ? (fields['messages'] as unknown[]).filter(
@@ -69,23 +99,25 @@ export function parseChatRequest(raw: unknown): ChatRequest {
   // answered as x-conversation-id: the same binding.
   const id = fields['conversation_id'] ?? fields['previous_response_id'];
   const conversationId = typeof id === 'string' && id.trim() !== '' ? id : null;
-  const keys: string[] = [];
-  // A history without an earlier answer (a new chat, maybe with a system prompt shared by many
-  // chats) names no conversation, so it must not pin requests to one node.
-  if (continuesConversation(messages)) {
-    keys.push(historyKey(messages));
-  }
-  if (conversationId !== null) {
-    keys.push(conversationId);
-  }
-  const fileKeys = uploadRefs(fields, messages).map(fileKey);
-  return { raw, stream: fields['stream'] === true, messages, conversationId, keys, fileKeys };
+  return {
+    raw: raw as Buffer,
+    dialect: 'openai',
+    model: typeof fields['model'] === 'string' ? fields['model'] : null,
+    stream: fields['stream'] === true,
+    messages,
+    conversationId,
+    keys: conversationKeys(messages, conversationId),
+    fileKeys: uploadRefs(fields, messages).map(fileKey),
+  };
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 const PASSED_HEADERS = [
   'authorization',
   'x-api-key',
+  'x-goog-api-key',
+  'anthropic-version',
+  'anthropic-beta',
   'accept',
   'accept-language',
   'user-agent',

@@ -14,6 +14,7 @@ import {
   toOpenAIError,
   type AppError,
 } from '../errors.ts';
+import type { ErrorShaper } from '../http/index.ts';
 import type { Logger } from '../logging.ts';
 import {
   SHOULD_RETRY_HEADER,
@@ -100,15 +101,23 @@ export function markUpstreamSent(res: Response, sent: boolean): void {
   }
 }
 
-/** Answers a saved upstream error as the worker sent it; throws our own error otherwise. */
-export function answerFailedAttempt(res: Response, failed: FailedAttempt): void {
+/**
+ * Answers a saved upstream error as the worker sent it (already in the client's dialect); throws
+ * our own error otherwise (the error handler shapes it). `shape` renders the client's dialect.
+ */
+export function answerFailedAttempt(
+  res: Response,
+  failed: FailedAttempt,
+  shape: ErrorShaper = toOpenAIError,
+): void {
   if (failed.kind === 'error') {
     markUpstreamSent(res, failed.upstreamSent);
     throw failed.error;
   }
   if (failed.body === null) {
     markUpstreamSent(res, parseUpstreamSent(failed.headers[UPSTREAM_SENT_HEADER]) !== false);
-    const fallback = toOpenAIError(new UpstreamError('The worker node sent an unreadable error.'));
+    const fallback = shape(new UpstreamError('The worker node sent an unreadable error.'));
+    // The worker's status stands: it tells the SDK what happened (a 429 stays a 429).
     res.status(failed.status).set(fallback.headers).json(fallback.body);
     return;
   }

@@ -5,10 +5,9 @@
  * (history + this answer), read off the body as it passed.
  */
 import type { Response } from 'express';
-import { UpstreamError, toOpenAIError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
-import { createAnswerTap } from './answer-tap.ts';
-import { OUTCOME_UNKNOWN_CODE } from './failed-attempt.ts';
+import { brokenAnswerTail, type AnswerFraming } from './broken-stream.ts';
+import { createDialectTap } from './dialect-taps.ts';
 import { imageKey } from './owned-ids.ts';
 import type { ChatRequest } from './chat-request.ts';
 import { historyKeyAfter } from '../history-key.ts';
@@ -41,7 +40,7 @@ export async function forwardAnswer(
   const { result, chat } = f;
   const ok = result.status >= 200 && result.status < 300;
   const isSse = String(result.headers['content-type'] ?? '').startsWith('text/event-stream');
-  const tap = ok ? createAnswerTap(isSse ? 'sse' : 'json') : null;
+  const tap = ok ? createDialectTap(chat.dialect, isSse) : null;
   res.status(result.status);
   for (const [name, value] of Object.entries(forwardableHeaders(result.headers))) {
     res.setHeader(name, value);
@@ -56,7 +55,10 @@ export async function forwardAnswer(
     tap?.push(chunk);
   });
   if (end === 'upstream_error') {
-    endBroken(res, isSse, f.node, deps.logger);
+    // Google's streamGenerateContent without alt=sse is one JSON array, element by element.
+    const array = chat.dialect === 'google' && chat.stream && !first;
+    const framing = isSse ? 'sse' : array ? 'json-array' : 'other';
+    endBroken(res, chat, framing, f.node, deps.logger);
     return;
   }
   if (end === 'done' && ok) {
@@ -91,6 +93,9 @@ function bindConversation(
   if (answer !== null) {
     keys.push(...linkedImages(answer).map(imageKey));
   }
+  if (keys.length === 0) {
+    return;
+  }
   // Off the response path: the client has its answer already.
   deps.bindings
     .save(keys, { nodeUrl: f.node.nodeUrl, account: f.node.account })
@@ -103,20 +108,20 @@ function bindConversation(
 
 /**
  * The worker's connection broke mid-body. Bytes went out and the prompt went upstream, so no
- * retry: an SSE stream gets an OpenAI-shaped error event (the SDK raises it) and `[DONE]`;
- * anything else is cut so the client sees an error.
+ * retry: a stream ends with an error in the dialect's framing (the SDK raises it); anything
+ * else is cut so the client sees an error.
  */
-function endBroken(res: Response, isSse: boolean, node: NodeRecord, logger: Logger): void {
+function endBroken(
+  res: Response,
+  chat: ChatRequest,
+  framing: AnswerFraming,
+  node: NodeRecord,
+  logger: Logger,
+): void {
   logger.warn('worker node connection broke mid-answer', { node: node.nodeUrl });
-  if (isSse && !res.destroyed) {
-    const { body } = toOpenAIError(
-      new UpstreamError(
-        'The worker node connection broke mid-answer; the answer is incomplete. The prompt reached Gemini: sending it again would answer it twice.',
-        { code: OUTCOME_UNKNOWN_CODE },
-      ),
-    );
-    // The blank line first closes any event the break cut in half.
-    res.end(`\n\ndata: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
+  const tail = brokenAnswerTail(chat.dialect, framing);
+  if (tail !== null && !res.destroyed) {
+    res.end(tail);
     return;
   }
   res.destroy();

@@ -4,14 +4,15 @@
  * in one process, as in tests, do not collide). Node gauges are computed at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DIALECTS, type Dialect } from '../api/index.ts';
 import { nodeState, type NodeState } from './balancer.ts';
 import type { NodeProvider, NodeRecord } from './types.ts';
 
 /** The gateway's instruments. */
 export interface GatewayMetrics {
   readonly registry: Registry;
-  /** Finished requests by route, status and stream. */
-  readonly requests: Counter<'route' | 'status' | 'stream'>;
+  /** Finished requests by route, status, stream and client dialect. */
+  readonly requests: Counter<'route' | 'status' | 'stream' | 'dialect'>;
   /** Attempts moved to another node, by reason. */
   readonly failovers: Counter<'reason'>;
   /** Upstream attempts by outcome (a status, or a network class). */
@@ -19,7 +20,42 @@ export interface GatewayMetrics {
   /** Request start to the first body byte sent to the client. */
   readonly timeToFirstByte: Histogram<'stream'>;
   /** Request start to its end. */
-  readonly duration: Histogram<'route' | 'status' | 'stream'>;
+  readonly duration: Histogram<'route' | 'status' | 'stream' | 'dialect'>;
+  /** Client API requests by dialect, for the summary JSON (/api/nodes). */
+  readonly dialects: DialectTally;
+}
+
+/** Requests and errors (status >= 400) of one dialect since the gateway started. */
+export interface DialectCount {
+  readonly requests: number;
+  readonly errors: number;
+}
+
+/** Counts client API requests by dialect. */
+export interface DialectTally {
+  count(dialect: Dialect, status: number): void;
+  snapshot(): Record<Dialect, DialectCount>;
+}
+
+/** A tally with every dialect at zero. */
+export function createDialectTally(): DialectTally {
+  const counts = new Map<Dialect, { requests: number; errors: number }>(
+    DIALECTS.map((d) => [d, { requests: 0, errors: 0 }]),
+  );
+  return {
+    count(dialect, status) {
+      const c = counts.get(dialect);
+      if (c) {
+        c.requests += 1;
+        c.errors += status >= 400 ? 1 : 0;
+      }
+    },
+    snapshot: () =>
+      Object.fromEntries(DIALECTS.map((d) => [d, { ...counts.get(d) }])) as Record<
+        Dialect,
+        DialectCount
+      >,
+  };
 }
 
 /** Everything the node gauges read at scrape time. */
@@ -52,7 +88,7 @@ export function createGatewayMetrics(source: NodeGaugeSource): GatewayMetrics {
     requests: new Counter({
       name: 'gateway_requests_total',
       help: 'Requests answered by the gateway',
-      labelNames: ['route', 'status', 'stream'],
+      labelNames: ['route', 'status', 'stream', 'dialect'],
       registers,
     }),
     failovers: new Counter({
@@ -77,10 +113,11 @@ export function createGatewayMetrics(source: NodeGaugeSource): GatewayMetrics {
     duration: new Histogram({
       name: 'gateway_request_duration_seconds',
       help: 'From request start to its end',
-      labelNames: ['route', 'status', 'stream'],
+      labelNames: ['route', 'status', 'stream', 'dialect'],
       buckets: LATENCY_BUCKETS_S,
       registers,
     }),
+    dialects: createDialectTally(),
   };
 }
 

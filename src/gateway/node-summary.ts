@@ -2,7 +2,9 @@
  * @module gateway/node-summary
  * What /health, /api/nodes, the dashboard and /v1/models say about the nodes. Pure.
  */
+import type { Dialect } from '../api/index.ts';
 import { isFresh, nodeState, type NodeState } from './balancer.ts';
+import type { DialectCount } from './metrics.ts';
 import type { NodeRecord, RegistrySnapshot } from './types.ts';
 
 /** One node as the dashboard and /health show it. */
@@ -40,6 +42,8 @@ export interface NodesReport {
   readonly registryExpired: boolean;
   readonly registryError: string | null;
   readonly nodes: readonly NodeSummary[];
+  /** Client API requests by dialect since this gateway started (admin views only). */
+  readonly dialects?: Readonly<Record<Dialect, DialectCount>>;
 }
 
 /** Summarises one node at `now`. */

@@ -1,10 +1,13 @@
 /**
  * @module gateway/proxy
- * POST /v1/chat/completions: choose a node (affinity first), send, and either relay the answer
- * or, while nothing has gone to the client, move to another node (failover.ts decides).
+ * Every POST the workers answer (chat completions, completions, responses, Anthropic messages,
+ * Gemini generateContent): choose a node (affinity first), send, and either relay the answer
+ * or, while nothing has gone to the client, move to another node (failover.ts decides). The
+ * dialect changes only how the request is read and how the gateway's own errors look.
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Dispatcher } from 'undici';
+import { errorShaperOf } from '../api/index.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { pick } from './balancer.ts';
@@ -48,6 +51,8 @@ export interface ChatProxyDeps {
   readonly maxAttempts: number;
   /** The worker path the request goes to (the same path the client called). */
   readonly path?: string;
+  /** Reads the request (the body is raw bytes); parseChatRequest by default. */
+  readonly parse?: (req: Request) => ChatRequest;
   readonly now?: () => number;
   /** Sees every attempt (the console's per-node charts). */
   readonly observe?: AttemptObserver;
@@ -84,7 +89,7 @@ export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
   const nextRotation = (): number => (rotation = (rotation + 1) % Number.MAX_SAFE_INTEGER);
   return async function chatCompletions(req, res) {
     const startedAt = performance.now();
-    const chat = parseChatRequest(req.body);
+    const chat = deps.parse ? deps.parse(req) : parseChatRequest(req.body);
     res.locals['stream'] = chat.stream;
     const abort = new AbortController();
     // The client's going away reaches the worker: the pending attempt or relay is aborted.
@@ -111,7 +116,7 @@ export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
         end.release();
       }
     } else if (end.kind === 'failed') {
-      answerFailedAttempt(res, end.failed);
+      answerFailedAttempt(res, end.failed, errorShaperOf(chat.dialect));
     }
   };
 }
@@ -160,7 +165,7 @@ async function runAttempts(
     const sentAt = performance.now();
     const result = await sendAttempt(deps.dispatcher, {
       nodeUrl: node.nodeUrl,
-      path: deps.path ?? CHAT_PATH,
+      path: ex.chat.path ?? deps.path ?? CHAT_PATH,
       headers: upstreamHeaders(ex.req.headers, ex.requestId, ex.req.socket.remoteAddress),
       body: ex.chat.raw,
       signal: ex.abort.signal,
