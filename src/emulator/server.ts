@@ -129,7 +129,7 @@ export function classify(host: string, path: string, method: string): RecordKind
   if (host === 'www.google.com' && path === '/') {
     return 'preflight';
   }
-  if (host === 'content-push.googleapis.com' && path === '/upload') {
+  if (host === 'content-push.googleapis.com' && path === '/upload' && method !== 'OPTIONS') {
     return 'upload';
   }
   return host.endsWith('.googleusercontent.com') || host.endsWith('.usercontent.google.com')

@@ -22,6 +22,7 @@ export { createNodeTransport, type NodeTransportOptions } from './node-transport
 export { classifyThrown } from './call.ts';
 export {
   createHttpClient,
+  readAll,
   BodyTooLargeError,
   type HttpClient,
   type HttpClientOptions,
