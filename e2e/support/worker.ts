@@ -14,7 +14,8 @@ import { loadConfig } from '../../src/config.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { createLogger } from '../../src/logging.ts';
 import { startWorker, type RunningService } from '../../src/roles/worker.ts';
-import { freePort, tempDir } from './services.ts';
+import { personSignIn } from './person.ts';
+import { freePort, startChromium, tempDir } from './services.ts';
 
 export interface TestWorker extends RunningService {
   readonly dataDir: string;
@@ -30,6 +31,11 @@ export interface TestWorkerOptions {
   readonly email: string;
   readonly signIn?: boolean;
   readonly env?: Record<string, string>;
+  /**
+   * `page`: a Chromium of its own, signed in as `email` by the person, and the worker sending
+   * through it (GEMINI_TRANSPORT=page). Default `node`.
+   */
+  readonly transport?: 'node' | 'page';
 }
 
 let seq = 0;
@@ -69,18 +75,46 @@ async function prepareDataDir(opts: TestWorkerOptions): Promise<string> {
   return dataDir;
 }
 
+/** A signed-in Chromium for a page-transport worker, and the env that points the worker at it. */
+async function pageBrowser(
+  opts: TestWorkerOptions,
+): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+  if (opts.transport !== 'page') {
+    return { env: {}, stop: () => Promise.resolve() };
+  }
+  const chrome = await startChromium({ hostResolverRules: opts.emulator.hostResolverRules() });
+  try {
+    await personSignIn(chrome.url, opts.email);
+  } catch (err) {
+    await chrome.stop();
+    throw err;
+  }
+  return {
+    env: { CHROME_CDP_URL: chrome.url, GEMINI_TRANSPORT: 'page' },
+    stop: () => chrome.stop(),
+  };
+}
+
 /** Starts a worker in this process. */
 export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWorker> {
   const dataDir = await prepareDataDir(opts);
-  const env = workerEnv(opts, dataDir);
+  const browser = await pageBrowser(opts);
+  const env = { ...workerEnv(opts, dataDir), ...browser.env };
   const config = loadConfig('worker', env);
   const sink = new PassThrough();
   let logs = '';
   sink.on('data', (b: Buffer) => (logs += b.toString('utf8')));
   const logger = createLogger({ debug: true, stream: sink });
-  const running = await startWorker(config, logger);
+  const running = await startWorker(config, logger).catch(async (err: unknown) => {
+    await browser.stop();
+    throw err;
+  });
   return {
     ...running,
+    close: async () => {
+      await running.close();
+      await browser.stop();
+    },
     dataDir,
     account: config.account,
     logs: () => logs,

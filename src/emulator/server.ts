@@ -55,6 +55,7 @@ async function serve(
   const cookies = parseCookieHeader(req.headers.cookie);
   const identity = state.accounts.identify(cookies);
   record.email = identity.account?.email ?? null;
+  record.userAgent = req.headers['user-agent'] ?? null;
   const signal = requestSignal(state, res, record, closing);
   const ctx: RequestContext = { req, res, url, host, cookies, identity, record, state, signal };
   try {

@@ -105,6 +105,8 @@ export interface UpstreamRecord {
   model?: string | null;
   /** generate: files referenced. */
   fileIds?: string[];
+  /** The User-Agent it came with: tells a worker's own request from its Chrome's. */
+  userAgent?: string | null;
   /** HTTP status sent. */
   status: number;
   /** The fault applied, if any. */
