@@ -230,6 +230,7 @@ describe.each(['node', 'page'] as const)('%s transport', (transport) => {
         unknown
       >;
       expect(health['status']).toBe('ok');
+      expect(health['transport']).toBe(transport);
     });
   });
 
