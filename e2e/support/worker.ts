@@ -75,11 +75,23 @@ async function prepareDataDir(opts: TestWorkerOptions): Promise<string> {
   return dataDir;
 }
 
+/**
+ * The transport a test worker uses: its own option, else E2E_TRANSPORT (so that any suite can be
+ * run once with `E2E_TRANSPORT=page`), except for workers that bring their own browser or none.
+ */
+function transportOf(opts: TestWorkerOptions): 'node' | 'page' {
+  if (opts.transport) {
+    return opts.transport;
+  }
+  const ownBrowser = opts.signIn === false || opts.env?.['CHROME_CDP_URL'] !== undefined;
+  return process.env['E2E_TRANSPORT'] === 'page' && !ownBrowser ? 'page' : 'node';
+}
+
 /** A signed-in Chromium for a page-transport worker, and the env that points the worker at it. */
 async function pageBrowser(
   opts: TestWorkerOptions,
 ): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
-  if (opts.transport !== 'page') {
+  if (transportOf(opts) !== 'page') {
     return { env: {}, stop: () => Promise.resolve() };
   }
   const chrome = await startChromium({ hostResolverRules: opts.emulator.hostResolverRules() });
