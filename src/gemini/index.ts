@@ -19,7 +19,6 @@ export { GeminiClient, type GeminiClientOptions } from './client.ts';
 export type { FetchedImage } from './images.ts';
 export type { GoogleTransport, TransportKind } from './transport.ts';
 export { createNodeTransport, type NodeTransportOptions } from './node-transport.ts';
-export { classifyThrown } from './call.ts';
 export {
   createHttpClient,
   readAll,
