@@ -12,6 +12,7 @@ import { benchGateway } from './gateway.ts';
 import { enableProfiling, setBaseline, startServices } from './harness.ts';
 import { startRemoteEmulator } from './remote-emulator.ts';
 import { benchQueue } from './queue.ts';
+import { benchTransport } from './transport.ts';
 import { loadAverage, printLine, printTable } from './stats.ts';
 import { benchWorkerVsDirect } from './worker-vs-direct.ts';
 
@@ -57,6 +58,9 @@ try {
   }
   if (!only || only === 'browser') {
     await benchBrowser(emulator);
+  }
+  if (!only || only === 'transport') {
+    await benchTransport(emulator);
   }
   if (!only || only === 'queue') {
     await benchQueue(services);

@@ -1,14 +1,19 @@
 /**
  * The emulator in real headless Chromium: a person signs in on ServiceLogin, lands on /app signed
  * in, the .google.com cookies are readable over CDP, and the open tab's rotation iframe keeps
- * PSIDTS fresh (its value changes and the session outlives several PSIDTS lifetimes).
+ * PSIDTS fresh (its value changes and the session outlives several PSIDTS lifetimes). And the
+ * page transport on that Chromium: who sends, the send stages of its failures, and its tab lease.
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Cookie, type Page } from 'playwright-core';
 import { Agent, buildConnector, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserSession, createPageTransport, FileCookieSource } from '../src/browser/index.ts';
 import { Emulator } from '../src/emulator/index.ts';
+import { createHttpClient, findModel, GeminiClient, GeminiError } from '../src/gemini/index.ts';
+import { createLogger } from '../src/logging.ts';
+import { eventually, personSignIn } from './support/person.ts';
 import { startChromium, tempDir, type ChromiumHandle } from './support/services.ts';
 
 const PSIDTS_TTL_MS = 3000;
@@ -121,5 +126,98 @@ describe('emulator in Chromium', () => {
     } finally {
       await page.close();
     }
+  });
+});
+
+describe('the page transport in Chromium', () => {
+  const email = 'page-transport@example.com';
+  const logger = createLogger({ silent: true });
+  let session: BrowserSession;
+  let client: GeminiClient;
+  const model = findModel('gemini-2.5-flash')!;
+  const generations = (prompt: string) =>
+    emulator.records().filter((r) => r.kind === 'generate' && r.prompt === prompt);
+
+  beforeAll(async () => {
+    await personSignIn(chrome.url, email);
+    session = new BrowserSession({ cdpUrl: chrome.url, keepAliveIntervalMs: 600_000, logger });
+    await session.connect();
+    client = new GeminiClient({
+      http: createHttpClient({ hostResolverRules: emulator.hostResolverRules() }),
+      cookies: new FileCookieSource(`${tempDir('page-transport')}/cookie_cache.json`),
+      logger,
+      stallTimeoutMs: 10_000,
+      transport: createPageTransport(session),
+    });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await session?.close();
+  });
+
+  async function failure(prompt: string): Promise<GeminiError> {
+    const events = client.generate({ prompt, model });
+    return (await (async () => {
+      for await (const _ of events) {
+        // drain
+      }
+    })().catch((err: unknown) => err)) as GeminiError;
+  }
+
+  it('sends as Chromium, signed in by its own cookies', async () => {
+    const texts: string[] = [];
+    for await (const ev of client.generate({ prompt: 'from the page', model })) {
+      texts.push(ev.type === 'text' ? ev.delta : '');
+    }
+    expect(texts.join('')).toContain('from the page');
+    const [record] = generations('from the page');
+    expect(record?.email).toBe(email);
+    expect(record?.userAgent).toMatch(/HeadlessChrome/);
+  });
+
+  it('a reset before any response is resent by Chrome itself; a cut after 200 OK never is', async () => {
+    // Chrome resends a request whose reused connection died before any response byte (its
+    // keep-alive race rule): the worker resends such a send too (proven not taken), so the
+    // outcome is the node transport's: two upstream records, one answer.
+    emulator.injectFault(email, 'reset');
+    const texts: string[] = [];
+    for await (const ev of client.generate({ prompt: 'reset in the page', model })) {
+      texts.push(ev.type === 'text' ? ev.delta : '');
+    }
+    expect(texts.join('')).toContain('reset in the page');
+    expect(generations('reset in the page').map((r) => r.fault ?? null)).toEqual(['reset', null]);
+    emulator.injectFault(email, 'drop_before_answer');
+    const cut = await failure('cut in the page');
+    expect(cut).toBeInstanceOf(GeminiError);
+    expect(cut.stage).toBe('after_accept');
+    expect(cut.kind).toBe('transient');
+    expect(generations('cut in the page')).toHaveLength(1);
+  });
+
+  it('a tab reload waits for the answer in flight; leaving the answer cancels the fetch', async () => {
+    emulator.injectFault(email, 'stall');
+    const events = client.generate({ prompt: 'held open', model });
+    for await (const ev of events) {
+      if (ev.type === 'text') {
+        break; // the body stays open upstream until the fetch is cancelled
+      }
+    }
+    await eventually(async () => generations('held open')[0]?.endedAt != null, 5_000, 50);
+    // With the fetch gone the lease is free: a reload goes through at once.
+    const reloaded = await session.refresh();
+    expect(reloaded).toBe('logged_in');
+
+    emulator.injectFault(email, 'stall');
+    const open = client.generate({ prompt: 'open during a reload', model });
+    const first = await open.next();
+    expect(first.done).toBe(false);
+    let reloadDone = false;
+    const reload = session.refresh().then(() => (reloadDone = true));
+    await sleep(500);
+    expect(reloadDone).toBe(false);
+    expect(generations('open during a reload')[0]?.endedAt ?? null).toBeNull();
+    await open.return(undefined);
+    await reload;
+    expect(reloadDone).toBe(true);
   });
 });

@@ -82,6 +82,7 @@ const envSchema = z.object({
   RETENTION_SWEEP_INTERVAL_S: int(600, 1),
   DEBUG: bool(false),
   HOST_RESOLVER_RULES: str(),
+  GEMINI_TRANSPORT: z.preprocess(emptyToUndefined, z.enum(['node', 'page']).default('node')),
   // Tunables. Defaults follow DESIGN.md's failure semantics.
   GEMINI_KEEPALIVE_INTERVAL_S: int(600, 10),
   GEMINI_COOKIE_CACHE_MS: int(5000, 0),
@@ -154,6 +155,8 @@ export interface Config {
   /** null when the worker runs without a browser (cookie_cache.json only). */
   readonly cdpUrl: string | null;
   readonly hostResolverRules: string | null;
+  /** Who sends upstream requests: this process (`node`) or the signed-in tab (`page`). */
+  readonly transport: 'node' | 'page';
   readonly keepAliveIntervalMs: number;
   readonly cookieCacheMs: number;
   readonly cooldown: {
@@ -209,6 +212,9 @@ export function loadConfig(role: Role, env: NodeJS.ProcessEnv = process.env): Re
       parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
     );
   }
+  if (parsed.data.GEMINI_TRANSPORT === 'page' && parsed.data.CHROME_CDP_URL === 'off') {
+    throw new ConfigError(['GEMINI_TRANSPORT: page needs a browser (CHROME_CDP_URL is off)']);
+  }
   return Object.freeze(buildConfig(role, parsed.data));
 }
 
@@ -244,6 +250,7 @@ function buildConfig(role: Role, e: Env): Config {
     redisUrl: e.REDIS_URL,
     cdpUrl: e.CHROME_CDP_URL === 'off' ? null : e.CHROME_CDP_URL,
     hostResolverRules: e.HOST_RESOLVER_RULES ?? null,
+    transport: e.GEMINI_TRANSPORT,
     keepAliveIntervalMs: e.GEMINI_KEEPALIVE_INTERVAL_S * 1000,
     cookieCacheMs: e.GEMINI_COOKIE_CACHE_MS,
     cooldown: {

@@ -14,7 +14,8 @@ import { loadConfig } from '../../src/config.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { createLogger } from '../../src/logging.ts';
 import { startWorker, type RunningService } from '../../src/roles/worker.ts';
-import { freePort, tempDir } from './services.ts';
+import { personSignIn } from './person.ts';
+import { freePort, startChromium, tempDir } from './services.ts';
 
 export interface TestWorker extends RunningService {
   readonly dataDir: string;
@@ -32,6 +33,11 @@ export interface TestWorkerOptions {
   readonly env?: Record<string, string>;
   /** How long a child worker may take to answer /health (30 s by default). */
   readonly startTimeoutMs?: number;
+  /**
+   * `page`: a Chromium of its own, signed in as `email` by the person, and the worker sending
+   * through it (GEMINI_TRANSPORT=page). Default `node`.
+   */
+  readonly transport?: 'node' | 'page';
 }
 
 let seq = 0;
@@ -71,18 +77,58 @@ async function prepareDataDir(opts: TestWorkerOptions): Promise<string> {
   return dataDir;
 }
 
+/**
+ * The transport a test worker uses: its own option, else E2E_TRANSPORT (so that any suite can be
+ * run once with `E2E_TRANSPORT=page`), except for workers that bring their own browser or none.
+ */
+function transportOf(opts: TestWorkerOptions): 'node' | 'page' {
+  if (opts.transport) {
+    return opts.transport;
+  }
+  const ownBrowser = opts.signIn === false || opts.env?.['CHROME_CDP_URL'] !== undefined;
+  return process.env['E2E_TRANSPORT'] === 'page' && !ownBrowser ? 'page' : 'node';
+}
+
+/** A signed-in Chromium for a page-transport worker, and the env that points the worker at it. */
+async function pageBrowser(
+  opts: TestWorkerOptions,
+): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+  if (transportOf(opts) !== 'page') {
+    return { env: {}, stop: () => Promise.resolve() };
+  }
+  const chrome = await startChromium({ hostResolverRules: opts.emulator.hostResolverRules() });
+  try {
+    await personSignIn(chrome.url, opts.email);
+  } catch (err) {
+    await chrome.stop();
+    throw err;
+  }
+  return {
+    env: { CHROME_CDP_URL: chrome.url, GEMINI_TRANSPORT: 'page' },
+    stop: () => chrome.stop(),
+  };
+}
+
 /** Starts a worker in this process. */
 export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWorker> {
   const dataDir = await prepareDataDir(opts);
-  const env = workerEnv(opts, dataDir);
+  const browser = await pageBrowser(opts);
+  const env = { ...workerEnv(opts, dataDir), ...browser.env };
   const config = loadConfig('worker', env);
   const sink = new PassThrough();
   let logs = '';
   sink.on('data', (b: Buffer) => (logs += b.toString('utf8')));
   const logger = createLogger({ debug: true, stream: sink });
-  const running = await startWorker(config, logger);
+  const running = await startWorker(config, logger).catch(async (err: unknown) => {
+    await browser.stop();
+    throw err;
+  });
   return {
     ...running,
+    close: async () => {
+      await running.close();
+      await browser.stop();
+    },
     dataDir,
     account: config.account,
     logs: () => logs,

@@ -23,6 +23,8 @@ export interface BrowserSessionOptions {
   /** While re-checking, the tab is reloaded at most this often. */
   readonly loginReloadMinMs?: number;
   readonly reconnectBackoff?: BackoffOptions;
+  /** How long a reload waits for the page transport's fetches in flight to end. */
+  readonly tabHoldMaxWaitMs?: number;
   readonly tabMarker?: string;
   readonly random?: () => number;
 }
@@ -53,6 +55,7 @@ export const SESSION_DEFAULTS = {
   loginRecheckMs: 3_000,
   loginReloadMinMs: 10_000,
   reconnectBackoff: DEFAULT_RECONNECT_BACKOFF,
+  tabHoldMaxWaitMs: 300_000,
   tabMarker: DEFAULT_TAB_MARKER,
   random: Math.random,
 };

@@ -3,6 +3,7 @@
  * keeps its own tab on gemini.google.com/app, reconnects after Chrome restarts, keeps the
  * session warm by reloading that tab, and tracks the login state.
  */
+import type { Page } from 'playwright-core';
 import { childLogger, type Logger } from '../logging.ts';
 import type { Cookie } from '../gemini/index.ts';
 import { browserUnreachableError } from './browser-errors.ts';
@@ -21,7 +22,14 @@ import {
   type BrowserSnapshot,
   type LoginStateListener,
 } from './browser-session-options.ts';
+import { TabLease } from './tab-lease.ts';
 import { WorkerTab } from './worker-tab.ts';
+
+/** The worker's tab, held for the page transport: no reload until `release()`. */
+export interface HeldTab {
+  readonly page: Page;
+  readonly release: () => void;
+}
 
 /** One worker's hold on one Chrome. `close()` drops the socket; Chrome keeps running. */
 export class BrowserSession {
@@ -29,6 +37,7 @@ export class BrowserSession {
   private readonly o: Required<BrowserSessionOptions>;
   private readonly link: CdpConnection;
   private readonly tab: WorkerTab;
+  private readonly lease: TabLease;
   private state: LoginState = 'unknown';
   private closed = false;
   private tabReload: Promise<LoginState> | null = null;
@@ -46,6 +55,7 @@ export class BrowserSession {
       navigationTimeoutMs: this.o.navigationTimeoutMs,
       logger: this.log,
     });
+    this.lease = new TabLease(this.o.tabHoldMaxWaitMs);
     this.keepAlive = new KeepAlive({
       intervalMs: this.o.keepAliveIntervalMs,
       recheckMs: this.o.loginRecheckMs,
@@ -125,6 +135,17 @@ export class BrowserSession {
       this.tabReload = null;
     });
     return this.tabReload;
+  }
+
+  /** The worker's tab for the page transport, held (no reload) until `release()`. */
+  async holdTab(): Promise<HeldTab> {
+    const hold = await this.lease.hold();
+    try {
+      return { page: await this.tab.ensure(this.requireConnection()), release: hold.release };
+    } catch (err) {
+      hold.release();
+      throw this.unreachable('opening the worker tab failed', err);
+    }
   }
 
   /** A PNG of the worker's tab. */
@@ -208,7 +229,8 @@ export class BrowserSession {
 
   private async reloadAndCheck(): Promise<LoginState> {
     try {
-      await this.tab.reload(this.requireConnection());
+      const conn = this.requireConnection();
+      await this.lease.exclusive(() => this.tab.reload(conn));
     } catch (err) {
       if (!this.link.current || !this.tab.isOpen) {
         throw this.unreachable('reloading the worker tab failed', err);

@@ -37,3 +37,5 @@ export type {
   LoginStateListener,
 } from './browser-session-options.ts';
 export { APP_URL, DEFAULT_TAB_MARKER } from './worker-tab.ts';
+export { createPageTransport, type PageSource } from './page-transport.ts';
+export type { HeldTab } from './browser-session.ts';

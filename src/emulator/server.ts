@@ -55,6 +55,7 @@ async function serve(
   const cookies = parseCookieHeader(req.headers.cookie);
   const identity = state.accounts.identify(cookies);
   record.email = identity.account?.email ?? null;
+  record.userAgent = req.headers['user-agent'] ?? null;
   const signal = requestSignal(state, res, record, closing);
   const ctx: RequestContext = { req, res, url, host, cookies, identity, record, state, signal };
   try {
@@ -129,7 +130,7 @@ export function classify(host: string, path: string, method: string): RecordKind
   if (host === 'www.google.com' && path === '/') {
     return 'preflight';
   }
-  if (host === 'content-push.googleapis.com' && path === '/upload') {
+  if (host === 'content-push.googleapis.com' && path === '/upload' && method !== 'OPTIONS') {
     return 'upload';
   }
   return host.endsWith('.googleusercontent.com') || host.endsWith('.usercontent.google.com')

@@ -119,6 +119,8 @@ export interface UpstreamRecord {
   fileIds?: string[];
   /** upload: the file pushed, so a test can prove what went up (text kept for text files). */
   upload?: UploadRecord;
+  /** The User-Agent it came with: tells a worker's own request from its Chrome's. */
+  userAgent?: string | null;
   /** HTTP status sent. */
   status: number;
   /** The fault applied, if any. */

@@ -9,10 +9,32 @@ import { multipartBoundary, parseMultipart } from './multipart.ts';
 const UPLOAD_LIMIT_BYTES = 64 * 1024 * 1024;
 const RECORDED_TEXT_BYTES = 1024 * 1024;
 
+/** The one web origin allowed to upload from a page, with its cookies (as Google's CORS does). */
+const PAGE_ORIGIN = 'https://gemini.google.com';
+
+/** CORS headers for a request from the Gemini page; none for any other origin. */
+function corsHeaders(ctx: RequestContext): Record<string, string> {
+  if (ctx.req.headers.origin !== PAGE_ORIGIN) {
+    return {};
+  }
+  return { 'access-control-allow-origin': PAGE_ORIGIN, 'access-control-allow-credentials': 'true' };
+}
+
 /** Handles requests for content-push.googleapis.com. */
 export async function handleUpload(ctx: RequestContext): Promise<void> {
   if (ctx.url.pathname !== '/upload') {
     send(ctx, 404, 'Not Found');
+    return;
+  }
+  const cors = corsHeaders(ctx);
+  if (ctx.req.method === 'OPTIONS') {
+    // The page's preflight: its upload carries Push-ID and X-Tenant-Id.
+    const asked = ctx.req.headers['access-control-request-headers'] ?? '';
+    send(ctx, cors['access-control-allow-origin'] ? 204 : 403, '', {
+      ...cors,
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': asked,
+    });
     return;
   }
   if (ctx.req.method !== 'POST') {
@@ -21,7 +43,7 @@ export async function handleUpload(ctx: RequestContext): Promise<void> {
   }
   const body = await readBody(ctx.req, UPLOAD_LIMIT_BYTES);
   if (!ctx.req.headers['push-id']) {
-    send(ctx, 400, 'Missing Push-ID');
+    send(ctx, 400, 'Missing Push-ID', cors);
     return;
   }
   const contentType = ctx.req.headers['content-type'];
@@ -49,5 +71,5 @@ export async function handleUpload(ctx: RequestContext): Promise<void> {
       ? { text: part.data.toString('utf8') }
       : {}),
   };
-  send(ctx, 200, fileId);
+  send(ctx, 200, fileId, cors);
 }

@@ -6,7 +6,7 @@
  * before anything was yielded. Everything else is for the account layer to decide.
  */
 import { registerToken, type Logger } from '../logging.ts';
-import { describeError, startCall, type Call } from './call.ts';
+import { startCall, type Call } from './call.ts';
 import { GeminiError, isStaleTokenError, provenNotTaken } from './errors.ts';
 import { readFrames } from './frames.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
@@ -14,13 +14,13 @@ import { downloadImage, type FetchedImage } from './images.ts';
 import { parseFrame } from './parse.ts';
 import { buildStreamGenerate, createReqIdCounter, streamGenerateFailure } from './request.ts';
 import { createAnswerAssembler } from './stream.ts';
-import { fetchAppPage, resolveTokens, type SessionTokens } from './tokens.ts';
-import { createGoogleTransport, type GoogleTransport } from './transport.ts';
+import { fetchAppPage, preflight, resolveTokens, type SessionTokens } from './tokens.ts';
+import { createNodeTransport } from './node-transport.ts';
+import type { GoogleTransport } from './transport.ts';
 import type { CookieSource, GenerateEvent, GenerateRequest, UploadedFile } from './types.ts';
 import { createSendTracker, type SendTracker } from './send-tracker.ts';
 import { uploadFile } from './upload.ts';
 import { watchIdle } from './watchdog.ts';
-import { GOOGLE_HOME_URL } from './wire.ts';
 
 /** What a GeminiClient is built from. */
 export interface GeminiClientOptions {
@@ -33,6 +33,8 @@ export interface GeminiClientOptions {
   readonly language?: string;
   /** Largest image fetchImage accepts (default 32 MiB). */
   readonly maxImageBytes?: number;
+  /** Carries /app, StreamGenerate and uploads (default: node over `http`, as images always are). */
+  readonly transport?: GoogleTransport;
 }
 
 const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
@@ -40,6 +42,7 @@ const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
 /** The Gemini web client for one account. `close()` aborts in-flight calls; idempotent. */
 export class GeminiClient {
   private readonly transport: GoogleTransport;
+  private readonly node: GoogleTransport;
   private readonly log: Logger;
   private readonly nextReqId = createReqIdCounter();
   private readonly lifetime = new AbortController();
@@ -50,11 +53,12 @@ export class GeminiClient {
 
   constructor(private readonly options: GeminiClientOptions) {
     this.log = options.logger.child({ module: 'gemini' });
-    this.transport = createGoogleTransport({
+    this.node = createNodeTransport({
       http: options.http,
       cookies: options.cookies,
       logger: this.log,
     });
+    this.transport = options.transport ?? this.node;
   }
 
   /** Preflights www.google.com (first time only), then loads `/app` and scrapes its tokens. */
@@ -124,7 +128,7 @@ export class GeminiClient {
   /** Downloads an answer image with the account's cookies (gg-dl images get `=s2048`). */
   async fetchImage(url: string, signal?: AbortSignal): Promise<FetchedImage> {
     const maxBytes = this.options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-    return this.withAuthRetry(signal, (s) => downloadImage(this.transport, url, maxBytes, s));
+    return this.withAuthRetry(signal, (s) => downloadImage(this.node, url, maxBytes, s));
   }
 
   /** Aborts calls in flight; later calls fail. Does not close the injected HTTP client. */
@@ -213,7 +217,11 @@ export class GeminiClient {
     const call = this.startCall(signal);
     try {
       call.dog.arm();
-      await this.preflight(call.signal);
+      // The page transport skips it: Chrome holds the NID/AEC cookies already.
+      if (!this.preflightDone && this.transport.kind === 'node') {
+        await preflight(this.transport, call.signal, this.log);
+        this.preflightDone = true;
+      }
       const page = await fetchAppPage(this.transport, call.signal);
       registerToken('at', page.at);
       if (!page.at && !page.language) {
@@ -231,26 +239,6 @@ export class GeminiClient {
     }
   }
 
-  /** GET www.google.com once, for the NID/AEC cookies /app expects; failures are not fatal. */
-  private async preflight(signal: AbortSignal): Promise<void> {
-    if (this.preflightDone) {
-      return;
-    }
-    try {
-      const res = await this.transport.send(GOOGLE_HOME_URL, { signal });
-      await res.discard();
-      this.preflightDone = true;
-    } catch (err) {
-      if (signal.aborted) {
-        throw err;
-      }
-      this.preflightDone = true;
-      this.log.warn('preflight to www.google.com failed; continuing', {
-        error: describeError(err),
-      });
-    }
-  }
-
   private async recoverAuth(err: GeminiError): Promise<void> {
     this.log.warn('Google session rejected; refreshing cookies and retrying once', {
       reason: err.message,
@@ -258,6 +246,7 @@ export class GeminiClient {
     this.tokens = null;
     this.lastGoodAt = null;
     this.transport.forgetReceivedCookies();
+    this.node.forgetReceivedCookies();
     this.options.cookies.invalidate();
     try {
       await this.options.cookies.refresh();

@@ -167,7 +167,8 @@ function wrapResponse(url: URL, status: number, raw: RawHeaders, body: RawBody):
   };
 }
 
-async function readAll(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
+/** A whole body; rejects with BodyTooLargeError once it grows past `maxBytes`. */
+export async function readAll(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

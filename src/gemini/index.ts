@@ -17,8 +17,11 @@ export {
 export { MODELS, DEFAULT_MODEL, findModel, modelHeader, MODEL_HEADER } from './models.ts';
 export { GeminiClient, type GeminiClientOptions } from './client.ts';
 export type { FetchedImage } from './images.ts';
+export type { GoogleTransport, TransportKind } from './transport.ts';
+export { createNodeTransport, type NodeTransportOptions } from './node-transport.ts';
 export {
   createHttpClient,
+  readAll,
   BodyTooLargeError,
   type HttpClient,
   type HttpClientOptions,

@@ -3,10 +3,12 @@
  * without them means. SNlM0e (the `at` token) shows up only intermittently even when signed in,
  * so the last good value is kept.
  */
+import type { Logger } from '../logging.ts';
+import { describeError } from './call.ts';
 import { errorForStatus, GeminiError } from './errors.ts';
 import type { HttpResponse } from './http.ts';
 import type { GoogleTransport } from './transport.ts';
-import { GEMINI_APP_URL, GEMINI_PAGE_HEADERS } from './wire.ts';
+import { GEMINI_APP_URL, GEMINI_PAGE_HEADERS, GOOGLE_HOME_URL } from './wire.ts';
 
 /** The default upload Push-ID, used when the page carries no qKIAYe. */
 export const DEFAULT_PUSH_ID = 'feeds/mcudyrk2a4khkz';
@@ -169,5 +171,22 @@ export function redirectTarget(res: HttpResponse): URL | null {
     return new URL(location, res.url);
   } catch {
     return null;
+  }
+}
+
+/** GETs www.google.com for the NID/AEC cookies /app expects; only an abort makes it throw. */
+export async function preflight(
+  transport: GoogleTransport,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  try {
+    const res = await transport.send(GOOGLE_HOME_URL, { signal });
+    await res.discard();
+  } catch (err) {
+    if (signal.aborted) {
+      throw err;
+    }
+    log.warn('preflight to www.google.com failed; continuing', { error: describeError(err) });
   }
 }

@@ -1,80 +1,19 @@
 /**
- * Requests as the signed-in browser makes them: the account's cookies attached per URL, and every
- * Set-Cookie from a Google host kept for this client and handed to the cookie source. Cookie
- * values are registered as secrets before anything could log them.
+ * The seam between the Gemini client and the wire. Two implementations: `node` (node-transport.ts:
+ * undici in this process with cookies copied from Chrome) and `page` (src/browser/page-transport:
+ * the signed-in tab's own fetch, streamed back over CDP). Both must fail alike: a request that
+ * never got a response rejects `send`, a body cut after the head throws from its iterator, and an
+ * aborted signal rejects or ends with the abort; the client's send stages depend on that.
  */
-import { AppError } from '../errors.ts';
-import { registerCookie, type Logger } from '../logging.ts';
-import { GeminiError } from './errors.ts';
-import { cookieHeader, mergeCookieLists, parseSetCookies } from './cookies.ts';
-import type { HttpClient, HttpRequest, HttpResponse } from './http.ts';
-import type { Cookie, CookieSource } from './types.ts';
-import { BROWSER_HEADERS, isGoogleHost } from './wire.ts';
+import type { HttpRequest, HttpResponse } from './http.ts';
 
-/** Cookie-carrying HTTP for one account. */
+/** Which transport carries a request (GEMINI_TRANSPORT). */
+export type TransportKind = 'node' | 'page';
+
+/** Cookie-carrying HTTP for one account. Redirects are never followed. */
 export interface GoogleTransport {
+  readonly kind: TransportKind;
   send(url: URL | string, req?: HttpRequest): Promise<HttpResponse>;
   /** Forgets cookies received in this process (after an auth failure the source knows best). */
   forgetReceivedCookies(): void;
-}
-
-/** What the transport wraps. */
-export interface GoogleTransportOptions {
-  readonly http: HttpClient;
-  readonly cookies: CookieSource;
-  readonly logger: Logger;
-}
-
-/** Wraps the HTTP client with the account's cookies. */
-export function createGoogleTransport({
-  http,
-  cookies,
-  logger,
-}: GoogleTransportOptions): GoogleTransport {
-  let received: Cookie[] = [];
-  return {
-    async send(url, req = {}) {
-      const target = typeof url === 'string' ? new URL(url) : url;
-      const jar = mergeCookieLists(await readCookies(cookies), received);
-      jar.forEach(registerCookie);
-      const cookie = cookieHeader(jar, target);
-      const res = await http.request(target, {
-        ...req,
-        headers: { ...BROWSER_HEADERS, ...req.headers, ...(cookie ? { cookie } : {}) },
-      });
-      if (res.setCookies.length > 0 && isGoogleHost(target.hostname)) {
-        const fresh = parseSetCookies(res.setCookies, target);
-        fresh.forEach(registerCookie);
-        received = mergeCookieLists(received, fresh);
-        await absorb(cookies, fresh, logger);
-      }
-      return res;
-    },
-    forgetReceivedCookies() {
-      received = [];
-    },
-  };
-}
-
-async function readCookies(source: CookieSource): Promise<Cookie[]> {
-  try {
-    return await source.getCookies();
-  } catch (err) {
-    if (err instanceof AppError) {
-      throw err;
-    }
-    throw new GeminiError('transient', 'Could not read the account cookies.', { cause: err });
-  }
-}
-
-async function absorb(source: CookieSource, fresh: Cookie[], logger: Logger): Promise<void> {
-  try {
-    await source.absorb(fresh);
-  } catch (err) {
-    // The cookies still serve this process; only the write-back failed.
-    logger.warn('could not store received cookies', {
-      names: fresh.map((c) => c.name),
-      error: err instanceof Error ? err.name : 'unknown error',
-    });
-  }
 }

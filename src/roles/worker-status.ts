@@ -98,6 +98,8 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
         phase: snap.phase,
         cooldown: cooldownOf(deps),
         browser: deps.browser.session?.snapshot() ?? null,
+        // GEMINI_TRANSPORT: whether this process or the signed-in tab sends upstream.
+        transport: deps.config.transport,
         queue: {
           ready: deps.queue.ready(),
           in_flight: deps.queue.currentTasks,

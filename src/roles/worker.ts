@@ -22,7 +22,11 @@ import {
   type DrainSwitch,
   type WorkerMetrics,
 } from '../api/index.ts';
-import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
+import {
+  createBrowserCookies,
+  createPageTransport,
+  type BrowserCookies,
+} from '../browser/index.ts';
 import type { Config } from '../config.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import { GeminiClient, createHttpClient } from '../gemini/index.ts';
@@ -149,6 +153,9 @@ export async function startWorker(
     cookies: browser.cookies,
     logger: childLogger(logger, 'gemini'),
     stallTimeoutMs: config.stallTimeoutMs,
+    ...(config.transport === 'page' && browser.session
+      ? { transport: createPageTransport(browser.session) }
+      : {}),
   });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Outages show in /ready and the account state; an 'error' event must not crash the process.

@@ -121,6 +121,15 @@ describe('loadConfig', () => {
     expect((err as Error).message).not.toContain('hunter22');
   });
 
+  it('GEMINI_TRANSPORT: node by default, page on request, page refused without a browser', () => {
+    expect(loadConfig('worker', {}).transport).toBe('node');
+    expect(loadConfig('worker', { GEMINI_TRANSPORT: 'page' }).transport).toBe('page');
+    expect(() => loadConfig('worker', { GEMINI_TRANSPORT: 'tab' })).toThrow(/GEMINI_TRANSPORT/);
+    expect(() => loadConfig('worker', { GEMINI_TRANSPORT: 'page', CHROME_CDP_URL: 'off' })).toThrow(
+      /GEMINI_TRANSPORT: page needs a browser/,
+    );
+  });
+
   it('turns the browser off with CHROME_CDP_URL=off', () => {
     expect(loadConfig('worker', { CHROME_CDP_URL: 'off' }).cdpUrl).toBeNull();
   });

@@ -1,0 +1,115 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { createChunkQueue } from '../../../src/browser/chunk-queue.ts';
+import { pageHeaders } from '../../../src/browser/page-transport.ts';
+import { TabLease } from '../../../src/browser/tab-lease.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+async function readText(body: AsyncIterable<Uint8Array>): Promise<string> {
+  let out = '';
+  for await (const chunk of body) {
+    out += new TextDecoder().decode(chunk);
+  }
+  return out;
+}
+
+describe('chunk queue', () => {
+  it('hands chunks over as they arrive, before the end is known', async () => {
+    const q = createChunkQueue(() => undefined);
+    const it = q[Symbol.asyncIterator]();
+    const first = it.next();
+    q.push(bytes('a'));
+    expect(new TextDecoder().decode((await first).value as Uint8Array)).toBe('a');
+    q.push(bytes('b'));
+    q.end();
+    expect(new TextDecoder().decode((await it.next()).value as Uint8Array)).toBe('b');
+    expect((await it.next()).done).toBe(true);
+  });
+
+  it('a cut body yields what came, then throws the cause', async () => {
+    const q = createChunkQueue(() => undefined);
+    q.push(bytes('partial'));
+    q.fail(new Error('cut'));
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const chunk of q) {
+          seen.push(new TextDecoder().decode(chunk));
+        }
+      })(),
+    ).rejects.toThrow('cut');
+    expect(seen).toEqual(['partial']);
+  });
+
+  it('a reader that leaves early releases the sender once; a finished body does not', async () => {
+    let released = 0;
+    const q = createChunkQueue(() => (released += 1));
+    q.push(bytes('x'));
+    for await (const chunk of q) {
+      expect(chunk.length).toBe(1);
+      break;
+    }
+    q.release();
+    expect(released).toBe(1);
+    await q.done;
+    const finished = createChunkQueue(() => (released += 1));
+    finished.end();
+    expect(await readText(finished)).toBe('');
+    finished.release();
+    expect(released).toBe(1);
+  });
+});
+
+describe('tab lease', () => {
+  it('a reload waits for the fetches in flight, and new fetches wait for the reload', async () => {
+    const lease = new TabLease(10_000);
+    const events: string[] = [];
+    const hold = await lease.hold();
+    const reload = lease.exclusive(async () => {
+      events.push('reload');
+      await sleep(20);
+    });
+    await sleep(20);
+    expect(events).toEqual([]);
+    const later = lease.hold().then((h) => {
+      events.push('second hold');
+      return h;
+    });
+    hold.release();
+    hold.release();
+    await reload;
+    (await later).release();
+    expect(events).toEqual(['reload', 'second hold']);
+    expect(lease.holds).toBe(0);
+  });
+
+  it('a hold that is never released delays a reload only up to the bound', async () => {
+    const lease = new TabLease(50);
+    await lease.hold();
+    const started = Date.now();
+    await lease.exclusive(() => Promise.resolve());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('pageHeaders', () => {
+  it('leaves cookies, origin, referer, user agent and sec-* to Chrome', () => {
+    expect(
+      pageHeaders({
+        cookie: 'SID=secret',
+        origin: 'https://gemini.google.com',
+        referer: 'https://gemini.google.com/',
+        'user-agent': 'Mozilla/5.0',
+        'Sec-Fetch-Site': 'same-origin',
+        'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+        'x-goog-ext-525001261-jspb': '[1]',
+        'push-id': 'feeds/x',
+      }),
+    ).toEqual({
+      'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+      'x-goog-ext-525001261-jspb': '[1]',
+      'push-id': 'feeds/x',
+    });
+  });
+});
