@@ -97,8 +97,11 @@ async function redisAnswers(): Promise<boolean> {
   }
 }
 
-/** One AccountState and two ChatQueues (two "processes") on one account, started. */
-async function node(generate: Generate) {
+/**
+ * One AccountState and two ChatQueues (two "processes") on one account; `workers` says which of
+ * them run jobs (both by default).
+ */
+async function node(generate: Generate, workers: readonly number[] = [0, 1]) {
   const prefix = `t-${randomUUID()}`;
   const dataDir = tempDir('redis-restart');
   const stateRedis = createCommandRedis(redis.url);
@@ -127,7 +130,7 @@ async function node(generate: Generate) {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
   await waitUntil(() => queues.every((q) => q.ready()));
-  await Promise.all(queues.map((q) => q.start()));
+  await Promise.all(queues.filter((_q, i) => workers.includes(i)).map((q) => q.start()));
   return { queues: queues as [ChatQueue, ChatQueue], account, stateRedis, prefix };
 }
 
@@ -136,8 +139,10 @@ const hung = (ms: number) => sleep(ms).then(() => ({ text: '', error: new Error(
 describe('Redis restarted during traffic', () => {
   it('while down: not ready, a request in flight ends with 503, new ones fail fast', async () => {
     const up = countingUpstream();
-    const { queues } = await node(up.generate);
-    expect((await ask(queues[0], 'before')).text).toBe('echo:before');
+    // Jobs run only in the first process: the in-flight request waits in the second, so its
+    // replies can only come over Redis.
+    const { queues } = await node(up.generate, [0]);
+    expect((await ask(queues[1], 'before')).text).toBe('echo:before');
 
     const inflight = ask(queues[1], 'inflight');
     await waitUntil(() => up.state.running === 1);
@@ -155,6 +160,20 @@ describe('Redis restarted during traffic', () => {
       error: null,
     }));
     expect((await Promise.race([closing, hung(5000)])).error).toBeNull();
+  });
+
+  it('while down: a job running in the process that waits for it still delivers its answer', async () => {
+    const up = countingUpstream();
+    const { queues } = await node(up.generate, [0]);
+    // The answer of a prompt already sent is not thrown away: it never needed Redis to arrive.
+    const inflight = ask(queues[0], 'inflight');
+    await waitUntil(() => up.state.running === 1);
+    await redis.stop();
+    await waitUntil(() => queues.every((q) => !q.ready()));
+    expect(await Promise.race([inflight, hung(15_000)])).toEqual({
+      text: 'echo:inflight',
+      error: undefined,
+    });
   });
 
   it('after it returns (empty): serves again without a restart, still one at a time', async () => {
