@@ -6,7 +6,9 @@
  * before anything was yielded. Everything else is for the account layer to decide.
  */
 import { registerToken, type Logger } from '../logging.ts';
+import { callBatchExecute } from './batchexecute.ts';
 import { describeError, startCall, type Call } from './call.ts';
+import type { DriftSink } from './drift.ts';
 import { GeminiError, isStaleTokenError, provenNotTaken } from './errors.ts';
 import { readFrames } from './frames.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
@@ -33,6 +35,8 @@ export interface GeminiClientOptions {
   readonly language?: string;
   /** Largest image fetchImage accepts (default 32 MiB). */
   readonly maxImageBytes?: number;
+  /** Told of every reply shape the parsers do not know (gk_protocol_drift_total). */
+  readonly onDrift?: DriftSink;
 }
 
 const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
@@ -44,6 +48,7 @@ export class GeminiClient {
   private readonly nextReqId = createReqIdCounter();
   private readonly lifetime = new AbortController();
   private tokens: SessionTokens | null = null;
+  private readonly drift: DriftSink = (kind) => this.options.onDrift?.(kind);
   private lastGoodAt: string | null = null;
   private preflightDone = false;
   private loading: Promise<SessionTokens> | null = null;
@@ -121,6 +126,22 @@ export class GeminiClient {
     });
   }
 
+  /** Calls one batchexecute RPC (e.g. otAQ7b, payload `[]`) and returns its decoded payload. */
+  async rpc(rpcId: string, payload: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.withAuthRetry(signal, async (s) => {
+      const tokens = await this.session(s);
+      return callBatchExecute(this.transport, {
+        tokens,
+        reqId: this.nextReqId(),
+        language: this.options.language ?? tokens.language ?? 'en',
+        rpcId,
+        payload,
+        signal: s,
+        onDrift: this.drift,
+      });
+    });
+  }
+
   /** Downloads an answer image with the account's cookies (gg-dl images get `=s2048`). */
   async fetchImage(url: string, signal?: AbortSignal): Promise<FetchedImage> {
     const maxBytes = this.options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
@@ -147,8 +168,12 @@ export class GeminiClient {
       }
       send.reached('accepted');
       const answer = createAnswerAssembler();
-      for await (const frame of readFrames(watchIdle(res.body, call.dog))) {
+      const body = watchIdle(res.body, call.dog);
+      for await (const frame of readFrames(body, () => this.drift('frame_unparsable'))) {
         for (const part of parseFrame(frame)) {
+          if (part.kind === 'drift') {
+            this.drift(part.drift);
+          }
           send.see(part);
           yield* answer.push(part);
         }

@@ -14,7 +14,18 @@ export {
   provenNotTaken,
   type GeminiErrorOptions,
 } from './errors.ts';
-export { MODELS, DEFAULT_MODEL, findModel, modelHeader, MODEL_HEADER } from './models.ts';
+export { DRIFT_KINDS, describeDrift, type DriftKind, type DriftSink } from './drift.ts';
+export { readRpcReply } from './batchexecute.ts';
+export { jspbAt, jspbNumber, jspbString } from './jspb.ts';
+export {
+  MODELS,
+  DEFAULT_MODEL,
+  findModel,
+  modelHeader,
+  MODEL_HEADER,
+  KNOWN_MODEL_IDS,
+  STATIC_MODEL_CATALOG,
+} from './models.ts';
 export { GeminiClient, type GeminiClientOptions } from './client.ts';
 export type { FetchedImage } from './images.ts';
 export {
