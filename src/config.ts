@@ -82,6 +82,8 @@ const envSchema = z.object({
   GEMINI_QUEUE_WAIT_MS: int(60_000, 100),
   GEMINI_QUEUE_MAX_LENGTH: int(20, 1),
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
+  MODEL_DISCOVERY_INTERVAL_S: int(600, 0),
+  GEMINI_CANARY_INTERVAL_S: int(0, 0),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
   MAX_PROMPT_CHARS: int(500_000, 1),
@@ -147,6 +149,10 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly queue: { readonly waitMs: number; readonly maxLength: number };
   readonly heartbeatIntervalMs: number;
+  /** How often the account is asked for its tier and models (otAQ7b); 0: at start only. */
+  readonly discoveryIntervalMs: number;
+  /** How often a canary prompt runs through the account to detect protocol drift; 0: off. */
+  readonly canaryIntervalMs: number;
   readonly limits: {
     readonly bodyBytes: number;
     readonly uploadBytes: number;
@@ -231,6 +237,8 @@ function buildConfig(role: Role, e: Env): Config {
     requestTimeoutMs: e.GEMINI_REQUEST_TIMEOUT_MS,
     queue: { waitMs: e.GEMINI_QUEUE_WAIT_MS, maxLength: e.GEMINI_QUEUE_MAX_LENGTH },
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    discoveryIntervalMs: e.MODEL_DISCOVERY_INTERVAL_S * 1000,
+    canaryIntervalMs: e.GEMINI_CANARY_INTERVAL_S * 1000,
     limits: {
       bodyBytes: e.MAX_BODY_BYTES,
       uploadBytes: e.MAX_UPLOAD_BYTES,

@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logging.ts';
 import { UPSTREAM_SENT_HEADER } from '../errors.ts';
+import type { ModelCatalog } from '../gemini/index.ts';
 import type { ChatBackend } from './backend.ts';
 import type { ConversationStore } from './conversations.ts';
 import type { ImageStore } from './images.ts';
@@ -67,6 +68,8 @@ export interface WorkerAppDeps {
   readonly status: StatusSource;
   readonly admin: AdminActions;
   readonly metrics: WorkerMetrics;
+  /** The models the account can use now (discovery); the code table when absent. */
+  readonly models?: ModelCatalog;
 }
 
 function accessLog(logger: Logger) {
@@ -110,7 +113,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use(['/v1', '/upload', '/conversations', '/admin', '/images'], auth);
   app.use('/admin', requireAdmin);
   app.use(imagesRouter(deps.images));
-  app.use(modelsRouter());
+  app.use(modelsRouter(deps.models));
   const turnDeps = {
     backend: deps.backend,
     conversations: deps.conversations,
@@ -128,6 +131,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     },
     logger: deps.logger,
     firstTokenSeconds: deps.metrics.firstTokenSeconds,
+    ...(deps.models ? { models: deps.models } : {}),
   };
   // Each route parses its body only after the key was checked, within the body limit.
   const json = [

@@ -13,3 +13,4 @@ export {
 export { catalogOf, modelsFromStatus, tableModels, type CatalogModel } from './catalog.ts';
 export { ModelDiscovery, type DiscoveryReport, type ModelDiscoveryOptions } from './discovery.ts';
 export { createDriftTally, type DriftTally } from './drift-tally.ts';
+export { Canary, CANARY_PROMPT, type CanaryOptions, type CanaryReport } from './canary.ts';

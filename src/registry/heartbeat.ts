@@ -27,7 +27,8 @@ export interface HeartbeatOptions {
   readonly now?: () => number;
 }
 
-const UNDEFINED_TABLE = '42P01';
+// A fresh database (no table), or one an older release migrated (a newer column missing).
+const NEEDS_MIGRATION = new Set(['42P01', '42703']);
 
 /** Periodic registration of this node. Lifecycle: start(), close(). */
 export class Heartbeat {
@@ -134,10 +135,10 @@ export class Heartbeat {
     try {
       await upsertNode(this.options.pool, this.options.identity, snap, status);
     } catch (err) {
-      if ((err as { code?: unknown }).code !== UNDEFINED_TABLE) {
+      if (!NEEDS_MIGRATION.has(String((err as { code?: unknown }).code))) {
         throw err;
       }
-      // A database that came back empty: create the table and register again.
+      // A database that came back empty, or behind this release: migrate and register again.
       await migrate(this.options.pool, { logger: this.log });
       await upsertNode(this.options.pool, this.options.identity, snap, status);
     }

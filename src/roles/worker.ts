@@ -22,6 +22,7 @@ import {
 } from '../api/index.ts';
 import { createBrowserCookies, type BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
+import { createDriftTally } from '../discovery/index.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import { GeminiClient, createHttpClient } from '../gemini/index.ts';
 import { childLogger, registerSecret, registerUrlPassword, type Logger } from '../logging.ts';
@@ -35,6 +36,7 @@ import {
   workerStatus,
   type WorkerStatusDeps,
 } from './worker-status.ts';
+import { startAccountWatch } from './worker-discovery.ts';
 
 /** How long a running job may go on after SIGTERM before it is failed (see close()). */
 const SHUTDOWN_JOB_GRACE_MS = 5_000;
@@ -124,11 +126,14 @@ export async function startWorker(
   checkAuthConfigured(keys, (message) => logger.warn(message));
   const stopWatchingKeys = keys.watch((counts) => logger.info('API keys reloaded', counts));
   const browser = await createBrowserCookies(config, childLogger(logger, 'browser'));
+  let metrics: WorkerMetrics | null = null;
+  const drift = createDriftTally((kind) => metrics?.protocolDrift.inc({ kind }));
   const client = new GeminiClient({
     http: createHttpClient({ hostResolverRules: config.hostResolverRules }),
     cookies: browser.cookies,
     logger: childLogger(logger, 'gemini'),
     stallTimeoutMs: config.stallTimeoutMs,
+    onDrift: (kind) => drift.record(kind),
   });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Outages show in /ready and the account state; an 'error' event must not crash the process.
@@ -148,7 +153,6 @@ export async function startWorker(
   const inputsDir = path.join(config.dataDir, 'inputs');
   await sweepStaleInputs(inputsDir, config.queue.waitMs + config.requestTimeoutMs + 60_000);
   const imageLog = childLogger(logger, 'images');
-  let metrics: WorkerMetrics | null = null;
   const queue = new ChatQueue({
     account,
     redisUrl: config.redisUrl,
@@ -176,6 +180,7 @@ export async function startWorker(
     logger.error('the queue worker did not start', { err });
   });
   await Promise.race([started, sleep(5000)]);
+  const watch = startAccountWatch({ config, client, account, queue, drift, logger });
 
   const deps: WorkerStatusDeps = {
     config,
@@ -185,6 +190,9 @@ export async function startWorker(
     conversations: new ConversationStore(path.join(config.dataDir, 'conversations')),
     images,
     waiting: { count: 0 },
+    discovery: watch.discovery,
+    drift,
+    canary: watch.canary,
   };
   metrics = workerMetrics(deps);
   const sweeper = retentionSweeper(config, deps, logger);
@@ -204,6 +212,7 @@ export async function startWorker(
     status: workerStatus(deps),
     admin: adminActions(browser, account),
     metrics,
+    models: watch.discovery,
   });
   const server = http.createServer(app);
   const port = await listen(server, config.port);
@@ -240,6 +249,7 @@ export async function startWorker(
         server.close();
         stopWatchingKeys();
         await sweeper.close();
+        await watch.close();
         await queue.close();
         server.closeAllConnections();
         await heartbeat.close();
