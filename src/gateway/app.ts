@@ -172,6 +172,8 @@ function createV1Router(
         nodeFreshMs: deps.gateway.nodeFreshMs,
         maxAttempts: deps.gateway.maxAttempts,
         path,
+        // The OpenAI dialects name the workers' own models.
+        routeByModel: true,
         ...(deps.now === undefined ? {} : { now: deps.now }),
       }),
     );

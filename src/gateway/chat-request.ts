@@ -16,6 +16,8 @@ export interface ChatRequest {
   readonly stream: boolean;
   readonly messages: readonly KeyedMessage[];
   readonly conversationId: string | null;
+  /** The `model` field, when it is a non-empty string. */
+  readonly model: string | null;
   /**
    * Conversation binding keys the request carries, preferred first: its history key (the turn it
    * continues from, which a regenerate or an edit shares with the first try), its conversation_id.
@@ -79,7 +81,17 @@ export function parseChatRequest(raw: unknown): ChatRequest {
     keys.push(conversationId);
   }
   const fileKeys = uploadRefs(fields, messages).map(fileKey);
-  return { raw, stream: fields['stream'] === true, messages, conversationId, keys, fileKeys };
+  const model =
+    typeof fields['model'] === 'string' && fields['model'].trim() !== '' ? fields['model'] : null;
+  return {
+    raw,
+    stream: fields['stream'] === true,
+    messages,
+    conversationId,
+    model,
+    keys,
+    fileKeys,
+  };
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;

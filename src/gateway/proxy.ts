@@ -47,6 +47,11 @@ export interface ChatProxyDeps {
   readonly maxAttempts: number;
   /** The worker path the request goes to (the same path the client called). */
   readonly path?: string;
+  /**
+   * Route only to nodes whose account has the body's `model` (404 model_not_found when none
+   * has it). For dialects whose model names the workers map (Claude names), leave it off.
+   */
+  readonly routeByModel?: boolean;
   readonly now?: () => number;
 }
 
@@ -196,6 +201,7 @@ function chooseNode(
     inFlight: deps.inFlight.counts(),
     affinity: ex.affinity,
     rotation,
+    model: deps.routeByModel ? ex.chat.model : null,
   };
   const now = (deps.now ?? Date.now)();
   try {
