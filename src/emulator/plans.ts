@@ -1,7 +1,7 @@
 /**
  * What each account may use: its tier (free, Pro, Plus), the models that tier offers, the
- * capacity tail its model header must carry, its account status code, and models withdrawn while
- * the emulator runs. An account without a tier keeps the old behaviour: every known id, any tail.
+ * capacity tail its model header must carry (the free tier's ids with tail 1 work for every
+ * tier), its account status code, and models withdrawn while the emulator runs. An account without a tier keeps the old behaviour: every known id, any tail.
  * The tier comes from the control API, else from a `+free`, `+pro` or `+plus` tag in the e-mail.
  */
 import { normalizeEmail } from './accounts.ts';
@@ -124,7 +124,9 @@ export function createPlanStore(): PlanStore {
         return false;
       }
       const plan = planOf(email);
-      return plan === null || (plan.modelIds.includes(modelId) && tail === plan.tail);
+      // Every tier may still use the free tier's ids, with the free tail.
+      const asFree = PLANS.free.modelIds.includes(modelId) && tail === PLANS.free.tail;
+      return plan === null || asFree || (plan.modelIds.includes(modelId) && tail === plan.tail);
     },
   };
 }
