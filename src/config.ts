@@ -84,6 +84,7 @@ const envSchema = z.object({
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
   MODEL_DISCOVERY_INTERVAL_S: int(600, 0),
   GEMINI_CANARY_INTERVAL_S: int(0, 0),
+  GEMINI_REQUEST_FORM: z.preprocess(emptyToUndefined, z.enum(['69', '102']).default('69')),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
   MAX_PROMPT_CHARS: int(500_000, 1),
@@ -153,6 +154,8 @@ export interface Config {
   readonly discoveryIntervalMs: number;
   /** How often a canary prompt runs through the account to detect protocol drift; 0: off. */
   readonly canaryIntervalMs: number;
+  /** StreamGenerate's inner array: the 69-slot form, or the newer 102-slot one. */
+  readonly requestForm: 69 | 102;
   readonly limits: {
     readonly bodyBytes: number;
     readonly uploadBytes: number;
@@ -239,6 +242,7 @@ function buildConfig(role: Role, e: Env): Config {
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     discoveryIntervalMs: e.MODEL_DISCOVERY_INTERVAL_S * 1000,
     canaryIntervalMs: e.GEMINI_CANARY_INTERVAL_S * 1000,
+    requestForm: e.GEMINI_REQUEST_FORM === '102' ? 102 : 69,
     limits: {
       bodyBytes: e.MAX_BODY_BYTES,
       uploadBytes: e.MAX_UPLOAD_BYTES,

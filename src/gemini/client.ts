@@ -14,7 +14,12 @@ import { readFrames } from './frames.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
 import { downloadImage, type FetchedImage } from './images.ts';
 import { parseFrame } from './parse.ts';
-import { buildStreamGenerate, createReqIdCounter, streamGenerateFailure } from './request.ts';
+import {
+  buildStreamGenerate,
+  createReqIdCounter,
+  streamGenerateFailure,
+  type RequestForm,
+} from './request.ts';
 import { createAnswerAssembler } from './stream.ts';
 import { fetchAppPage, resolveTokens, type SessionTokens } from './tokens.ts';
 import { createGoogleTransport, type GoogleTransport } from './transport.ts';
@@ -37,6 +42,8 @@ export interface GeminiClientOptions {
   readonly maxImageBytes?: number;
   /** Told of every reply shape the parsers do not know (gk_protocol_drift_total). */
   readonly onDrift?: DriftSink;
+  /** StreamGenerate's inner array form (GEMINI_REQUEST_FORM): 69 (default) or 102 slots. */
+  readonly requestForm?: RequestForm;
 }
 
 const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
@@ -208,6 +215,7 @@ export class GeminiClient {
       model: req.model,
       files: req.files,
       chat: req.chat,
+      ...(this.options.requestForm ? { form: this.options.requestForm } : {}),
     });
     this.log.debug('StreamGenerate', { model: req.model.name, followUp: Boolean(req.chat) });
     call.signal.throwIfAborted();

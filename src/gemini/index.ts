@@ -47,7 +47,13 @@ export { readFrames, type Frame } from './frames.ts';
 export { parseFrame, type FramePart, type ParsedCandidate, type ParsedPayload } from './parse.ts';
 export { createDeltaTracker, type DeltaTracker } from './stream.ts';
 export { scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
-export { buildStreamGenerate, type BuiltRequest, type StreamGenerateInput } from './request.ts';
+export {
+  buildStreamGenerate,
+  REQUEST_FORMS,
+  type BuiltRequest,
+  type RequestForm,
+  type StreamGenerateInput,
+} from './request.ts';
 export {
   GEMINI_APP_URL,
   GOOGLE_HOME_URL,

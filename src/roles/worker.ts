@@ -134,6 +134,7 @@ export async function startWorker(
     logger: childLogger(logger, 'gemini'),
     stallTimeoutMs: config.stallTimeoutMs,
     onDrift: (kind) => drift.record(kind),
+    requestForm: config.requestForm,
   });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Outages show in /ready and the account state; an 'error' event must not crash the process.

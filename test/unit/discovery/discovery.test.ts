@@ -27,7 +27,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-function clientFor(email: string, tally = createDriftTally()): GeminiClient {
+function clientFor(
+  email: string,
+  tally = createDriftTally(),
+  requestForm?: 69 | 102,
+): GeminiClient {
   const cookies: Cookie[] = t.emulator.createAccount(email).cookies;
   const source: CookieSource = {
     getCookies: () => Promise.resolve(cookies),
@@ -44,6 +48,7 @@ function clientFor(email: string, tally = createDriftTally()): GeminiClient {
     logger,
     stallTimeoutMs: 10_000,
     onDrift: (kind) => tally.record(kind),
+    ...(requestForm ? { requestForm } : {}),
   });
 }
 
@@ -111,5 +116,22 @@ describe('ModelDiscovery against the emulator', () => {
     expect(error).toBeInstanceOf(GeminiError);
     expect((error as GeminiError).message).toMatch(/protocol drift: candidate_shape/);
     expect(tally.counts()).toMatchObject({ candidate_shape: 1, envelope_unknown: 1 });
+  });
+
+  it('answers the 102-slot request form like the 69-slot one, with the discovered model', async () => {
+    const email = 'wide+pro@example.com';
+    const client = clientFor(email, createDriftTally(), 102);
+    const discovery = discoveryFor(client);
+    await discovery.refresh();
+    let text = '';
+    for await (const event of client.generate({
+      prompt: 'wide form',
+      model: discovery.find('gemini-3-pro')!,
+    })) {
+      text += event.type === 'text' ? event.delta : '';
+    }
+    expect(text).toContain('wide form');
+    const sent = t.emulator.records().filter((r) => r.kind === 'generate' && r.email === email);
+    expect(sent.map((r) => [r.model, r.status])).toEqual([['e6fa609c3fa255c0', 200]]);
   });
 });
