@@ -69,6 +69,27 @@ async function prepareDataDir(opts: TestWorkerOptions): Promise<string> {
   return dataDir;
 }
 
+/**
+ * Waits (up to 15 s) for the worker's model discovery at start (otAQ7b) to have been answered, so
+ * that a test counting the account's upstream requests does not see it arrive midway.
+ */
+async function untilDiscovered(opts: TestWorkerOptions): Promise<void> {
+  if (opts.signIn === false) {
+    return;
+  }
+  const email = opts.email.toLowerCase();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const asked = opts.emulator
+      .records()
+      .some((r) => r.kind === 'batchexecute' && r.email === email && r.endedAt !== null);
+    if (asked) {
+      return;
+    }
+    await sleep(50);
+  }
+}
+
 /** Starts a worker in this process. */
 export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWorker> {
   const dataDir = await prepareDataDir(opts);
@@ -79,6 +100,7 @@ export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWork
   sink.on('data', (b: Buffer) => (logs += b.toString('utf8')));
   const logger = createLogger({ debug: true, stream: sink });
   const running = await startWorker(config, logger);
+  await untilDiscovered(opts);
   return {
     ...running,
     dataDir,
@@ -132,6 +154,7 @@ export async function startChildWorker(
     }
     await sleep(200);
   }
+  await untilDiscovered(opts);
   return {
     url,
     child,
