@@ -1,10 +1,13 @@
 /**
  * The gateway against real PostgreSQL (migrated by the registry's migrate()) and real headless
  * Chromium: migration 0002 and the binding store, the registry reader, and the operator console (what it shows matches the rows, and it
- * follows them as they change, without a reload). Then in front of two real worker processes
- * and the emulator: branches continue from the right turn, uploads and conversation ids route to
- * their node, it routes through a minute without PostgreSQL, and a worker SIGKILLed mid-stream
- * costs exactly one upstream send and a clear error.
+ * follows them as they change, without a reload). Then in front of three real worker processes
+ * (a free, a Pro and a Plus account) and the emulator: each worker lists its account's models and
+ * the gateway their union, a paid model goes only to a paid node, a withdrawn model disappears
+ * within one discovery period, protocol drift is counted and shown; branches continue from the
+ * right turn, uploads and conversation ids route to their node, it routes through a minute
+ * without PostgreSQL, and a worker SIGKILLed mid-stream costs exactly one upstream send and a
+ * clear error.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -29,6 +32,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { UpstreamRecord } from '../src/emulator/index.ts';
+import { DISCOVERY_S, defineModelTests } from './support/gateway-models.ts';
 
 const BINDINGS_SQL = fs.readFileSync(
   path.join(MIGRATIONS_DIR, '0002_conversation_bindings.sql'),
@@ -307,10 +311,14 @@ describe('status dashboard in headless Chromium', () => {
 describe('in front of real workers', () => {
   let stack: GatewayStack;
   const run = Date.now().toString(36);
-  const model = 'gemini-2.5-flash';
+  // Every tier has it (free: fbb127bbb056c959, Pro and Plus: 56fdd199312815e2).
+  const model = 'gemini-3-flash';
 
   beforeAll(async () => {
-    stack = await startGatewayStack(2);
+    stack = await startGatewayStack(3, {
+      tiers: ['free', 'pro', 'plus'],
+      workerEnv: { MODEL_DISCOVERY_INTERVAL_S: String(DISCOVERY_S) },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -326,6 +334,8 @@ describe('in front of real workers', () => {
     const id = (res as { conversation_id?: string }).conversation_id;
     return { text: res.choices[0]?.message.content ?? '', id };
   }
+
+  defineModelTests(() => stack, run);
 
   it('continues a regenerate and an edit from the turn the history matches, on its node', async () => {
     const u1 = { role: 'user' as const, content: `branch ${run} u1` };
@@ -444,7 +454,10 @@ describe('in front of real workers', () => {
     console.log(`gateway without PostgreSQL for 60 s: ${served} served, ${failures.length} failed`);
     expect(failures).toEqual([]);
     expect(served).toBeGreaterThan(20);
-    expect(midway).toMatchObject({ status: 'registry_unreachable', eligible: 2 });
+    expect(midway).toMatchObject({
+      status: 'registry_unreachable',
+      eligible: stack.workers.length,
+    });
     expect(midway?.registryAgeMs).toBeGreaterThan(29_000);
     expect(tableAgeS).toBeGreaterThan(29);
     await untilHealth(stack.url, (h) => h.status === 'ok' && (h.registryAgeMs ?? 1e9) < 2000);

@@ -94,6 +94,9 @@ const envSchema = z.object({
   GEMINI_QUEUE_WAIT_MS: int(60_000, 100),
   GEMINI_QUEUE_MAX_LENGTH: int(20, 1),
   HEARTBEAT_INTERVAL_MS: int(5000, 100),
+  MODEL_DISCOVERY_INTERVAL_S: int(600, 0),
+  GEMINI_CANARY_INTERVAL_S: int(0, 0),
+  GEMINI_REQUEST_FORM: z.preprocess(emptyToUndefined, z.enum(['69', '102']).default('69')),
   MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   MAX_UPLOAD_BYTES: int(20 * 1024 * 1024, 1024),
   MAX_PROMPT_CHARS: int(500_000, 1),
@@ -168,6 +171,12 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly queue: { readonly waitMs: number; readonly maxLength: number };
   readonly heartbeatIntervalMs: number;
+  /** How often the account is asked for its tier and models (otAQ7b); 0: at start only. */
+  readonly discoveryIntervalMs: number;
+  /** How often a canary prompt runs through the account to detect protocol drift; 0: off. */
+  readonly canaryIntervalMs: number;
+  /** StreamGenerate's inner array: the 69-slot form, or the newer 102-slot one. */
+  readonly requestForm: 69 | 102;
   readonly limits: {
     readonly bodyBytes: number;
     readonly uploadBytes: number;
@@ -262,6 +271,9 @@ function buildConfig(role: Role, e: Env): Config {
     requestTimeoutMs: e.GEMINI_REQUEST_TIMEOUT_MS,
     queue: { waitMs: e.GEMINI_QUEUE_WAIT_MS, maxLength: e.GEMINI_QUEUE_MAX_LENGTH },
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    discoveryIntervalMs: e.MODEL_DISCOVERY_INTERVAL_S * 1000,
+    canaryIntervalMs: e.GEMINI_CANARY_INTERVAL_S * 1000,
+    requestForm: e.GEMINI_REQUEST_FORM === '102' ? 102 : 69,
     limits: {
       bodyBytes: e.MAX_BODY_BYTES,
       uploadBytes: e.MAX_UPLOAD_BYTES,

@@ -1,13 +1,13 @@
 /**
  * The gateway in front of real workers, for e2e/gateway.test.ts: a PostgreSQL of its own (so a
- * test may stop it), the emulator, two worker child processes (one account each, so a test may
- * SIGKILL one) and the Gateway in this process.
+ * test may stop it), the emulator, worker child processes (one account each, so a test may
+ * SIGKILL one; each may be given a tier: free, Pro or Plus) and the Gateway in this process.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
-import { Emulator } from '../../src/emulator/index.ts';
+import { Emulator, type Tier } from '../../src/emulator/index.ts';
 import { Gateway } from '../../src/gateway/index.ts';
 import { createLogger } from '../../src/logging.ts';
 import { createPool, migrate } from '../../src/registry/index.ts';
@@ -19,7 +19,11 @@ export interface GatewayStack {
   readonly pg: ServiceHandle;
   readonly pool: pg.Pool;
   readonly emulator: Emulator;
-  readonly workers: readonly { readonly email: string; readonly worker: ChildWorker }[];
+  readonly workers: readonly {
+    readonly email: string;
+    readonly tier: Tier | null;
+    readonly worker: ChildWorker;
+  }[];
   readonly gateway: Gateway;
   readonly url: string;
   /** An OpenAI client on the gateway; the SDK never retries (each retry would be a new send). */
@@ -69,6 +73,10 @@ export interface GatewayStackOptions {
     emulator: Emulator,
     email: string,
   ) => Promise<Record<string, string>>;
+  /** The tier of each worker's account, by index; absent or null: untiered (every model id). */
+  readonly tiers?: readonly (Tier | null)[];
+  /** Extra environment for the workers only (e.g. a short MODEL_DISCOVERY_INTERVAL_S). */
+  readonly workerEnv?: Readonly<Record<string, string>>;
 }
 
 /** Starts the stack with `count` workers and waits until the gateway sees them all eligible. */
@@ -93,19 +101,21 @@ export async function startGatewayStack(
       chunkDelayMs: 10,
     });
     stops.push(() => emulator.close());
-    const emails = Array.from({ length: count }, (_, i) => uniqueEmail(`gw-stack-${i}`));
+    // The emulator reads the tier from a `+free`, `+pro` or `+plus` tag in the e-mail.
+    const tiers = Array.from({ length: count }, (_, i) => options.tiers?.[i] ?? null);
     const workers = await Promise.all(
-      emails.map(async (email, index) => {
+      tiers.map(async (tier, index) => {
+        const email = uniqueEmail(tier ? `gw-stack-${index}+${tier}` : `gw-stack-${index}`);
         const extra = (await options.prepareWorker?.(index, emulator, email)) ?? {};
         const worker = await startChildWorker({
           emulator,
           email,
-          env: { DATABASE_URL: pgServer.url, ...options.env, ...extra },
+          env: { ...options.workerEnv, DATABASE_URL: pgServer.url, ...options.env, ...extra },
           // A worker attached to Chrome opens its tab and reads the login state before it listens.
           ...('CHROME_CDP_URL' in extra ? { startTimeoutMs: 60_000 } : {}),
         });
         stops.push(() => worker.stop('SIGKILL'));
-        return { email, worker };
+        return { email, tier, worker };
       }),
     );
     // The workers run open too (e2e/support/worker.ts); the attack suite tests the keys.

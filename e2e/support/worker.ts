@@ -109,6 +109,27 @@ async function pageBrowser(
   };
 }
 
+/**
+ * Waits (up to 15 s) for the worker's model discovery at start (otAQ7b) to have been answered, so
+ * that a test counting the account's upstream requests does not see it arrive midway.
+ */
+async function untilDiscovered(opts: TestWorkerOptions): Promise<void> {
+  if (opts.signIn === false) {
+    return;
+  }
+  const email = opts.email.toLowerCase();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const asked = opts.emulator
+      .records()
+      .some((r) => r.kind === 'batchexecute' && r.email === email && r.endedAt !== null);
+    if (asked) {
+      return;
+    }
+    await sleep(50);
+  }
+}
+
 /** Starts a worker in this process. */
 export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWorker> {
   const dataDir = await prepareDataDir(opts);
@@ -123,6 +144,7 @@ export async function startTestWorker(opts: TestWorkerOptions): Promise<TestWork
     await browser.stop();
     throw err;
   });
+  await untilDiscovered(opts);
   return {
     ...running,
     close: async () => {
@@ -180,6 +202,7 @@ export async function startChildWorker(
     }
     await sleep(200);
   }
+  await untilDiscovered(opts);
   return {
     url,
     child,

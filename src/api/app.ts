@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logging.ts';
 import { UPSTREAM_SENT_HEADER } from '../errors.ts';
+import type { ModelCatalog } from '../gemini/index.ts';
 import type { ChatBackend } from './backend.ts';
 import { errorShaperFor } from './dialects.ts';
 import type { ConversationStore } from './conversations.ts';
@@ -77,6 +78,8 @@ export interface WorkerAppDeps {
   readonly anthropicModelMap?: Readonly<Record<string, string>>;
   /** The operator's drain flag; new /v1 requests get a 503 while it is on. */
   readonly drain?: DrainSwitch;
+  /** The models the account can use now (discovery); the code table when absent. */
+  readonly models?: ModelCatalog;
 }
 
 function accessLog(logger: Logger) {
@@ -127,7 +130,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     app.use(['/v1', '/v1beta'], refuseWhileDraining(deps.drain));
   }
   app.use(imagesRouter(deps.images));
-  app.use(modelsRouter());
+  app.use(modelsRouter(deps.models));
   const turnDeps = {
     backend: deps.backend,
     conversations: deps.conversations,
@@ -146,6 +149,7 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     },
     logger: deps.logger,
     firstTokenSeconds: deps.metrics.firstTokenSeconds,
+    ...(deps.models ? { models: deps.models } : {}),
   };
   // Each route parses its body only after the key was checked, within the body limit.
   const json = [

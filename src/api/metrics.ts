@@ -4,7 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SEND_OUTCOMES } from '../gemini/index.ts';
+import { DRIFT_KINDS, SEND_OUTCOMES } from '../gemini/index.ts';
 import { dialectOf } from './dialects.ts';
 
 export interface NodeState {
@@ -24,6 +24,8 @@ export interface WorkerMetrics {
   readonly upstreamFailures: Counter<'kind'>;
   /** Every StreamGenerate send this process made, by outcome (DESIGN.md, at most once). */
   readonly upstreamSends: Counter<'outcome'>;
+  /** Replies in shapes the parsers do not know, by kind (protocol drift). */
+  readonly protocolDrift: Counter<'kind'>;
 }
 
 const STATUSES = ['HEALTHY', 'BUSY', 'INIT', '429_LIMIT', 'OFFLINE'];
@@ -66,6 +68,13 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
   });
   // Every label present from the start, so a rate() sees the first send of each.
   SEND_OUTCOMES.forEach((outcome) => upstreamSends.inc({ outcome }, 0));
+  const protocolDrift = new Counter({
+    name: 'gk_protocol_drift_total',
+    help: 'Upstream replies in a shape the parsers do not know, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  DRIFT_KINDS.forEach((kind) => protocolDrift.inc({ kind }, 0));
   new Gauge({
     name: 'gk_node_status',
     help: '1 for the node status in effect',
@@ -127,5 +136,12 @@ export function createWorkerMetrics(nodeLabel: string, readState: () => NodeStat
     });
     next();
   };
-  return { registry, middleware, firstTokenSeconds, upstreamFailures, upstreamSends };
+  return {
+    registry,
+    middleware,
+    firstTokenSeconds,
+    upstreamFailures,
+    upstreamSends,
+    protocolDrift,
+  };
 }

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { ImageStore } from './images.ts';
 import { InvalidRequestError, ModelNotFoundError, PayloadTooLargeError } from '../errors.ts';
-import { findModel, type GenerateResult } from '../gemini/index.ts';
+import { STATIC_MODEL_CATALOG, type GenerateResult, type ModelCatalog } from '../gemini/index.ts';
 import { callerOf, requestIdOf } from '../http/index.ts';
 import type { Logger } from '../logging.ts';
 import { renderImages } from './answer-images.ts';
@@ -48,6 +48,8 @@ export interface TurnRouteDeps {
   readonly inputOptions?: Partial<InputOptions>;
   readonly logger: Logger;
   readonly firstTokenSeconds?: { observe(seconds: number): void };
+  /** The models the account can use (discovery); the code table when absent. */
+  readonly models?: ModelCatalog;
 }
 
 /** What a dialect hands over: its request in neutral form. */
@@ -88,7 +90,8 @@ export async function prepareTurn(
   res: Response,
   options: TurnRequestOptions,
 ): Promise<PreparedTurn> {
-  const model = findModel(options.modelName);
+  // A model the account lacks (another tier's, or withdrawn) is a 404 before anything is queued.
+  const model = (deps.models ?? STATIC_MODEL_CATALOG).find(options.modelName);
   if (!model) {
     throw new ModelNotFoundError(options.modelName);
   }

@@ -6,7 +6,7 @@ import type { Chat } from './chats.ts';
 import { bookkeepingEnvelopes, FrameWriter, rpcEnvelope, type Envelope } from './frames.ts';
 import { parseBatchFreq, parseForm } from './freq.ts';
 import { readBody, send, type RequestContext } from './http-io.ts';
-import { MODELS } from './models.ts';
+import { unknownAccountStatusShape } from './unknown-shapes.ts';
 
 const FORM_LIMIT_BYTES = 1024 * 1024;
 
@@ -45,7 +45,7 @@ function answerRpc(
 ): unknown {
   switch (rpcId) {
     case 'otAQ7b':
-      return accountStatus(email !== null);
+      return accountStatus(ctx, email);
     case 'ESY5D':
       return [[['bard_activity_enabled', null, email !== null]]];
     case 'MaZiqc':
@@ -57,14 +57,24 @@ function answerRpc(
   }
 }
 
-function accountStatus(signedIn: boolean): unknown[] {
-  const status: unknown[] = new Array<unknown>(16).fill(null);
-  status[14] = signedIn ? 1000 : 1016;
-  status[15] = MODELS.filter((m) => signedIn || !m.thinking).map((m) => [
-    m.id,
-    m.displayName,
-    m.description,
-  ]);
+/**
+ * [14] status code (1000 signed in, 1016 guest, or the account's override such as 1060), [15] the
+ * models offered as [id, displayName, description], [16] tier flags, [17] capability flags.
+ */
+function accountStatus(ctx: RequestContext, email: string | null): unknown {
+  const plans = ctx.state.plans;
+  const models =
+    email === null ? plans.modelsFor('').filter((m) => !m.thinking) : plans.modelsFor(email);
+  if (ctx.state.faults.take({ email, kind: 'batchexecute' }) === 'status_shape') {
+    ctx.record.fault = 'status_shape';
+    return unknownAccountStatusShape(models);
+  }
+  const plan = email === null ? null : plans.planOf(email);
+  const status: unknown[] = new Array<unknown>(18).fill(null);
+  status[14] = email === null ? 1016 : (plans.statusCodeOf(email) ?? 1000);
+  status[15] = models.map((m) => [m.id, m.displayName, m.description]);
+  status[16] = plan ? [...plan.tierFlags] : [];
+  status[17] = plan ? [...plan.capabilityFlags] : [];
   return status;
 }
 

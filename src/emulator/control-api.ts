@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Cookie } from '../gemini/index.ts';
 import { BodyTooLargeError, readBody } from './http-io.ts';
+import { TIERS, type Tier } from './plans.ts';
 import { FAULTS, type Fault, type TunableOptions, type UpstreamRecord } from './types.ts';
 
 /** What the control API drives: the Emulator's own methods. */
@@ -18,6 +19,9 @@ export interface ControlTarget {
   setOptions(patch: Partial<TunableOptions>): void;
   scriptAnswers(texts: readonly string[], email?: string): void;
   clearScriptedAnswers(): void;
+  setPlan(email: string, plan: { tier?: Tier | null; statusCode?: number | null }): void;
+  withdrawModel(modelId: string, email?: string): void;
+  restoreModels(): void;
   readonly caCertPem: string;
 }
 
@@ -51,6 +55,19 @@ const optionsBody = z.strictObject({
   chunkDelayMs: ms,
 });
 
+const planBody = z.object({
+  email: z.string().trim().min(1),
+  tier: z
+    .enum(TIERS as [Tier, ...Tier[]])
+    .nullable()
+    .optional(),
+  statusCode: z.number().int().positive().nullable().optional(),
+});
+const withdrawBody = z.object({
+  modelId: z.string().trim().min(1),
+  email: z.string().trim().min(1).optional(),
+});
+
 type Route = (req: IncomingMessage, url: URL, target: ControlTarget) => Promise<unknown>;
 
 const ROUTES: Record<string, Route> = {
@@ -81,6 +98,20 @@ const ROUTES: Record<string, Route> = {
   },
   'DELETE answers': async (_req, _url, target) => {
     target.clearScriptedAnswers();
+    return { ok: true };
+  },
+  'POST plans': async (req, _url, target) => {
+    const { email, tier, statusCode } = planBody.parse(await readJson(req));
+    target.setPlan(email, stripUndefined({ tier, statusCode }));
+    return { ok: true };
+  },
+  'POST withdrawn-models': async (req, _url, target) => {
+    const { modelId, email } = withdrawBody.parse(await readJson(req));
+    target.withdrawModel(modelId, email);
+    return { ok: true };
+  },
+  'DELETE withdrawn-models': async (_req, _url, target) => {
+    target.restoreModels();
     return { ok: true };
   },
   'PATCH options': async (req, _url, target) => {
@@ -138,6 +169,8 @@ function reply(res: ServerResponse, status: number, value: unknown): void {
     .end(JSON.stringify(value));
 }
 
-function stripUndefined(patch: Record<string, number | undefined>): Partial<TunableOptions> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+function stripUndefined<T extends object>(patch: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 }

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Cookie } from '../gemini/index.ts';
 import { normalizeEmail } from './accounts.ts';
 import { ensureTls } from './certs.ts';
+import type { Tier } from './plans.ts';
 import type { ControlTarget } from './control-api.ts';
 import { createRequestListener } from './server.ts';
 import { signInCookies, toCookie } from './session-cookies.ts';
@@ -111,6 +112,24 @@ export class Emulator {
     this.state.scripts.clear();
   }
 
+  /**
+   * Sets the account's tier (its otAQ7b models, flags and header tail; null: untiered, every id)
+   * and/or its otAQ7b status code (e.g. 1060; null: the usual 1000).
+   */
+  setPlan(email: string, plan: { tier?: Tier | null; statusCode?: number | null }): void {
+    this.state.plans.set(email, plan);
+  }
+
+  /** Withdraws a model id from one account (or all): otAQ7b stops offering it, using it is 1052. */
+  withdrawModel(modelId: string, email?: string): void {
+    this.state.plans.withdraw(modelId, email);
+  }
+
+  /** Gives back every withdrawn model. */
+  restoreModels(): void {
+    this.state.plans.restore();
+  }
+
   /** Stops listening and cuts every open connection (stalled streams included). */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
@@ -142,6 +161,9 @@ function controlFor(caCertPem: string, get: () => Emulator | null): ControlTarge
     setOptions: (patch) => started().setOptions(patch),
     scriptAnswers: (texts, email) => started().scriptAnswers(texts, email),
     clearScriptedAnswers: () => started().clearScriptedAnswers(),
+    setPlan: (email, plan) => started().setPlan(email, plan),
+    withdrawModel: (modelId, email) => started().withdrawModel(modelId, email),
+    restoreModels: () => started().restoreModels(),
   };
 }
 

@@ -65,10 +65,13 @@ export function createFaultStore(): FaultStore {
   };
 }
 
-/** `sorry` hits /app and StreamGenerate; every other fault hits StreamGenerate only. */
+/** `sorry` hits /app and StreamGenerate; `status_shape` otAQ7b; every other StreamGenerate. */
 function matches(fault: Fault, target: FaultTarget): boolean {
   if (fault === 'sorry') {
     return target.kind === 'app' || target.kind === 'generate';
+  }
+  if (fault === 'status_shape' || target.kind === 'batchexecute') {
+    return fault === 'status_shape' && target.kind === 'batchexecute';
   }
   if (target.kind !== 'generate') {
     return false;

@@ -9,6 +9,7 @@ import { streamTurn, sendInBandError, newImageId, type PlannedTurn } from './gen
 import { drop, readBody, redirect, send, type RequestContext } from './http-io.ts';
 import type { FinalParts } from './inner.ts';
 import { chooseModel, DEFAULT_MODEL, type EmulatedModel, type ModelChoice } from './models.ts';
+import { sendUnknownGenerateShape } from './unknown-shapes.ts';
 import { sorryUrl } from './www-host.ts';
 import type { Fault } from './types.ts';
 
@@ -45,8 +46,11 @@ export async function handleGenerate(ctx: RequestContext): Promise<void> {
   }
   const framed = ctx.url.searchParams.get('rt') === 'c';
   const httpStatus = fault ? HTTP[fault] : undefined;
-  const code =
-    (fault ? IN_BAND[fault] : undefined) ?? (choice.kind === 'invalid' ? 1052 : undefined);
+  // A tiered account refuses another tier's ids, a wrong tail, and withdrawn models, as upstream.
+  const refused =
+    choice.kind === 'invalid' ||
+    (choice.kind === 'known' && !ctx.state.plans.admits(email, choice.model.id, choice.tail));
+  const code = (fault ? IN_BAND[fault] : undefined) ?? (refused ? 1052 : undefined);
   if (fault === 'reset') {
     drop(ctx);
   } else if (fault === 'sorry') {
@@ -55,6 +59,8 @@ export async function handleGenerate(ctx: RequestContext): Promise<void> {
     send(ctx, httpStatus, httpStatus === 429 ? 'Too Many Requests' : 'Error');
   } else if (code !== undefined) {
     sendInBandError(ctx, code, framed);
+  } else if (fault === 'unknown_shape') {
+    sendUnknownGenerateShape(ctx, framed);
   } else {
     const model = choice.kind === 'known' ? choice.model : DEFAULT_MODEL;
     await streamTurn(ctx, planTurn(ctx, email, input, model), framed, fault);

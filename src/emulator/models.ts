@@ -26,6 +26,7 @@ export const MODELS: readonly EmulatedModel[] = [
   model('e6fa609c3fa255c0', '3 Pro'),
   model('56fdd199312815e2', '3 Flash'),
   model('e051ce1aa80aa576', '3 Flash Thinking', true),
+  model('8c46e95b1a07cecc', '3 Flash Lite'),
   model('4af6c7f5da75d65d', '2.5 Pro'),
   model('9ec249fc9ad08861', '2.5 Flash'),
   model('71c2d248d3b102ff', '2.5 Flash'),
@@ -40,7 +41,7 @@ export const DEFAULT_MODEL: EmulatedModel = model('', '3 Flash');
 /** What the model header asked for. */
 export type ModelChoice =
   | { kind: 'default' }
-  | { kind: 'known'; model: EmulatedModel }
+  | { kind: 'known'; model: EmulatedModel; tail: number | null }
   | { kind: 'invalid'; id: string | null };
 
 /** Reads the model header: absent or without an id -> default; unknown id -> invalid. */
@@ -65,5 +66,11 @@ export function chooseModel(header: string | undefined): ModelChoice {
     return { kind: 'invalid', id: JSON.stringify(id) };
   }
   const found = MODELS.find((m) => m.id === id);
-  return found ? { kind: 'known', model: found } : { kind: 'invalid', id };
+  return found ? { kind: 'known', model: found, tail: tailOf(parsed) } : { kind: 'invalid', id };
+}
+
+/** The capacity tail: slot 11 of the 12-slot form, slot 12 of the 13-slot one; null before. */
+function tailOf(header: readonly unknown[]): number | null {
+  const last: unknown = header.length >= 12 ? header[header.length - 1] : null;
+  return typeof last === 'number' ? last : null;
 }

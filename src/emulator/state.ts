@@ -6,6 +6,7 @@ import type { Logger } from '../logging.ts';
 import { createAccountStore, type AccountStore } from './accounts.ts';
 import { createChatStore, type ChatStore } from './chats.ts';
 import { createFaultStore, type FaultStore } from './faults.ts';
+import { createPlanStore, type PlanStore } from './plans.ts';
 import { createRecordStore, type RecordStore } from './records.ts';
 import { createScriptStore, type ScriptStore } from './scripted-answers.ts';
 import type { TunableOptions } from './types.ts';
@@ -40,6 +41,8 @@ export interface EmulatorState {
   readonly tunables: Tunables;
   readonly accounts: AccountStore;
   readonly faults: FaultStore;
+  /** Tiers, status codes and withdrawn models per account. */
+  readonly plans: PlanStore;
   readonly records: RecordStore;
   readonly chats: ChatStore;
   readonly scripts: ScriptStore;
@@ -63,6 +66,7 @@ export function createEmulatorState(
     tunables: resolved,
     accounts: createAccountStore({ now, psidtsTtlMs: () => resolved.psidtsTtlMs }),
     faults: createFaultStore(),
+    plans: createPlanStore(),
     records: createRecordStore(now),
     chats: createChatStore(now),
     scripts: createScriptStore(),

@@ -49,7 +49,11 @@ export type Fault =
   /** The first snapshot, then 1096 and a clean end: a part of the answer, never completed. */
   | 'error_mid_answer'
   /** The connection is cut before any response: Google never took the request. */
-  | 'reset';
+  | 'reset'
+  /** StreamGenerate answers in a shape no parser knows (candidates as objects, a new envelope). */
+  | 'unknown_shape'
+  /** otAQ7b answers in a shape no parser knows (status and model list moved). */
+  | 'status_shape';
 
 /** Every fault name, for validation. */
 export const FAULTS: readonly Fault[] = [
@@ -70,6 +74,8 @@ export const FAULTS: readonly Fault[] = [
   'drop_before_answer',
   'error_mid_answer',
   'reset',
+  'unknown_shape',
+  'status_shape',
 ];
 
 /** What a recorded request was. */

@@ -209,6 +209,8 @@ function proxyMount(
       maxAttempts: deps.gateway.maxAttempts,
       path,
       observe,
+      // Claude names are mapped by the workers; the other dialects name the workers' own models.
+      routeByModel: dialectOf(path) !== 'anthropic',
       ...(parse === undefined ? {} : { parse }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
     }),

@@ -2,7 +2,7 @@
  * @module gateway/balancer
  * Node selection, pure: the same rows, clock and options always give the same answer.
  */
-import { RateLimitError, ServiceUnavailableError } from '../errors.ts';
+import { ModelNotFoundError, RateLimitError, ServiceUnavailableError } from '../errors.ts';
 import type { Binding, NodeRecord } from './types.ts';
 
 /** Why a node can or cannot take a request now. */
@@ -30,6 +30,8 @@ export interface PickOptions {
   readonly unavailableRetryAfterS?: number;
   /** Retry-After of the 429 when cooling nodes do not say when they end. */
   readonly coolingRetryAfterS?: number;
+  /** Only nodes whose account has this model (name or alias) are chosen. */
+  readonly model?: string | null;
 }
 
 const SERVING = new Set(['HEALTHY', 'BUSY']);
@@ -45,6 +47,18 @@ export function isCooling(node: NodeRecord, now: number): boolean {
   return (
     (node.cooldownUntilMs !== null && node.cooldownUntilMs > now) || node.status === '429_LIMIT'
   );
+}
+
+/**
+ * Whether the node's account has `model` (by name or alias, case-insensitively). A node that
+ * lists no model at all (a seed worker) is taken to serve any.
+ */
+export function servesModel(node: NodeRecord, model: string): boolean {
+  if (node.models.length === 0) {
+    return true;
+  }
+  const wanted = model.trim().toLowerCase();
+  return [...node.models, ...(node.modelAliases ?? [])].some((m) => m.toLowerCase() === wanted);
 }
 
 /** The node's state at `now`; only 'eligible' nodes are chosen. */
@@ -79,11 +93,19 @@ export function nodeState(node: NodeRecord, now: number, nodeFreshMs: number): N
  * Nodes in `exclude` (node_url) are never chosen.
  */
 export function pick(
-  nodes: readonly NodeRecord[],
+  all: readonly NodeRecord[],
   now: number,
   opts: PickOptions,
   exclude: ReadonlySet<string> = new Set(),
 ): NodeRecord {
+  const model = opts.model;
+  const nodes = model ? all.filter((n) => servesModel(n, model)) : all;
+  // 404 only when live nodes exist and none has the model; with no live node at all, the
+  // 503 below says what is really wrong.
+  const live = (n: NodeRecord) => isFresh(n, now, opts.nodeFreshMs) && n.status !== 'OFFLINE';
+  if (model && all.some(live) && !nodes.some(live)) {
+    throw new ModelNotFoundError(model);
+  }
   let candidates = nodes.filter(
     (n) => !exclude.has(n.nodeUrl) && nodeState(n, now, opts.nodeFreshMs) === 'eligible',
   );

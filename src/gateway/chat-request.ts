@@ -102,7 +102,8 @@ export function parseChatRequest(raw: unknown): ChatRequest {
   return {
     raw: raw as Buffer,
     dialect: 'openai',
-    model: typeof fields['model'] === 'string' ? fields['model'] : null,
+    model:
+      typeof fields['model'] === 'string' && fields['model'].trim() !== '' ? fields['model'] : null,
     stream: fields['stream'] === true,
     messages,
     conversationId,

@@ -20,6 +20,7 @@ export {
   nodeState,
   isFresh,
   isCooling,
+  servesModel,
   type PickOptions,
   type NodeState,
 } from './balancer.ts';

@@ -47,6 +47,7 @@ export function assertRoutable(snapshot: RegistrySnapshot, now: number): void {
 const NODES_SQL = `
   select node_url, worker_id, account, weight, status, login_state, cooldown_reason,
          current_tasks, dispatched_tasks, queue_waiting, version, models, draining,
+         tier, account_status, model_details, protocol_drift,
          extract(epoch from (now() - last_heartbeat)) * 1000 as heartbeat_age_ms,
          extract(epoch from (cooldown_until - now())) * 1000 as cooldown_left_ms,
          extract(epoch from created_at) * 1000 as created_at_ms
@@ -67,6 +68,10 @@ interface NodeRow {
   version: string | null;
   models: string[] | null;
   draining?: boolean | null;
+  tier?: string | null;
+  account_status?: number | null;
+  model_details?: { aliases?: unknown }[] | null;
+  protocol_drift?: Record<string, number> | null;
   heartbeat_age_ms: string | number | null;
   cooldown_left_ms: string | number | null;
   created_at_ms: string | number | null;
@@ -92,6 +97,12 @@ export function toNodeRecord(row: NodeRow, readAtMs: number): NodeRecord {
     queueWaiting: row.queue_waiting,
     version: row.version,
     models: row.models ?? [],
+    modelAliases: (row.model_details ?? []).flatMap((m) =>
+      Array.isArray(m.aliases) ? m.aliases.filter((a): a is string => typeof a === 'string') : [],
+    ),
+    tier: row.tier ?? null,
+    accountStatus: row.account_status ?? null,
+    protocolDrift: row.protocol_drift ?? {},
     createdAtMs: created === null ? null : Math.round(created),
     draining: row.draining === true,
   };

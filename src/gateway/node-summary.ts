@@ -29,6 +29,12 @@ export interface NodeSummary {
   readonly weight: number;
   readonly version: string | null;
   readonly models: readonly string[];
+  /** The account's tier (free, pro, plus, other); null until the node reports one. */
+  readonly tier: string | null;
+  /** The otAQ7b account status code; null until known. */
+  readonly accountStatus: number | null;
+  /** Protocol drift the node counted, by kind; empty when none. */
+  readonly protocolDrift: Readonly<Record<string, number>>;
 }
 
 /** The body of /health and /api/nodes. */
@@ -71,6 +77,9 @@ export function summarizeNode(
     weight: n.weight,
     version: n.version,
     models: n.models,
+    tier: n.tier ?? null,
+    accountStatus: n.accountStatus ?? null,
+    protocolDrift: n.protocolDrift ?? {},
   };
 }
 

@@ -53,6 +53,11 @@ export interface ChatProxyDeps {
   readonly path?: string;
   /** Reads the request (the body is raw bytes); parseChatRequest by default. */
   readonly parse?: (req: Request) => ChatRequest;
+  /**
+   * Route only to nodes whose account has the body's `model` (404 model_not_found when none
+   * has it). For dialects whose model names the workers map (Claude names), leave it off.
+   */
+  readonly routeByModel?: boolean;
   readonly now?: () => number;
   /** Sees every attempt (the console's per-node charts). */
   readonly observe?: AttemptObserver;
@@ -208,6 +213,7 @@ function chooseNode(
     inFlight: deps.inFlight.counts(),
     affinity: ex.affinity,
     rotation,
+    model: deps.routeByModel ? ex.chat.model : null,
   };
   const now = (deps.now ?? Date.now)();
   try {

@@ -25,6 +25,14 @@ export interface NodeRecord {
   readonly queueWaiting: number | null;
   readonly version: string | null;
   readonly models: readonly string[];
+  /** Other names of those models (gemini-3-pro for gemini-3.0-pro…), from model_details. */
+  readonly modelAliases?: readonly string[];
+  /** The account's tier as discovery found it; null until known or from older workers. */
+  readonly tier?: string | null;
+  /** The otAQ7b account status code (1000 ok, 1016 guest, 1060 region). */
+  readonly accountStatus?: number | null;
+  /** Protocol drift the node counted, by kind. */
+  readonly protocolDrift?: Readonly<Record<string, number>>;
   /** Epoch ms; the row's created_at. */
   readonly createdAtMs: number | null;
   /** An operator drained the node (migration 0004): it is never chosen. */

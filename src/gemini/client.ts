@@ -6,13 +6,20 @@
  * before anything was yielded. Everything else is for the account layer to decide.
  */
 import { registerToken, type Logger } from '../logging.ts';
+import { callBatchExecute } from './batchexecute.ts';
 import { startCall, type Call } from './call.ts';
+import type { DriftSink } from './drift.ts';
 import { GeminiError, isStaleTokenError, provenNotTaken } from './errors.ts';
 import { readFrames } from './frames.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
 import { downloadImage, type FetchedImage } from './images.ts';
 import { parseFrame } from './parse.ts';
-import { buildStreamGenerate, createReqIdCounter, streamGenerateFailure } from './request.ts';
+import {
+  buildStreamGenerate,
+  createReqIdCounter,
+  streamGenerateFailure,
+  type RequestForm,
+} from './request.ts';
 import { createAnswerAssembler } from './stream.ts';
 import { fetchAppPage, preflight, resolveTokens, type SessionTokens } from './tokens.ts';
 import { createNodeTransport } from './node-transport.ts';
@@ -35,6 +42,10 @@ export interface GeminiClientOptions {
   readonly maxImageBytes?: number;
   /** Carries /app, StreamGenerate and uploads (default: node over `http`, as images always are). */
   readonly transport?: GoogleTransport;
+  /** Told of every reply shape the parsers do not know (gk_protocol_drift_total). */
+  readonly onDrift?: DriftSink;
+  /** StreamGenerate's inner array form (GEMINI_REQUEST_FORM): 69 (default) or 102 slots. */
+  readonly requestForm?: RequestForm;
 }
 
 const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
@@ -47,6 +58,7 @@ export class GeminiClient {
   private readonly nextReqId = createReqIdCounter();
   private readonly lifetime = new AbortController();
   private tokens: SessionTokens | null = null;
+  private readonly drift: DriftSink = (kind) => this.options.onDrift?.(kind);
   private lastGoodAt: string | null = null;
   private preflightDone = false;
   private loading: Promise<SessionTokens> | null = null;
@@ -125,6 +137,22 @@ export class GeminiClient {
     });
   }
 
+  /** Calls one batchexecute RPC (e.g. otAQ7b, payload `[]`) and returns its decoded payload. */
+  async rpc(rpcId: string, payload: unknown, signal?: AbortSignal): Promise<unknown> {
+    return this.withAuthRetry(signal, async (s) => {
+      const tokens = await this.session(s);
+      return callBatchExecute(this.transport, {
+        tokens,
+        reqId: this.nextReqId(),
+        language: this.options.language ?? tokens.language ?? 'en',
+        rpcId,
+        payload,
+        signal: s,
+        onDrift: this.drift,
+      });
+    });
+  }
+
   /** Downloads an answer image with the account's cookies (gg-dl images get `=s2048`). */
   async fetchImage(url: string, signal?: AbortSignal): Promise<FetchedImage> {
     const maxBytes = this.options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
@@ -151,8 +179,12 @@ export class GeminiClient {
       }
       send.reached('accepted');
       const answer = createAnswerAssembler();
-      for await (const frame of readFrames(watchIdle(res.body, call.dog))) {
+      const body = watchIdle(res.body, call.dog);
+      for await (const frame of readFrames(body, () => this.drift('frame_unparsable'))) {
         for (const part of parseFrame(frame)) {
+          if (part.kind === 'drift') {
+            this.drift(part.drift);
+          }
           send.see(part);
           yield* answer.push(part);
         }
@@ -187,6 +219,7 @@ export class GeminiClient {
       model: req.model,
       files: req.files,
       chat: req.chat,
+      ...(this.options.requestForm ? { form: this.options.requestForm } : {}),
     });
     this.log.debug('StreamGenerate', { model: req.model.name, followUp: Boolean(req.chat) });
     call.signal.throwIfAborted();

@@ -14,8 +14,14 @@ export type Frame =
 
 type Step = { frame: Frame | undefined; next: number } | null;
 
-/** Yields each JSON frame of a body as soon as it is complete. Unparsable lines are skipped. */
-export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
+/**
+ * Yields each JSON frame of a body as soon as it is complete. Unparsable lines are skipped and
+ * reported to `onUnparsable` (protocol drift).
+ */
+export async function* readFrames(
+  chunks: AsyncIterable<Uint8Array>,
+  onUnparsable: () => void = () => undefined,
+): AsyncGenerator<Frame> {
   const decoder = new TextDecoder('utf-8');
   let buf = '';
   let prefixChecked = false;
@@ -29,7 +35,11 @@ export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGener
       prefixChecked = true;
     }
     let pos = 0;
-    for (let step = nextFrame(buf, pos, false); step; step = nextFrame(buf, pos, false)) {
+    for (
+      let step = nextFrame(buf, pos, false, onUnparsable);
+      step;
+      step = nextFrame(buf, pos, false, onUnparsable)
+    ) {
       pos = step.next;
       if (step.frame !== undefined) {
         yield step.frame;
@@ -39,7 +49,11 @@ export async function* readFrames(chunks: AsyncIterable<Uint8Array>): AsyncGener
   }
   buf = stripPrefix(buf + decoder.decode());
   let pos = 0;
-  for (let step = nextFrame(buf, pos, true); step; step = nextFrame(buf, pos, true)) {
+  for (
+    let step = nextFrame(buf, pos, true, onUnparsable);
+    step;
+    step = nextFrame(buf, pos, true, onUnparsable)
+  ) {
     pos = step.next;
     if (step.frame !== undefined) {
       yield step.frame;
@@ -56,7 +70,7 @@ function stripPrefix(buf: string): string {
  * Reads one item at `pos`: a length-prefixed frame, or a bare JSON line. null means "need more
  * data" (or, at the end, nothing left); a step without a frame skipped something unusable.
  */
-function nextFrame(buf: string, from: number, atEnd: boolean): Step {
+function nextFrame(buf: string, from: number, atEnd: boolean, onBad: () => void): Step {
   const pos = skipWhitespace(buf, from);
   if (pos >= buf.length) {
     return null;
@@ -64,7 +78,7 @@ function nextFrame(buf: string, from: number, atEnd: boolean): Step {
   const headerEnd = buf.indexOf('\n', pos);
   const header = buf.slice(pos, headerEnd < 0 ? buf.length : headerEnd).trim();
   if (!/^\d+$/.test(header)) {
-    return readLine(buf, pos, atEnd);
+    return readLine(buf, pos, atEnd, onBad);
   }
   if (headerEnd < 0) {
     return atEnd ? { frame: undefined, next: buf.length } : null;
@@ -76,7 +90,7 @@ function nextFrame(buf: string, from: number, atEnd: boolean): Step {
       return { frame, next: headerEnd + length };
     }
     // The length is wrong (a server counting bytes, say): the frame is still one line.
-    return readLine(buf, headerEnd + 1, atEnd);
+    return readLine(buf, headerEnd + 1, atEnd, onBad);
   }
   // Not enough data for N units yet. A complete JSON line already here means N is off.
   const lineEnd = buf.indexOf('\n', headerEnd + 1);
@@ -89,13 +103,17 @@ function nextFrame(buf: string, from: number, atEnd: boolean): Step {
   return null;
 }
 
-function readLine(buf: string, pos: number, atEnd: boolean): Step {
+function readLine(buf: string, pos: number, atEnd: boolean, onBad: () => void): Step {
   const end = buf.indexOf('\n', pos);
   if (end < 0 && !atEnd) {
     return null;
   }
-  const stop = end < 0 ? buf.length : end;
-  return { frame: tryParse(buf.slice(pos, stop)), next: end < 0 ? buf.length : end + 1 };
+  const text = buf.slice(pos, end < 0 ? buf.length : end);
+  const frame = tryParse(text);
+  if (frame === undefined && text.trim() !== '') {
+    onBad();
+  }
+  return { frame, next: end < 0 ? buf.length : end + 1 };
 }
 
 function skipWhitespace(buf: string, pos: number): number {

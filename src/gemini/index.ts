@@ -14,7 +14,18 @@ export {
   provenNotTaken,
   type GeminiErrorOptions,
 } from './errors.ts';
-export { MODELS, DEFAULT_MODEL, findModel, modelHeader, MODEL_HEADER } from './models.ts';
+export { DRIFT_KINDS, describeDrift, type DriftKind, type DriftSink } from './drift.ts';
+export { readRpcReply } from './batchexecute.ts';
+export { jspbAt, jspbNumber, jspbString } from './jspb.ts';
+export {
+  MODELS,
+  DEFAULT_MODEL,
+  findModel,
+  modelHeader,
+  MODEL_HEADER,
+  KNOWN_MODEL_IDS,
+  STATIC_MODEL_CATALOG,
+} from './models.ts';
 export { GeminiClient, type GeminiClientOptions } from './client.ts';
 export type { FetchedImage } from './images.ts';
 export type { GoogleTransport, TransportKind } from './transport.ts';
@@ -39,7 +50,13 @@ export { readFrames, type Frame } from './frames.ts';
 export { parseFrame, type FramePart, type ParsedCandidate, type ParsedPayload } from './parse.ts';
 export { createDeltaTracker, type DeltaTracker } from './stream.ts';
 export { scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
-export { buildStreamGenerate, type BuiltRequest, type StreamGenerateInput } from './request.ts';
+export {
+  buildStreamGenerate,
+  REQUEST_FORMS,
+  type BuiltRequest,
+  type RequestForm,
+  type StreamGenerateInput,
+} from './request.ts';
 export {
   GEMINI_APP_URL,
   GOOGLE_HOME_URL,

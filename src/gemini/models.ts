@@ -3,7 +3,7 @@
  * (docs/gemini-web-protocol.md §3). Ids and header forms are snapshots that Google changes
  * without notice; this file is the one place to update them.
  */
-import type { ModelSpec } from './types.ts';
+import type { ModelCatalog, ModelSpec } from './types.ts';
 
 /** The model-selector header's name. */
 export const MODEL_HEADER = 'x-goog-ext-525001261-jspb';
@@ -13,9 +13,13 @@ export const MODEL_HEADER = 'x-goog-ext-525001261-jspb';
  * gemini_webapi v1.17.3; with one it is the current (v2) 12-slot form, `…,[4],null,null,<tail>]`,
  * where the tail is the account tier (1 free, 2 Pro, 4 Plus).
  */
-export function modelHeader(modelId: string, tail?: number): string {
+export function modelHeader(modelId: string, tail?: number, tailSlot: 11 | 12 = 11): string {
   const base = `[1,null,null,null,${JSON.stringify(modelId)},null,null,0,[4]`;
-  return tail === undefined ? `${base}]` : `${base},null,null,${tail}]`;
+  if (tail === undefined) {
+    return `${base}]`;
+  }
+  // Accounts whose capacity field is 13 send the tail one slot later: `…,null,null,null,<n>]`.
+  return tailSlot === 12 ? `${base},null,null,null,${tail}]` : `${base},null,null,${tail}]`;
 }
 
 // The 2.5 ids exist only in v1.17.3, which always sent the 9-slot form, so they keep it. The 3.x
@@ -72,6 +76,19 @@ export const MODELS: readonly ModelSpec[] = Object.freeze([
   },
 ] satisfies ModelSpec[]);
 
+/**
+ * The upstream ids known for each model name, free tier first, then the paid tiers' (v2's
+ * `-advanced`/`-plus`). Discovery maps the ids an account offers back to these names, so that
+ * `gemini-3-pro` selects whichever id the account's tier has.
+ */
+export const KNOWN_MODEL_IDS: Readonly<Record<string, readonly string[]>> = {
+  'gemini-2.5-flash': ['9ec249fc9ad08861'],
+  'gemini-2.5-pro': ['4af6c7f5da75d65d'],
+  'gemini-3.0-pro': ['9d8ca3786ebdfbea', 'e6fa609c3fa255c0'],
+  'gemini-3-flash': ['fbb127bbb056c959', '56fdd199312815e2'],
+  'gemini-3-flash-thinking': ['5bf011840784117a', 'e051ce1aa80aa576'],
+};
+
 /** The model used when a request names none, or names `default`. */
 export const DEFAULT_MODEL: ModelSpec = MODELS[0] as ModelSpec;
 
@@ -83,3 +100,6 @@ const BY_NAME = new Map<string, ModelSpec>(
 export function findModel(name: string): ModelSpec | undefined {
   return BY_NAME.get(name.trim().toLowerCase());
 }
+
+/** The code table as a catalog: what a worker serves until (or without) discovery. */
+export const STATIC_MODEL_CATALOG: ModelCatalog = { list: () => MODELS, find: findModel };

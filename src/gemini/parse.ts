@@ -1,7 +1,9 @@
 /**
  * Frames -> typed parts (protocol doc §4). Paths are snapshots kept here, in one place; every read
- * is tolerant: an unexpected shape yields nothing rather than an exception.
+ * is tolerant: an unexpected shape yields a `drift` part naming what did not match, never an
+ * exception.
  */
+import type { DriftKind } from './drift.ts';
 import { jspbArray, jspbAt, jspbNumber, jspbString } from './jspb.ts';
 import type { GeneratedImage, ResponseImage, WebImage } from './types.ts';
 
@@ -26,12 +28,25 @@ export interface ParsedPayload {
   candidate: ParsedCandidate | null;
 }
 
-/** What a frame can carry. `status` is a bare rpc status without detail (queueing or failure). */
+/**
+ * What a frame can carry. `status` is a bare rpc status without detail (queueing or failure);
+ * `drift` is a shape no parser here knows.
+ */
 export type FramePart =
   | ParsedPayload
   | { kind: 'error'; code: number; rpcCode: number | null }
   | { kind: 'status'; rpcCode: number }
+  | { kind: 'drift'; drift: DriftKind }
   | { kind: 'end' };
+
+/** Envelope tags that carry nothing for us but are known: bookkeeping. */
+const BOOKKEEPING_TAGS = new Set(['di', 'af.httprm']);
+const ERROR_INFO_RE = /BardErrorInfo$/;
+
+const drift = (kind: DriftKind): { kind: 'drift'; drift: DriftKind } => ({
+  kind: 'drift',
+  drift: kind,
+});
 
 const PLACEHOLDER_RE = /http:\/\/googleusercontent\.com\/\w+\/\d+/g;
 const CARD_CONTENT_RE = /http:\/\/googleusercontent\.com\/card_content\/\d+/;
@@ -44,7 +59,7 @@ export function stripPlaceholders(text: string): string {
 /** Every part in one frame (an array of envelopes; a lone envelope is accepted too). */
 export function parseFrame(frame: unknown): FramePart[] {
   if (!Array.isArray(frame)) {
-    return [];
+    return [drift('frame_not_array')];
   }
   const envelopes: unknown[] = typeof frame[0] === 'string' ? [frame] : frame;
   return envelopes.flatMap(parseEnvelope);
@@ -57,47 +72,74 @@ export function parseEnvelope(envelope: unknown): FramePart[] {
     return [{ kind: 'end' }];
   }
   if (tag !== 'wrb.fr') {
-    return [];
+    return tag !== undefined && BOOKKEEPING_TAGS.has(tag) ? [] : [drift('envelope_unknown')];
   }
   const parts: FramePart[] = [];
   const innerText = jspbString(envelope, 2);
   if (innerText !== undefined) {
-    const payload = parseInner(innerText);
-    if (payload) {
-      parts.push(payload);
-    }
+    parts.push(...innerParts(innerText));
   }
   const status = jspbAt(envelope, 5);
   if (Array.isArray(status)) {
-    const code = jspbNumber(status, 2, 0, 1, 0);
-    const rpcCode = jspbNumber(status, 0) ?? null;
-    if (code !== undefined) {
-      parts.push({ kind: 'error', code, rpcCode });
-    } else if (rpcCode !== null) {
-      parts.push({ kind: 'status', rpcCode });
-    }
+    parts.push(...parseStatus(status));
   }
   return parts;
 }
 
-/** Decodes the inner JSON string of a `wrb.fr` envelope; null when it is not JSON. */
+/**
+ * An rpc status `[rpcCode, null, details]`. The code is read from the BardErrorInfo detail
+ * wherever it sits among the details, positional (`[type, [code]]`) or sparse (`{"1": code}`).
+ */
+function parseStatus(status: readonly unknown[]): FramePart[] {
+  const rpcCode = jspbNumber(status, 0) ?? null;
+  const details = jspbArray(status, 2);
+  for (const detail of details) {
+    const type = jspbString(detail, 0) ?? '';
+    // detail[1] is read directly: a trailing object there is the body, not sparse fields.
+    const body: unknown = Array.isArray(detail) ? detail[1] : undefined;
+    const code = jspbNumber(body, 0) ?? jspbNumber(body, 'code');
+    if (code !== undefined && (type === '' || ERROR_INFO_RE.test(type))) {
+      return [{ kind: 'error', code, rpcCode }];
+    }
+  }
+  const parts: FramePart[] = details.length > 0 ? [drift('error_shape')] : [];
+  if (rpcCode !== null) {
+    parts.push({ kind: 'status', rpcCode });
+  }
+  return parts.length > 0 ? parts : [drift('error_shape')];
+}
+
+/** Decodes the inner JSON string of a `wrb.fr` envelope; null when it is not a payload. */
 export function parseInner(innerText: string): ParsedPayload | null {
+  const payload = innerParts(innerText).find((p) => p.kind === 'payload');
+  return payload ?? null;
+}
+
+/** The payload of a `wrb.fr` inner string, and any drift in it. */
+function innerParts(innerText: string): (ParsedPayload | { kind: 'drift'; drift: DriftKind })[] {
   let inner: unknown;
   try {
     inner = JSON.parse(innerText);
   } catch {
-    return null;
+    return [drift('payload_not_json')];
   }
-  const candidates = jspbArray(inner, 4);
+  if (!Array.isArray(inner)) {
+    return [drift('payload_shape')];
+  }
+  const candidates = jspbAt(inner, 4);
   let candidate: ParsedCandidate | null = null;
-  for (const cand of candidates) {
+  for (const cand of Array.isArray(candidates) ? candidates : []) {
     candidate = parseCandidate(cand);
     if (candidate) {
       break;
     }
   }
+  const shapeless =
+    candidates !== undefined &&
+    candidate === null &&
+    (!Array.isArray(candidates) || candidates.length > 0);
   const model = jspbAt(inner, 42);
-  return {
+  const payload: ParsedPayload = {
     kind: 'payload',
     cid: jspbString(inner, 1, 0) ?? null,
     rid: jspbString(inner, 1, 1) ?? null,
@@ -105,6 +147,7 @@ export function parseInner(innerText: string): ParsedPayload | null {
     modelName: (typeof model === 'string' ? model : jspbString(model, 0)) ?? null,
     candidate,
   };
+  return shapeless ? [payload, drift('candidate_shape')] : [payload];
 }
 
 /** One candidate; null unless it has an rcid (the first that has one is the answer). */

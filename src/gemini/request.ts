@@ -1,6 +1,8 @@
 /**
  * Builds the StreamGenerate request (protocol doc §3): query string, headers and the form whose
- * `f.req` double-encodes the current 69-slot inner array. Slot meanings are snapshots kept here.
+ * `f.req` double-encodes the inner array, in the 69-slot form (gemini_webapi v2) or the newer
+ * 102-slot one, which also names the model inside the request (slot 79). Slot meanings are
+ * snapshots kept here.
  */
 import { randomUUID } from 'node:crypto';
 import type { GeminiError } from './errors.ts';
@@ -27,7 +29,15 @@ export interface StreamGenerateInput {
   readonly chat?: ChatMetadata | null | undefined;
   /** Slot 59 and its header; random by default. */
   readonly requestUuid?: string;
+  /** The inner array's form (GEMINI_REQUEST_FORM); 69 by default. */
+  readonly form?: RequestForm;
 }
+
+/** The inner array forms kept side by side: 69 slots, or 102 with the model number at 79. */
+export type RequestForm = 69 | 102;
+
+/** Every request form, for configuration. */
+export const REQUEST_FORMS: readonly RequestForm[] = [69, 102];
 
 /** A ready-to-send StreamGenerate request. */
 export interface BuiltRequest {
@@ -39,7 +49,17 @@ export interface BuiltRequest {
   requestUuid: string;
 }
 
-const INNER_LENGTH = 69;
+/**
+ * Slot 79 of the 102-slot form: the model family's number as newer clients send it (1 Flash,
+ * 3 Pro, 6 Flash Lite); the header still selects the exact model.
+ */
+function modelNumber(model: ModelSpec): number | null {
+  if (model.header === null) {
+    return null;
+  }
+  const name = model.name.toLowerCase();
+  return name.includes('lite') ? 6 : name.includes('pro') ? 3 : 1;
+}
 
 /** A `_reqid` sequence: a random start in 10000–99999, then +100000 per request. */
 export function createReqIdCounter(random: () => number = Math.random): () => number {
@@ -51,9 +71,10 @@ export function createReqIdCounter(random: () => number = Math.random): () => nu
   };
 }
 
-/** The inner f.req array: 69 slots, null unless the protocol doc lists them. */
+/** The inner f.req array: 69 or 102 slots, null unless the protocol doc lists them. */
 export function buildInnerRequest(input: StreamGenerateInput, requestUuid: string): unknown[] {
-  const inner: unknown[] = new Array<unknown>(INNER_LENGTH).fill(null);
+  const form = input.form ?? 69;
+  const inner: unknown[] = new Array<unknown>(form).fill(null);
   const files = input.files?.length ? input.files.map((f) => [[f.fileId], f.fileName]) : null;
   const chat = input.chat;
   inner[0] = [input.prompt, 0, null, files, null, null, 0];
@@ -79,6 +100,9 @@ export function buildInnerRequest(input: StreamGenerateInput, requestUuid: strin
   inner[59] = requestUuid;
   inner[61] = [];
   inner[68] = 2;
+  if (form === 102) {
+    inner[79] = modelNumber(input.model);
+  }
   return inner;
 }
 

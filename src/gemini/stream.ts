@@ -10,6 +10,7 @@
  * every character Gemini finally wrote, at the cost of leaving the flickered fragment in place.
  * The `done` result carries Gemini's final text, which is the truth for storage.
  */
+import { describeDrift, type DriftKind } from './drift.ts';
 import { errorForCode, GeminiError } from './errors.ts';
 import type { FramePart, ParsedCandidate } from './parse.ts';
 import type { ChatMetadata, GenerateEvent, GenerateResult, ResponseImage } from './types.ts';
@@ -106,6 +107,8 @@ interface AnswerState {
   ended: boolean;
   lastRpcStatus: number | null;
   metadataKey: string;
+  /** Shapes seen that no parser knows; named by the error when no answer came. */
+  drift: DriftKind[];
 }
 
 /** A fresh assembler for one StreamGenerate reply. */
@@ -126,6 +129,9 @@ export function createAnswerAssembler(): AnswerAssembler {
           throw errorForCode(part.code, part.rpcCode);
         case 'status':
           s.lastRpcStatus = part.rpcCode;
+          return [];
+        case 'drift':
+          s.drift.push(part.drift);
           return [];
         case 'end':
           s.ended = true;
@@ -156,6 +162,7 @@ function initialState(): AnswerState {
     ended: false,
     lastRpcStatus: null,
     metadataKey: '',
+    drift: [],
   };
 }
 
@@ -233,6 +240,9 @@ function buildResult(s: AnswerState): GenerateResult {
 }
 
 function incompleteError(s: AnswerState): GeminiError {
+  if (!s.candidate && s.drift.length > 0) {
+    return new GeminiError('transient', describeDrift(s.drift));
+  }
   const why =
     s.lastRpcStatus !== null && !s.candidate
       ? `Gemini ended the reply with status ${s.lastRpcStatus} and no answer.`

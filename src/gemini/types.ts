@@ -60,6 +60,14 @@ export interface ModelSpec {
   description?: string;
 }
 
+/** The models a worker serves now: the code table, or what its account offers (discovery). */
+export interface ModelCatalog {
+  /** Every model, in the order /v1/models lists them. */
+  list(): readonly ModelSpec[];
+  /** A model by name or alias, case-insensitively; undefined when this account lacks it. */
+  find(name: string): ModelSpec | undefined;
+}
+
 /** A file already pushed to content-push. */
 export interface UploadedFile {
   fileId: string;

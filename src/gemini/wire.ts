@@ -11,6 +11,8 @@ export const GEMINI_ORIGIN = 'https://gemini.google.com';
 export const GEMINI_APP_URL = `${GEMINI_ORIGIN}/app`;
 /** The generation endpoint. */
 export const STREAM_GENERATE_URL = `${GEMINI_ORIGIN}/_/BardChatUi/data/assistant.lamda.BardFrontendService/StreamGenerate`;
+/** The RPC endpoint the app's init and history calls use. */
+export const BATCH_EXECUTE_URL = `${GEMINI_ORIGIN}/_/BardChatUi/data/batchexecute`;
 /** content-push, where files are uploaded. */
 export const UPLOAD_URL = 'https://content-push.googleapis.com/upload';
 

@@ -27,9 +27,8 @@ export interface HeartbeatOptions {
   readonly now?: () => number;
 }
 
-const UNDEFINED_TABLE = '42P01';
-// A database migrated by an older release lacks the newer columns (e.g. draining).
-const UNDEFINED_COLUMN = '42703';
+// A fresh database (no table), or one an older release migrated (a newer column missing).
+const NEEDS_MIGRATION = new Set(['42P01', '42703']);
 
 /** Periodic registration of this node. Lifecycle: start(), close(). */
 export class Heartbeat {
@@ -136,11 +135,10 @@ export class Heartbeat {
     try {
       await upsertNode(this.options.pool, this.options.identity, snap, status);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code !== UNDEFINED_TABLE && code !== UNDEFINED_COLUMN) {
+      if (!NEEDS_MIGRATION.has(String((err as { code?: unknown }).code))) {
         throw err;
       }
-      // A database that came back empty, or an older schema: migrate and register again.
+      // A database that came back empty, or behind this release: migrate and register again.
       await migrate(this.options.pool, { logger: this.log });
       await upsertNode(this.options.pool, this.options.identity, snap, status);
     }

@@ -13,6 +13,7 @@ export {
 export {
   nodeStatus,
   type NodeIdentity,
+  type NodeModel,
   type NodeSnapshot,
   type NodeStatus,
 } from './node-status.ts';

@@ -31,6 +31,24 @@ export interface NodeSnapshot {
   readonly version: string | null;
   /** An operator drained the node: it finishes its work and takes no new request. */
   readonly draining?: boolean;
+  /** The account's tier from discovery (free, pro, plus, other); null until known. */
+  readonly tier?: string | null;
+  /** The otAQ7b account status code (1000 ok, 1016 guest, 1060 region); null until known. */
+  readonly accountStatus?: number | null;
+  /** The models with their upstream ids and aliases, as discovery found them. */
+  readonly modelDetails?: readonly NodeModel[];
+  /** Protocol drift counted by kind since the worker started. */
+  readonly protocolDrift?: Readonly<Record<string, number>>;
+}
+
+/** One model of a node, as the registry stores it in model_details. */
+export interface NodeModel {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  /** The upstream model id; null for the server's default. */
+  readonly id: string | null;
+  readonly displayName: string;
+  readonly thinking: boolean;
 }
 
 /**

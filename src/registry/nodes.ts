@@ -2,7 +2,7 @@
  * SQL on gemini_service_nodes: the heartbeat's upsert and the typed read the gateway uses.
  */
 import type pg from 'pg';
-import type { NodeIdentity, NodeSnapshot, NodeStatus } from './node-status.ts';
+import type { NodeIdentity, NodeModel, NodeSnapshot, NodeStatus } from './node-status.ts';
 
 /** One row of gemini_service_nodes, as pg returns it. Column names are the contract. */
 export interface NodeRow {
@@ -23,12 +23,16 @@ export interface NodeRow {
   models: string[];
   queue_waiting: number;
   draining: boolean;
+  tier: string | null;
+  account_status: number | null;
+  model_details: NodeModel[];
+  protocol_drift: Record<string, number>;
 }
 
 const COLUMNS =
   'node_url, worker_id, weight, status, last_heartbeat, created_at, dispatched_tasks, ' +
   'current_tasks, account, cooldown_until, cooldown_reason, login_state, version, models, ' +
-  'queue_waiting, draining';
+  'queue_waiting, draining, tier, account_status, model_details, protocol_drift';
 
 /** Every node, ordered by node_url. */
 export async function listNodes(pool: pg.Pool): Promise<NodeRow[]> {
@@ -43,14 +47,16 @@ export async function listNodes(pool: pg.Pool): Promise<NodeRow[]> {
 const UPSERT = `
 INSERT INTO gemini_service_nodes (node_url, worker_id, weight, status, last_heartbeat,
   current_tasks, account, cooldown_until, cooldown_reason, login_state, version, models,
-  queue_waiting, draining)
-VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11, $12, $13)
+  queue_waiting, draining, tier, account_status, model_details, protocol_drift)
+VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 ON CONFLICT (node_url) DO UPDATE SET
   worker_id = EXCLUDED.worker_id, weight = EXCLUDED.weight, status = EXCLUDED.status,
   last_heartbeat = now(), current_tasks = EXCLUDED.current_tasks, account = EXCLUDED.account,
   cooldown_until = EXCLUDED.cooldown_until, cooldown_reason = EXCLUDED.cooldown_reason,
   login_state = EXCLUDED.login_state, version = EXCLUDED.version, models = EXCLUDED.models,
-  queue_waiting = EXCLUDED.queue_waiting, draining = EXCLUDED.draining`;
+  queue_waiting = EXCLUDED.queue_waiting, draining = EXCLUDED.draining, tier = EXCLUDED.tier,
+  account_status = EXCLUDED.account_status, model_details = EXCLUDED.model_details,
+  protocol_drift = EXCLUDED.protocol_drift`;
 
 /** Writes this node's row (insert or update), stamping last_heartbeat with the server's now(). */
 export async function upsertNode(
@@ -73,5 +79,9 @@ export async function upsertNode(
     [...snap.models],
     snap.queueWaiting,
     snap.draining === true,
+    snap.tier ?? null,
+    snap.accountStatus ?? null,
+    JSON.stringify(snap.modelDetails ?? []),
+    JSON.stringify(snap.protocolDrift ?? {}),
   ]);
 }

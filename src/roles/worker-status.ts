@@ -13,7 +13,7 @@ import {
 } from '../api/index.ts';
 import type { BrowserCookies } from '../browser/index.ts';
 import type { Config } from '../config.ts';
-import { MODELS } from '../gemini/index.ts';
+import type { Canary, DriftTally, ModelDiscovery } from '../discovery/index.ts';
 import type { ChatQueue } from '../queue/index.ts';
 import { nodeStatus, type NodeSnapshot } from '../registry/index.ts';
 import { VERSION } from '../version.ts';
@@ -29,9 +29,12 @@ export interface WorkerStatusDeps {
   readonly waiting: { count: number };
   /** The operator's drain flag (the console's Drain). */
   readonly drain: DrainSwitch;
+  /** The account's tier and models (otAQ7b). */
+  readonly discovery: ModelDiscovery;
+  /** Protocol drift counted since start. */
+  readonly drift: DriftTally;
+  readonly canary?: Canary;
 }
-
-const MODEL_NAMES = MODELS.map((m) => m.name);
 
 /**
  * The login state in effect: the browser's when one is attached. Without a browser the worker
@@ -48,6 +51,7 @@ export function loginStateOf(deps: WorkerStatusDeps): string {
 /** The node's state as the registry sees it, with the last known queue length. */
 function snapshotNow(deps: WorkerStatusDeps): NodeSnapshot {
   const snap = deps.account.snapshot();
+  const found = deps.discovery.report();
   return {
     currentTasks: deps.queue.currentTasks,
     queueWaiting: deps.waiting.count,
@@ -55,9 +59,13 @@ function snapshotNow(deps: WorkerStatusDeps): NodeSnapshot {
     cooldownReason: snap.cooldown?.reason ?? null,
     loginState: loginStateOf(deps),
     hasServed: snap.lastSuccessAt !== null,
-    models: MODEL_NAMES,
+    models: deps.discovery.list().map((m) => m.name),
     version: VERSION,
     draining: deps.drain.draining,
+    tier: found.tier,
+    accountStatus: found.statusCode,
+    modelDetails: found.models,
+    protocolDrift: deps.drift.counts(),
   };
 }
 
@@ -108,6 +116,12 @@ export function workerStatus(deps: WorkerStatusDeps): StatusSource {
         // Counters (kept by the stores and the retention sweeper), never a directory walk.
         conversations: { total: deps.conversations.count() },
         storage: { total_images: deps.images.count() },
+        account_models: deps.discovery.report(),
+        protocol_drift: {
+          total: deps.drift.total,
+          by_kind: deps.drift.counts(),
+          canary: deps.canary?.report() ?? null,
+        },
       };
     },
     async readiness() {

@@ -28,6 +28,7 @@ import {
   type BrowserCookies,
 } from '../browser/index.ts';
 import type { Config } from '../config.ts';
+import { createDriftTally } from '../discovery/index.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import { GeminiClient, createHttpClient } from '../gemini/index.ts';
 import { childLogger, registerSecret, registerUrlPassword, type Logger } from '../logging.ts';
@@ -41,6 +42,7 @@ import {
   workerStatus,
   type WorkerStatusDeps,
 } from './worker-status.ts';
+import { startAccountWatch } from './worker-discovery.ts';
 
 /** How long a running job may go on after SIGTERM before it is failed (see close()). */
 const SHUTDOWN_JOB_GRACE_MS = 5_000;
@@ -148,6 +150,8 @@ export async function startWorker(
   checkAuthConfigured(keys, (message) => logger.warn(message));
   const stopWatchingKeys = keys.watch((counts) => logger.info('API keys reloaded', counts));
   const browser = await createBrowserCookies(config, childLogger(logger, 'browser'));
+  let metrics: WorkerMetrics | null = null;
+  const drift = createDriftTally((kind) => metrics?.protocolDrift.inc({ kind }));
   const client = new GeminiClient({
     http: createHttpClient({ hostResolverRules: config.hostResolverRules }),
     cookies: browser.cookies,
@@ -156,6 +160,8 @@ export async function startWorker(
     ...(config.transport === 'page' && browser.session
       ? { transport: createPageTransport(browser.session) }
       : {}),
+    onDrift: (kind) => drift.record(kind),
+    requestForm: config.requestForm,
   });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   // Outages show in /ready and the account state; an 'error' event must not crash the process.
@@ -175,7 +181,6 @@ export async function startWorker(
   const inputsDir = path.join(config.dataDir, 'inputs');
   await sweepStaleInputs(inputsDir, config.queue.waitMs + config.requestTimeoutMs + 60_000);
   const imageLog = childLogger(logger, 'images');
-  let metrics: WorkerMetrics | null = null;
   const queue = new ChatQueue({
     account,
     redisUrl: config.redisUrl,
@@ -203,6 +208,7 @@ export async function startWorker(
     logger.error('the queue worker did not start', { err });
   });
   await Promise.race([started, sleep(5000)]);
+  const watch = startAccountWatch({ config, client, account, queue, drift, logger });
 
   const deps: WorkerStatusDeps = {
     config,
@@ -213,6 +219,9 @@ export async function startWorker(
     images,
     waiting: { count: 0 },
     drain: createDrainSwitch(),
+    discovery: watch.discovery,
+    drift,
+    canary: watch.canary,
   };
   // The heartbeat needs the listening port; drain actions reach it through this, once it exists.
   const beat = { now: async (): Promise<boolean> => false };
@@ -236,6 +245,7 @@ export async function startWorker(
     metrics,
     anthropicModelMap: config.anthropicModelMap,
     drain: deps.drain,
+    models: watch.discovery,
   });
   const server = http.createServer(app);
   const port = await listen(server, config.port);
@@ -277,6 +287,7 @@ export async function startWorker(
         server.close();
         stopWatchingKeys();
         await sweeper.close();
+        await watch.close();
         await queue.close();
         server.closeAllConnections();
         await heartbeat.close();

@@ -3,9 +3,9 @@
  */
 import express, { type Request, type Response } from 'express';
 import { ModelNotFoundError } from '../../errors.ts';
-import { findModel, MODELS, type ModelSpec } from '../../gemini/index.ts';
+import { STATIC_MODEL_CATALOG, type ModelCatalog, type ModelSpec } from '../../gemini/index.ts';
 
-// A fixed date: the model list does not change at run time, and clients cache by it.
+// A fixed date: clients cache by it; which models are listed follows the account (discovery).
 const CREATED = Math.floor(Date.UTC(2025, 0, 1) / 1000);
 
 const toOpenAI = (m: ModelSpec) => ({
@@ -15,13 +15,14 @@ const toOpenAI = (m: ModelSpec) => ({
   owned_by: 'google',
 });
 
-export function modelsRouter(): express.Router {
+/** The models this worker's account can use now; 404 model_not_found for any other. */
+export function modelsRouter(models: ModelCatalog = STATIC_MODEL_CATALOG): express.Router {
   const router = express.Router();
   router.get('/v1/models', (_req: Request, res: Response) => {
-    res.json({ object: 'list', data: MODELS.map(toOpenAI) });
+    res.json({ object: 'list', data: models.list().map(toOpenAI) });
   });
   router.get('/v1/models/:id', (req: Request<{ id: string }>, res: Response) => {
-    const m = findModel(req.params.id);
+    const m = models.find(req.params.id);
     if (!m) {
       throw new ModelNotFoundError(req.params.id);
     }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimitError, ServiceUnavailableError } from '../../../src/errors.ts';
-import { nodeState, pick, type NodeRecord, type PickOptions } from '../../../src/gateway/index.ts';
+import {
+  nodeState,
+  pick,
+  servesModel,
+  type NodeRecord,
+  type PickOptions,
+} from '../../../src/gateway/index.ts';
 import { node } from './helpers.ts';
 
 const NOW = 1_800_000_000_000;
@@ -219,5 +225,33 @@ describe('pick: nothing eligible', () => {
 
   it('answers 503 when the only eligible node was already tried', () => {
     expect(pickError([n('a')], OPTS, new Set(['a']))).toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+describe('pick: by model', () => {
+  const now = Date.now();
+  const free = node({ nodeUrl: 'http://free', models: ['gemini-3-flash'], weight: 5 }, now);
+  const pro = node(
+    { nodeUrl: 'http://pro', models: ['gemini-3.0-pro'], modelAliases: ['gemini-3-pro'] },
+    now,
+  );
+  const seed = node({ nodeUrl: 'http://seed', models: [] }, now);
+
+  it('takes only nodes that list the model, by name or alias; a node listing none serves any', () => {
+    expect(pick([free, pro], now, { nodeFreshMs: 15_000, model: 'gemini-3-pro' }).nodeUrl).toBe(
+      'http://pro',
+    );
+    expect(servesModel(seed, 'anything')).toBe(true);
+    expect(servesModel(free, 'gemini-3-pro')).toBe(false);
+  });
+
+  it('throws 404 model_not_found when live nodes lack it, but 503 when no node is live', () => {
+    expect(() => pick([free, pro], now, { nodeFreshMs: 15_000, model: 'x' })).toThrow(
+      expect.objectContaining({ status: 404, code: 'model_not_found' }),
+    );
+    const stale = node({ lastHeartbeatMs: now - 60_000, models: ['gemini-3-flash'] }, now);
+    expect(() => pick([stale], now, { nodeFreshMs: 15_000, model: 'x' })).toThrow(
+      expect.objectContaining({ status: 503 }),
+    );
   });
 });

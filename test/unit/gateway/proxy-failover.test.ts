@@ -215,9 +215,10 @@ describe('proxy: every dialect path of the workers', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-conversation-id': 'resp_1' });
       res.end(JSON.stringify({ path: req.url }));
     });
+    const models = ['gemini-3-flash'];
     const g = await scope.gateway([
-      node({ nodeUrl: a.url, account: 'a', weight: 3 }),
-      node({ nodeUrl: b.url, account: 'b', weight: 1 }),
+      node({ nodeUrl: a.url, account: 'a', weight: 3, models }),
+      node({ nodeUrl: b.url, account: 'b', weight: 1, models }),
     ]);
     for (const path of ['/v1/responses', '/v1/completions']) {
       const res = await fetch(`${g.url}${path}`, {
@@ -243,5 +244,40 @@ describe('proxy: every dialect path of the workers', () => {
     expect(next.status).toBe(200);
     expect(a.seen.length).toBe(2);
     expect(b.seen.length).toBe(3);
+  });
+});
+
+describe('proxy: routing by model', () => {
+  it('sends a paid model only to the node whose account has it, by name or alias; none: 404', async () => {
+    const free = await scope.worker((_req, res) => {
+      res.end(completion('free'));
+    });
+    const paid = await scope.worker((_req, res) => {
+      res.end(completion('paid'));
+    });
+    const g = await scope.gateway([
+      // The free node is idler and heavier: without the model filter it would win every time.
+      node({ nodeUrl: free.url, account: 'f', weight: 5, models: ['gemini-3-flash'] }),
+      node({
+        nodeUrl: paid.url,
+        account: 'p',
+        models: ['gemini-3.0-pro', 'gemini-3-flash'],
+        modelAliases: ['gemini-3-pro'],
+        currentTasks: 3,
+      }),
+    ]);
+    for (const model of ['gemini-3.0-pro', 'GEMINI-3-PRO', 'gemini-3-pro']) {
+      const res = await post(g, chatBody({ model }));
+      expect(await res.text(), model).toBe(completion('paid'));
+    }
+    expect(await (await post(g, chatBody({ model: 'gemini-3-flash' }))).text()).toBe(
+      completion('free'),
+    );
+    expect(free.seen).toHaveLength(1);
+    const missing = await post(g, chatBody({ model: 'gemini-2.5-flash' }));
+    expect(missing.status).toBe(404);
+    const body = (await missing.json()) as { error: { code: string; param: string } };
+    expect(body.error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(free.seen.length + paid.seen.length).toBe(4);
   });
 });

@@ -66,11 +66,55 @@ describe('parseFrame', () => {
     }
   });
 
-  it('accepts a lone envelope and ignores bookkeeping, unknown tags and junk', () => {
+  it('accepts a lone envelope, ignores bookkeeping, and reports unknown tags and junk as drift', () => {
+    const drift = (kind: string) => ({ kind: 'drift', drift: kind });
     expect(parseFrame(['e', 3, null, null, 10])).toEqual([{ kind: 'end' }]);
-    expect(parseFrame([['di', 1], ['af.httprm', 1, '-1', 2], ['xyz'], 5, null])).toEqual([]);
-    expect(parseFrame({ not: 'an array' })).toEqual([]);
-    expect(parseFrame([['wrb.fr', null, 'not json{']])).toEqual([]);
+    expect(
+      parseFrame([
+        ['di', 1],
+        ['af.httprm', 1, '-1', 2],
+      ]),
+    ).toEqual([]);
+    expect(parseFrame([['xyz'], 5, null])).toEqual([
+      drift('envelope_unknown'),
+      drift('envelope_unknown'),
+      drift('envelope_unknown'),
+    ]);
+    expect(parseFrame({ not: 'an array' })).toEqual([drift('frame_not_array')]);
+    expect(parseFrame([['wrb.fr', null, 'not json{']])).toEqual([drift('payload_not_json')]);
+    expect(parseFrame([['wrb.fr', null, '{"a":1}']])).toEqual([drift('payload_shape')]);
+  });
+
+  it('reports candidates without an rcid, and error details without a code, as drift', () => {
+    const objects = [null, [CID, RID], null, null, [{ responseId: 'rc_1', markdown: 'x' }]];
+    expect(parseFrame([wrb(objects)])).toEqual([
+      expect.objectContaining({ kind: 'payload', cid: CID, candidate: null }),
+      { kind: 'drift', drift: 'candidate_shape' },
+    ]);
+    const noCode = ['wrb.fr', null, null, null, null, [3, null, [['x.BardErrorInfo', ['?']]]]];
+    expect(parseFrame([noCode])).toEqual([
+      { kind: 'drift', drift: 'error_shape' },
+      { kind: 'status', rpcCode: 3 },
+    ]);
+  });
+
+  it('reads a BardErrorInfo code among other details, positional or sparse', () => {
+    const info = 'type.googleapis.com/assistant.boq.bard.application.BardErrorInfo';
+    const second = [
+      3,
+      null,
+      [
+        ['type.googleapis.com/google.rpc.DebugInfo', ['x']],
+        [info, [1037]],
+      ],
+    ];
+    expect(parseFrame([['wrb.fr', null, null, null, null, second]])).toEqual([
+      { kind: 'error', code: 1037, rpcCode: 3 },
+    ]);
+    const sparse = [7, null, [[info, { '1': 1060 }]]];
+    expect(parseFrame([['wrb.fr', null, null, null, null, sparse]])).toEqual([
+      { kind: 'error', code: 1060, rpcCode: 7 },
+    ]);
   });
 });
 
@@ -234,6 +278,7 @@ describe('parseCandidate', () => {
     ).toMatchObject({ text: '', status: null, images: [] });
     expect(parseFrame([wrb([null, 'cid?', null, null, 'cands?'])])).toMatchObject([
       { cid: null, candidate: null },
+      { kind: 'drift', drift: 'candidate_shape' },
     ]);
   });
 });

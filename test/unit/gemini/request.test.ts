@@ -23,6 +23,23 @@ function decode(built: ReturnType<typeof buildStreamGenerate>): {
   return { at: form.get('at'), inner: JSON.parse(outer[1]) as unknown[] };
 }
 
+describe('buildStreamGenerate: request forms', () => {
+  it('keeps the 69-slot form by default and builds the 102-slot one with the model number at 79', () => {
+    const base = { tokens: TOKENS, reqId: 1, language: 'en', prompt: 'x', requestUuid: 'u' };
+    const pro = findModel('gemini-3-pro') as ModelSpec;
+    const old = decode(buildStreamGenerate({ ...base, model: pro })).inner;
+    const wide = decode(buildStreamGenerate({ ...base, model: pro, form: 102 })).inner;
+    expect(old).toHaveLength(69);
+    expect(wide).toHaveLength(102);
+    expect(wide.slice(0, 69)).toEqual(old);
+    expect(wide[79]).toBe(3);
+    const flash = decode(buildStreamGenerate({ ...base, model: FLASH, form: 102 })).inner;
+    expect(flash[79]).toBe(1);
+    const byDefault = decode(buildStreamGenerate({ ...base, model: DEFAULT_MODEL, form: 102 }));
+    expect(byDefault.inner[79]).toBeNull();
+  });
+});
+
 describe('buildStreamGenerate', () => {
   it('builds the query string with hl, _reqid, rt=c, bl and f.sid', () => {
     const built = buildStreamGenerate({

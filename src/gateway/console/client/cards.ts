@@ -128,7 +128,7 @@ export function createCard(first: ConsoleNode): Card {
       last = node;
       receivedAt = receivedAtMs;
       const f = node.figures;
-      const extra = node as ConsoleNode & { tier?: unknown };
+      const extra = node;
       article.dataset['state'] = node.state;
       set('account', node.account ?? '-');
       set('state', node.state);
