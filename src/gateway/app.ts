@@ -209,8 +209,9 @@ function proxyMount(
       maxAttempts: deps.gateway.maxAttempts,
       path,
       observe,
-      // Claude names are mapped by the workers; the other dialects name the workers' own models.
-      routeByModel: dialectOf(path) !== 'anthropic',
+      // The OpenAI dialects name the workers' own models; Claude names are mapped by the workers,
+      // and a Gemini API model the account lacks gets the worker's own NOT_FOUND.
+      routeByModel: dialectOf(path) === 'openai',
       ...(parse === undefined ? {} : { parse }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
     }),
