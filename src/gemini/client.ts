@@ -6,47 +6,22 @@
  * before anything was yielded. Everything else is for the account layer to decide.
  */
 import { registerToken, type Logger } from '../logging.ts';
+import { readAnswer } from './answer-reader.ts';
 import { callBatchExecute } from './batchexecute.ts';
+import type { GeminiClientOptions } from './client-options.ts';
 import { startCall, type Call } from './call.ts';
 import type { DriftSink } from './drift.ts';
 import { GeminiError, isStaleTokenError, provenNotTaken } from './errors.ts';
-import { readFrames } from './frames.ts';
-import type { HttpClient, HttpResponse } from './http.ts';
+import type { HttpResponse } from './http.ts';
 import { downloadImage, type FetchedImage } from './images.ts';
-import { parseFrame } from './parse.ts';
-import {
-  buildStreamGenerate,
-  createReqIdCounter,
-  streamGenerateFailure,
-  type RequestForm,
-} from './request.ts';
-import { createAnswerAssembler } from './stream.ts';
+import { buildStreamGenerate, createReqIdCounter, streamGenerateFailure } from './request.ts';
 import { fetchAppPage, preflight, resolveTokens, type SessionTokens } from './tokens.ts';
 import { createNodeTransport } from './node-transport.ts';
 import type { GoogleTransport } from './transport.ts';
-import type { CookieSource, GenerateEvent, GenerateRequest, UploadedFile } from './types.ts';
+import type { GenerateEvent, GenerateRequest, UploadedFile } from './types.ts';
 import { createSendTracker, type SendTracker } from './send-tracker.ts';
 import { uploadFile } from './upload.ts';
 import { watchIdle } from './watchdog.ts';
-
-/** What a GeminiClient is built from. */
-export interface GeminiClientOptions {
-  readonly http: HttpClient;
-  readonly cookies: CookieSource;
-  readonly logger: Logger;
-  /** Upstream silence longer than this fails a call as transient ("stalled"). */
-  readonly stallTimeoutMs: number;
-  /** `hl` and the prompt language slot; defaults to the page's language, else `en`. */
-  readonly language?: string;
-  /** Largest image fetchImage accepts (default 32 MiB). */
-  readonly maxImageBytes?: number;
-  /** Carries /app, StreamGenerate and uploads (default: node over `http`, as images always are). */
-  readonly transport?: GoogleTransport;
-  /** Told of every reply shape the parsers do not know (gk_protocol_drift_total). */
-  readonly onDrift?: DriftSink;
-  /** StreamGenerate's inner array form (GEMINI_REQUEST_FORM): 69 (default) or 102 slots. */
-  readonly requestForm?: RequestForm;
-}
 
 const DEFAULT_MAX_IMAGE_BYTES = 32 * 1024 * 1024;
 
@@ -178,19 +153,7 @@ export class GeminiClient {
         throw await streamGenerateFailure(res);
       }
       send.reached('accepted');
-      const answer = createAnswerAssembler();
-      const body = watchIdle(res.body, call.dog);
-      for await (const frame of readFrames(body, () => this.drift('frame_unparsable'))) {
-        for (const part of parseFrame(frame)) {
-          if (part.kind === 'drift') {
-            this.drift(part.drift);
-          }
-          send.see(part);
-          yield* answer.push(part);
-        }
-      }
-      const { events, result } = answer.finish();
-      yield* events;
+      const result = yield* readAnswer(watchIdle(res.body, call.dog), send, this.drift);
       finished = true;
       send.settle(null);
       yield { type: 'done', result };

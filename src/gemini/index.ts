@@ -26,7 +26,8 @@ export {
   KNOWN_MODEL_IDS,
   STATIC_MODEL_CATALOG,
 } from './models.ts';
-export { GeminiClient, type GeminiClientOptions } from './client.ts';
+export { GeminiClient } from './client.ts';
+export type { GeminiClientOptions } from './client-options.ts';
 export type { FetchedImage } from './images.ts';
 export type { GoogleTransport, TransportKind } from './transport.ts';
 export { createNodeTransport, type NodeTransportOptions } from './node-transport.ts';

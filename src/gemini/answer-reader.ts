@@ -1,0 +1,32 @@
+/**
+ * StreamGenerate's body read into answer events: frames parsed as they arrive, every part shown
+ * to the send tracker (which decides whether the prompt was taken), and every shape the parser
+ * does not know reported as drift. Returns the finished result once the body ends.
+ */
+import type { DriftSink } from './drift.ts';
+import { readFrames } from './frames.ts';
+import { parseFrame } from './parse.ts';
+import type { SendTracker } from './send-tracker.ts';
+import { createAnswerAssembler } from './stream.ts';
+import type { GenerateEvent, GenerateResult } from './types.ts';
+
+/** Yields the answer's events from `body`, then returns its result; throws a classified error. */
+export async function* readAnswer(
+  body: AsyncIterable<Uint8Array>,
+  send: SendTracker,
+  drift: DriftSink,
+): AsyncGenerator<GenerateEvent, GenerateResult> {
+  const answer = createAnswerAssembler();
+  for await (const frame of readFrames(body, () => drift('frame_unparsable'))) {
+    for (const part of parseFrame(frame)) {
+      if (part.kind === 'drift') {
+        drift(part.drift);
+      }
+      send.see(part);
+      yield* answer.push(part);
+    }
+  }
+  const { events, result } = answer.finish();
+  yield* events;
+  return result;
+}
