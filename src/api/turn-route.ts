@@ -6,7 +6,12 @@
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { ImageStore } from './images.ts';
-import { InvalidRequestError, ModelNotFoundError, PayloadTooLargeError } from '../errors.ts';
+import {
+  InvalidRequestError,
+  UPSTREAM_SENT_HEADER,
+  ModelNotFoundError,
+  PayloadTooLargeError,
+} from '../errors.ts';
 import { STATIC_MODEL_CATALOG, type GenerateResult, type ModelCatalog } from '../gemini/index.ts';
 import { callerOf, requestIdOf } from '../http/index.ts';
 import type { Logger } from '../logging.ts';
@@ -173,6 +178,21 @@ export async function answerTurn(
   const outcome = await runTurn(deps, prepared.run, sink);
   const answer = { text: outcome.summary.text, toolCalls: outcome.summary.calls };
   return { ...outcome, imageText: finishTurn(deps, prepared, answer, outcome.result) };
+}
+
+/**
+ * Runs the turn for a reply that is not streamed, and says on `res` that the prompt went
+ * upstream; the route then writes the answer in its dialect.
+ */
+export async function collectTurn(
+  deps: TurnRouteDeps,
+  prepared: PreparedTurn,
+  res: Response,
+): Promise<AnsweredTurn> {
+  const ignore = () => undefined;
+  const answered = await answerTurn(deps, prepared, { answer: ignore, thought: ignore });
+  res.setHeader(UPSTREAM_SENT_HEADER, 'true');
+  return answered;
 }
 
 /**

@@ -12,6 +12,7 @@ import { findModel } from '../../gemini/index.ts';
 import { countPromptTokens } from '../prompt-tokens.ts';
 import {
   answerTurn,
+  collectTurn,
   failStreamAfterCommit,
   prepareTurn,
   type PreparedTurn,
@@ -76,12 +77,7 @@ async function collectMessage(
   inputTokens: number,
   res: Response,
 ): Promise<void> {
-  const ignore = () => undefined;
-  const { summary, thoughts, imageText } = await answerTurn(deps, prepared, {
-    answer: ignore,
-    thought: ignore,
-  });
-  res.setHeader(UPSTREAM_SENT_HEADER, 'true');
+  const { summary, thoughts, imageText } = await collectTurn(deps, prepared, res);
   res.json(
     messageFromSummary(
       base,

@@ -13,6 +13,7 @@ import { estimateTokens } from '../core/index.ts';
 import { countPromptTokens } from '../prompt-tokens.ts';
 import {
   answerTurn,
+  collectTurn,
   failStreamAfterCommit,
   prepareTurn,
   type PreparedTurn,
@@ -103,12 +104,7 @@ interface Answering {
 }
 
 async function collectAnswer(a: Answering, res: Response): Promise<void> {
-  const ignore = () => undefined;
-  const { summary, thoughts, imageText } = await answerTurn(a.deps, a.prepared, {
-    answer: ignore,
-    thought: ignore,
-  });
-  res.setHeader(UPSTREAM_SENT_HEADER, 'true');
+  const { summary, thoughts, imageText } = await collectTurn(a.deps, a.prepared, res);
   res.json(
     responseFromSummary(
       a.base,

@@ -10,6 +10,7 @@ import { UPSTREAM_SENT_HEADER } from '../../errors.ts';
 import { SseWriter } from '../sse.ts';
 import {
   answerTurn,
+  collectTurn,
   failStreamAfterCommit,
   prepareTurn,
   type PreparedTurn,
@@ -58,13 +59,8 @@ async function collectAnswer(
   ids: CompletionIds,
   res: Response,
 ): Promise<void> {
-  const ignore = () => undefined;
-  const { summary, thoughts, imageText } = await answerTurn(deps, prepared, {
-    answer: ignore,
-    thought: ignore,
-  });
+  const { summary, thoughts, imageText } = await collectTurn(deps, prepared, res);
   const text = summary.text + imageText;
-  res.setHeader(UPSTREAM_SENT_HEADER, 'true');
   res.json(
     completion(
       ids,

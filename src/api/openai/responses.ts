@@ -10,6 +10,7 @@ import { estimateTokens } from '../core/index.ts';
 import { SseWriter } from '../sse.ts';
 import {
   answerTurn,
+  collectTurn,
   failStreamAfterCommit,
   prepareTurn,
   type PreparedTurn,
@@ -60,12 +61,7 @@ async function collectResponse(
   base: ResponseBase,
   res: Response,
 ): Promise<void> {
-  const ignore = () => undefined;
-  const { summary, imageText } = await answerTurn(deps, prepared, {
-    answer: ignore,
-    thought: ignore,
-  });
-  res.setHeader(UPSTREAM_SENT_HEADER, 'true');
+  const { summary, imageText } = await collectTurn(deps, prepared, res);
   res.json(
     responseFromSummary(
       { ...base, request: withModel(base.request, prepared.model) },
