@@ -1,7 +1,8 @@
 /**
  * The operator console in real headless Chromium, against the gateway stack (two worker processes,
  * the first attached to a signed-in Chromium, the emulator, PostgreSQL): sign-in with the admin key
- * and not a user key, cards that match the registry, charts after load, a tab thumbnail, Reset
+ * and not a user key, cards that match the registry, charts after load, a tab thumbnail, protocol
+ * drift by kind, Reset
  * cooldown against an emulator 429, Drain steering requests to the other node, sign-out.
  * Screenshots at 1280 and 390 px (light and dark) go to e2e/out/.
  */
@@ -107,6 +108,7 @@ describe('live view', () => {
       expect(await field(r.node_url, 'login')).toBe(r.login_state);
       expect(await field(r.node_url, 'weight')).toBe(String(r.weight));
       expect(await field(r.node_url, 'state')).toBe('eligible');
+      expect(await field(r.node_url, 'drift')).toBe('none');
       expect(
         await card(r.node_url).getByRole('link', { name: 'Open VNC' }).getAttribute('href'),
       ).toBe(`https://vnc.example.test/${encodeURIComponent(r.account)}/vnc.html`);
@@ -149,6 +151,31 @@ describe('live view', () => {
     await expect
       .poll(() => card(nodeB).locator('.thumb-status').textContent())
       .toMatch(/No screenshot/);
+  });
+});
+
+describe('protocol drift', () => {
+  it('shows the drift a worker counted, by kind, on its card only', async () => {
+    stack.emulator.injectFault(stack.workers[1]!.email, 'unknown_shape');
+    const res = await fetch(`${nodeB}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${USER}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'an answer in a shape nobody knows' }],
+      }),
+    });
+    expect(res.status).toBe(502);
+    // Counted by the worker, written to the registry at its next heartbeat, drawn at the next poll.
+    await expect
+      .poll(() => field(nodeB, 'drift'), { timeout: 10_000 })
+      .toBe('candidate_shape 1, envelope_unknown 1');
+    const { rows } = await stack.pool.query<{ protocol_drift: Record<string, number> }>(
+      'select protocol_drift from gemini_service_nodes where node_url = $1',
+      [nodeB],
+    );
+    expect(rows[0]?.protocol_drift).toMatchObject({ candidate_shape: 1, envelope_unknown: 1 });
+    expect(await field(nodeA, 'drift')).toBe('none');
   });
 });
 

@@ -22,6 +22,7 @@ const FACTS: readonly (readonly [col: string, label: string, wide?: boolean])[] 
   ['version', 'Version'],
   ['tier', 'Tier'],
   ['models', 'Models', true],
+  ['drift', 'Protocol drift', true],
   ['last-error', 'Last error', true],
 ];
 
@@ -45,6 +46,14 @@ function el<K extends keyof HTMLElementTagNameMap>(
   }
   e.textContent = text;
   return e;
+}
+
+/** "candidate_shape 2, envelope_unknown 1" (largest first), or "none". */
+function driftText(byKind: Readonly<Record<string, number>>): string {
+  const kinds = Object.entries(byKind)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return kinds.length === 0 ? 'none' : kinds.map(([kind, n]) => `${kind} ${n}`).join(', ');
 }
 
 const ms = (v: number | null): string => (v === null ? '-' : `${Math.round(v)} ms`);
@@ -128,7 +137,6 @@ export function createCard(first: ConsoleNode): Card {
       last = node;
       receivedAt = receivedAtMs;
       const f = node.figures;
-      const extra = node;
       article.dataset['state'] = node.state;
       set('account', node.account ?? '-');
       set('state', node.state);
@@ -148,8 +156,9 @@ export function createCard(first: ConsoleNode): Card {
       );
       set('weight', String(node.weight));
       set('version', node.version ?? '-');
-      set('tier', typeof extra.tier === 'string' && extra.tier ? extra.tier : '-');
+      set('tier', node.tier ?? '-');
       set('models', node.models.length > 0 ? node.models.join(', ') : '-');
+      set('drift', driftText(node.protocolDrift));
       set(
         'last-error',
         f.lastError
