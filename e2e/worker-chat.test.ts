@@ -284,7 +284,8 @@ describe.each(['node', 'page'] as const)('%s transport', (transport) => {
     });
   });
 
-  // Each case cools the account down; the reset after it lets the next case in.
+  // Each case cools the account down; the reset after it lets the next case in. Keep these last:
+  // under page the /app case leaves the tab on /sorry until its next keep-alive reload.
   describe('a blocked IP (the /sorry redirect) cools the account down', () => {
     const ask = async (content: string) => {
       const res = await fetch(`${worker.url}/v1/chat/completions`, {
@@ -322,7 +323,8 @@ describe.each(['node', 'page'] as const)('%s transport', (transport) => {
     });
 
     it('from the /app load', async () => {
-      // A 401 makes the client load /app again, and that load meets the block.
+      // A 401 makes the client load /app again (under page after a tab reload, which is where
+      // the block shows), and that load meets the block.
       emulator.injectFault(email, 'http_401');
       emulator.injectFault(email, 'sorry');
       const since = emulator.records().length;

@@ -124,8 +124,13 @@ export class PageChannel {
     if (!this.isOpen) {
       throw new PageFetchError('tab_closed', `No page to load from: ${this.closedBy ?? 'closed'}.`);
     }
-    const { frameTree } = await this.cdp.send('Page.getFrameTree');
-    return loadPageResource(this.cdp, frameTree.frame.id, url, signal);
+    let frameId: string;
+    try {
+      frameId = (await this.cdp.send('Page.getFrameTree')).frameTree.frame.id;
+    } catch (err) {
+      throw new PageFetchError('cdp', 'The CDP call into the worker tab failed.', { cause: err });
+    }
+    return loadPageResource(this.cdp, frameId, url, signal);
   }
 
   /** Fails every open body; later fetches reject. */
