@@ -220,4 +220,38 @@ describe('the page transport in Chromium', () => {
     await reload;
     expect(reloadDone).toBe(true);
   });
+
+  it("the /app load redirected to /sorry is ip_blocked: Chrome's network events name the target", async () => {
+    emulator.injectFault(email, 'sorry');
+    const since = emulator.records().length;
+    const err = await client.init().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GeminiError);
+    expect((err as GeminiError).kind).toBe('ip_blocked');
+    const apps = emulator
+      .records()
+      .slice(since)
+      .filter((r) => r.kind === 'app');
+    // The page's own fetch met the block (Chromium's user agent); the tab did not move.
+    expect(apps).toMatchObject([{ fault: 'sorry', status: 302, email }]);
+    expect(apps[0]?.userAgent).toMatch(/HeadlessChrome/);
+    await client.init();
+  });
+
+  it('a tab that landed on /sorry is ip_blocked without a send, until it is reloaded', async () => {
+    const tab = await session.holdTab();
+    await tab.page.goto(
+      'https://www.google.com/sorry/index?continue=https://gemini.google.com/app',
+    );
+    tab.release();
+    const blocked = await failure('from a blocked tab');
+    expect(blocked).toBeInstanceOf(GeminiError);
+    expect(blocked.kind).toBe('ip_blocked');
+    expect(generations('from a blocked tab')).toHaveLength(0);
+    expect(await session.refresh()).toBe('logged_in');
+    const texts: string[] = [];
+    for await (const ev of client.generate({ prompt: 'back on the app', model })) {
+      texts.push(ev.type === 'text' ? ev.delta : '');
+    }
+    expect(texts.join('')).toContain('back on the app');
+  });
 });

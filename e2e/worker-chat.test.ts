@@ -3,7 +3,7 @@
  * chat with and without streaming, usage, images in and out, and conversations both ways. All of
  * it twice: with the node transport, and with GEMINI_TRANSPORT=page through a signed-in Chromium.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator } from '../src/emulator/index.ts';
 import { eventually } from './support/person.ts';
 import { startTestWorker, uniqueEmail, type TestWorker } from './support/worker.ts';
@@ -129,6 +129,16 @@ describe.each(['node', 'page'] as const)('%s transport', (transport) => {
       expect(img.status).toBe(200);
       const bytes = Buffer.from(await img.arrayBuffer());
       expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+      // The fife host serves a generated image only to its owner's cookies. Under page the
+      // download is Chromium's own (its user agent, its cookies), never this process's.
+      const downloads = emulator
+        .records()
+        .filter((r) => r.kind === 'image' && r.path.startsWith('/rd-gg-dl/'));
+      expect(downloads.length).toBeGreaterThan(0);
+      for (const r of downloads) {
+        expect(r).toMatchObject({ status: 200, email });
+        expect(r.userAgent?.includes('HeadlessChrome')).toBe(transport === 'page');
+      }
     });
   });
 
@@ -271,6 +281,59 @@ describe.each(['node', 'page'] as const)('%s transport', (transport) => {
         messages: [{ role: 'user', content: 'after leaving' }],
       });
       expect(next.choices[0]?.finish_reason).toBe('stop');
+    });
+  });
+
+  // Each case cools the account down; the reset after it lets the next case in. Keep these last:
+  // under page the /app case leaves the tab on /sorry until its next keep-alive reload.
+  describe('a blocked IP (the /sorry redirect) cools the account down', () => {
+    const ask = async (content: string) => {
+      const res = await fetch(`${worker.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content }] }),
+      });
+      const body = (await res.json()) as { error?: { code?: string } };
+      return {
+        status: res.status,
+        code: body.error?.code,
+        retryAfter: res.headers.get('retry-after'),
+      };
+    };
+    const expectBlocked = async (prompt: string) => {
+      const first = await ask(prompt);
+      expect(first).toMatchObject({ status: 429, code: 'ip_blocked' });
+      expect(Number(first.retryAfter)).toBeGreaterThan(3000);
+      const before = generations().length;
+      const second = await ask(`${prompt}, again`);
+      expect(second.status).toBe(429);
+      expect(Number(second.retryAfter)).toBeGreaterThan(3000);
+      expect(generations()).toHaveLength(before);
+    };
+
+    afterEach(async () => {
+      const reset = await fetch(`${worker.url}/admin/cooldown/reset`, { method: 'POST' });
+      expect(reset.status).toBe(200);
+    });
+
+    it('from StreamGenerate', async () => {
+      emulator.injectFault(email, 'sorry');
+      await expectBlocked('blocked at the send');
+      expect(generations('blocked at the send')).toMatchObject([{ fault: 'sorry', status: 302 }]);
+    });
+
+    it('from the /app load', async () => {
+      // A 401 makes the client load /app again (under page after a tab reload, which is where
+      // the block shows), and that load meets the block.
+      emulator.injectFault(email, 'http_401');
+      emulator.injectFault(email, 'sorry');
+      const since = emulator.records().length;
+      await expectBlocked('blocked at the page load');
+      const apps = emulator
+        .records()
+        .slice(since)
+        .filter((r) => r.kind === 'app');
+      expect(apps).toMatchObject([{ fault: 'sorry', status: 302 }]);
     });
   });
 });

@@ -13,6 +13,8 @@ export interface ChunkQueue extends AsyncIterable<Uint8Array> {
   fail(err: unknown): void;
   /** The reader will not read on: drops the rest and calls `onRelease` if not yet settled. */
   release(): void;
+  /** Resolves once the reader took every chunk pushed so far (or the body settled). */
+  whenDrained(): Promise<void>;
   /** Resolves once the body ended, failed, or its reader left. */
   readonly done: Promise<void>;
 }
@@ -23,12 +25,19 @@ export function createChunkQueue(onRelease: () => void): ChunkQueue {
   let outcome: { err: unknown } | 'end' | null = null;
   let wake: (() => void) | null = null;
   let settle: () => void = () => undefined;
+  let drainWaiters: (() => void)[] = [];
   const done = new Promise<void>((resolve) => (settle = resolve));
+  const drained = () => {
+    const waiters = drainWaiters;
+    drainWaiters = [];
+    waiters.forEach((resolve) => resolve());
+  };
   const notify = () => {
     wake?.();
     wake = null;
     if (outcome !== null) {
       settle();
+      drained();
     }
   };
   const release = () => {
@@ -36,6 +45,7 @@ export function createChunkQueue(onRelease: () => void): ChunkQueue {
       outcome = { err: new Error('released') };
       chunks.length = 0;
       settle();
+      drained();
       onRelease();
     }
   };
@@ -55,12 +65,20 @@ export function createChunkQueue(onRelease: () => void): ChunkQueue {
       notify();
     },
     release,
+    whenDrained() {
+      return chunks.length === 0 || outcome !== null
+        ? Promise.resolve()
+        : new Promise((resolve) => drainWaiters.push(resolve));
+    },
     done,
     async *[Symbol.asyncIterator]() {
       try {
         for (;;) {
           const next = chunks.shift();
           if (next) {
+            if (chunks.length === 0) {
+              drained();
+            }
             yield next;
           } else if (outcome === 'end') {
             return;

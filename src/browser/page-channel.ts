@@ -11,6 +11,7 @@
  */
 import type { CDPSession, Page } from 'playwright-core';
 import { createChunkQueue, type ChunkQueue } from './chunk-queue.ts';
+import { abortError, PageFetchError, raceAbort, type PageResponse } from './page-fetch-error.ts';
 import {
   PAGE_BINDING,
   PAGE_FETCH_SOURCE,
@@ -20,26 +21,14 @@ import {
   type PageFetchHead,
   type PageFetchSpec,
 } from './page-fetch-script.ts';
+import { RedirectLog } from './page-redirects.ts';
+import { loadPageResource } from './page-resource.ts';
 
-/** A failure of the page's fetch or of the CDP line to it; `code` is what logs may show. */
-export class PageFetchError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PageFetchError';
-  }
-}
-
-/** A response head from the page, with its body still arriving. */
-export interface PageResponse {
-  readonly status: number;
-  readonly headers: [string, string][];
-  readonly url: string;
-  readonly body: ChunkQueue;
-}
+/**
+ * How long an opaque redirect waits for its CDP event. It comes before the fetch settles in
+ * practice (the renderer reports the hop, then resolves the fetch); this only bounds a miss.
+ */
+const REDIRECT_EVENT_WAIT_MS = 1000;
 
 let nextId = 0;
 
@@ -49,11 +38,13 @@ export class PageChannel {
   private world: Promise<number> | null = null;
   private worldId: number | null = null;
   private closedBy: string | null = null;
+  private readonly redirects: RedirectLog;
 
   private constructor(
     private readonly page: Page,
     private readonly cdp: CDPSession,
   ) {
+    this.redirects = new RedirectLog(cdp);
     cdp.on('Runtime.bindingCalled', (e) => this.onChunk(e.name, e.payload, e.executionContextId));
     cdp.on('Runtime.executionContextDestroyed', (e) => {
       if (e.executionContextId === this.worldId) {
@@ -64,11 +55,12 @@ export class PageChannel {
     page.once('close', () => this.close('the worker tab closed'));
   }
 
-  /** Opens a channel on `page`: a CDP session, the binding, runtime events. */
+  /** Opens a channel on `page`: a CDP session, the binding, runtime and network events. */
   static async open(page: Page): Promise<PageChannel> {
     const cdp = await page.context().newCDPSession(page);
     const channel = new PageChannel(page, cdp);
     await cdp.send('Runtime.enable');
+    await RedirectLog.enable(cdp);
     await cdp.send('Runtime.addBinding', { name: PAGE_BINDING, executionContextName: PAGE_WORLD });
     return channel;
   }
@@ -98,6 +90,7 @@ export class PageChannel {
       signal?.removeEventListener('abort', onAbort);
       this.bodies.delete(id);
     };
+    const redirect = this.redirects.watch(spec.url);
     try {
       const head = await raceAbort(this.start({ ...spec, id }), signal);
       if ('failed' in head) {
@@ -107,12 +100,37 @@ export class PageChannel {
         );
       }
       void body.done.then(forget);
-      return { ...head, body };
+      if (!head.opaqueRedirect) {
+        return { ...head, body };
+      }
+      // The page saw only that a redirect happened; CDP saw where to.
+      const hop = await raceAbort(redirect.result(REDIRECT_EVENT_WAIT_MS), signal);
+      const headers: [string, string][] = hop ? [['location', hop.location]] : [];
+      return { status: hop?.status ?? 302, headers, url: head.url, body };
     } catch (err) {
       body.fail(err);
       forget();
       throw err;
+    } finally {
+      redirect.stop();
     }
+  }
+
+  /**
+   * GETs `url` through Chrome's network stack for the tab's main frame (its cookies, redirects
+   * followed): for resources of another origin, whose bodies CORS keeps from the page's fetch.
+   */
+  async load(url: string, signal?: AbortSignal): Promise<PageResponse> {
+    if (!this.isOpen) {
+      throw new PageFetchError('tab_closed', `No page to load from: ${this.closedBy ?? 'closed'}.`);
+    }
+    let frameId: string;
+    try {
+      frameId = (await this.cdp.send('Page.getFrameTree')).frameTree.frame.id;
+    } catch (err) {
+      throw new PageFetchError('cdp', 'The CDP call into the worker tab failed.', { cause: err });
+    }
+    return loadPageResource(this.cdp, frameId, url, signal);
   }
 
   /** Fails every open body; later fetches reject. */
@@ -207,23 +225,4 @@ export class PageChannel {
       body.fail(new PageFetchError(`page_${msg.failed ?? 'Error'}`, 'The body read failed.'));
     }
   }
-}
-
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) {
-    return work;
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-/** The abort reason as an Error, as undici rejects with it. */
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error
-    ? reason
-    : new DOMException('The operation was aborted.', 'AbortError');
 }

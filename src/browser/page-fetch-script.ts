@@ -21,9 +21,17 @@ export interface PageFetchSpec {
   readonly base64: string | null;
 }
 
-/** What the fetch resolved to: the response head, or the name of the error fetch threw. */
+/**
+ * What the fetch resolved to: the response head, or the name of the error fetch threw. An
+ * unfollowed redirect is `opaqueRedirect` (status 302 and no headers: the page sees no more).
+ */
 export type PageFetchHead =
-  | { readonly status: number; readonly headers: [string, string][]; readonly url: string }
+  | {
+      readonly status: number;
+      readonly headers: [string, string][];
+      readonly url: string;
+      readonly opaqueRedirect: boolean;
+    }
   | { readonly failed: string };
 
 /** One binding call: a body chunk (base64), the end, or the error that ended the read. */
@@ -38,7 +46,7 @@ export interface PageChunkMessage {
  * `(spec) => Promise<PageFetchHead>`. Resolves at the response head; the body follows through the
  * binding, one call per chunk the network hands over. `redirect: 'manual'` keeps redirects
  * unfollowed as on the node transport (the page sees only that one happened: status 0, reported
- * here as 302 with no Location).
+ * here as `opaqueRedirect`; page-redirects.ts learns the status and target from CDP).
  */
 export const PAGE_FETCH_SOURCE = `async (spec) => {
   const g = globalThis;
@@ -79,8 +87,9 @@ export const PAGE_FETCH_SOURCE = `async (spec) => {
       live.delete(spec.id);
     }
   })();
-  const status = res.type === 'opaqueredirect' ? 302 : res.status;
-  return { status, headers: Array.from(res.headers), url: res.url };
+  const opaqueRedirect = res.type === 'opaqueredirect';
+  const status = opaqueRedirect ? 302 : res.status;
+  return { status, headers: Array.from(res.headers), url: res.url, opaqueRedirect };
 }`;
 
 /** An expression that aborts the page's fetch `id` (nothing when it already ended). */

@@ -7,9 +7,16 @@
  * the fetch inside the page.
  */
 import type { Page } from 'playwright-core';
-import { readAll, type GoogleTransport, type HttpResponse } from '../gemini/index.ts';
+import {
+  errorForStatus,
+  isSorryUrl,
+  readAll,
+  type GoogleTransport,
+  type HttpResponse,
+} from '../gemini/index.ts';
 import type { ChunkQueue } from './chunk-queue.ts';
 import { PageChannel } from './page-channel.ts';
+import type { PageResponse } from './page-fetch-error.ts';
 
 /** Where the page transport finds the worker's tab. */
 export interface PageSource {
@@ -33,36 +40,55 @@ export function createPageTransport(pages: PageSource): GoogleTransport {
     }
     return channel;
   };
+  // The tab may be reloaded once a body is over, not before.
+  const onTab = async (
+    use: (line: PageChannel) => Promise<PageResponse>,
+    url: URL,
+  ): Promise<HttpResponse> => {
+    const tab = await pages.holdTab();
+    try {
+      // A tab whose own load met the block (a reload after a 401, a keep-alive) sits on /sorry.
+      if (showsSorryPage(tab.page)) {
+        throw errorForStatus(429, 'The worker tab', true);
+      }
+      const res = await use(await channelFor(tab.page));
+      void res.body.done.then(tab.release);
+      return wrapPageResponse(url, res.status, res.headers, res.body);
+    } catch (err) {
+      tab.release();
+      throw err;
+    }
+  };
   return {
     kind: 'page',
-    async send(url, req = {}) {
+    send(url, req = {}) {
       const target = typeof url === 'string' ? new URL(url) : url;
-      const tab = await pages.holdTab();
-      try {
-        const line = await channelFor(tab.page);
-        const res = await line.fetch(
-          {
-            url: target.href,
-            method: req.method ?? 'GET',
-            headers: pageHeaders(req.headers ?? {}),
-            text: typeof req.body === 'string' ? req.body : null,
-            base64:
-              req.body instanceof Uint8Array ? Buffer.from(req.body).toString('base64') : null,
-          },
-          req.signal,
-        );
-        // The tab may be reloaded once this body is over, not before.
-        void res.body.done.then(tab.release);
-        return wrapPageResponse(target, res.status, res.headers, res.body);
-      } catch (err) {
-        tab.release();
-        throw err;
-      }
+      const spec = {
+        url: target.href,
+        method: req.method ?? 'GET',
+        headers: pageHeaders(req.headers ?? {}),
+        text: typeof req.body === 'string' ? req.body : null,
+        base64: req.body instanceof Uint8Array ? Buffer.from(req.body).toString('base64') : null,
+      };
+      return onTab((line) => line.fetch(spec, req.signal), target);
+    },
+    // Another origin's body (an answer image) is closed to the page's fetch, not to Chrome.
+    getFollowingRedirects(url, signal) {
+      return onTab((line) => line.load(url.href, signal), url);
     },
     forgetReceivedCookies() {
       // Chrome keeps the cookies; this process never holds any of its own.
     },
   };
+}
+
+function showsSorryPage(page: Page): boolean {
+  try {
+    const shown = new URL(page.url());
+    return shown.hostname.endsWith('google.com') && isSorryUrl(shown);
+  } catch {
+    return false;
+  }
 }
 
 /** The request headers a page may set: browser-owned ones are left to Chrome. */

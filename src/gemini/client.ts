@@ -131,7 +131,7 @@ export class GeminiClient {
   /** Downloads an answer image with the account's cookies (gg-dl images get `=s2048`). */
   async fetchImage(url: string, signal?: AbortSignal): Promise<FetchedImage> {
     const maxBytes = this.options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-    return this.withAuthRetry(signal, (s) => downloadImage(this.node, url, maxBytes, s));
+    return this.withAuthRetry(signal, (s) => downloadImage(this.transport, url, maxBytes, s));
   }
 
   /** Aborts calls in flight; later calls fail. Does not close the injected HTTP client. */

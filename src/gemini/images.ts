@@ -37,7 +37,10 @@ export function withImageSize(url: string): string {
   return u.toString();
 }
 
-/** GETs an image, following up to 5 redirects; non-200 statuses are classified. */
+/**
+ * GETs an image, following up to 5 redirects (or as many as the transport follows itself, the
+ * page transport's Chrome); non-200 statuses are classified.
+ */
 export async function downloadImage(
   transport: GoogleTransport,
   url: string,
@@ -46,7 +49,9 @@ export async function downloadImage(
 ): Promise<FetchedImage> {
   let target = new URL(withImageSize(url));
   for (let hop = 0; ; hop += 1) {
-    const res = await transport.send(target, signal ? { signal } : {});
+    const res = transport.getFollowingRedirects
+      ? await transport.getFollowingRedirects(target, signal)
+      : await transport.send(target, signal ? { signal } : {});
     const next = redirectTarget(res);
     if (next && hop < MAX_REDIRECTS) {
       await res.discard();

@@ -50,7 +50,7 @@ export { cookieHeader, parseSetCookies, mergeCookieLists } from './cookies.ts';
 export { readFrames, type Frame } from './frames.ts';
 export { parseFrame, type FramePart, type ParsedCandidate, type ParsedPayload } from './parse.ts';
 export { createDeltaTracker, type DeltaTracker } from './stream.ts';
-export { scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
+export { isSorryUrl, scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
 export {
   buildStreamGenerate,
   REQUEST_FORMS,

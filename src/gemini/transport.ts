@@ -14,6 +14,12 @@ export type TransportKind = 'node' | 'page';
 export interface GoogleTransport {
   readonly kind: TransportKind;
   send(url: URL | string, req?: HttpRequest): Promise<HttpResponse>;
+  /**
+   * GETs a resource of another origin (an answer image) with redirects followed by the transport
+   * itself (page: Chrome's network stack, as CORS shuts the page's fetch out). Absent (node),
+   * callers follow redirects hop by hop with `send`.
+   */
+  getFollowingRedirects?(url: URL, signal?: AbortSignal): Promise<HttpResponse>;
   /** Forgets cookies received in this process (after an auth failure the source knows best). */
   forgetReceivedCookies(): void;
 }

@@ -61,6 +61,28 @@ describe('chunk queue', () => {
   });
 });
 
+describe('chunk queue: whenDrained', () => {
+  it('waits until the reader took every chunk, and never past the end or a release', async () => {
+    const q = createChunkQueue(() => undefined);
+    let drained = false;
+    q.push(bytes('a'));
+    q.push(bytes('b'));
+    const waiting = q.whenDrained().then(() => (drained = true));
+    const it = q[Symbol.asyncIterator]();
+    await it.next();
+    await sleep(0);
+    expect(drained).toBe(false);
+    await it.next();
+    await waiting;
+    expect(drained).toBe(true);
+    q.push(bytes('c'));
+    const afterRelease = q.whenDrained();
+    q.release();
+    await afterRelease;
+    await q.whenDrained();
+  });
+});
+
 describe('tab lease', () => {
   it('a reload waits for the fetches in flight, and new fetches wait for the reload', async () => {
     const lease = new TabLease(10_000);
