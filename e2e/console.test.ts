@@ -254,7 +254,11 @@ describe('actions', () => {
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(OUT, 'console-390.png'), fullPage: true });
+    const background = () => page.evaluate('getComputedStyle(document.body).backgroundColor');
+    const light = await background();
     await page.emulateMedia({ colorScheme: 'dark' });
+    // The dark scheme is a real change of palette, not the same page twice.
+    expect(await background()).not.toBe(light);
     await page.screenshot({ path: path.join(OUT, 'console-390-dark.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 1280, height: 900 });

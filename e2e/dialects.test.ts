@@ -62,6 +62,10 @@ for (const [name, origin] of Object.entries(TARGETS)) {
     emulator: stack.emulator,
     email: stack.workers[0]!.email,
     resetCooldown,
+    untilCooling:
+      name === 'gateway'
+        ? () => untilHealth(stack.url, (h) => h.eligible === 0).then(() => undefined)
+        : async () => {},
   });
   it(`refuses a wrong key in each dialect's own error shape via ${name}`, async () => {
     const anthropic = await fetch(`${origin()}/v1/messages`, {

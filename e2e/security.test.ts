@@ -91,8 +91,13 @@ describe('roles', () => {
   it('an admin key passes the same routes, and may use user routes', async () => {
     for (const [method, route] of workerAdmin) {
       const r = await call(worker.url, route, ADMIN, { method });
-      // No browser is attached (CHROME_CDP_URL=off): the screenshot is a 503, not a 403.
-      expect([200, 503], `${method} ${route}`).toContain(r.status);
+      if (route === '/admin/browser/screenshot') {
+        // No browser is attached (CHROME_CDP_URL=off): a 503 that says so, not a 403.
+        expect(r.status, `${method} ${route}`).toBe(503);
+        expect(r.json.error?.message).toMatch(/No browser is attached/);
+      } else {
+        expect(r.status, `${method} ${route}`).toBe(200);
+      }
     }
     for (const route of gatewayAdmin) {
       expect((await call(gatewayUrl, route, ADMIN)).status).toBe(200);
@@ -192,7 +197,7 @@ describe('ownership', () => {
 });
 
 describe('bodies are read only after the key', () => {
-  it('an unauthenticated 25 MiB POST gets 401 fast, unparsed, with little memory', async () => {
+  it('an unauthenticated 25 MiB POST gets 401 before its body is read, with little memory', async () => {
     const targets = [
       `${worker.url}/v1/chat/completions`,
       `${worker.url}/upload`,
@@ -201,7 +206,6 @@ describe('bodies are read only after the key', () => {
     for (const url of targets) {
       const r = await flood(url, 25 * MIB);
       expect(r.status, url).toBe(401);
-      expect(r.ms, url).toBeLessThan(3000);
       expect(r.writtenWhenAnswered, url).toBeLessThan(16 * MIB);
       expect(r.peakGrowthBytes, url).toBeLessThan(16 * MIB);
     }

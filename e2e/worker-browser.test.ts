@@ -142,18 +142,16 @@ describe('keep-alive', () => {
 });
 
 describe('Chromium going away', () => {
-  it('killed in the middle of a request: a clear answer or error, and the worker lives on', async () => {
+  it('killed in the middle of a request: the answer still arrives, and the worker lives on', async () => {
     emulator.setOptions({ chunkDelayMs: 150 });
     const pending = ask('killed mid-request');
     await sleep(300);
     await chrome.kill();
     const r = await pending;
     emulator.setOptions({ chunkDelayMs: 5 });
-    if (r.status === 200) {
-      expect(r.body.choices?.[0]?.message.content).toContain('killed mid-request');
-    } else {
-      expect(r.body.error?.message).toBeTruthy();
-    }
+    // The node transport sends with the cookies already read: losing Chrome does not cut it.
+    expect(r.status).toBe(200);
+    expect(r.body.choices?.[0]?.message.content).toContain('killed mid-request');
     expect((await fetch(`${worker.url}/health`)).status).toBe(200);
     await waitForChromiumGone(chrome.userDataDir);
     await chrome.start();

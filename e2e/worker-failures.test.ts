@@ -146,6 +146,7 @@ describe('transient failures', () => {
     expect(upstream()).toHaveLength(2);
     const next = await post(worker, 'after transient');
     expect(next.status).toBe(429);
+    expect(Number(next.retryAfter)).toBeGreaterThan(0);
     expect(Number(next.retryAfter)).toBeLessThanOrEqual(60);
     expect(upstream()).toHaveLength(2);
   });

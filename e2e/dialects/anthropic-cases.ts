@@ -215,13 +215,17 @@ export function anthropicCases(name: string, target: () => DialectTarget): void 
         expect(limited.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
         expect(Number(limited.headers?.get('retry-after'))).toBeGreaterThan(0);
         expect(sendsOf(prompt)).toHaveLength(1);
-        // During the cooldown nothing goes up: a 429 (the worker) or 529 (a pool all cooling).
+        // During the cooldown nothing goes up: the worker says 429; the gateway, once its registry
+        // shows the pool all cooling, 529 overloaded.
+        await t.untilCooling();
         const during = `during the cooldown via ${name}`;
         const next: unknown = await client()
           .messages.create({ model: 'gemini-2.5-flash', max_tokens: 64, messages: ask(during) })
           .catch((e: unknown) => e);
         expect(next).toBeInstanceOf(Anthropic.APIError);
-        expect([429, 529]).toContain((next as InstanceType<typeof Anthropic.APIError>).status);
+        expect((next as InstanceType<typeof Anthropic.APIError>).status).toBe(
+          name === 'gateway' ? 529 : 429,
+        );
         expect(sendsOf(during)).toHaveLength(0);
       } finally {
         t.emulator.clearFaults(t.email);

@@ -19,4 +19,6 @@ export interface DialectTarget {
    * eligible again, so a 429 case leaves the shared stack as it found it.
    */
   resetCooldown(): Promise<void>;
+  /** Resolves once the target itself sees the account cooling (the gateway reads it from the registry). */
+  untilCooling(): Promise<void>;
 }

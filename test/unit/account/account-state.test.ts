@@ -267,4 +267,28 @@ describe('AccountState: reset, snapshot and change events', () => {
     await expect(a.admit()).rejects.toMatchObject({ status: 429 });
     expect(readFile(dir)).toMatchObject({ cooldown: { reason: 'quota' } });
   });
+  it('503s, never guesses, when Redis fails while taking the probe or resetting', async () => {
+    const clock = fakeClock();
+    const dir = newDir();
+    const broken = new MemoryAccountStore();
+    const a = await open(dir, clock, broken);
+    await a.coolDown('quota');
+    clock.advance(3_600_001);
+    const fail = async () => {
+      throw new Error('connection refused');
+    };
+    Object.assign(broken, { acquireProbe: fail, clearCooldown: fail });
+    // Half-open, but the probe lock cannot be taken: nobody goes up as an unlocked probe.
+    await expect(a.admit()).rejects.toMatchObject({
+      status: 503,
+      message: 'The account state store (Redis) is unavailable.',
+    });
+    await expect(a.reset()).rejects.toMatchObject({
+      status: 503,
+      message: 'Could not reset: Redis is unavailable.',
+    });
+    // A reset that failed changed nothing here either.
+    expect(a.snapshot().cooldown).toMatchObject({ reason: 'quota' });
+    expect(readFile(dir)).toMatchObject({ cooldown: { reason: 'quota' } });
+  });
 });

@@ -63,12 +63,15 @@ describe('fetchCdpVersion', () => {
 
   it('fails within its timeout when Chrome hangs', async () => {
     const url = await serve(() => undefined);
-    await expect(fetchCdpVersion(url, 100)).rejects.toThrow();
+    await expect(fetchCdpVersion(url, 100)).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 
   it('fails fast when nothing listens', async () => {
     const url = await serve((_req, res) => res.end());
     server?.close();
-    await expect(fetchCdpVersion(url, 2000)).rejects.toThrow();
+    // Refused at once, not after the 2 s timeout.
+    await expect(fetchCdpVersion(url, 2000)).rejects.toMatchObject({
+      cause: { code: 'ECONNREFUSED' },
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createChunkQueue } from '../../../src/browser/chunk-queue.ts';
 import { pageHeaders } from '../../../src/browser/page-transport.ts';
 import { TabLease } from '../../../src/browser/tab-lease.ts';
@@ -107,11 +107,23 @@ describe('tab lease', () => {
   });
 
   it('a hold that is never released delays a reload only up to the bound', async () => {
-    const lease = new TabLease(50);
-    await lease.hold();
-    const started = Date.now();
-    await lease.exclusive(() => Promise.resolve());
-    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    vi.useFakeTimers();
+    try {
+      const lease = new TabLease(50);
+      await lease.hold();
+      let reloaded = false;
+      const reload = lease.exclusive(() => {
+        reloaded = true;
+        return Promise.resolve();
+      });
+      await vi.advanceTimersByTimeAsync(49);
+      expect(reloaded).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await reload;
+      expect(reloaded).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -180,7 +180,7 @@ describe('batchexecute', () => {
       '3 Flash Thinking',
       expect.any(String),
     ]);
-    expect(mine['ESY5D']).toBeDefined();
+    expect(mine['ESY5D']).toEqual([[['bard_activity_enabled', null, true]]]);
     const guest = await replies(await call(new CookieJar(), null, [['otAQ7b', '[]']]));
     expect(guest['otAQ7b']?.[14]).toBe(1016);
   });

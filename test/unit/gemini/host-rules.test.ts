@@ -26,7 +26,7 @@ describe('parseHostResolverRules', () => {
   it('rejects rules it cannot read, naming them', () => {
     expect(() => parseHostResolverRules('MAP onlyhost')).toThrow(/"MAP onlyhost"/);
     expect(() => parseHostResolverRules('REWRITE a b')).toThrow(/Invalid host resolver rule/);
-    expect(() => parseHostResolverRules('MAP a b:99999')).toThrow();
+    expect(() => parseHostResolverRules('MAP a b:99999')).toThrow(/"MAP a b:99999"/);
   });
 });
 

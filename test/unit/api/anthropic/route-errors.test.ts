@@ -140,15 +140,19 @@ describe('errors in Anthropic shape', () => {
       m({ tools: [{ type: 'web_search_20250305', name: 'web_search' }] }),
       m({ tool_choice: { type: 'tool', name: 'undeclared' } }),
       m({ output_config: { format: { type: 'json_schema', schema: { type: 'nonsense' } } } }),
-      m({ messages: ask('x'.repeat(200_000)) }),
     ];
+    const tooLong = m({ messages: ask('x'.repeat(200_000)) });
     const before = app.jobs.length;
-    for (const body of bodies) {
+    const cases: [body: unknown, status: number, type: string][] = [
+      ...bodies.map((b): [unknown, number, string] => [b, 400, 'invalid_request_error']),
+      [tooLong, 413, 'request_too_large'],
+    ];
+    for (const [body, status, type] of cases) {
       const res = await app.post('/v1/messages', body);
-      expect([400, 413]).toContain(res.status);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(status);
       expect(await res.json()).toMatchObject({
         type: 'error',
-        error: { message: expect.any(String) as unknown },
+        error: { type, message: expect.any(String) as unknown },
       });
     }
     expect(app.jobs).toHaveLength(before);

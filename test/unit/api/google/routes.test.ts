@@ -271,7 +271,7 @@ describe('models', () => {
     expect(
       one.supportedActions ??
         (one as { supportedGenerationMethods?: string[] }).supportedGenerationMethods,
-    ).toBeDefined();
+    ).toContain('generateContent');
     expect(one.name).toBe(`models/${MODEL}`);
     const missing = await fetch(`${app.base}/v1beta/models/nope?key=${USER_KEY}`);
     expect(missing.status).toBe(404);
