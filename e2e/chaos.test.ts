@@ -259,6 +259,9 @@ it('serves 300 requests through a usage limit, a SIGKILLed worker and a Chrome r
   expect(tally.duplicateSends, 'prompts sent again without a proven rejection').toEqual([]);
   expect(tally.generations).toBeLessThanOrEqual(tally.requests + tally.provenRejections);
   expect(tally.okWithoutAnswer, 'complete answers no generation produced').toEqual([]);
+  // The stream B was answering when it died ends in a clear error, never a fake finish.
+  expect(victim, 'a stream under way on B when it was killed').toBeDefined();
+  expect(victim?.code).toBe('upstream_outcome_unknown');
   expect(countOutcomes(all).byKind['ok'] ?? 0).toBeGreaterThanOrEqual(TOTAL * 0.6);
   // Once every fault has run, the node left (C, on its restarted Chrome) answers everything.
   const afterFaults = run.outcomes.filter((o) => o.index >= HOLD_FROM && o.kind !== 'ok');
