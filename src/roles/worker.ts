@@ -195,6 +195,8 @@ export async function startWorker(
         signal,
         owner,
       ),
+    // Discovery's otAQ7b runs as an rpc job: the account's line, after its admission.
+    rpc: (rpcId, payload, signal) => client.rpc(rpcId, payload, signal),
     onUpstreamSend: (outcome) => metrics?.upstreamSends.inc({ outcome }),
     queue: config.queue,
     requestTimeoutMs: config.requestTimeoutMs,
