@@ -40,6 +40,8 @@ export function startAccountWatch(deps: {
     timeoutMs: deps.config.queue.waitMs + deps.config.stallTimeoutMs,
     // Not even in the half-open window: a status read must not take the probe from a chat.
     mayCall: () => deps.account.snapshot().phase === 'ready',
+    // The page's lists as this process's client last read them (the rpc job usually runs here).
+    pageModels: () => deps.client.pageModels(),
     onDrift,
     logger: childLogger(deps.logger, 'discovery'),
   });
