@@ -1,8 +1,7 @@
 /**
  * One account, one line: a BullMQ queue per account with a global concurrency of 1, so that every
  * process serving the account together sends Google one request at a time. `stream()` enqueues a
- * chat and yields its events while it runs, whichever process runs it; `call()` runs a
- * batchexecute RPC (discovery) in the same line.
+ * chat and yields its events while it runs, whichever process runs it; `call()` runs an rpc.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -17,18 +16,13 @@ import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
 import { queueSlots, queueUnavailable, takeSlotOrRefuse, type QueueSlots } from './queue-slots.ts';
 import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
 import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
-import { rpcResultOf } from './rpc-job.ts';
+import { rpcJobData, rpcResultOf } from './rpc-job.ts';
 import { withUpstreamSent } from './sent-mark.ts';
-import {
-  decodeReply,
-  isRpcJobData,
-  queueNames,
-  type JobEvent,
-  type QueueJobData,
-  type QueueNames,
-  type ReplyMessage,
-  type RpcJob,
-} from './wire.ts';
+import { decodeReply, queueNames, type QueueNames, type ReplyMessage } from './wire.ts';
+import { isRpcJobData, type JobEvent, type QueueJobData, type RpcJob } from './wire.ts';
+
+/** What a chat's stream yields: GenerateEvents only (rpc_result is an rpc job's). */
+type ChatEvents = AsyncGenerator<GenerateEvent, void, undefined>;
 
 /** A per-account BullMQ queue with streaming replies. Lifecycle: start(), close(). */
 export class ChatQueue {
@@ -95,14 +89,9 @@ export class ChatQueue {
    * Enqueues `job` and yields its events as they are produced. Throws 503 at once when Redis is
    * down, 429 at once when the queue is full or the account refuses, 503 with Retry-After when the
    * wait runs out. Leaving early (or `signal`) removes a waiting job and aborts a running one.
-   * (A chat job yields GenerateEvents only: rpc_result is an rpc job's.)
    */
-  stream(job: ChatJob, signal: AbortSignal): AsyncGenerator<GenerateEvent, void, undefined> {
-    return this.run({ job, replyTo: this.replyChannel }, signal) as AsyncGenerator<
-      GenerateEvent,
-      void,
-      undefined
-    >;
+  stream(job: ChatJob, signal: AbortSignal): ChatEvents {
+    return this.run({ job, replyTo: this.replyChannel }, signal) as ChatEvents;
   }
 
   /**
@@ -111,8 +100,7 @@ export class ChatQueue {
    * and it is not a request in flight. Refused like a chat while the account cools down.
    */
   call(rpc: Omit<RpcJob, 'requestId'>, signal: AbortSignal): Promise<unknown> {
-    const data = { rpc: { ...rpc, requestId: `rpc-${randomUUID()}` }, replyTo: this.replyChannel };
-    return rpcResultOf(this.run(data, signal), rpc.rpcId);
+    return rpcResultOf(this.run(rpcJobData(rpc, this.replyChannel), signal), rpc.rpcId);
   }
 
   private async *run(data: QueueJobData, signal: AbortSignal): AsyncGenerator<JobEvent> {
@@ -120,7 +108,7 @@ export class ChatQueue {
     this.assertReady();
     const id = randomUUID();
     await this.options.account.check();
-    const slotted = !isRpcJobData(data);
+    const slotted = !isRpcJobData(data); // an rpc takes no slot: it never makes a user's 429
     if (slotted) {
       await this.takeSlot(id);
     }

@@ -3,11 +3,12 @@
  * the account's line like a chat, so it never overlaps a generation, and answers with one
  * `rpc_result` event. No sent mark: a status read may be repeated without harm.
  */
+import { randomUUID } from 'node:crypto';
 import { runGuardedRpc, type CallRpc, type GuardDeps } from '../account/index.ts';
 import { AppError, serializeError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { replySender, type ReplyRoute } from './reply-sender.ts';
-import type { JobEvent, RpcJobData } from './wire.ts';
+import type { JobEvent, RpcJob, RpcJobData } from './wire.ts';
 
 /** What an rpc job needs of the processor's dependencies. */
 export interface RpcJobDeps extends ReplyRoute {
@@ -72,4 +73,9 @@ export async function rpcResultOf(
     }
   }
   throw new Error(`The ${rpcId} job ended without a result.`);
+}
+
+/** The data of an rpc job whose answer goes to `replyTo`. */
+export function rpcJobData(rpc: Omit<RpcJob, 'requestId'>, replyTo: string): RpcJobData {
+  return { rpc: { ...rpc, requestId: `rpc-${randomUUID()}` }, replyTo };
 }
