@@ -33,6 +33,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { UpstreamRecord } from '../src/emulator/index.ts';
 import { DISCOVERY_S, defineModelTests } from './support/gateway-models.ts';
+import { defineDiscoveryTests } from './gateway/discovery-cases.ts';
 
 const BINDINGS_SQL = fs.readFileSync(
   path.join(MIGRATIONS_DIR, '0002_conversation_bindings.sql'),
@@ -336,6 +337,7 @@ describe('in front of real workers', () => {
   }
 
   defineModelTests(() => stack, run);
+  defineDiscoveryTests(() => stack, run);
 
   it('continues a regenerate and an edit from the turn the history matches, on its node', async () => {
     const u1 = { role: 'user' as const, content: `branch ${run} u1` };

@@ -20,6 +20,7 @@ export {
   type GuardDeps,
   type JobInput,
 } from './run-guarded.ts';
+export { runGuardedRpc, type CallRpc, type RpcGuardDeps } from './run-guarded-rpc.ts';
 export { SendLedger, type SendLedgerOptions } from './send-ledger.ts';
 export type {
   AccountGuard,

@@ -3,7 +3,13 @@
  * as [id, displayName, description, …], [16] tier flags, [17] capability flags. Positions and
  * flag meanings are snapshots of what public clients read; an unexpected shape is drift.
  */
-import { jspbAt, jspbNumber, jspbString, type DriftSink } from '../gemini/index.ts';
+import {
+  jspbAt,
+  jspbNumber,
+  jspbString,
+  type DriftSink,
+  type PageModelLists,
+} from '../gemini/index.ts';
 
 /** The subscription tier, as far as the flags tell. */
 export type Tier = 'free' | 'pro' | 'plus' | 'other';
@@ -113,4 +119,21 @@ function models(payload: unknown, onDrift: DriftSink): DiscoveredModel[] {
     });
   }
   return out;
+}
+
+/**
+ * otAQ7b's models with the page's thinking flags: an id the page lists as thinking thinks, one it
+ * lists as fast does not, and one it does not list keeps the guess from its name. The set stays
+ * otAQ7b's: the page is read when the session loads and may be older.
+ */
+export function withPageThinking(
+  status: AccountStatus,
+  lists: PageModelLists | null,
+): AccountStatus {
+  if (lists === null) {
+    return status;
+  }
+  const flag = (m: DiscoveredModel): boolean =>
+    lists.thinking.includes(m.id) || (!lists.fast.includes(m.id) && m.thinking);
+  return { ...status, models: status.models.map((m) => ({ ...m, thinking: flag(m) })) };
 }

@@ -11,6 +11,7 @@ import {
   modelHeader,
   type ModelCatalog,
   type ModelSpec,
+  type PageModelLists,
 } from '../gemini/index.ts';
 import type { AccountStatus, DiscoveredModel } from './account-status.ts';
 
@@ -47,10 +48,19 @@ export function tableModels(): CatalogModel[] {
   }));
 }
 
-/** A ModelCatalog whose entries carry the account's ids and display names. */
-export interface CatalogOfModels extends ModelCatalog {
-  list(): readonly CatalogModel[];
-  find(name: string): CatalogModel | undefined;
+/**
+ * The fallback from the page's lists alone (otAQ7b has not answered yet): the table's entries
+ * whose names the page's ids map to, with the page's thinking flags. They keep the table's
+ * free-tier ids and tail 1, which every tier may use; ids the table does not know are left out,
+ * since without otAQ7b their tier's tail is unknown.
+ */
+export function modelsFromPage(lists: PageModelLists): CatalogModel[] {
+  const names = (ids: readonly string[]) => new Set(ids.map(tableNameOf).filter((n) => n !== null));
+  const fast = names(lists.fast);
+  const thinking = names(lists.thinking);
+  return tableModels()
+    .filter((m) => m.header === null || fast.has(m.name) || thinking.has(m.name))
+    .map((m) => (m.header === null ? m : { ...m, thinking: thinking.has(m.name) }));
 }
 
 /** A ModelCatalog whose entries carry the account's ids and display names. */

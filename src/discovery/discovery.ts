@@ -1,14 +1,27 @@
 /**
  * Model discovery: at start and every interval the worker asks its account (batchexecute otAQ7b)
- * for its tier, models and capacity tail, and serves that list. Until the first good answer, and
- * whenever the account's status is not 1000, the last good list (else the code table) stays.
+ * for its tier, models and capacity tail, and serves that list; the `/app` page's bootstrap lists
+ * (`fast=…`, `thinking=…`) say which of them think. Until the first good answer, and whenever the
+ * account's status is not 1000, the last good list stays; with none yet, the page's lists, else
+ * the code table.
  * While the account cools down or is signed out it does not ask: it would only add to the load
  * that caused the rest. Lifecycle: start(), close() (idempotent).
  */
-import type { DriftSink, ModelCatalog, ModelSpec } from '../gemini/index.ts';
+import type { DriftSink, ModelCatalog, ModelSpec, PageModelLists } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
-import { ACCOUNT_STATUS_MEANINGS, parseAccountStatus, type Tier } from './account-status.ts';
-import { catalogOf, modelsFromStatus, tableModels, type CatalogModel } from './catalog.ts';
+import {
+  ACCOUNT_STATUS_MEANINGS,
+  parseAccountStatus,
+  withPageThinking,
+  type Tier,
+} from './account-status.ts';
+import {
+  catalogOf,
+  modelsFromPage,
+  modelsFromStatus,
+  tableModels,
+  type CatalogModel,
+} from './catalog.ts';
 
 /** What discovery needs. */
 export interface ModelDiscoveryOptions {
@@ -20,6 +33,8 @@ export interface ModelDiscoveryOptions {
   readonly timeoutMs: number;
   /** False while the account may not be called (cooling down, signed out). */
   readonly mayCall?: () => boolean;
+  /** The model lists of the account's last `/app` page (`client.pageModels()`). */
+  readonly pageModels?: () => PageModelLists | null;
   readonly onDrift: DriftSink;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -27,8 +42,11 @@ export interface ModelDiscoveryOptions {
 
 /** What /health and the registry show of discovery. */
 export interface DiscoveryReport {
-  /** `discovered`: the list is the account's; `table`: the code table (no good answer yet). */
-  readonly source: 'discovered' | 'table';
+  /**
+   * `discovered`: the list is otAQ7b's (thinking flags from the page when it lists them);
+   * `page`: the page's lists alone (otAQ7b has not answered yet); `table`: the code table.
+   */
+  readonly source: 'discovered' | 'page' | 'table';
   readonly tier: Tier | null;
   readonly tail: number | null;
   readonly statusCode: number | null;
@@ -144,7 +162,8 @@ export class ModelDiscovery implements ModelCatalog {
     ]);
     try {
       const payload = await this.options.fetchStatus(signal);
-      this.apply(parseAccountStatus(payload, this.options.onDrift));
+      const status = parseAccountStatus(payload, this.options.onDrift);
+      this.apply(withPageThinking(status, this.options.pageModels?.() ?? null));
       this.lastError = null;
     } catch (err) {
       if (this.lifetime.signal.aborted) {
@@ -154,7 +173,17 @@ export class ModelDiscovery implements ModelCatalog {
       this.options.logger.warn('model discovery failed; keeping the current list', {
         error: this.lastError,
       });
+      this.fallBackToPage();
     }
+  }
+
+  /** Until otAQ7b has answered once, the page's lists beat the code table. */
+  private fallBackToPage(): void {
+    const lists = this.options.pageModels?.() ?? null;
+    if (this.source === 'discovered' || lists === null) {
+      return;
+    }
+    this.replaceCatalog(modelsFromPage(lists), 'page');
   }
 
   private apply(status: ReturnType<typeof parseAccountStatus>): void {
@@ -165,22 +194,26 @@ export class ModelDiscovery implements ModelCatalog {
         statusCode: status.code,
         models: status.models.length,
       });
+      this.fallBackToPage();
       return;
     }
-    const before = this.catalog
-      .list()
-      .map((m) => m.name)
-      .join(',');
-    this.catalog = catalogOf(modelsFromStatus(status));
-    this.source = 'discovered';
     this.tier = status.tier;
     this.tail = status.tail;
-    const after = this.catalog
-      .list()
-      .map((m) => m.name)
-      .join(',');
+    this.replaceCatalog(modelsFromStatus(status), 'discovered');
+  }
+
+  private replaceCatalog(models: CatalogModel[], source: DiscoveryReport['source']): void {
+    const names = () =>
+      this.catalog
+        .list()
+        .map((m) => `${m.name}${m.thinking ? '*' : ''}`)
+        .join(',');
+    const before = names();
+    this.catalog = catalogOf(models);
+    this.source = source;
+    const after = names();
     if (after !== before) {
-      this.options.logger.info('models discovered', { tier: status.tier, models: after });
+      this.options.logger.info('models discovered', { source, tier: this.tier, models: after });
     }
   }
 }

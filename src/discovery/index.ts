@@ -6,11 +6,18 @@
 export {
   ACCOUNT_STATUS_MEANINGS,
   parseAccountStatus,
+  withPageThinking,
   type AccountStatus,
   type DiscoveredModel,
   type Tier,
 } from './account-status.ts';
-export { catalogOf, modelsFromStatus, tableModels, type CatalogModel } from './catalog.ts';
+export {
+  catalogOf,
+  modelsFromPage,
+  modelsFromStatus,
+  tableModels,
+  type CatalogModel,
+} from './catalog.ts';
 export { ModelDiscovery, type DiscoveryReport, type ModelDiscoveryOptions } from './discovery.ts';
 export { createDriftTally, type DriftTally } from './drift-tally.ts';
 export { Canary, CANARY_PROMPT, type CanaryOptions, type CanaryReport } from './canary.ts';

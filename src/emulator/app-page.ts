@@ -1,6 +1,6 @@
 /**
- * The gemini.google.com/app page. Signed in: WIZ_global_data with all five keys and a hidden
- * rotation iframe (an open tab keeps rotating, as Google's does). Signed out: the guest page,
+ * The gemini.google.com/app page. Signed in: WIZ_global_data with all five keys, the account's
+ * model lists (`fast=<id>,…`, `thinking=<id>,…`) and a hidden rotation iframe (an open tab keeps rotating, as Google's does). Signed out: the guest page,
  * without SNlM0e and TuX5cc, with a visible "Sign in" link.
  */
 import { randomInt } from 'node:crypto';
@@ -15,8 +15,24 @@ const SIGN_IN_URL =
 const ROTATE_URL =
   'https://accounts.google.com/RotateCookiesPage?og_pid=658&rot=3&origin=https%3A%2F%2Fgemini.google.com&exp_id=0';
 
-/** The signed-in page for `email`, carrying the session's `at` token. */
-export function signedInAppPage(email: string, snlm0e: string): string {
+/** The models the page lists, by kind; `unreadable` serves them in a shape no parser knows. */
+export type PageModels = { readonly fast: string[]; readonly thinking: string[] } | 'unreadable';
+
+/**
+ * The keys this emulator puts the model lists under. Google's keys change with its builds, so
+ * the client finds the lists by their `fast=…` / `thinking=…` form, never by key.
+ */
+const MODEL_LIST_KEYS = { fast: 'Xq7Lfe', thinking: 'Yb2Rde' } as const;
+
+/** The signed-in page for `email`, carrying the session's `at` token and its model lists. */
+export function signedInAppPage(email: string, snlm0e: string, models: PageModels): string {
+  const lists: Record<string, unknown> =
+    models === 'unreadable'
+      ? { [MODEL_LIST_KEYS.fast]: { models: { fast: [], thinking: [] } } }
+      : {
+          [MODEL_LIST_KEYS.fast]: `fast=${models.fast.join(',')}`,
+          [MODEL_LIST_KEYS.thinking]: `thinking=${models.thinking.join(',')}`,
+        };
   const wiz = {
     cfb2h: BUILD_LABEL,
     FdrFJe: sessionId(),
@@ -24,6 +40,7 @@ export function signedInAppPage(email: string, snlm0e: string): string {
     TuX5cc: 'en',
     qKIAYe: PUSH_ID,
     oPEP7c: email,
+    ...lists,
   };
   return page(
     wiz,
@@ -43,7 +60,7 @@ export function guestAppPage(): string {
   );
 }
 
-function page(wiz: Record<string, string>, body: string): string {
+function page(wiz: Record<string, unknown>, body: string): string {
   // `<` is escaped so nothing in the data can close the script element.
   const data = JSON.stringify(wiz).replace(/</g, '\\u003c');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Gemini</title>

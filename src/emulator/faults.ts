@@ -65,10 +65,16 @@ export function createFaultStore(): FaultStore {
   };
 }
 
-/** `sorry` hits /app and StreamGenerate; `status_shape` otAQ7b; every other StreamGenerate. */
+/**
+ * `sorry` hits /app and StreamGenerate; `page_models_shape` /app; `status_shape` otAQ7b; every
+ * other StreamGenerate.
+ */
 function matches(fault: Fault, target: FaultTarget): boolean {
   if (fault === 'sorry') {
     return target.kind === 'app' || target.kind === 'generate';
+  }
+  if (fault === 'page_models_shape' || target.kind === 'app') {
+    return fault === 'page_models_shape' && target.kind === 'app';
   }
   if (fault === 'status_shape' || target.kind === 'batchexecute') {
     return fault === 'status_shape' && target.kind === 'batchexecute';

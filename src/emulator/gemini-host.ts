@@ -1,8 +1,8 @@
 /**
- * gemini.google.com: the /app page (signed in, guest, or a 302 to /sorry under the `sorry`
- * fault), StreamGenerate and batchexecute.
+ * gemini.google.com: the /app page (signed in with the account's model lists, guest, or a 302 to
+ * /sorry under the `sorry` fault), StreamGenerate and batchexecute.
  */
-import { guestAppPage, signedInAppPage } from './app-page.ts';
+import { guestAppPage, signedInAppPage, type PageModels } from './app-page.ts';
 import { handleBatchExecute } from './batchexecute.ts';
 import { handleGenerate } from './generate.ts';
 import { redirect, send, sendHtml, type RequestContext } from './http-io.ts';
@@ -51,12 +51,27 @@ function servePage(ctx: RequestContext): void {
   const fault = ctx.state.faults.take({ email: account?.email ?? null, kind: 'app' });
   if (fault) {
     ctx.record.fault = fault;
+  }
+  if (fault === 'sorry') {
     redirect(ctx, sorryUrl(ctx.url));
     return;
   }
   const html =
     signedIn && account && session
-      ? signedInAppPage(account.email, session.snlm0e)
+      ? signedInAppPage(
+          account.email,
+          session.snlm0e,
+          fault === 'page_models_shape' ? 'unreadable' : pageModels(ctx, account.email),
+        )
       : guestAppPage();
   sendHtml(ctx, 200, html, { 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate' });
+}
+
+/** The account's models as the page lists them: what otAQ7b offers now, split by thinking. */
+function pageModels(ctx: RequestContext, email: string): PageModels {
+  const offered = ctx.state.plans.modelsFor(email);
+  return {
+    fast: offered.filter((m) => !m.thinking).map((m) => m.id),
+    thinking: offered.filter((m) => m.thinking).map((m) => m.id),
+  };
 }

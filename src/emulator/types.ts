@@ -53,7 +53,9 @@ export type Fault =
   /** StreamGenerate answers in a shape no parser knows (candidates as objects, a new envelope). */
   | 'unknown_shape'
   /** otAQ7b answers in a shape no parser knows (status and model list moved). */
-  | 'status_shape';
+  | 'status_shape'
+  /** /app carries its model lists in a shape no parser knows (an object, not `fast=` strings). */
+  | 'page_models_shape';
 
 /** Every fault name, for validation. */
 export const FAULTS: readonly Fault[] = [
@@ -76,6 +78,7 @@ export const FAULTS: readonly Fault[] = [
   'reset',
   'unknown_shape',
   'status_shape',
+  'page_models_shape',
 ];
 
 /** What a recorded request was. */

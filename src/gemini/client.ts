@@ -14,6 +14,7 @@ import type { DriftSink } from './drift.ts';
 import { GeminiError, isStaleTokenError, provenNotTaken } from './errors.ts';
 import type { HttpResponse } from './http.ts';
 import { downloadImage, type FetchedImage } from './images.ts';
+import { keptPageModels, type PageModelLists } from './page-models.ts';
 import { buildStreamGenerate, createReqIdCounter, streamGenerateFailure } from './request.ts';
 import { fetchAppPage, preflight, resolveTokens, type SessionTokens } from './tokens.ts';
 import { createNodeTransport } from './node-transport.ts';
@@ -33,6 +34,7 @@ export class GeminiClient {
   private readonly nextReqId = createReqIdCounter();
   private readonly lifetime = new AbortController();
   private tokens: SessionTokens | null = null;
+  private pageModelLists: PageModelLists | null = null;
   private readonly drift: DriftSink = (kind) => this.options.onDrift?.(kind);
   private lastGoodAt: string | null = null;
   private preflightDone = false;
@@ -134,6 +136,11 @@ export class GeminiClient {
     return this.withAuthRetry(signal, (s) => downloadImage(this.transport, url, maxBytes, s));
   }
 
+  /** The model lists of the last signed-in `/app` page; null before one, or when it had none. */
+  pageModels(): PageModelLists | null {
+    return this.pageModelLists;
+  }
+
   /** Aborts calls in flight; later calls fail. Does not close the injected HTTP client. */
   close(): Promise<void> {
     if (!this.lifetime.signal.aborted) {
@@ -226,6 +233,7 @@ export class GeminiClient {
       const tokens = resolveTokens(page, this.lastGoodAt);
       this.lastGoodAt = tokens.at;
       this.tokens = tokens;
+      this.pageModelLists = keptPageModels(this.pageModelLists, page.models, this.drift);
       this.log.info('Gemini session loaded', { bl: tokens.bl, reusedToken: !page.at });
       return tokens;
     } catch (err) {

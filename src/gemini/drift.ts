@@ -27,7 +27,9 @@ export type DriftKind =
   /** otAQ7b: no model list, or entries without an id, where they are read. */
   | 'account_models_shape'
   /** The canary's prompt got no answer text. */
-  | 'canary_no_answer';
+  | 'canary_no_answer'
+  /** A signed-in /app page without its `fast=`/`thinking=` model lists, or with unreadable ids. */
+  | 'page_models_shape';
 
 /** Every kind, so that a counter starts each at 0. */
 export const DRIFT_KINDS: readonly DriftKind[] = [
@@ -42,6 +44,7 @@ export const DRIFT_KINDS: readonly DriftKind[] = [
   'account_status_shape',
   'account_models_shape',
   'canary_no_answer',
+  'page_models_shape',
 ];
 
 /** Where drift is reported. */

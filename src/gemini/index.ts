@@ -51,6 +51,7 @@ export { readFrames, type Frame } from './frames.ts';
 export { parseFrame, type FramePart, type ParsedCandidate, type ParsedPayload } from './parse.ts';
 export { createDeltaTracker, type DeltaTracker } from './stream.ts';
 export { isSorryUrl, scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
+export { readPageModels, type PageModelLists } from './page-models.ts';
 export {
   buildStreamGenerate,
   REQUEST_FORMS,

@@ -7,6 +7,7 @@ import type { Logger } from '../logging.ts';
 import { describeError } from './call.ts';
 import { errorForStatus, GeminiError } from './errors.ts';
 import type { HttpResponse } from './http.ts';
+import { readPageModels, type PageModelLists } from './page-models.ts';
 import type { GoogleTransport } from './transport.ts';
 import { GEMINI_APP_URL, GEMINI_PAGE_HEADERS, GOOGLE_HOME_URL } from './wire.ts';
 
@@ -25,6 +26,8 @@ export interface ScrapedPage {
   language: string | null;
   /** qKIAYe: the upload Push-ID. */
   pushId: string | null;
+  /** The `fast=…` / `thinking=…` model lists; null when the page has none. */
+  models: PageModelLists | null;
 }
 
 /** What a signed-in client needs to talk to StreamGenerate and content-push. */
@@ -42,7 +45,7 @@ const KEYS = {
   fsid: 'FdrFJe',
   language: 'TuX5cc',
   pushId: 'qKIAYe',
-} as const satisfies Record<keyof ScrapedPage, string>;
+} as const satisfies Record<Exclude<keyof ScrapedPage, 'models'>, string>;
 
 /** Reads the WIZ_global_data keys with the tolerant `"KEY":\s*"(.*?)"` form. */
 export function scrapePage(html: string): ScrapedPage {
@@ -56,6 +59,7 @@ export function scrapePage(html: string): ScrapedPage {
     fsid: read(KEYS.fsid),
     language: read(KEYS.language),
     pushId: read(KEYS.pushId),
+    models: readPageModels(html),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * One account, one line: a BullMQ queue per account with a global concurrency of 1, so that every
  * process serving the account together sends Google one request at a time. `stream()` enqueues a
- * chat and yields its events while it runs, whichever process runs it.
+ * chat and yields its events while it runs, whichever process runs it; `call()` runs an rpc.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -16,14 +16,13 @@ import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
 import { queueSlots, queueUnavailable, takeSlotOrRefuse, type QueueSlots } from './queue-slots.ts';
 import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
 import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
+import { rpcJobData, rpcResultOf } from './rpc-job.ts';
 import { withUpstreamSent } from './sent-mark.ts';
-import {
-  decodeReply,
-  queueNames,
-  type ChatJobData,
-  type QueueNames,
-  type ReplyMessage,
-} from './wire.ts';
+import { decodeReply, queueNames, type QueueNames, type ReplyMessage } from './wire.ts';
+import { isRpcJobData, type JobEvent, type QueueJobData, type RpcJob } from './wire.ts';
+
+/** What a chat's stream yields: GenerateEvents only (rpc_result is an rpc job's). */
+type ChatEvents = AsyncGenerator<GenerateEvent, void, undefined>;
 
 /** A per-account BullMQ queue with streaming replies. Lifecycle: start(), close(). */
 export class ChatQueue {
@@ -33,7 +32,7 @@ export class ChatQueue {
   private readonly log: Logger;
   private readonly producer: Redis;
   private readonly subscriber: Redis;
-  private readonly queue: Queue<ChatJobData>;
+  private readonly queue: Queue<QueueJobData>;
   private readonly inboxes = new Map<string, ReplyInbox>();
   private readonly cancels = new CancelRegistry();
   private readonly slots: QueueSlots;
@@ -56,7 +55,7 @@ export class ChatQueue {
     };
     this.producer = createCommandRedis(options.redisUrl, { ...redisOptions, name: 'gk-producer' });
     this.subscriber = createSubscriberRedis(options.redisUrl, { ...redisOptions, name: 'gk-sub' });
-    this.queue = new Queue<ChatJobData>(this.names.queue, {
+    this.queue = new Queue<QueueJobData>(this.names.queue, {
       connection: this.producer,
       prefix,
       streams: { events: { maxLen: 100 } },
@@ -91,17 +90,33 @@ export class ChatQueue {
    * down, 429 at once when the queue is full or the account refuses, 503 with Retry-After when the
    * wait runs out. Leaving early (or `signal`) removes a waiting job and aborts a running one.
    */
-  async *stream(job: ChatJob, signal: AbortSignal): AsyncGenerator<GenerateEvent, void, undefined> {
+  stream(job: ChatJob, signal: AbortSignal): ChatEvents {
+    return this.run({ job, replyTo: this.replyChannel }, signal) as ChatEvents;
+  }
+
+  /**
+   * Runs one batchexecute RPC in the account's line, behind the chats already waiting, and
+   * resolves with its payload. It takes no queue slot, so it never makes a user's request 429,
+   * and it is not a request in flight. Refused like a chat while the account cools down.
+   */
+  call(rpc: Omit<RpcJob, 'requestId'>, signal: AbortSignal): Promise<unknown> {
+    return rpcResultOf(this.run(rpcJobData(rpc, this.replyChannel), signal), rpc.rpcId);
+  }
+
+  private async *run(data: QueueJobData, signal: AbortSignal): AsyncGenerator<JobEvent> {
     signal.throwIfAborted();
     this.assertReady();
     const id = randomUUID();
     await this.options.account.check();
-    await this.takeSlot(id);
+    const slotted = !isRpcJobData(data); // an rpc takes no slot: it never makes a user's 429
+    if (slotted) {
+      await this.takeSlot(id);
+    }
     const inbox = new ReplyInbox();
     this.inboxes.set(id, inbox);
     let runningElsewhere = false; // then the job frees its own slot when it ends
     try {
-      await this.enqueue(id, job);
+      await this.enqueue(id, data);
       yield* follow(inbox, signal, this.followOptions(), {
         removeIfWaiting: async () => (await this.queue.remove(id)) === 1,
         isGone: async () =>
@@ -114,7 +129,7 @@ export class ChatQueue {
       if (!inbox.finished) {
         runningElsewhere = !(await this.abandon(id, inbox));
       }
-      if (!runningElsewhere) {
+      if (slotted && !runningElsewhere) {
         await this.slots.release(id).catch(() => undefined);
       }
     }
@@ -128,7 +143,7 @@ export class ChatQueue {
     await this.applyConcurrency().catch((err: unknown) =>
       this.log.warn('could not set global concurrency yet', { err }),
     );
-    const { transientBackoffMs, upload, storeImages, onUpstreamSend } = this.options;
+    const { transientBackoffMs, upload, storeImages, onUpstreamSend, rpc } = this.options;
     this.worker = startChatWorker({
       queueName: this.names.queue,
       prefix: this.options.prefix ?? 'gk',
@@ -151,6 +166,7 @@ export class ChatQueue {
         releaseSlot: (jobId) => this.slots.release(jobId),
         deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
         ...(onUpstreamSend ? { onUpstreamSend } : {}),
+        ...(rpc ? { rpc } : {}),
       },
     });
   }
@@ -208,13 +224,14 @@ export class ChatQueue {
     });
   }
 
-  private async enqueue(id: string, job: ChatJob): Promise<void> {
+  private async enqueue(id: string, data: QueueJobData): Promise<void> {
     try {
-      await this.queue.add(
-        'chat',
-        { job, replyTo: this.replyChannel },
-        { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true },
-      );
+      await this.queue.add(isRpcJobData(data) ? 'rpc' : 'chat', data, {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
     } catch (err) {
       const inbox = this.inboxes.get(id);
       if (inbox) {

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.ts';
 import { createProcessor, type ProcessorDeps } from './job-processor.ts';
 import { createWorkerRedis } from './redis-clients.ts';
-import type { ChatJobData } from './wire.ts';
+import type { QueueJobData } from './wire.ts';
 
 export interface ChatWorkerOptions {
   readonly queueName: string;
@@ -19,7 +19,7 @@ export interface ChatWorkerOptions {
 
 /** A running worker and the connection template BullMQ duplicates for it. */
 export interface ChatWorker {
-  readonly worker: Worker<ChatJobData>;
+  readonly worker: Worker<QueueJobData>;
   readonly template: Redis;
 }
 
@@ -28,7 +28,7 @@ export function startChatWorker(options: ChatWorkerOptions): ChatWorker {
     name: 'gk-worker',
     logger: options.logger,
   });
-  const worker = new Worker<ChatJobData>(options.queueName, createProcessor(options.processor), {
+  const worker = new Worker<QueueJobData>(options.queueName, createProcessor(options.processor), {
     connection: template,
     prefix: options.prefix,
     concurrency: 1,

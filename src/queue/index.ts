@@ -12,5 +12,14 @@ export {
   createWorkerRedis,
   type RedisClientOptions,
 } from './redis-clients.ts';
-export { queueNameFor, queueNames, type ChatJobData, type QueueNames } from './wire.ts';
+export {
+  queueNameFor,
+  queueNames,
+  type ChatJobData,
+  type JobEvent,
+  type QueueJobData,
+  type QueueNames,
+  type RpcJob,
+  type RpcJobData,
+} from './wire.ts';
 export type { ChatJob, Generate } from '../account/index.ts';

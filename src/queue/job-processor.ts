@@ -1,22 +1,18 @@
 /**
- * The BullMQ processor: runs one chat job through runGuarded and publishes every event to the
- * waiting process's reply channel, in order. A cancel message, the job timeout, or a lost
- * connection aborts the upstream call through one AbortController.
+ * The BullMQ processor: runs one chat job through runGuarded (an rpc job through runRpcJob) and
+ * publishes every event to the waiting process's reply channel, in order. A cancel message, the
+ * job timeout, or a lost connection aborts the upstream call through one AbortController.
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SendLedger, runGuarded, type GuardDeps } from '../account/index.ts';
+import { SendLedger, runGuarded, type CallRpc, type GuardDeps } from '../account/index.ts';
 import { AppError, TimeoutError, serializeError } from '../errors.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
+import { runRpcJob } from './rpc-job.ts';
 import { sentMark } from './sent-mark.ts';
-import { encodeReply, type ChatJobData, type ReplyMessage } from './wire.ts';
-
-type ReplyBody = ReplyMessage extends infer M
-  ? M extends unknown
-    ? Omit<M, 'id' | 'seq'>
-    : never
-  : never;
+import { replySender } from './reply-sender.ts';
+import { isRpcJobData, type ChatJobData, type QueueJobData, type ReplyMessage } from './wire.ts';
 
 /** A client went away: the reason its job is aborted. */
 export class ClientCancelledError extends Error {
@@ -30,17 +26,25 @@ export class ClientCancelledError extends Error {
 export class CancelRegistry {
   private readonly running = new Map<string, AbortController>();
   private readonly early = new Map<string, number>();
+  private readonly uncounted = new Set<string>();
 
   constructor(private readonly rememberMs = 60_000) {}
 
-  /** Tracks a job; aborts it at once when its cancel came first. Returns the untrack function. */
-  register(id: string, controller: AbortController): () => void {
+  /**
+   * Tracks a job; aborts it at once when its cancel came first. Returns the untrack function.
+   * An uncounted job (an rpc) can be cancelled but is not a request in flight (`size`).
+   */
+  register(id: string, controller: AbortController, counted = true): () => void {
     this.running.set(id, controller);
+    if (!counted) {
+      this.uncounted.add(id);
+    }
     if (this.early.delete(id)) {
       controller.abort(new ClientCancelledError());
     }
     return () => {
       this.running.delete(id);
+      this.uncounted.delete(id);
     };
   }
 
@@ -66,8 +70,9 @@ export class CancelRegistry {
     }
   }
 
+  /** Chat jobs running here. */
   get size(): number {
-    return this.running.size;
+    return this.running.size - this.uncounted.size;
   }
 }
 
@@ -89,19 +94,23 @@ export interface ProcessorDeps {
    * did (then the reply does not cross Redis).
    */
   readonly deliverLocally?: (replyTo: string, message: ReplyMessage) => boolean;
+  /** Runs a batchexecute call for an rpc job; without it rpc jobs fail. */
+  readonly rpc?: CallRpc;
 }
 
 /** The function BullMQ's Worker calls for each job. */
 export function createProcessor(
   deps: ProcessorDeps,
-): (job: Job<ChatJobData>, token?: string, signal?: AbortSignal) => Promise<void> {
+): (job: Job<QueueJobData>, token?: string, signal?: AbortSignal) => Promise<void> {
   return async (job, _token, signal) => {
     const id = job.id;
     if (id === undefined) {
       return;
     }
+    const data = job.data;
+    const isRpc = isRpcJobData(data);
     const controller = new AbortController();
-    const untrack = deps.cancels.register(id, controller);
+    const untrack = deps.cancels.register(id, controller, !isRpc);
     const timer = setTimeout(() => {
       const s = Math.round(deps.requestTimeoutMs / 1000);
       controller.abort(new TimeoutError(`The request took longer than ${s} s and was stopped.`));
@@ -110,13 +119,15 @@ export function createProcessor(
     const onLockLost = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onLockLost, { once: true });
     try {
-      await runJob(id, job.data, controller, deps);
+      await (isRpc ? runRpcJob(id, data, controller, deps) : runJob(id, data, controller, deps));
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onLockLost);
       untrack();
       // Not awaited: the job's end must not wait on Redis; a lost release expires by itself.
-      void deps.releaseSlot?.(id).catch(() => undefined);
+      if (!isRpc) {
+        void deps.releaseSlot?.(id).catch(() => undefined);
+      }
     }
   };
 }
@@ -128,19 +139,7 @@ async function runJob(
   deps: ProcessorDeps,
 ): Promise<void> {
   const log = deps.logger.child({ jobId: id, requestId: data.job.requestId });
-  let seq = 0;
-  // Replies go out in order on one connection without waiting for each: the first failure stops
-  // the job, and awaiting the last one covers the rest. Every reply of a job takes the same way,
-  // so a local stream sees them in order too.
-  const send = (body: ReplyBody): Promise<void> => {
-    const message = { id, seq: seq++, ...body } as ReplyMessage;
-    if (deps.deliverLocally?.(data.replyTo, message)) {
-      return Promise.resolve();
-    }
-    const sent = deps.publisher.publish(data.replyTo, encodeReply(message)).then(() => undefined);
-    sent.catch((err: unknown) => controller.abort(err));
-    return sent;
-  };
+  const send = replySender(id, data.replyTo, controller, deps);
   if (controller.signal.aborted) {
     log.debug('job cancelled before it started');
     return;

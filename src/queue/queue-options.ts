@@ -1,7 +1,7 @@
 /**
  * What a ChatQueue is built from, and what it reports.
  */
-import type { AccountGuard, Generate, GuardDeps } from '../account/index.ts';
+import type { AccountGuard, CallRpc, Generate, GuardDeps } from '../account/index.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
 
@@ -22,6 +22,8 @@ export interface ChatQueueOptions {
   readonly upload?: GuardDeps['upload'];
   /** Downloads and stores an answer's generated images, inside the account's line. */
   readonly storeImages?: GuardDeps['storeImages'];
+  /** Runs a batchexecute call for `ChatQueue.call()`, inside the account's line. */
+  readonly rpc?: CallRpc;
   /** Counts each upstream StreamGenerate send by outcome. */
   readonly onUpstreamSend?: (outcome: SendOutcome) => void;
   /** config.queue: longest wait before a job starts, and the most jobs waiting + running. */

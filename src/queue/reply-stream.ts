@@ -1,10 +1,9 @@
 /**
- * The waiting side of a job: buffers its reply messages and turns them back into GenerateEvents,
+ * The waiting side of a job: buffers its reply messages and turns them back into events,
  * enforcing the queue wait limit, the run timeout, ordering, and liveness of the running worker.
  */
 import { ServiceUnavailableError, TimeoutError, parseError } from '../errors.ts';
-import type { GenerateEvent } from '../gemini/index.ts';
-import type { ReplyMessage } from './wire.ts';
+import type { JobEvent, ReplyMessage } from './wire.ts';
 
 type InboxResult =
   | { readonly kind: 'message'; readonly message: ReplyMessage }
@@ -115,7 +114,7 @@ export async function* follow(
   signal: AbortSignal,
   options: FollowOptions,
   hooks: FollowHooks,
-): AsyncGenerator<GenerateEvent, void, undefined> {
+): AsyncGenerator<JobEvent, void, undefined> {
   const now = options.now ?? Date.now;
   const st: FollowState = { deadline: now() + options.waitMs, expected: 0, suspect: false, now };
   // One abort listener for the whole stream: a listener per message costs more than the message.
@@ -156,7 +155,7 @@ function accept(
   inbox: ReplyInbox,
   st: FollowState,
   options: FollowOptions,
-): GenerateEvent | 'more' | 'end' {
+): JobEvent | 'more' | 'end' {
   if (m.seq !== st.expected++) {
     throw workerLost();
   }

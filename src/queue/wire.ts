@@ -21,10 +21,34 @@ export interface ChatJobData {
   readonly replyTo: string;
 }
 
+/** One batchexecute call (e.g. discovery's otAQ7b) that runs in the account's line. */
+export interface RpcJob {
+  readonly requestId: string;
+  readonly rpcId: string;
+  readonly payload: unknown;
+}
+
+/** BullMQ data of an rpc job: no slot, no sent mark, not counted as a request in flight. */
+export interface RpcJobData {
+  readonly rpc: RpcJob;
+  readonly replyTo: string;
+}
+
+/** Whatever the account's queue carries: a chat, or an rpc. */
+export type QueueJobData = ChatJobData | RpcJobData;
+
+/** Whether `data` is an rpc job's. */
+export function isRpcJobData(data: QueueJobData): data is RpcJobData {
+  return 'rpc' in data;
+}
+
+/** What a job yields: a chat's GenerateEvents, or an rpc job's single result. */
+export type JobEvent = GenerateEvent | { readonly type: 'rpc_result'; readonly payload: unknown };
+
 /** One message on a reply channel. `seq` counts from 0 per job. */
 export type ReplyMessage = { readonly id: string; readonly seq: number } & (
   | { readonly t: 'start' }
-  | { readonly t: 'event'; readonly event: GenerateEvent }
+  | { readonly t: 'event'; readonly event: JobEvent }
   | { readonly t: 'end' }
   | { readonly t: 'error'; readonly error: SerializedError }
 );

@@ -1,7 +1,7 @@
 /**
  * The worker's watch over its account's protocol: model discovery (otAQ7b on a timer, the list
- * the API serves) and the canary (a tiny prompt through the account's queue), both feeding the
- * drift tally. Neither calls while the account cools down or is signed out.
+ * the API serves) and the canary (a tiny prompt), both through the account's queue and both
+ * feeding the drift tally. Neither calls while the account cools down or is signed out.
  */
 import { randomUUID } from 'node:crypto';
 import type { AccountState } from '../account/index.ts';
@@ -33,10 +33,15 @@ export function startAccountWatch(deps: {
   };
   const onDrift = (kind: Parameters<DriftTally['record']>[0]) => deps.drift.record(kind);
   const discovery = new ModelDiscovery({
-    fetchStatus: (signal) => deps.client.rpc('otAQ7b', [], signal),
+    // An rpc job in the account's line: it waits behind chats and never overlaps one.
+    fetchStatus: (signal) => deps.queue.call({ rpcId: 'otAQ7b', payload: [] }, signal),
     intervalMs: deps.config.discoveryIntervalMs,
-    timeoutMs: deps.config.stallTimeoutMs,
-    mayCall: usable,
+    // The wait behind chats counts, then the call itself.
+    timeoutMs: deps.config.queue.waitMs + deps.config.stallTimeoutMs,
+    // Not even in the half-open window: a status read must not take the probe from a chat.
+    mayCall: () => deps.account.snapshot().phase === 'ready',
+    // The page's lists as this process's client last read them (the rpc job usually runs here).
+    pageModels: () => deps.client.pageModels(),
     onDrift,
     logger: childLogger(deps.logger, 'discovery'),
   });

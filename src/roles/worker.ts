@@ -185,7 +185,8 @@ export async function startWorker(
     account,
     redisUrl: config.redisUrl,
     generate: (req) => client.generate(req),
-    // Uploads and image downloads run in the job: the account's line, after its admission.
+    rpc: (rpcId, payload, signal) => client.rpc(rpcId, payload, signal),
+    // Uploads, image downloads and rpcs (discovery) run in jobs: the account's line, admitted.
     upload: async (input, signal) =>
       client.upload(await readStagedInput(input), input.fileName, input.mimeType, signal),
     storeImages: (result, signal, owner) =>
@@ -209,7 +210,6 @@ export async function startWorker(
   });
   await Promise.race([started, sleep(5000)]);
   const watch = startAccountWatch({ config, client, account, queue, drift, logger });
-
   const deps: WorkerStatusDeps = {
     config,
     account,

@@ -52,9 +52,14 @@ function clientFor(
   });
 }
 
-function discoveryFor(client: GeminiClient, tally = createDriftTally()): ModelDiscovery {
+function discoveryFor(
+  client: GeminiClient,
+  tally = createDriftTally(),
+  fetchStatus = (signal: AbortSignal) => client.rpc('otAQ7b', [], signal),
+): ModelDiscovery {
   return new ModelDiscovery({
-    fetchStatus: (signal) => client.rpc('otAQ7b', [], signal),
+    fetchStatus,
+    pageModels: () => client.pageModels(),
     intervalMs: 0,
     timeoutMs: 10_000,
     onDrift: (kind) => tally.record(kind),
@@ -133,5 +138,74 @@ describe('ModelDiscovery against the emulator', () => {
     expect(text).toContain('wide form');
     const sent = t.emulator.records().filter((r) => r.kind === 'generate' && r.email === email);
     expect(sent.map((r) => [r.model, r.status])).toEqual([['e6fa609c3fa255c0', 200]]);
+  });
+});
+
+describe("the /app page's model lists", () => {
+  it("lists each tier's ids by kind, and drops a withdrawn one at the next page load", async () => {
+    const free = clientFor('page+free@example.com');
+    await free.init();
+    expect(free.pageModels()).toEqual({
+      fast: ['fbb127bbb056c959'],
+      thinking: ['5bf011840784117a'],
+      dropped: 0,
+    });
+    const plus = clientFor('page+plus@example.com');
+    await plus.init();
+    expect(plus.pageModels()).toMatchObject({
+      fast: ['e6fa609c3fa255c0', '56fdd199312815e2', '8c46e95b1a07cecc'],
+      thinking: ['e051ce1aa80aa576'],
+    });
+    t.emulator.withdrawModel('8c46e95b1a07cecc', 'page+plus@example.com');
+    await plus.init();
+    expect(plus.pageModels()?.fast).not.toContain('8c46e95b1a07cecc');
+    t.emulator.restoreModels();
+  });
+
+  it('counts lists it cannot read as drift and keeps the last good ones', async () => {
+    const email = 'page-drift@example.com';
+    const tally = createDriftTally();
+    const client = clientFor(email, tally);
+    await client.init();
+    const good = client.pageModels();
+    expect(good?.fast.length).toBeGreaterThan(0);
+    expect(tally.counts()).toEqual({});
+    t.emulator.injectFault(email, 'page_models_shape');
+    await client.init();
+    expect(tally.counts()).toEqual({ page_models_shape: 1 });
+    expect(client.pageModels()).toEqual(good);
+  });
+
+  it("discovery takes otAQ7b's set with the page's thinking flags", async () => {
+    const discovery = discoveryFor(clientFor('merge+plus@example.com'));
+    await discovery.refresh();
+    const models = discovery.report().models.map((m) => [m.id, m.thinking]);
+    expect(models).toEqual([
+      [null, false],
+      ['e6fa609c3fa255c0', false],
+      ['56fdd199312815e2', false],
+      ['e051ce1aa80aa576', true],
+      ['8c46e95b1a07cecc', false],
+    ]);
+  });
+
+  it('falls back to the page when otAQ7b fails before any good answer', async () => {
+    const email = 'fallback+pro@example.com';
+    const client = clientFor(email);
+    const failing = async () => {
+      await client.init();
+      throw new GeminiError('transient', 'batchexecute: HTTP 500', { httpStatus: 500 });
+    };
+    t.emulator.withdrawModel('e6fa609c3fa255c0', email);
+    const discovery = discoveryFor(client, createDriftTally(), failing);
+    await discovery.refresh();
+    t.emulator.restoreModels();
+    expect(discovery.report()).toMatchObject({ source: 'page', lastError: /HTTP 500/ });
+    // The table's free-tier ids (tail 1 works on every tier) under the names the page lists.
+    expect(discovery.report().models.map((m) => [m.name, m.id, m.thinking])).toEqual([
+      ['gemini-default', null, false],
+      ['gemini-3-flash', 'fbb127bbb056c959', false],
+      ['gemini-3-flash-thinking', '5bf011840784117a', true],
+    ]);
   });
 });

@@ -13,6 +13,19 @@ describe('scrapePage', () => {
       fsid: '-6543210987654321',
       language: 'en',
       pushId: 'feeds/mcudyrk2a4khkz',
+      models: null,
+    });
+  });
+
+  it('reads the bootstrap model lists when the page has them', () => {
+    const page = SIGNED_IN_PAGE.replace(
+      '"other"',
+      '"Xq7Lfe":"fast=fbb127bbb056c959","Yb2Rde":"thinking=5bf011840784117a","other"',
+    );
+    expect(scrapePage(page).models).toEqual({
+      fast: ['fbb127bbb056c959'],
+      thinking: ['5bf011840784117a'],
+      dropped: 0,
     });
   });
 
@@ -27,6 +40,7 @@ describe('scrapePage', () => {
       fsid: '123',
       language: null,
       pushId: null,
+      models: null,
     });
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { serializeError, RateLimitError } from '../../../src/errors.ts';
 import type { GenerateEvent } from '../../../src/gemini/index.ts';
 import { ReplyInbox, follow, type FollowHooks } from '../../../src/queue/reply-stream.ts';
-import type { ReplyMessage } from '../../../src/queue/wire.ts';
+import type { JobEvent, ReplyMessage } from '../../../src/queue/wire.ts';
 
 const OPTIONS = { waitMs: 200, runMs: 1000, livenessMs: 50, busyRetryAfterS: 7 };
 const text = (delta: string): GenerateEvent => ({ type: 'text', delta });
@@ -22,8 +22,8 @@ async function run(
   inbox: ReplyInbox,
   h: FollowHooks,
   signal = new AbortController().signal,
-): Promise<{ events: GenerateEvent[]; error: unknown }> {
-  const events: GenerateEvent[] = [];
+): Promise<{ events: JobEvent[]; error: unknown }> {
+  const events: JobEvent[] = [];
   try {
     for await (const e of follow(inbox, signal, OPTIONS, h)) {
       events.push(e);
