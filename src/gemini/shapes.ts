@@ -56,7 +56,9 @@ const CANDIDATE_V2: CandidatePaths = {
   thoughts: [37, 0, 0],
   status: [8, 0],
   webImages: [12, 1],
-  // cand[12][7][0] is the list form; image-to-image edits (and newer replies) key it by "8".
+  // Newer replies (and image-to-image edits) send cand[12][7] in cand[12]'s sparse tail as
+  // {"8": …} (doc §4 "cand[12][0]["8"][0]"): the first path reads that too. The second reads an
+  // "8"-keyed object that is not the last element of cand[12].
   generatedImages: [
     [12, 7, 0],
     [12, 0, '8', 0],
