@@ -52,8 +52,8 @@ export function createFrameParser(): FrameParser {
   let order: readonly PayloadShape[] = PAYLOAD_SHAPES;
   let matched: PayloadShape | null = null;
   const remember = (shape: PayloadShape): void => {
-    if (matched !== shape) {
-      matched = shape;
+    matched = shape;
+    if (order[0] !== shape) {
       order = [shape, ...PAYLOAD_SHAPES.filter((s) => s !== shape)];
     }
   };
