@@ -1,14 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { DRIFT_KINDS } from '../../../src/gemini/drift.ts';
+import { readAnswer } from '../../../src/gemini/answer-reader.ts';
+import { DRIFT_KINDS, type DriftKind } from '../../../src/gemini/drift.ts';
+import { createSendTracker } from '../../../src/gemini/send-tracker.ts';
+import type { GenerateEvent, GenerateResult } from '../../../src/gemini/types.ts';
 import { createFrameParser, parseFrame, type FramePart } from '../../../src/gemini/parse.ts';
 import { ERROR_SHAPES, PAYLOAD_SHAPES } from '../../../src/gemini/shapes.ts';
 import {
+  body,
   candidate,
+  chunksOf,
   CID,
   inner,
   RCID,
   RID,
+  snapshots,
   SYNTHESIZED_EXAMPLE,
+  trailer,
   wrb,
 } from './support/wire-fixtures.ts';
 
@@ -252,5 +259,48 @@ describe('malformed input', () => {
     expect(parseFrame([wrb(message)])[0]).toMatchObject({
       candidate: { rcid: 'rc_2', text: 'ok' },
     });
+  });
+});
+
+describe('a whole reply through the answer reader', () => {
+  async function answer(
+    frames: unknown[][],
+  ): Promise<{ events: GenerateEvent[]; result: GenerateResult; drift: DriftKind[] }> {
+    const drift: DriftKind[] = [];
+    const reader = readAnswer(
+      chunksOf([new TextEncoder().encode(body(...frames))]),
+      createSendTracker(undefined),
+      (kind) => drift.push(kind),
+    );
+    const events: GenerateEvent[] = [];
+    for (;;) {
+      const step = await reader.next();
+      if (step.done) {
+        return { events, result: step.value, drift };
+      }
+      events.push(step.value);
+    }
+  }
+
+  it('assembles a reply sent in the keyed shape like the positional one', async () => {
+    const positional = snapshots('Hello from a newer shape', 4);
+    const keyedFrames = positional.map((f) => {
+      const envelope = f[0] as unknown[];
+      return [wrb(keyed(JSON.parse(String(envelope[2])) as unknown[]))];
+    });
+    const a = await answer([...positional, ...trailer(6)]);
+    const b = await answer([...keyedFrames, ...trailer(6)]);
+    expect(b.drift).toEqual([]);
+    expect(b.result).toEqual(a.result);
+    expect(b.result).toMatchObject({
+      text: 'Hello from a newer shape',
+      chat: { cid: CID, rid: RID, rcid: RCID, contextToken: 'ctx_token_1' },
+    });
+    expect(
+      b.events
+        .filter((e) => e.type === 'text')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('Hello from a newer shape');
   });
 });
