@@ -1,7 +1,7 @@
 /**
- * The response shapes this client knows, one named row per protocol version (protocol doc §4,
- * §5). Google moves fields without notice: when it does, a new row goes here, in front of the
- * ones it replaces, and nothing else changes. Paths are JSPB field indexes read by jspb.ts, so a
+ * The response shapes this client knows, one named row per layout, each naming the protocol
+ * versions that send it (protocol doc §4, §5). Google moves fields without notice: when it does,
+ * a new row goes here, in front of the ones it replaces, and nothing else changes. Paths are JSPB field indexes read by jspb.ts, so a
  * field sent positionally or in a sparse trailing object (`{"26": …}` for index 25) matches the
  * same path; a row is only needed when a field really moves, or the message changes its form.
  */
@@ -89,7 +89,7 @@ export const PAYLOAD_SHAPES: readonly PayloadShape[] = [
   {
     name: 'jspb-keyed',
     seenIn:
-      'the sparse JSPB form taken whole (doc §4 "Sparse JSPB"): every field keyed by its number, the same numbers',
+      'not seen from Google yet: the sparse JSPB form (doc §4 "Sparse JSPB") taken whole, every field keyed by its number',
     message: 'keyed',
     ...MESSAGE_V2,
   },
