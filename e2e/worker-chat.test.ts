@@ -337,3 +337,91 @@ describe.each(['node', 'page'] as const)('%s transport', (transport) => {
     });
   });
 });
+
+/**
+ * The newer protocol end to end: a worker sending the 102-slot request form (the model selector
+ * inside the request) gets the emulator's newer reply form (high fields in sparse trailing
+ * objects, the model echoed as a list, BardErrorInfo keyed by number) and reads all of it
+ * without counting drift.
+ */
+describe('the newer request and reply forms (GEMINI_REQUEST_FORM=102)', () => {
+  let emulator: Emulator;
+  let worker: TestWorker;
+  let email = '';
+  const generation = (prompt: string) =>
+    emulator.records().find((r) => r.kind === 'generate' && r.prompt === prompt);
+  const drift = async () =>
+    (
+      (await fetch(`${worker.url}/health`).then((r) => r.json())) as {
+        protocol_drift: { total: number };
+      }
+    ).protocol_drift.total;
+
+  beforeAll(async () => {
+    emulator = await Emulator.start({ certDir: process.env['E2E_CA_DIR']!, chunkDelayMs: 5 });
+    email = uniqueEmail('chat-newer');
+    worker = await startTestWorker({ emulator, email, env: { GEMINI_REQUEST_FORM: '102' } });
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await emulator?.close();
+  });
+
+  it('streams thoughts and text, saves a generated image, and continues the chat', async () => {
+    const stream = await worker.openai().chat.completions.create({
+      model: 'gemini-3-flash-thinking',
+      messages: [{ role: 'user', content: 'newer form: draw a lighthouse' }],
+      stream: true,
+    });
+    let reasoning = '';
+    let content = '';
+    let id: string | undefined;
+    for await (const c of stream) {
+      const delta = c.choices[0]?.delta as
+        { content?: string; reasoning_content?: string } | undefined;
+      reasoning += delta?.reasoning_content ?? '';
+      content += delta?.content ?? '';
+      id ??= (c as { conversation_id?: string }).conversation_id;
+    }
+    expect(reasoning).toContain('lighthouse');
+    expect(content).toContain('newer form: draw a lighthouse');
+    const link = /\]\((http:\/\/[^)]+\/images\/[^)]+)\)/.exec(content)?.[1];
+    expect((await fetch(link!)).status).toBe(200);
+    expect(generation('newer form: draw a lighthouse')).toMatchObject({
+      requestSlots: 102,
+      modelNumber: 1,
+    });
+
+    const second = await worker.openai().chat.completions.create({
+      model: 'gemini-2.5-pro',
+      messages: [
+        { role: 'user', content: 'newer form: draw a lighthouse' },
+        { role: 'assistant', content },
+        { role: 'user', content: 'newer form: second turn' },
+      ],
+    });
+    expect(second.choices[0]?.message.content).toMatch(/turn 2/i);
+    const next = generation('newer form: second turn');
+    expect(next?.cid).toMatch(/^c_/);
+    expect(next).toMatchObject({ requestSlots: 102, modelNumber: 3 });
+    expect(await drift()).toBe(0);
+  });
+
+  it('reads a keyed BardErrorInfo code: 1052 is a 400 naming the model', async () => {
+    emulator.injectFault(email, 'model_invalid');
+    const res = await fetch(`${worker.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'newer form: a stale model' }],
+      }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; param: string | null } };
+    expect(body.error).toMatchObject({ code: 'model_not_supported', param: 'model' });
+    expect(generation('newer form: a stale model')?.requestSlots).toBe(102);
+    expect(await drift()).toBe(0);
+  });
+});

@@ -11,7 +11,8 @@ export type Envelope = unknown[];
 /** The anti-JSON-hijacking prefix every response starts with. */
 export const RESPONSE_PREFIX = ")]}'\n\n";
 
-const ERROR_INFO_TYPE = 'type.googleapis.com/assistant.boq.bard.application.BardErrorInfo';
+/** The type URL of the detail that carries Gemini's error code. */
+export const ERROR_INFO_TYPE = 'type.googleapis.com/assistant.boq.bard.application.BardErrorInfo';
 
 /** One `<N>\n<json>\n` frame; JavaScript string length already counts UTF-16 code units. */
 export function encodeFrame(envelopes: readonly Envelope[]): string {

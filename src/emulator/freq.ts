@@ -27,6 +27,14 @@ export interface GenerateInput {
   requestUuid: string | null;
 }
 
+/** Which form a generate request's inner array takes. */
+export interface RequestForm {
+  /** How many slots the inner array has: 69 today, 81 or 102 in the newer forms, 3 legacy. */
+  slots: number;
+  /** Slot 79 of the newer forms: the model selector inside the request (1 Flash, 3 Pro, 6 Lite). */
+  modelNumber: number | null;
+}
+
 /** The form fields of a generate or batchexecute POST. */
 export interface FormFields {
   at: string | null;
@@ -64,6 +72,13 @@ export function parseGenerateFreq(fReq: string): GenerateInput | null {
     temporary: inner[45] === 1 || inner[45] === true,
     requestUuid: asString(inner[59]),
   };
+}
+
+/** The form of a generate f.req (read apart, so GenerateInput stays what every form shares). */
+export function parseRequestForm(fReq: string): RequestForm {
+  const inner = decodeInner(fReq) ?? [];
+  const modelNumber: unknown = inner[79];
+  return { slots: inner.length, modelNumber: typeof modelNumber === 'number' ? modelNumber : null };
 }
 
 /** Decodes batchexecute's f.req: `[[[rpcId, "<payload json>", null, "generic"], …]]`. */

@@ -10,7 +10,6 @@ import type { Chat } from './chats.ts';
 import {
   bookkeepingEnvelopes,
   encodeUnframed,
-  errorEnvelope,
   FrameWriter,
   payloadEnvelope,
   type Envelope,
@@ -24,6 +23,7 @@ import {
   type FinalParts,
   type TurnIds,
 } from './inner.ts';
+import { errorEnvelopeIn, shapeInner, type ReplyForm } from './newer-shape.ts';
 import type { Fault } from './types.ts';
 
 /** Everything needed to answer one turn. */
@@ -33,6 +33,8 @@ export interface PlannedTurn {
   prompt: string;
   plan: AnswerPlan;
   final: FinalParts;
+  /** The reply's layout: positional, or the newer sparse form. */
+  form: ReplyForm;
 }
 
 const STREAM_HEADERS = {
@@ -99,13 +101,13 @@ async function writeFramed(
     return;
   }
   if (fault === 'error_mid_answer') {
-    const tail = [errorEnvelope(AFTER_ANSWER_CODE)];
+    const tail = [errorEnvelopeIn(turn.form, AFTER_ANSWER_CODE)];
     end(ctx, writer.frame(tail) + writer.frame(bookkeepingEnvelopes(1)) + writer.trailer());
     return;
   }
   commitTurn(ctx, turn);
   if (fault === 'error_after_answer' && (await pause(ctx))) {
-    ctx.res.write(writer.frame([errorEnvelope(AFTER_ANSWER_CODE)]));
+    ctx.res.write(writer.frame([errorEnvelopeIn(turn.form, AFTER_ANSWER_CODE)]));
   }
   if (await pause(ctx)) {
     ctx.res.write(writer.frame(bookkeepingEnvelopes(ctx.state.now() - startedMs)));
@@ -114,8 +116,13 @@ async function writeFramed(
 }
 
 /** An in-band error reply: the error frame, bookkeeping and the trailer (or one JSON line). */
-export function sendInBandError(ctx: RequestContext, code: number, framed: boolean): void {
-  const envelopes: Envelope[] = [errorEnvelope(code), ...bookkeepingEnvelopes(1)];
+export function sendInBandError(
+  ctx: RequestContext,
+  code: number,
+  framed: boolean,
+  form: ReplyForm = 'positional',
+): void {
+  const envelopes: Envelope[] = [errorEnvelopeIn(form, code), ...bookkeepingEnvelopes(1)];
   begin(ctx, 200, STREAM_HEADERS);
   if (!framed) {
     end(ctx, encodeUnframed(envelopes));
@@ -139,12 +146,13 @@ export function newImageId(): string {
 
 function answerSteps(turn: PlannedTurn): Envelope[][] {
   const states = candidateStates(turn.plan, snapshotCount(turn.prompt));
-  const steps: Envelope[][] = [[payloadEnvelope(idsInner(turn.ids))]];
+  const payload = (inner: unknown[]): Envelope[] => [payloadEnvelope(shapeInner(inner, turn.form))];
+  const steps: Envelope[][] = [payload(idsInner(turn.ids))];
   states.forEach((state, i) => {
     const last = i === states.length - 1;
-    steps.push([payloadEnvelope(snapshotInner(turn.ids, state, last ? turn.final : undefined))]);
+    steps.push(payload(snapshotInner(turn.ids, state, last ? turn.final : undefined)));
     if (i === 1 && !last) {
-      steps.push([payloadEnvelope(titleInner(turn.ids, turn.plan.title))]);
+      steps.push(payload(titleInner(turn.ids, turn.plan.title)));
     }
   });
   return steps;
@@ -198,7 +206,7 @@ async function writeUnframed(
   commitTurn(ctx, turn);
   const finalStep = steps[steps.length - 1] ?? [];
   const late = fault === 'error_after_answer' || fault === 'error_mid_answer';
-  const after = late ? [errorEnvelope(AFTER_ANSWER_CODE)] : [];
+  const after = late ? [errorEnvelopeIn(turn.form, AFTER_ANSWER_CODE)] : [];
   const bookkeeping = bookkeepingEnvelopes(ctx.state.now() - startedMs);
   end(ctx, encodeUnframed([...finalStep, ...after, ...bookkeeping]));
 }

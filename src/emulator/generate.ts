@@ -4,11 +4,12 @@
  */
 import { planAnswer, type AnswerPlan, type ReceivedFile } from './answer.ts';
 import { newContextToken, newId } from './chats.ts';
-import { parseForm, parseGenerateFreq, type GenerateInput } from './freq.ts';
+import { parseForm, parseGenerateFreq, parseRequestForm, type GenerateInput } from './freq.ts';
 import { streamTurn, sendInBandError, newImageId, type PlannedTurn } from './generate-stream.ts';
 import { drop, readBody, redirect, send, type RequestContext } from './http-io.ts';
 import type { FinalParts } from './inner.ts';
 import { chooseModel, DEFAULT_MODEL, type EmulatedModel, type ModelChoice } from './models.ts';
+import { replyFormFor, type ReplyForm } from './newer-shape.ts';
 import { sendUnknownGenerateShape } from './unknown-shapes.ts';
 import { sorryUrl } from './www-host.ts';
 import type { Fault } from './types.ts';
@@ -31,6 +32,8 @@ interface ValidRequest {
   email: string;
   input: GenerateInput;
   choice: ModelChoice;
+  /** Newer request forms (the model selector inside the request) get the newer reply form. */
+  form: ReplyForm;
 }
 
 /** Handles POST …/BardFrontendService/StreamGenerate. */
@@ -39,7 +42,7 @@ export async function handleGenerate(ctx: RequestContext): Promise<void> {
   if (!valid) {
     return;
   }
-  const { email, input, choice } = valid;
+  const { email, input, choice, form } = valid;
   const fault = ctx.state.faults.take({ email, kind: 'generate', followUp: input.cid !== null });
   if (fault) {
     ctx.record.fault = fault;
@@ -58,12 +61,12 @@ export async function handleGenerate(ctx: RequestContext): Promise<void> {
   } else if (httpStatus !== undefined) {
     send(ctx, httpStatus, httpStatus === 429 ? 'Too Many Requests' : 'Error');
   } else if (code !== undefined) {
-    sendInBandError(ctx, code, framed);
+    sendInBandError(ctx, code, framed, form);
   } else if (fault === 'unknown_shape') {
     sendUnknownGenerateShape(ctx, framed);
   } else {
     const model = choice.kind === 'known' ? choice.model : DEFAULT_MODEL;
-    await streamTurn(ctx, planTurn(ctx, email, input, model), framed, fault);
+    await streamTurn(ctx, { ...planTurn(ctx, email, input, model), form }, framed, fault);
   }
 }
 
@@ -92,7 +95,10 @@ async function validate(ctx: RequestContext): Promise<ValidRequest | null> {
   ctx.record.model =
     choice.kind === 'known' ? choice.model.id : choice.kind === 'invalid' ? choice.id : null;
   ctx.record.fileIds = input.files.map((f) => f.fileId);
-  return { email: session.account.email, input, choice };
+  const requestForm = parseRequestForm(form.fReq ?? '');
+  ctx.record.requestSlots = requestForm.slots;
+  ctx.record.modelNumber = requestForm.modelNumber;
+  return { email: session.account.email, input, choice, form: replyFormFor(requestForm.slots) };
 }
 
 function planTurn(
@@ -100,7 +106,7 @@ function planTurn(
   email: string,
   input: GenerateInput,
   model: EmulatedModel,
-): PlannedTurn {
+): Omit<PlannedTurn, 'form'> {
   const existing = input.cid === null ? null : ctx.state.chats.find(input.cid, email);
   const planned = planAnswer({
     prompt: input.prompt,

@@ -126,6 +126,10 @@ export interface UpstreamRecord {
   model?: string | null;
   /** generate: files referenced. */
   fileIds?: string[];
+  /** generate: the inner f.req array's length (69, or 81/102 in the newer forms). */
+  requestSlots?: number;
+  /** generate: slot 79, the model selector inside a newer-form request. */
+  modelNumber?: number | null;
   /** upload: the file pushed, so a test can prove what went up (text kept for text files). */
   upload?: UploadRecord;
   /** The User-Agent it came with: tells a worker's own request from its Chrome's. */

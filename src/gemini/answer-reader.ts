@@ -5,7 +5,7 @@
  */
 import type { DriftSink } from './drift.ts';
 import { readFrames } from './frames.ts';
-import { parseFrame } from './parse.ts';
+import { createFrameParser } from './parse.ts';
 import type { SendTracker } from './send-tracker.ts';
 import { createAnswerAssembler } from './stream.ts';
 import type { GenerateEvent, GenerateResult } from './types.ts';
@@ -17,8 +17,10 @@ export async function* readAnswer(
   drift: DriftSink,
 ): AsyncGenerator<GenerateEvent, GenerateResult> {
   const answer = createAnswerAssembler();
+  // One parser per reply: it remembers the shape the answer came in for the following frames.
+  const parser = createFrameParser();
   for await (const frame of readFrames(body, () => drift('frame_unparsable'))) {
-    for (const part of parseFrame(frame)) {
+    for (const part of parser.parse(frame)) {
       if (part.kind === 'drift') {
         drift(part.drift);
       }

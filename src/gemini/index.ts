@@ -48,7 +48,15 @@ export {
 } from './host-rules.ts';
 export { cookieHeader, parseSetCookies, mergeCookieLists } from './cookies.ts';
 export { readFrames, type Frame } from './frames.ts';
-export { parseFrame, type FramePart, type ParsedCandidate, type ParsedPayload } from './parse.ts';
+export {
+  createFrameParser,
+  parseFrame,
+  type FrameParser,
+  type FramePart,
+  type ParsedCandidate,
+  type ParsedPayload,
+} from './parse.ts';
+export { ERROR_SHAPES, PAYLOAD_SHAPES, type ErrorShape, type PayloadShape } from './shapes.ts';
 export { createDeltaTracker, type DeltaTracker } from './stream.ts';
 export { isSorryUrl, scrapePage, type ScrapedPage, type SessionTokens } from './tokens.ts';
 export { readPageModels, type PageModelLists } from './page-models.ts';

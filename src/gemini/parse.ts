@@ -1,22 +1,15 @@
 /**
- * Frames -> typed parts (protocol doc §4). Paths are snapshots kept here, in one place; every read
+ * Frames -> typed parts (protocol doc §4, §5), driven by the shape table in shapes.ts. Every read
  * is tolerant: an unexpected shape yields a `drift` part naming what did not match, never an
- * exception.
+ * exception. A stream's parser remembers the payload shape that matched and tries it first, so a
+ * frame costs one table lookup, not one per row.
  */
+import { firstCandidate, type ParsedCandidate } from './candidate.ts';
 import type { DriftKind } from './drift.ts';
 import { jspbArray, jspbAt, jspbNumber, jspbString } from './jspb.ts';
-import type { GeneratedImage, ResponseImage, WebImage } from './types.ts';
+import { ERROR_SHAPES, PAYLOAD_SHAPES, STATUS_PATHS, type PayloadShape } from './shapes.ts';
 
-/** The answer candidate of one snapshot. Text and thoughts are cumulative. */
-export interface ParsedCandidate {
-  rcid: string;
-  /** Cleaned Markdown: card_content resolved, placeholder URLs removed. */
-  text: string;
-  thoughts: string;
-  /** `cand[8][0]`: 1 generating, 2 complete; null when absent. */
-  status: number | null;
-  images: ResponseImage[];
-}
+export { parseCandidate, stripPlaceholders, type ParsedCandidate } from './candidate.ts';
 
 /** One `wrb.fr` payload (a StreamGenerate snapshot or a metadata-only frame). */
 export interface ParsedPayload {
@@ -39,34 +32,66 @@ export type FramePart =
   | { kind: 'drift'; drift: DriftKind }
   | { kind: 'end' };
 
-/** Envelope tags that carry nothing for us but are known: bookkeeping. */
-const BOOKKEEPING_TAGS = new Set(['di', 'af.httprm']);
-const ERROR_INFO_RE = /BardErrorInfo$/;
+type DriftPart = { kind: 'drift'; drift: DriftKind };
 
-const drift = (kind: DriftKind): { kind: 'drift'; drift: DriftKind } => ({
-  kind: 'drift',
-  drift: kind,
-});
-
-const PLACEHOLDER_RE = /http:\/\/googleusercontent\.com\/\w+\/\d+/g;
-const CARD_CONTENT_RE = /http:\/\/googleusercontent\.com\/card_content\/\d+/;
-
-/** Removes `http://googleusercontent.com/<kind>/<n>` placeholders from answer text. */
-export function stripPlaceholders(text: string): string {
-  return text.replace(PLACEHOLDER_RE, '');
+/** Parses the frames of one reply, remembering the payload shape that matched. */
+export interface FrameParser {
+  /** Every part in one frame (an array of envelopes; a lone envelope is accepted too). */
+  parse(frame: unknown): FramePart[];
+  /** The name of the payload shape that last matched an answer; null before one did. */
+  readonly shape: string | null;
 }
 
-/** Every part in one frame (an array of envelopes; a lone envelope is accepted too). */
+/** Envelope tags that carry nothing for us but are known: bookkeeping. */
+const BOOKKEEPING_TAGS = new Set(['di', 'af.httprm']);
+
+const drift = (kind: DriftKind): DriftPart => ({ kind: 'drift', drift: kind });
+
+/** A parser for one reply; its memory of the matching shape lasts as long as it does. */
+export function createFrameParser(): FrameParser {
+  let order: readonly PayloadShape[] = PAYLOAD_SHAPES;
+  let matched: PayloadShape | null = null;
+  const remember = (shape: PayloadShape): void => {
+    matched = shape;
+    if (order[0] !== shape) {
+      order = [shape, ...PAYLOAD_SHAPES.filter((s) => s !== shape)];
+    }
+  };
+  const payloadParts = (innerText: string) => innerParts(innerText, order, remember);
+  return {
+    parse(frame) {
+      if (!Array.isArray(frame)) {
+        return [drift('frame_not_array')];
+      }
+      const envelopes: unknown[] = typeof frame[0] === 'string' ? [frame] : frame;
+      return envelopes.flatMap((e) => envelopeParts(e, payloadParts));
+    },
+    get shape() {
+      return matched?.name ?? null;
+    },
+  };
+}
+
+/** Every part in one frame, without memory between frames. */
 export function parseFrame(frame: unknown): FramePart[] {
-  if (!Array.isArray(frame)) {
-    return [drift('frame_not_array')];
-  }
-  const envelopes: unknown[] = typeof frame[0] === 'string' ? [frame] : frame;
-  return envelopes.flatMap(parseEnvelope);
+  return createFrameParser().parse(frame);
 }
 
 /** Parts of one envelope: `wrb.fr` payloads and errors, and the `e` trailer. */
 export function parseEnvelope(envelope: unknown): FramePart[] {
+  return envelopeParts(envelope, (text) => innerParts(text, PAYLOAD_SHAPES, () => undefined));
+}
+
+/** Decodes the inner JSON string of a `wrb.fr` envelope; null when it is not a payload. */
+export function parseInner(innerText: string): ParsedPayload | null {
+  const parts = innerParts(innerText, PAYLOAD_SHAPES, () => undefined);
+  return parts.find((p): p is ParsedPayload => p.kind === 'payload') ?? null;
+}
+
+function envelopeParts(
+  envelope: unknown,
+  payloadParts: (innerText: string) => (ParsedPayload | DriftPart)[],
+): FramePart[] {
   const tag = jspbString(envelope, 0);
   if (tag === 'e') {
     return [{ kind: 'end' }];
@@ -77,29 +102,41 @@ export function parseEnvelope(envelope: unknown): FramePart[] {
   const parts: FramePart[] = [];
   const innerText = jspbString(envelope, 2);
   if (innerText !== undefined) {
-    parts.push(...innerParts(innerText));
+    parts.push(...payloadParts(innerText));
   }
-  const status = jspbAt(envelope, 5);
-  if (Array.isArray(status)) {
+  const status = statusOf(envelope);
+  if (status !== undefined) {
     parts.push(...parseStatus(status));
   }
   return parts;
 }
 
 /**
- * An rpc status `[rpcCode, null, details]`. The code is read from the BardErrorInfo detail
- * wherever it sits among the details, positional (`[type, [code]]`) or sparse (`{"1": code}`).
+ * The rpc status at envelope[5]. Read directly first: a keyed status object there is the last
+ * element, which the sparse-tail rule of jspb.ts would otherwise take for the envelope's own tail.
  */
-function parseStatus(status: readonly unknown[]): FramePart[] {
-  const rpcCode = jspbNumber(status, 0) ?? null;
-  const details = jspbArray(status, 2);
+function statusOf(envelope: unknown): unknown {
+  const direct: unknown = Array.isArray(envelope) ? envelope[5] : undefined;
+  const status = direct ?? jspbAt(envelope, 5);
+  return isMessage(status) ? status : undefined;
+}
+
+/**
+ * An rpc status. The code is read from the first detail that an ERROR_SHAPES row reads, wherever
+ * it sits among the details; a status without any is a bare status (queueing or failure).
+ */
+function parseStatus(status: unknown): FramePart[] {
+  const rpcCode = jspbNumber(status, ...STATUS_PATHS.rpcCode) ?? null;
+  const details = jspbArray(status, ...STATUS_PATHS.details);
   for (const detail of details) {
     const type = jspbString(detail, 0) ?? '';
     // detail[1] is read directly: a trailing object there is the body, not sparse fields.
-    const body: unknown = Array.isArray(detail) ? detail[1] : undefined;
-    const code = jspbNumber(body, 0) ?? jspbNumber(body, 'code');
-    if (code !== undefined && (type === '' || ERROR_INFO_RE.test(type))) {
-      return [{ kind: 'error', code, rpcCode }];
+    const body: unknown = Array.isArray(detail) ? detail[1] : jspbAt(detail, 1);
+    for (const shape of ERROR_SHAPES) {
+      const code = shape.detailType.test(type) ? jspbNumber(body, ...shape.code) : undefined;
+      if (code !== undefined) {
+        return [{ kind: 'error', code, rpcCode }];
+      }
     }
   }
   const parts: FramePart[] = details.length > 0 ? [drift('error_shape')] : [];
@@ -109,95 +146,82 @@ function parseStatus(status: readonly unknown[]): FramePart[] {
   return parts.length > 0 ? parts : [drift('error_shape')];
 }
 
-/** Decodes the inner JSON string of a `wrb.fr` envelope; null when it is not a payload. */
-export function parseInner(innerText: string): ParsedPayload | null {
-  const payload = innerParts(innerText).find((p) => p.kind === 'payload');
-  return payload ?? null;
-}
-
-/** The payload of a `wrb.fr` inner string, and any drift in it. */
-function innerParts(innerText: string): (ParsedPayload | { kind: 'drift'; drift: DriftKind })[] {
+/**
+ * The payload of a `wrb.fr` inner string, and any drift in it. Shapes are tried in `order`; the
+ * first whose candidate list holds an answer wins and is remembered. A frame without candidates
+ * (ids, title, tool status) is read with the first shape whose message form fits.
+ */
+function innerParts(
+  innerText: string,
+  order: readonly PayloadShape[],
+  remember: (shape: PayloadShape) => void,
+): (ParsedPayload | DriftPart)[] {
   let inner: unknown;
   try {
     inner = JSON.parse(innerText);
   } catch {
     return [drift('payload_not_json')];
   }
-  if (!Array.isArray(inner)) {
+  let fitting: PayloadShape | null = null;
+  let shapeless = false;
+  for (const shape of order) {
+    if (!fitsMessage(inner, shape)) {
+      continue;
+    }
+    fitting ??= shape;
+    const candidates = jspbAt(inner, ...shape.candidates);
+    if (candidates === undefined) {
+      continue;
+    }
+    const candidate = firstCandidate(candidates, shape.candidate);
+    if (candidate) {
+      remember(shape);
+      return [payloadOf(inner, shape, candidate)];
+    }
+    shapeless ||= !Array.isArray(candidates) || candidates.length > 0;
+  }
+  if (!fitting) {
     return [drift('payload_shape')];
   }
-  const candidates = jspbAt(inner, 4);
-  let candidate: ParsedCandidate | null = null;
-  for (const cand of Array.isArray(candidates) ? candidates : []) {
-    candidate = parseCandidate(cand);
-    if (candidate) {
-      break;
-    }
-  }
-  const shapeless =
-    candidates !== undefined &&
-    candidate === null &&
-    (!Array.isArray(candidates) || candidates.length > 0);
-  const model = jspbAt(inner, 42);
-  const payload: ParsedPayload = {
-    kind: 'payload',
-    cid: jspbString(inner, 1, 0) ?? null,
-    rid: jspbString(inner, 1, 1) ?? null,
-    contextToken: jspbString(inner, 25) ?? null,
-    modelName: (typeof model === 'string' ? model : jspbString(model, 0)) ?? null,
-    candidate,
-  };
+  const payload = payloadOf(inner, fitting, null);
   return shapeless ? [payload, drift('candidate_shape')] : [payload];
 }
 
-/** One candidate; null unless it has an rcid (the first that has one is the answer). */
-export function parseCandidate(cand: unknown): ParsedCandidate | null {
-  const rcid = jspbString(cand, 0);
-  if (!rcid) {
-    return null;
-  }
-  let text = jspbString(cand, 1, 0) ?? '';
-  if (CARD_CONTENT_RE.test(text)) {
-    // The visible text is only a card placeholder; the real text travels in cand[22].
-    text = jspbString(cand, 22, 0) ?? text;
-  }
+function payloadOf(
+  inner: unknown,
+  shape: PayloadShape,
+  candidate: ParsedCandidate | null,
+): ParsedPayload {
+  const model = jspbAt(inner, ...shape.modelName);
   return {
-    rcid,
-    text: stripPlaceholders(text),
-    thoughts: jspbString(cand, 37, 0, 0) ?? '',
-    status: jspbNumber(cand, 8, 0) ?? null,
-    images: [...webImages(cand), ...generatedImages(cand)],
+    kind: 'payload',
+    cid: jspbString(inner, ...shape.cid) ?? null,
+    rid: jspbString(inner, ...shape.rid) ?? null,
+    contextToken: jspbString(inner, ...shape.contextToken) ?? null,
+    modelName: (typeof model === 'string' ? model : jspbString(model, 0)) ?? null,
+    candidate,
   };
 }
 
-function webImages(cand: unknown): WebImage[] {
-  const out: WebImage[] = [];
-  for (const img of jspbArray(cand, 12, 1)) {
-    const url = jspbString(img, 0, 0, 0);
-    if (url) {
-      out.push({
-        kind: 'web',
-        url,
-        alt: jspbString(img, 0, 4) ?? '',
-        title: jspbString(img, 7, 0) ?? '',
-      });
-    }
-  }
-  return out;
+const FIELD_NUMBER_RE = /^\d+$/;
+
+function fitsMessage(inner: unknown, shape: PayloadShape): boolean {
+  return shape.message === 'array' ? Array.isArray(inner) : isKeyedMessage(inner);
 }
 
-function generatedImages(cand: unknown): GeneratedImage[] {
-  const out: GeneratedImage[] = [];
-  // cand[12][7][0] is the usual place; image-to-image edits arrive as cand[12][0]["8"][0].
-  for (const list of [jspbArray(cand, 12, 7, 0), jspbArray(cand, 12, 0, '8', 0)]) {
-    list.forEach((img, i) => {
-      const url = jspbString(img, 0, 3, 3);
-      if (url && !out.some((o) => o.url === url)) {
-        const alt =
-          jspbString(img, 0, 3, 2) ?? jspbString(img, 3, 5, i) ?? jspbString(img, 3, 5, 0) ?? '';
-        out.push({ kind: 'generated', url, alt, imageId: jspbString(img, 1, 0) ?? null });
-      }
-    });
+/** An object keyed by field numbers: `{"2": […], "5": […]}`. */
+function isKeyedMessage(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return false;
   }
-  return out;
+  for (const key in value) {
+    if (FIELD_NUMBER_RE.test(key)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function isMessage(value: unknown): boolean {
+  return Array.isArray(value) || isKeyedMessage(value);
 }

@@ -12,7 +12,8 @@
  */
 import { describeDrift, type DriftKind } from './drift.ts';
 import { errorForCode, GeminiError } from './errors.ts';
-import type { FramePart, ParsedCandidate } from './parse.ts';
+import type { ParsedCandidate } from './candidate.ts';
+import type { FramePart } from './parse.ts';
 import type { ChatMetadata, GenerateEvent, GenerateResult, ResponseImage } from './types.ts';
 
 /** Turns cumulative snapshots of one string into deltas. */
