@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidRequestError, NotFoundError, UPSTREAM_SENT_HEADER } from '../../errors.ts';
 import { DEFAULT_TURN, type ChatTurn } from '../core/index.ts';
+import { requireJsonObject } from '../request-body.ts';
 import { SseWriter } from '../sse.ts';
 import {
   answerTurn,
@@ -120,10 +121,7 @@ export function embeddingsHandler() {
 }
 
 function parse(raw: unknown): z.infer<typeof completionRequest> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InvalidRequestError('The request body must be a JSON object.');
-  }
-  const result = completionRequest.safeParse(raw);
+  const result = completionRequest.safeParse(requireJsonObject(raw));
   if (!result.success) {
     throw zodError(result.error);
   }
