@@ -5,12 +5,17 @@
 import type { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
 
-/** Validates a parsed JSON body against `schema`; throws a 400 naming the first bad field. */
-export function parseRequestBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+/** The body as an object; anything else (an array, a string, null) is a 400. */
+export function requireJsonObject(raw: unknown): object {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InvalidRequestError('The request body must be a JSON object.');
   }
-  const result = schema.safeParse(raw);
+  return raw;
+}
+
+/** Validates a parsed JSON body against `schema`; throws a 400 naming the first bad field. */
+export function parseRequestBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const result = schema.safeParse(requireJsonObject(raw));
   if (result.success) {
     return result.data;
   }

@@ -180,6 +180,25 @@ export async function answerTurn(
   return { ...outcome, imageText: finishTurn(deps, prepared, answer, outcome.result) };
 }
 
+/** The two ways a route answers a turn: streamed as it comes, or collected into one body. */
+export interface TurnReply {
+  stream(): Promise<void>;
+  collect(): Promise<void>;
+}
+
+/** Streams or collects the answer, then deletes the turn's staged files whatever happened. */
+export async function replyToTurn(
+  prepared: PreparedTurn,
+  streamed: boolean,
+  reply: TurnReply,
+): Promise<void> {
+  try {
+    await (streamed ? reply.stream() : reply.collect());
+  } finally {
+    await prepared.cleanup();
+  }
+}
+
 /**
  * Runs the turn for a reply that is not streamed, and says on `res` that the prompt went
  * upstream; the route then writes the answer in its dialect.

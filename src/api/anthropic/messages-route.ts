@@ -15,6 +15,7 @@ import {
   collectTurn,
   failStreamAfterCommit,
   prepareTurn,
+  replyToTurn,
   type PreparedTurn,
   type TurnRouteDeps,
 } from '../turn-route.ts';
@@ -41,13 +42,10 @@ export function messagesHandler(deps: TurnRouteDeps, resolveModel: ModelResolver
     const base: MessageBase = { id: messageId(), model: request.requestedModel };
     // The whole conversation, as count_tokens counts it: what a client budgets its context by.
     const inputTokens = countPromptTokens(request.turn);
-    try {
-      await (request.stream
-        ? streamMessage(deps, prepared, base, inputTokens, res)
-        : collectMessage(deps, prepared, base, inputTokens, res));
-    } finally {
-      await prepared.cleanup();
-    }
+    await replyToTurn(prepared, request.stream, {
+      stream: () => streamMessage(deps, prepared, base, inputTokens, res),
+      collect: () => collectMessage(deps, prepared, base, inputTokens, res),
+    });
   };
 }
 

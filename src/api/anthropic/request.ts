@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  namedToolChoice,
+  systemMessages,
   validateResponseFormat,
   type ChatTurn,
   type ContentPart,
@@ -91,7 +93,7 @@ function readTurn(body: CountTokensRequestBody): ChatTurn {
   return {
     ...DEFAULT_TURN,
     messages: [
-      ...(system === '' ? [] : [{ role: 'system' as const, text: system }]),
+      ...systemMessages(system),
       ...body.messages.flatMap((m, i) => readMessage(m.role, m.content, i)),
     ],
     tools,
@@ -135,12 +137,7 @@ function readChoice(
   if (choice.type === 'any') {
     return { type: 'required' };
   }
-  if (!tools.some((t) => t.name === choice.name)) {
-    throw new InvalidRequestError(`tool_choice names '${choice.name}', which is not among tools.`, {
-      param: 'tool_choice',
-    });
-  }
-  return { type: 'tool', name: choice.name };
+  return namedToolChoice(choice.name, tools);
 }
 
 function readMessage(

@@ -36,6 +36,7 @@ export {
   applyParallel,
   choiceReaskPrompt,
   choiceSatisfied,
+  namedToolChoice,
   repairPrompt,
   unmetChoiceMessage,
 } from './tool-choice.ts';

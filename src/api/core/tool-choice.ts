@@ -3,9 +3,20 @@
  * named choice, or a call failed its schema, the caller sends one follow-up (counted as a send)
  * built here; if that also fails, the caller answers with an error.
  */
+import { InvalidRequestError } from '../../errors.ts';
 import type { CallProblem } from './tool-calls.ts';
 import { renderToolPrompt } from './tool-prompt.ts';
 import type { ToolCall, ToolChoice, ToolDefinition } from './types.ts';
+
+/** A tool_choice naming one tool; a name that is not among `tools` is a 400 on tool_choice. */
+export function namedToolChoice(name: string, tools: readonly ToolDefinition[]): ToolChoice {
+  if (!tools.some((t) => t.name === name)) {
+    throw new InvalidRequestError(`tool_choice names '${name}', which is not among tools.`, {
+      param: 'tool_choice',
+    });
+  }
+  return { type: 'tool', name };
+}
 
 /** Whether the calls satisfy the choice (`none` and `auto` always are). */
 export function choiceSatisfied(choice: ToolChoice, calls: readonly ToolCall[]): boolean {

@@ -81,6 +81,11 @@ export interface ChatTurn {
 /** Why an answer ended, in neutral words; each dialect maps them onto its own. */
 export type FinishReason = 'stop' | 'stop_sequence' | 'length' | 'tool_calls';
 
+/** The system instruction as the turn's first message; none when it is empty. */
+export function systemMessages(text: string | null | undefined): TurnMessage[] {
+  return text ? [{ role: 'system', text }] : [];
+}
+
 /** Defaults for the fields a dialect did not set. */
 export const DEFAULT_TURN: Omit<ChatTurn, 'messages'> = {
   tools: [],

@@ -9,6 +9,7 @@
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  systemMessages,
   validateResponseFormat,
   type ChatTurn,
   type ContentPart,
@@ -65,7 +66,7 @@ export function parseGenerateContentRequest(raw: unknown, model: string): Genera
     turn: {
       ...DEFAULT_TURN,
       messages: [
-        ...(system === '' ? [] : [{ role: 'system' as const, text: system }]),
+        ...systemMessages(system),
         ...readContents(body.contents),
       ],
       tools,

@@ -16,6 +16,7 @@ import {
   collectTurn,
   failStreamAfterCommit,
   prepareTurn,
+  replyToTurn,
   type PreparedTurn,
   type TurnRouteDeps,
 } from '../turn-route.ts';
@@ -85,13 +86,10 @@ function modelActionHandler(deps: TurnRouteDeps) {
       request,
       base: { responseId: responseId(), modelVersion: prepared.model },
     };
-    try {
-      await (stream
-        ? streamAnswer(answer, streamFramingOf(req.query['alt']), res)
-        : collectAnswer(answer, res));
-    } finally {
-      await prepared.cleanup();
-    }
+    await replyToTurn(prepared, stream, {
+      stream: () => streamAnswer(answer, streamFramingOf(req.query['alt']), res),
+      collect: () => collectAnswer(answer, res),
+    });
   };
 }
 

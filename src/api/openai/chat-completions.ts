@@ -13,6 +13,7 @@ import {
   collectTurn,
   failStreamAfterCommit,
   prepareTurn,
+  replyToTurn,
   type PreparedTurn,
   type TurnRouteDeps,
 } from '../turn-route.ts';
@@ -43,13 +44,10 @@ export function chatCompletionsHandler(deps: TurnRouteDeps) {
     });
     res.setHeader('x-conversation-id', prepared.cp.conversationId);
     const ids = newIds(prepared.model, prepared.cp.conversationId);
-    try {
-      await (body.stream
-        ? streamAnswer(deps, prepared, body, ids, res)
-        : collectAnswer(deps, prepared, ids, res));
-    } finally {
-      await prepared.cleanup();
-    }
+    await replyToTurn(prepared, body.stream === true, {
+      stream: () => streamAnswer(deps, prepared, body, ids, res),
+      collect: () => collectAnswer(deps, prepared, ids, res),
+    });
   };
 }
 

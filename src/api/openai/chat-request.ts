@@ -6,6 +6,7 @@
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  namedToolChoice,
   validateResponseFormat,
   type ChatTurn,
   type ContentPart,
@@ -93,13 +94,7 @@ function readChoice(
     }
     return { type: choice };
   }
-  const name = choice.function.name;
-  if (!tools.some((t) => t.name === name)) {
-    throw new InvalidRequestError(`tool_choice names '${name}', which is not among tools.`, {
-      param: 'tool_choice',
-    });
-  }
-  return { type: 'tool', name };
+  return namedToolChoice(choice.function.name, tools);
 }
 
 function readFormat(format: ChatCompletionRequest['response_format']): ResponseFormat {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
+import { requireJsonObject } from '../request-body.ts';
 
 const textPart = z.looseObject({ type: z.literal('text'), text: z.string() });
 const imagePart = z.looseObject({
@@ -104,10 +105,7 @@ export const chatFunctionTool = functionTool;
 
 /** Validates a parsed JSON body, or throws a 400 naming the first bad field. */
 export function parseChatRequest(body: unknown): ChatCompletionRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidRequestError('The request body must be a JSON object.');
-  }
-  const result = chatCompletionRequest.safeParse(body);
+  const result = chatCompletionRequest.safeParse(requireJsonObject(body));
   if (!result.success) {
     throw zodError(result.error);
   }

@@ -10,11 +10,15 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidRequestError, NotFoundError, UPSTREAM_SENT_HEADER } from '../../errors.ts';
 import { DEFAULT_TURN, type ChatTurn } from '../core/index.ts';
+import { requireJsonObject } from '../request-body.ts';
 import { SseWriter } from '../sse.ts';
 import {
   answerTurn,
+  collectTurn,
   failStreamAfterCommit,
   prepareTurn,
+  replyToTurn,
+  type PreparedTurn,
   type TurnRouteDeps,
 } from '../turn-route.ts';
 import { chatFinishReason, usageOf } from './chat-output.ts';
@@ -61,41 +65,49 @@ export function completionsHandler(deps: TurnRouteDeps) {
       created: Math.floor(Date.now() / 1000),
       model: prepared.model,
     };
-    const choice = (text: string, finish: string | null) => ({
+    const choice: ChoiceOf = (text, finish) => ({
       ...envelope,
       choices: [{ text, index: 0, logprobs: null, finish_reason: finish }],
     });
     res.setHeader('x-conversation-id', prepared.cp.conversationId);
-    const sse = body.stream ? new SseWriter(res, deps.sseKeepAliveMs) : null;
-    const send = async (text: string): Promise<void> => {
-      sse?.start({ [UPSTREAM_SENT_HEADER]: 'true' });
-      await sse?.send(choice(text, null));
-    };
-    try {
-      const { summary, imageText } = await answerTurn(deps, prepared, {
-        answer: (event) =>
-          event.type === 'text' && event.text !== '' ? send(event.text) : undefined,
-        thought: () => undefined,
-      });
-      const finish = chatFinishReason(summary.reason);
-      const usage = usageOf(prepared.cp.prompt, summary.outputTokens);
-      if (sse === null) {
-        res.setHeader(UPSTREAM_SENT_HEADER, 'true');
-        res.json({ ...choice(summary.text + imageText, finish), usage });
-        return;
-      }
-      await send(imageText);
-      await sse.send(choice('', finish));
-      await sse.done();
-    } catch (err) {
-      if (sse === null) {
-        throw err;
-      }
-      await failStreamAfterCommit(deps, prepared, sse, err);
-    } finally {
-      await prepared.cleanup();
-    }
+    await replyToTurn(prepared, body.stream === true, {
+      stream: () => streamCompletion(deps, prepared, choice, res),
+      collect: async () => {
+        const { summary, imageText } = await collectTurn(deps, prepared, res);
+        res.json({
+          ...choice(summary.text + imageText, chatFinishReason(summary.reason)),
+          usage: usageOf(prepared.cp.prompt, summary.outputTokens),
+        });
+      },
+    });
   };
+}
+
+/** A text_completion object holding `text`. */
+type ChoiceOf = (text: string, finish: string | null) => object;
+
+async function streamCompletion(
+  deps: TurnRouteDeps,
+  prepared: PreparedTurn,
+  choice: ChoiceOf,
+  res: Response,
+): Promise<void> {
+  const sse = new SseWriter(res, deps.sseKeepAliveMs);
+  const send = async (text: string): Promise<void> => {
+    sse.start({ [UPSTREAM_SENT_HEADER]: 'true' });
+    await sse.send(choice(text, null));
+  };
+  try {
+    const { summary, imageText } = await answerTurn(deps, prepared, {
+      answer: (event) => (event.type === 'text' && event.text !== '' ? send(event.text) : undefined),
+      thought: () => undefined,
+    });
+    await send(imageText);
+    await sse.send(choice('', chatFinishReason(summary.reason)));
+    await sse.done();
+  } catch (err) {
+    await failStreamAfterCommit(deps, prepared, sse, err);
+  }
 }
 
 /** POST /v1/embeddings: not offered, said clearly in OpenAI's shape. */
@@ -109,10 +121,7 @@ export function embeddingsHandler() {
 }
 
 function parse(raw: unknown): z.infer<typeof completionRequest> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InvalidRequestError('The request body must be a JSON object.');
-  }
-  const result = completionRequest.safeParse(raw);
+  const result = completionRequest.safeParse(requireJsonObject(raw));
   if (!result.success) {
     throw zodError(result.error);
   }

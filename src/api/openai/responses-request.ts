@@ -9,6 +9,8 @@ import type { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  namedToolChoice,
+  systemMessages,
   validateResponseFormat,
   type ChatTurn,
   type ContentPart,
@@ -18,6 +20,7 @@ import {
   type ToolDefinition,
   type TurnMessage,
 } from '../core/index.ts';
+import { parseRequestBody, requireJsonObject } from '../request-body.ts';
 import {
   functionTool,
   responsesRequestSchema,
@@ -39,30 +42,15 @@ export interface ResponsesRequest {
 
 /** Validates and translates a parsed JSON body; throws a 400 naming the bad field. */
 export function parseResponsesRequest(raw: unknown): ResponsesRequest {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new InvalidRequestError('The request body must be a JSON object.');
-  }
-  rejectUnsupportedItems(raw);
-  const result = responsesRequestSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const param = issue?.path.map(String).join('.') ?? null;
-    throw new InvalidRequestError(
-      `${param ? `${param}: ` : ''}${issue?.message ?? 'Invalid request.'}`,
-      {
-        param,
-        code: 'invalid_value',
-      },
-    );
-  }
-  const body = result.data;
+  rejectUnsupportedItems(requireJsonObject(raw));
+  const body = parseRequestBody(responsesRequestSchema, raw);
   const tools = readFunctionTools(body.tools ?? [], functionTool, (t) => t);
   const responseFormat = readFormat(body.text?.format);
   validateResponseFormat(responseFormat);
   const turn: ChatTurn = {
     ...DEFAULT_TURN,
     messages: [
-      ...(body.instructions ? [{ role: 'system' as const, text: body.instructions }] : []),
+      ...systemMessages(body.instructions),
       ...readInput(body.input),
     ],
     tools,
@@ -121,15 +109,11 @@ function readChoice(
   if (choice.type === 'allowed_tools' && choice.tools.length !== 1) {
     return { type: choice.mode };
   }
-  const name = choice.type === 'function' ? choice.name : (choice.tools[0]?.name ?? '');
-  if (!tools.some((t) => t.name === name)) {
-    throw new InvalidRequestError(`tool_choice names '${name}', which is not among tools.`, {
-      param: 'tool_choice',
-    });
-  }
-  return choice.type === 'allowed_tools' && choice.mode === 'auto'
-    ? { type: 'auto' }
-    : { type: 'tool', name };
+  const named = namedToolChoice(
+    choice.type === 'function' ? choice.name : (choice.tools[0]?.name ?? ''),
+    tools,
+  );
+  return choice.type === 'allowed_tools' && choice.mode === 'auto' ? { type: 'auto' } : named;
 }
 
 function readFormat(format: z.infer<typeof textFormat> | undefined): ResponseFormat {

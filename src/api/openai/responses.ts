@@ -13,6 +13,7 @@ import {
   collectTurn,
   failStreamAfterCommit,
   prepareTurn,
+  replyToTurn,
   type PreparedTurn,
   type TurnRouteDeps,
 } from '../turn-route.ts';
@@ -45,13 +46,10 @@ export function responsesHandler(deps: TurnRouteDeps) {
       partialOnCut: !request.stream,
     });
     res.setHeader('x-conversation-id', base.id);
-    try {
-      await (request.stream
-        ? streamResponse(deps, prepared, base, res)
-        : collectResponse(deps, prepared, base, res));
-    } finally {
-      await prepared.cleanup();
-    }
+    await replyToTurn(prepared, request.stream, {
+      stream: () => streamResponse(deps, prepared, base, res),
+      collect: () => collectResponse(deps, prepared, base, res),
+    });
   };
 }
 

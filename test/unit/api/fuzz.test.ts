@@ -4,23 +4,10 @@
  * is input handling). No answer may be a 5xx, the process must not crash, and RSS stays bounded.
  */
 import fc from 'fast-check';
-import fs from 'node:fs';
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConversationStore,
-  ImageStore,
-  createWorkerApp,
-  createWorkerMetrics,
-  type ChatBackend,
-} from '../../../src/api/index.ts';
-import { KeyRing } from '../../../src/http/index.ts';
-import { createLogger } from '../../../src/logging.ts';
+import type { ChatBackend } from '../../../src/api/index.ts';
+import { startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
 import {
   ADMIN,
   PNG,
@@ -40,65 +27,42 @@ const backend: ChatBackend = {
     };
   },
 };
-let server: http.Server;
+let app: RunningWorkerApp;
 let base: string;
 const agent = new Agent({ connections: 8 });
 
 beforeAll(async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gk-fuzz-'));
-  const app = createWorkerApp({
-    keys: new KeyRing({
-      apiKeys: [USER],
-      adminApiKeys: [ADMIN],
-      apiKeysFile: null,
-      adminApiKeysFile: null,
-      allowNoAuth: false,
-    }),
-    trustProxy: false,
-    limits: {
-      bodyBytes: 64 * 1024,
-      uploadBytes: 16 * 1024,
-      promptChars: 32 * 1024,
-      imageBytes: 16 * 1024,
-      imagesPerRequest: 4,
-    },
-    // Every name resolves to loopback, which is refused: nothing leaves the machine.
-    imageFetch: { allowPrivate: false, timeoutMs: 300, resolve: async () => ['127.0.0.1'] },
-    uploadsDir: path.join(dir, 'uploads'),
-    inputsDir: path.join(dir, 'inputs'),
-    sseKeepAliveMs: 15_000,
-    logger: createLogger({ silent: true }),
+  app = await startWorkerApp({
+    name: 'fuzz',
     backend,
-    conversations: new ConversationStore(path.join(dir, 'conversations')),
-    images: new ImageStore(path.join(dir, 'images')),
-    status: {
-      health: async () => ({ account: 'fuzz@example.com' }),
-      readiness: async () => ({ ready: true, reason: null }),
+    userKey: USER,
+    adminKey: ADMIN,
+    deps: {
+      limits: {
+        bodyBytes: 64 * 1024,
+        uploadBytes: 16 * 1024,
+        promptChars: 32 * 1024,
+        imageBytes: 16 * 1024,
+        imagesPerRequest: 4,
+      },
+      status: {
+        health: async () => ({ account: 'fuzz@example.com' }),
+        readiness: async () => ({ ready: true, reason: null }),
+      },
+      admin: {
+        refreshSession: async () => ({ login_state: 'logged_in' }),
+        screenshot: async () => PNG,
+        resetCooldown: async () => ({ account: 'ok' }),
+        setDraining: async (draining) => ({ draining }),
+      },
     },
-    admin: {
-      refreshSession: async () => ({ login_state: 'logged_in' }),
-      screenshot: async () => PNG,
-      resetCooldown: async () => ({ account: 'ok' }),
-      setDraining: async (draining) => ({ draining }),
-    },
-    metrics: createWorkerMetrics('fuzz', () => ({
-      status: 'HEALTHY',
-      loginState: 'logged_in',
-      currentTasks: 0,
-      queueWaiting: 0,
-      cooldownRemainingS: 0,
-    })),
   });
-  server = http.createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = app.url;
 });
 
 afterAll(async () => {
   await agent.close();
-  server.closeAllConnections();
-  server.close();
+  await app.close();
 });
 
 async function send(s: Sent): Promise<number> {

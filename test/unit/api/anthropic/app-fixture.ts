@@ -1,26 +1,12 @@
 /**
- * A real worker app on a loopback socket with a scripted backend in place of the account's
+ * The shared worker app (../app-fixture.ts) with a scripted backend in place of the account's
  * queue, for the Anthropic route tests: each request takes the next script, and every job the
  * routes sent is kept (prompt, and the Gemini chat it continued).
  */
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
-import {
-  ConversationStore,
-  ImageStore,
-  createWorkerApp,
-  createWorkerMetrics,
-  type ChatBackend,
-  type ChatJob,
-} from '../../../../src/api/index.ts';
+import type { ChatBackend, ChatJob } from '../../../../src/api/index.ts';
 import type { ChatMetadata, GenerateEvent } from '../../../../src/gemini/index.ts';
-import { KeyRing } from '../../../../src/http/index.ts';
-import { createLogger } from '../../../../src/logging.ts';
+import { startWorkerApp } from '../app-fixture.ts';
 
 /** What one request's upstream does: yields events (without `done`), or throws. */
 export type Script = (job: ChatJob) => AsyncGenerator<GenerateEvent, void>;
@@ -57,7 +43,6 @@ export function answering(text: string, thoughts = '', size = 7): Script {
 
 /** Starts the app; `keepAliveMs` is the silence before a ping. */
 export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedApp> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gk-anthropic-'));
   const scripts: Script[] = [];
   const jobs: ChatJob[] = [];
   const chats: ChatMetadata[] = [];
@@ -75,61 +60,26 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
       yield { type: 'done', result: { text, thoughts: '', images: [], chat, modelName: null } };
     },
   };
-  const metrics = createWorkerMetrics('anthropic-test', () => ({
-    status: 'HEALTHY',
-    loginState: 'logged_in',
-    currentTasks: 0,
-    queueWaiting: 0,
-    cooldownRemainingS: 0,
-  }));
-  const app = createWorkerApp({
-    keys: new KeyRing({
-      apiKeys: [KEY],
-      adminApiKeys: [],
-      apiKeysFile: null,
-      adminApiKeysFile: null,
-      allowNoAuth: false,
-    }),
-    trustProxy: false,
-    limits: {
-      bodyBytes: 1024 * 1024,
-      uploadBytes: 1024 * 1024,
-      promptChars: 100_000,
-      imageBytes: 1024 * 1024,
-      imagesPerRequest: 4,
-    },
-    imageFetch: { allowPrivate: false, timeoutMs: 300, resolve: async () => ['127.0.0.1'] },
-    uploadsDir: path.join(dir, 'uploads'),
-    inputsDir: path.join(dir, 'inputs'),
-    sseKeepAliveMs: keepAliveMs,
-    logger: createLogger({ silent: true }),
+  const app = await startWorkerApp({
+    name: 'anthropic-test',
     backend,
-    conversations: new ConversationStore(path.join(dir, 'conversations')),
-    images: new ImageStore(path.join(dir, 'images')),
-    status: { health: async () => ({}), readiness: async () => ({ ready: true, reason: null }) },
-    admin: {
-      refreshSession: async () => ({}),
-      screenshot: async () => Buffer.alloc(0),
-      resetCooldown: async () => ({}),
-      setDraining: async (draining: boolean) => ({ draining }),
-    },
-    metrics,
-    anthropicModelMap: {
-      'claude-*haiku*': 'gemini-3-flash',
-      'claude-*': 'gemini-3-flash-thinking',
+    userKey: KEY,
+    deps: {
+      sseKeepAliveMs: keepAliveMs,
+      anthropicModelMap: {
+        'claude-*haiku*': 'gemini-3-flash',
+        'claude-*': 'gemini-3-flash-thinking',
+      },
     },
   });
-  const server = http.createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = app.url;
   return {
     url,
     jobs,
     chats,
     script: (...more) => scripts.push(...more),
     client: () => new Anthropic({ apiKey: KEY, baseURL: url, maxRetries: 0 }),
-    metrics: () => metrics.registry.metrics(),
+    metrics: () => app.metrics(),
     post: (to, body) =>
       fetch(`${url}${to}`, {
         method: 'POST',
@@ -140,10 +90,6 @@ export async function startScriptedApp(keepAliveMs = 15_000): Promise<ScriptedAp
         },
         body: JSON.stringify(body),
       }),
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await fs.promises.rm(dir, { recursive: true, force: true });
-    },
+    close: () => app.close(),
   };
 }

@@ -1,26 +1,12 @@
 /**
- * A real worker app on a loopback socket with a scripted backend in place of the account's
+ * The shared worker app (../app-fixture.ts) with a scripted backend in place of the account's
  * queue: each send takes the next scripted answer (text, thoughts, or a failure before or after
  * some text) and is recorded with its job, so a test sees what went upstream and in which chat.
  */
-import fs from 'node:fs';
-import http from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ConversationStore,
-  ImageStore,
-  createWorkerApp,
-  createWorkerMetrics,
-  type ChatBackend,
-  type ChatJob,
-} from '../../../../src/api/index.ts';
+import type { ChatBackend, ChatJob } from '../../../../src/api/index.ts';
 import type { GenerateEvent } from '../../../../src/gemini/index.ts';
-import { KeyRing } from '../../../../src/http/index.ts';
-import { createLogger } from '../../../../src/logging.ts';
+import { startWorkerApp } from '../app-fixture.ts';
 
 export const USER_KEY = 'sk-google-routes-user-0001';
 export const ADMIN_KEY = 'sk-google-routes-admin-0001';
@@ -89,66 +75,36 @@ function scriptedBackend(queue: Scripted[], jobs: ChatJob[], answeredIn: string[
 
 /** Starts the app; `keepAliveMs` is the streams' silence before a keep-alive. */
 export async function startRoutesApp(keepAliveMs = 15_000): Promise<RoutesApp> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gk-google-'));
   const queue: Scripted[] = [];
   const jobs: ChatJob[] = [];
   const answeredIn: string[] = [];
-  const app = createWorkerApp({
-    keys: new KeyRing({
-      apiKeys: [USER_KEY],
-      adminApiKeys: [ADMIN_KEY],
-      apiKeysFile: null,
-      adminApiKeysFile: null,
-      allowNoAuth: false,
-    }),
-    trustProxy: false,
-    limits: {
-      bodyBytes: 256 * 1024,
-      uploadBytes: 64 * 1024,
-      promptChars: 64 * 1024,
-      imageBytes: 64 * 1024,
-      imagesPerRequest: 4,
-    },
-    imageFetch: { allowPrivate: false, timeoutMs: 300, resolve: async () => ['127.0.0.1'] },
-    uploadsDir: path.join(dir, 'uploads'),
-    inputsDir: path.join(dir, 'inputs'),
-    sseKeepAliveMs: keepAliveMs,
-    logger: createLogger({ silent: true }),
+  const app = await startWorkerApp({
+    name: 'google',
     backend: scriptedBackend(queue, jobs, answeredIn),
-    conversations: new ConversationStore(path.join(dir, 'conversations')),
-    images: new ImageStore(path.join(dir, 'images')),
-    status: {
-      health: async () => ({ account: 'google@example.com' }),
-      readiness: async () => ({ ready: true, reason: null }),
+    userKey: USER_KEY,
+    adminKey: ADMIN_KEY,
+    deps: {
+      limits: {
+        bodyBytes: 256 * 1024,
+        uploadBytes: 64 * 1024,
+        promptChars: 64 * 1024,
+        imageBytes: 64 * 1024,
+        imagesPerRequest: 4,
+      },
+      sseKeepAliveMs: keepAliveMs,
+      status: {
+        health: async () => ({ account: 'google@example.com' }),
+        readiness: async () => ({ ready: true, reason: null }),
+      },
     },
-    admin: {
-      refreshSession: async () => ({}),
-      screenshot: async () => Buffer.alloc(0),
-      resetCooldown: async () => ({}),
-      setDraining: async (draining: boolean) => ({ draining }),
-    },
-    metrics: createWorkerMetrics('google', () => ({
-      status: 'HEALTHY',
-      loginState: 'logged_in',
-      currentTasks: 0,
-      queueWaiting: 0,
-      cooldownRemainingS: 0,
-    })),
   });
-  const server = http.createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    base: app.url,
     jobs,
     answeredIn,
     script: (...answers) => {
       queue.push(...answers);
     },
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await fs.promises.rm(dir, { recursive: true, force: true });
-    },
+    close: () => app.close(),
   };
 }

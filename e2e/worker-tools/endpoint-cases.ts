@@ -1,0 +1,124 @@
+/**
+ * The other OpenAI endpoints of a worker, from e2e/worker-tools.test.ts: the legacy
+ * /v1/completions, /v1/embeddings' clear 404, and /v1/responses (whole, streamed with a
+ * function tool, continued by previous_response_id).
+ */
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import { MODEL, WEATHER, sends, type ToolsTarget } from './tools.ts';
+
+/** Defines the cases; `t()` is the suite's worker, its client and the emulator behind it. */
+export function endpointCases(t: () => ToolsTarget): void {
+  describe('other endpoints', () => {
+    it('answers legacy /v1/completions, whole and streamed', async () => {
+      const res = await t().client.completions.create({ model: MODEL, prompt: 'legacy prompt' });
+      expect(res.object).toBe('text_completion');
+      expect(res.choices[0]?.text).toContain('legacy prompt');
+      expect(res.choices[0]?.finish_reason).toBe('stop');
+      const stream = await t().client.completions.create({
+        model: MODEL,
+        prompt: ['legacy streamed'],
+        stream: true,
+      });
+      let text = '';
+      const finishes = [];
+      for await (const c of stream) {
+        expect(c.object).toBe('text_completion');
+        text += c.choices[0]?.text ?? '';
+        if (c.choices[0]?.finish_reason) {
+          finishes.push(c.choices[0].finish_reason);
+        }
+      }
+      expect(text).toContain('legacy streamed');
+      expect(finishes).toEqual(['stop']);
+    });
+
+    it('answers /v1/embeddings with a clear 404', async () => {
+      const err = await t()
+        .client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((err as Error).message).toMatch(/Embeddings are not supported/);
+      expect(sends(t())).toHaveLength(0);
+    });
+
+    it('answers responses.create and continues by previous_response_id natively', async () => {
+      const tool = {
+        type: 'function' as const,
+        name: 'get_weather',
+        description: 'The weather in a city',
+        parameters: WEATHER.type === 'function' ? WEATHER.function.parameters! : {},
+        strict: false,
+      };
+      const first = await t().client.responses.create({
+        model: MODEL,
+        instructions: 'Be brief.',
+        input: 'call get_weather {"city": "Bergen"}',
+        tools: [tool],
+      });
+      const call = first.output.find((o) => o.type === 'function_call');
+      expect(call).toMatchObject({ name: 'get_weather', arguments: '{"city":"Bergen"}' });
+      const second = await t().client.responses.create({
+        model: MODEL,
+        previous_response_id: first.id,
+        input: [
+          {
+            type: 'function_call_output',
+            call_id: call?.type === 'function_call' ? call.call_id : '',
+            output: 'rain, 9 C',
+          },
+        ],
+        tools: [tool],
+      });
+      expect(second.output_text).toContain('rain, 9 C');
+      const [a, b] = sends(t());
+      expect(sends(t())).toHaveLength(2);
+      expect(a?.cid ?? null).toBeNull();
+      expect(b?.cid).toMatch(/^c_/);
+      expect(b?.prompt).toContain('[Tool result: get_weather');
+      const missing = await t()
+        .client.responses.create({ model: MODEL, previous_response_id: 'resp_nope', input: 'x' })
+        .catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    });
+
+    it('streams responses with a function tool and text', async () => {
+      const stream = t().client.responses.stream({
+        model: MODEL,
+        input: 'call get_weather {"city": "Turku"}',
+        tools: [
+          {
+            type: 'function',
+            name: 'get_weather',
+            parameters: WEATHER.type === 'function' ? WEATHER.function.parameters! : {},
+            strict: false,
+          },
+        ],
+      });
+      const types = new Set<string>();
+      for await (const event of stream) {
+        types.add(event.type);
+      }
+      const final = await stream.finalResponse();
+      expect(final.status).toBe('completed');
+      expect(final.output_text).toContain('I will use the tools for this.');
+      expect(final.output.find((o) => o.type === 'function_call')).toMatchObject({
+        name: 'get_weather',
+        arguments: '{"city":"Turku"}',
+      });
+      expect([...types]).toEqual(
+        expect.arrayContaining([
+          'response.created',
+          'response.output_text.delta',
+          'response.function_call_arguments.done',
+          'response.completed',
+        ]),
+      );
+      const plain = await t().client.responses.create({
+        model: MODEL,
+        input: 'plain responses question',
+      });
+      expect(plain.output_text).toContain('plain responses question');
+    });
+  });
+}
