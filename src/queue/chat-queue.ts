@@ -11,10 +11,12 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
-import { CancelRegistry } from './job-processor.ts';
+import { CancelRegistry, createProcessor } from './job-processor.ts';
+import { JOB_NAME, JOB_OPTS, enterLine, type Entry, type EntryContext } from './line-entry.ts';
+import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
-import { queueSlots, queueUnavailable, takeSlotOrRefuse, type QueueSlots } from './queue-slots.ts';
-import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
+import { queueSlots, queueUnavailable, type QueueSlots } from './queue-slots.ts';
+import { guardDeps, type ChatQueueOptions, type QueueStats } from './queue-options.ts';
 import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
 import { withUpstreamSent } from './sent-mark.ts';
 import {
@@ -37,6 +39,9 @@ export class ChatQueue {
   private readonly inboxes = new Map<string, ReplyInbox>();
   private readonly cancels = new CancelRegistry();
   private readonly slots: QueueSlots;
+  private readonly entry: EntryContext;
+  /** Jobs claimed and running in this process (close lets them finish). */
+  private localRuns: LocalRuns | null = null;
   private worker: ChatWorker | null = null;
   private concurrencyApplied = false;
   private closing: Promise<void> | null = null;
@@ -62,9 +67,9 @@ export class ChatQueue {
       streams: { events: { maxLen: 100 } },
     });
     this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
-    // A slot outlives the longest wait plus the longest run; then it frees itself.
-    const slotTtlMs = options.queue.waitMs + options.requestTimeoutMs + 60_000;
-    this.slots = queueSlots(this.producer, this.names.slots, slotTtlMs);
+    this.slots = queueSlots(this.producer, this.names.slots);
+    const runsJobs = (): boolean => this.worker !== null && !this.closing;
+    this.entry = { redis: this.producer, queue: this.queue, names: this.names, options, runsJobs };
     this.producer.on('ready', () => {
       // A Redis that lost its data lost the global concurrency too: set it again.
       this.concurrencyApplied = false;
@@ -96,12 +101,17 @@ export class ChatQueue {
     this.assertReady();
     const id = randomUUID();
     await this.options.account.check();
-    await this.takeSlot(id);
+    const data: ChatJobData = { job, replyTo: this.replyChannel };
+    const entry = await this.enter(id, data);
     const inbox = new ReplyInbox();
     this.inboxes.set(id, inbox);
     let runningElsewhere = false; // then the job frees its own slot when it ends
     try {
-      await this.enqueue(id, job);
+      if (entry.claim === 'running' && this.localRuns) {
+        this.localRuns.start(id, data, entry.admission!);
+      } else {
+        await this.enqueue(id, data, inbox);
+      }
       yield* follow(inbox, signal, this.followOptions(), {
         removeIfWaiting: async () => (await this.queue.remove(id)) === 1,
         isGone: async () =>
@@ -114,8 +124,9 @@ export class ChatQueue {
       if (!inbox.finished) {
         runningElsewhere = !(await this.abandon(id, inbox));
       }
-      if (!runningElsewhere) {
-        await this.slots.release(id).catch(() => undefined);
+      // A job that started frees its slot itself when it ends; not awaited, it is off the answer.
+      if (!runningElsewhere && !inbox.started) {
+        void this.slots.release(id).catch(() => undefined);
       }
     }
   }
@@ -128,31 +139,27 @@ export class ChatQueue {
     await this.applyConcurrency().catch((err: unknown) =>
       this.log.warn('could not set global concurrency yet', { err }),
     );
-    const { transientBackoffMs, upload, storeImages, onUpstreamSend } = this.options;
+    const { onUpstreamSend } = this.options;
+    const processor = createProcessor({
+      publisher: this.producer,
+      guard: guardDeps(this.options, this.log),
+      cancels: this.cancels,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      logger: this.log,
+      sentKey: (jobId) => this.names.sent(jobId),
+      releaseSlot: (jobId) => this.slots.release(jobId),
+      deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
+      ...(onUpstreamSend ? { onUpstreamSend } : {}),
+    });
     this.worker = startChatWorker({
       queueName: this.names.queue,
       prefix: this.options.prefix ?? 'gk',
       redisUrl: this.options.redisUrl,
       logger: this.log,
-      processor: {
-        publisher: this.producer,
-        guard: {
-          account: this.options.account,
-          generate: this.options.generate,
-          logger: this.log,
-          ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
-          ...(upload ? { upload } : {}),
-          ...(storeImages ? { storeImages } : {}),
-        },
-        cancels: this.cancels,
-        requestTimeoutMs: this.options.requestTimeoutMs,
-        logger: this.log,
-        sentKey: (jobId) => this.names.sent(jobId),
-        releaseSlot: (jobId) => this.slots.release(jobId),
-        deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
-        ...(onUpstreamSend ? { onUpstreamSend } : {}),
-      },
+      processor,
     });
+    const base = { queue: this.queue, redis: this.producer, process: processor, logger: this.log };
+    this.localRuns = new LocalRuns(base);
   }
 
   /** Waiting and running jobs of this account, across every process. */
@@ -173,11 +180,16 @@ export class ChatQueue {
     }
     if (this.worker) {
       const stopping = new ServiceUnavailableError('The worker is shutting down.', 5);
-      await stopChatWorker(this.worker, {
-        redisUp: this.producer.status === 'ready',
-        graceMs: this.options.closeGraceMs ?? 10_000,
-        abortRunning: () => this.cancels.abortAll(stopping),
-      });
+      const graceMs = this.options.closeGraceMs ?? 10_000;
+      const abortRunning = (): void => this.cancels.abortAll(stopping);
+      await Promise.all([
+        stopChatWorker(this.worker, {
+          redisUp: this.producer.status === 'ready',
+          graceMs,
+          abortRunning,
+        }),
+        this.localRuns?.finish(graceMs, abortRunning),
+      ]);
     }
     await settlesWithin(
       this.queue.close().catch(() => undefined),
@@ -193,8 +205,8 @@ export class ChatQueue {
     }
   }
 
-  /** Takes one of the account's maxLength slots for job `id`, atomically across processes. */
-  private async takeSlot(id: string): Promise<void> {
+  /** Takes a slot for job `id`, and the line itself when it is idle and this process runs jobs. */
+  private async enter(id: string, data: ChatJobData): Promise<Entry> {
     try {
       if (!this.concurrencyApplied) {
         await this.applyConcurrency();
@@ -202,24 +214,14 @@ export class ChatQueue {
     } catch (err) {
       throw queueUnavailable(err);
     }
-    await takeSlotOrRefuse(this.slots, id, {
-      max: this.options.queue.maxLength,
-      retryAfterS: this.options.busyRetryAfterS ?? 10,
-    });
+    return enterLine(this.entry, id, data);
   }
 
-  private async enqueue(id: string, job: ChatJob): Promise<void> {
+  private async enqueue(id: string, data: ChatJobData, inbox: ReplyInbox): Promise<void> {
     try {
-      await this.queue.add(
-        'chat',
-        { job, replyTo: this.replyChannel },
-        { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: true },
-      );
+      await this.queue.add(JOB_NAME, data, { ...JOB_OPTS, jobId: id });
     } catch (err) {
-      const inbox = this.inboxes.get(id);
-      if (inbox) {
-        inbox.finished = true;
-      }
+      inbox.finished = true;
       throw queueUnavailable(err);
     }
   }

@@ -41,6 +41,19 @@ export interface ChatQueueOptions {
   readonly closeGraceMs?: number;
 }
 
+/** The account guard's dependencies from a queue's options. */
+export function guardDeps(options: ChatQueueOptions, logger: Logger): GuardDeps {
+  const { transientBackoffMs, upload, storeImages } = options;
+  return {
+    account: options.account,
+    generate: options.generate,
+    logger,
+    ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
+    ...(upload ? { upload } : {}),
+    ...(storeImages ? { storeImages } : {}),
+  };
+}
+
 /** Counts of this account's queue across all processes. */
 export interface QueueStats {
   readonly waiting: number;
