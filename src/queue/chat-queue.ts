@@ -158,7 +158,13 @@ export class ChatQueue {
       logger: this.log,
       processor,
     });
-    const base = { queue: this.queue, redis: this.producer, process: processor, logger: this.log };
+    const base = {
+      queue: this.queue,
+      redis: this.producer,
+      slotsKey: this.names.slots,
+      process: processor,
+      logger: this.log,
+    };
     this.localRuns = new LocalRuns(base);
   }
 

@@ -137,7 +137,10 @@ export function createProcessor(deps: ProcessorDeps): Processor {
       signal?.removeEventListener('abort', onLockLost);
       untrack();
       // Not awaited: the job's end must not wait on Redis; a lost release expires by itself.
-      void deps.releaseSlot?.(id).catch(() => undefined);
+      // A job run in process has its slot freed with its end in BullMQ (runClaimedJob).
+      if (!prepared) {
+        void deps.releaseSlot?.(id).catch(() => undefined);
+      }
     }
   };
 }

@@ -13,25 +13,35 @@ import { JOB_OPTS, localToken } from './line-entry.ts';
 import type { PreparedRun, Processor } from './job-processor.ts';
 import type { ChatJobData } from './wire.ts';
 
-// KEYS: 1 wait, 2 prioritized, 3 marker. Jobs added while the line was held found the queue maxed
-// and woke no worker; the worker that finishes a job through BullMQ fetches the next one itself,
-// and this is that step for a job finished here.
-const WAKE = `
+// KEYS: 1 wait, 2 prioritized, 3 marker, 4 slots. ARGV: 1 job id. Frees the job's slot, and wakes
+// a worker when jobs wait: jobs added while the line was held found the queue maxed and woke
+// none (a worker that finishes a job through BullMQ fetches the next one itself; this is that
+// step for a job finished here). One round trip for both.
+const AFTER_JOB = `
+redis.call('ZREM', KEYS[4], ARGV[1])
 if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then
   redis.call('ZADD', KEYS[3], 0, '0')
 end
 return 0
 `;
 
-type WithWake = Redis & {
-  gkWakeWorker(wait: string, prioritized: string, marker: string): Promise<number>;
+type WithAfterJob = Redis & {
+  gkAfterJob(
+    wait: string,
+    prioritized: string,
+    marker: string,
+    slots: string,
+    id: string,
+  ): Promise<number>;
 };
 
 /** What running one claimed job needs. */
 export interface LocalRun {
   readonly queue: Queue<ChatJobData>;
-  /** The command connection (for the wake-up). */
+  /** The command connection (slot release and wake-up). */
   readonly redis: Redis;
+  /** The account's slot set (the job's slot is freed here, not by the processor). */
+  readonly slotsKey: string;
   readonly id: string;
   readonly data: ChatJobData;
   readonly opts: JobsOptions;
@@ -74,31 +84,27 @@ export async function runClaimedJob(run: LocalRun): Promise<void> {
   await finish();
 }
 
-/** Moves the job to completed (BullMQ removes it) and wakes a worker if jobs wait. */
+/** Moves the job to completed (BullMQ removes it), frees its slot and wakes a worker if jobs wait. */
 async function complete(job: Job<ChatJobData>, run: LocalRun): Promise<void> {
   try {
     await job.moveToCompleted(undefined, run.token, false);
-    await wake(run.redis, run.queue);
   } catch (err) {
     // The lock runs out and the stalled checker fails the job (it never runs again).
     run.logger.warn('could not finish an in-process job in BullMQ', { jobId: run.id, err });
   }
-}
-
-async function wake(redis: Redis, queue: Queue<ChatJobData>): Promise<void> {
-  const scripted = redis as WithWake;
-  if (typeof scripted.gkWakeWorker !== 'function') {
-    redis.defineCommand('gkWakeWorker', { numberOfKeys: 3, lua: WAKE });
+  const scripted = run.redis as WithAfterJob;
+  if (typeof scripted.gkAfterJob !== 'function') {
+    run.redis.defineCommand('gkAfterJob', { numberOfKeys: 4, lua: AFTER_JOB });
   }
-  await scripted.gkWakeWorker(
-    queue.keys['wait']!,
-    queue.keys['prioritized']!,
-    queue.keys['marker']!,
-  );
+  const k = run.queue.keys;
+  // A lost release expires by itself.
+  await scripted
+    .gkAfterJob(k['wait']!, k['prioritized']!, k['marker']!, run.slotsKey, run.id)
+    .catch(() => undefined);
 }
 
 /** What every claimed job of one queue shares. */
-export type LocalRunBase = Pick<LocalRun, 'queue' | 'redis' | 'process' | 'logger'>;
+export type LocalRunBase = Pick<LocalRun, 'queue' | 'redis' | 'slotsKey' | 'process' | 'logger'>;
 
 /** The claimed jobs running in this process; close() lets them finish. */
 export class LocalRuns {
