@@ -250,6 +250,8 @@ export class ChatQueue {
     try {
       const removed = !inbox.started && (await this.queue.remove(id)) === 1;
       if (!removed) {
+        // A job running here (claimed in process) stops at once, without waiting on Redis.
+        this.cancels.cancel(id);
         await this.producer.publish(this.names.cancel, id);
       }
       return removed;
