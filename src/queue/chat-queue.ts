@@ -68,7 +68,7 @@ export class ChatQueue {
     });
     this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
     this.slots = queueSlots(this.producer, this.names.slots);
-    const runsJobs = (): boolean => this.worker !== null && !this.closing;
+    const runsJobs = (): boolean => this.localRuns !== null && !this.closing;
     this.entry = { redis: this.producer, queue: this.queue, names: this.names, options, runsJobs };
     this.producer.on('ready', () => {
       // A Redis that lost its data lost the global concurrency too: set it again.
