@@ -171,6 +171,8 @@ describe('ChatQueue: one account, one line', () => {
     for (let i = 0; i < upstream.log.length; i += 2) {
       expect(upstream.log[i]?.replace('start:', '')).toBe(upstream.log[i + 1]?.replace('end:', ''));
     }
+    // BullMQ records a job's end just after its last reply reaches the stream: nothing stays.
+    await waitUntil(async () => (await a.queue.stats()).active === 0, 2000);
     expect(await a.queue.stats()).toEqual({ waiting: 0, active: 0 });
   });
 
@@ -310,6 +312,57 @@ describe('ChatQueue: one account, one line', () => {
     await waitUntil(() => upstream.calls.length === limit + 1);
     upstream.calls[limit]?.release();
     expect((await next).error).toBeUndefined();
+  });
+
+  it("an idle line runs the job in its own process as BullMQ's locked active job; others wait", async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = heldGenerate();
+    const a = await makeQueue(prefix, upstream.generate);
+    const b = await makeQueue(prefix, upstream.generate);
+    const first = collect(a.queue.stream(job('first'), new AbortController().signal));
+    await waitUntil(() => upstream.calls.length === 1);
+    // Claimed straight into BullMQ's active list with this process's lock (the fast path).
+    const redis = createCommandRedis(inject('redisUrl'));
+    cleanups.push(() => redis.disconnect());
+    await waitUntil(() => redis.status === 'ready');
+    const locks = await redis.keys(`${prefix}:${a.queue.names.queue}:*:lock`);
+    expect(locks).toHaveLength(1);
+    expect(await redis.get(locks[0]!)).toMatch(/^local:/);
+    expect(await a.queue.stats()).toEqual({ waiting: 0, active: 1 });
+    // The other process finds the line taken: its job waits in BullMQ until the first ends.
+    const second = collect(b.queue.stream(job('second'), new AbortController().signal));
+    await waitUntil(async () => (await b.queue.stats()).waiting === 1);
+    await sleep(100);
+    expect(upstream.calls).toHaveLength(1);
+    upstream.calls[0]?.release();
+    expect(await first).toEqual({ text: 'held:first', error: undefined });
+    await waitUntil(() => upstream.calls.length === 2);
+    expect(upstream.calls[1]?.prompt).toBe('second');
+    upstream.calls[1]?.release();
+    expect(await second).toEqual({ text: 'held:second', error: undefined });
+    await waitUntil(async () => (await a.queue.stats()).active === 0, 2000);
+    expect(await redis.keys(`${prefix}:${a.queue.names.queue}:*:lock`)).toEqual([]);
+  });
+
+  it('two processes racing for an idle line, round after round, never both run', async () => {
+    const prefix = `t-${randomUUID()}`;
+    const upstream = recordingGenerate(3);
+    const a = await makeQueue(prefix, upstream.generate);
+    const b = await makeQueue(prefix, upstream.generate);
+    const prompts: string[] = [];
+    for (let round = 0; round < 25; round += 1) {
+      const pair = [`a${round}`, `b${round}`];
+      prompts.push(...pair);
+      const results = await Promise.all([
+        collect(a.queue.stream(job(pair[0]!), new AbortController().signal)),
+        collect(b.queue.stream(job(pair[1]!), new AbortController().signal)),
+      ]);
+      expect(results).toEqual(pair.map((p) => ({ text: `echo:${p}`, error: undefined })));
+    }
+    expect(upstream.maxRunning()).toBe(1);
+    expect(upstream.requests.map((r) => r.prompt).sort()).toEqual([...prompts].sort());
+    await waitUntil(async () => (await a.queue.stats()).active === 0, 2000);
+    expect(await a.queue.stats()).toEqual({ waiting: 0, active: 0 });
   });
 
   it('a job run a second time finds its "sent" mark and never sends again', async () => {

@@ -96,15 +96,23 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
  * sent once more (twice: a short cooldown), a rejected follow-up is replayed once as a new chat,
  * and a send Gemini may have taken is never repeated (502 upstream_outcome_unknown). `ledger`
  * counts the sends; the caller reads from it whether the prompt may have gone upstream.
+ * `admitted`: an admission the caller started already (beside the job's claim of the line).
  */
 export async function* runGuarded(
   job: ChatJob,
   deps: GuardDeps,
   signal: AbortSignal,
   ledger: SendLedger = new SendLedger(),
+  admitted?: Promise<Admission>,
 ): AsyncGenerator<GenerateEvent, void, undefined> {
+  if (signal.aborted) {
+    void admitted?.then(
+      (a) => deps.account.release(a),
+      () => undefined,
+    );
+  }
   signal.throwIfAborted();
-  const admission = await deps.account.admit();
+  const admission = await (admitted ?? deps.account.admit());
   const ctx: RunContext = {
     job,
     deps,

@@ -11,14 +11,27 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
-import { CancelRegistry } from './job-processor.ts';
+import { CancelRegistry, createProcessor } from './job-processor.ts';
+import { JOB_NAME, JOB_OPTS, enterLine, type Entry, type EntryContext } from './line-entry.ts';
+import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
-import { queueSlots, queueUnavailable, takeSlotOrRefuse, type QueueSlots } from './queue-slots.ts';
-import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
-import { ReplyInbox, follow, type FollowOptions } from './reply-stream.ts';
-import { rpcJobData, rpcResultOf } from './rpc-job.ts';
+import { queueSlots, queueUnavailable, type QueueSlots } from './queue-slots.ts';
+import {
+  followOptionsOf,
+  guardDeps,
+  type ChatQueueOptions,
+  type QueueStats,
+} from './queue-options.ts';
+import { ReplyInbox, follow } from './reply-stream.ts';
 import { withUpstreamSent } from './sent-mark.ts';
-import { decodeReply, queueNames, type QueueNames, type ReplyMessage } from './wire.ts';
+import { rpcJobData, rpcResultOf } from './rpc-job.ts';
+import {
+  decodeReply,
+  queueNames,
+  type ChatJobData,
+  type QueueNames,
+  type ReplyMessage,
+} from './wire.ts';
 import { isRpcJobData, type JobEvent, type QueueJobData, type RpcJob } from './wire.ts';
 
 /** What a chat's stream yields: GenerateEvents only (rpc_result is an rpc job's). */
@@ -36,6 +49,9 @@ export class ChatQueue {
   private readonly inboxes = new Map<string, ReplyInbox>();
   private readonly cancels = new CancelRegistry();
   private readonly slots: QueueSlots;
+  private readonly entry: EntryContext;
+  /** Jobs claimed and running in this process (close lets them finish). */
+  private localRuns: LocalRuns | null = null;
   private worker: ChatWorker | null = null;
   private concurrencyApplied = false;
   private closing: Promise<void> | null = null;
@@ -47,12 +63,9 @@ export class ChatQueue {
     this.log = (options.logger ?? createLogger({ silent: true })).child({
       queue: this.names.queue,
     });
-    const redisOptions = {
-      ...(options.connectTimeoutMs === undefined
-        ? {}
-        : { connectTimeoutMs: options.connectTimeoutMs }),
-      logger: this.log,
-    };
+    const { connectTimeoutMs } = options;
+    const timeout = connectTimeoutMs === undefined ? {} : { connectTimeoutMs };
+    const redisOptions = { ...timeout, logger: this.log };
     this.producer = createCommandRedis(options.redisUrl, { ...redisOptions, name: 'gk-producer' });
     this.subscriber = createSubscriberRedis(options.redisUrl, { ...redisOptions, name: 'gk-sub' });
     this.queue = new Queue<QueueJobData>(this.names.queue, {
@@ -61,9 +74,9 @@ export class ChatQueue {
       streams: { events: { maxLen: 100 } },
     });
     this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
-    // A slot outlives the longest wait plus the longest run; then it frees itself.
-    const slotTtlMs = options.queue.waitMs + options.requestTimeoutMs + 60_000;
-    this.slots = queueSlots(this.producer, this.names.slots, slotTtlMs);
+    this.slots = queueSlots(this.producer, this.names.slots);
+    const runsJobs = (): boolean => this.localRuns !== null && !this.closing;
+    this.entry = { redis: this.producer, queue: this.queue, names: this.names, options, runsJobs };
     this.producer.on('ready', () => {
       // A Redis that lost its data lost the global concurrency too: set it again.
       this.concurrencyApplied = false;
@@ -97,7 +110,8 @@ export class ChatQueue {
   /**
    * Runs one batchexecute RPC in the account's line, behind the chats already waiting, and
    * resolves with its payload. It takes no queue slot, so it never makes a user's request 429,
-   * and it is not a request in flight. Refused like a chat while the account cools down.
+   * never takes the fast path, and is not a request in flight. Refused like a chat while the
+   * account cools down.
    */
   call(rpc: Omit<RpcJob, 'requestId'>, signal: AbortSignal): Promise<unknown> {
     return rpcResultOf(this.run(rpcJobData(rpc, this.replyChannel), signal), rpc.rpcId);
@@ -105,19 +119,23 @@ export class ChatQueue {
 
   private async *run(data: QueueJobData, signal: AbortSignal): AsyncGenerator<JobEvent> {
     signal.throwIfAborted();
-    this.assertReady();
+    if (!this.ready()) {
+      throw queueUnavailable();
+    }
     const id = randomUUID();
     await this.options.account.check();
-    const slotted = !isRpcJobData(data); // an rpc takes no slot: it never makes a user's 429
-    if (slotted) {
-      await this.takeSlot(id);
-    }
+    const rpc = isRpcJobData(data);
+    const entry = rpc ? null : await this.enter(id, data);
     const inbox = new ReplyInbox();
     this.inboxes.set(id, inbox);
     let runningElsewhere = false; // then the job frees its own slot when it ends
     try {
-      await this.enqueue(id, data);
-      yield* follow(inbox, signal, this.followOptions(), {
+      if (entry?.claim === 'running' && this.localRuns && !rpc) {
+        this.localRuns.start(id, data, entry.admission!);
+      } else {
+        await this.enqueue(id, data, inbox);
+      }
+      yield* follow(inbox, signal, followOptionsOf(this.options), {
         removeIfWaiting: async () => (await this.queue.remove(id)) === 1,
         isGone: async () =>
           ['unknown', 'completed', 'failed'].includes(await this.queue.getJobState(id)),
@@ -129,8 +147,9 @@ export class ChatQueue {
       if (!inbox.finished) {
         runningElsewhere = !(await this.abandon(id, inbox));
       }
-      if (slotted && !runningElsewhere) {
-        await this.slots.release(id).catch(() => undefined);
+      // A job that started frees its slot itself when it ends; not awaited, it is off the answer.
+      if (!rpc && !runningElsewhere && !inbox.started) {
+        void this.slots.release(id).catch(() => undefined);
       }
     }
   }
@@ -143,31 +162,33 @@ export class ChatQueue {
     await this.applyConcurrency().catch((err: unknown) =>
       this.log.warn('could not set global concurrency yet', { err }),
     );
-    const { transientBackoffMs, upload, storeImages, onUpstreamSend, rpc } = this.options;
+    const { onUpstreamSend, rpc } = this.options;
+    const processor = createProcessor({
+      publisher: this.producer,
+      guard: guardDeps(this.options, this.log),
+      cancels: this.cancels,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      logger: this.log,
+      sentKey: (jobId) => this.names.sent(jobId),
+      releaseSlot: (jobId) => this.slots.release(jobId),
+      deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
+      ...(onUpstreamSend ? { onUpstreamSend } : {}),
+      ...(rpc ? { rpc } : {}),
+    });
     this.worker = startChatWorker({
       queueName: this.names.queue,
       prefix: this.options.prefix ?? 'gk',
       redisUrl: this.options.redisUrl,
       logger: this.log,
-      processor: {
-        publisher: this.producer,
-        guard: {
-          account: this.options.account,
-          generate: this.options.generate,
-          logger: this.log,
-          ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
-          ...(upload ? { upload } : {}),
-          ...(storeImages ? { storeImages } : {}),
-        },
-        cancels: this.cancels,
-        requestTimeoutMs: this.options.requestTimeoutMs,
-        logger: this.log,
-        sentKey: (jobId) => this.names.sent(jobId),
-        releaseSlot: (jobId) => this.slots.release(jobId),
-        deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
-        ...(onUpstreamSend ? { onUpstreamSend } : {}),
-        ...(rpc ? { rpc } : {}),
-      },
+      processor,
+    });
+    const { queue, producer: redis, log: logger } = this;
+    this.localRuns = new LocalRuns({
+      queue,
+      redis,
+      slotsKey: this.names.slots,
+      process: processor,
+      logger,
     });
   }
 
@@ -189,11 +210,16 @@ export class ChatQueue {
     }
     if (this.worker) {
       const stopping = new ServiceUnavailableError('The worker is shutting down.', 5);
-      await stopChatWorker(this.worker, {
-        redisUp: this.producer.status === 'ready',
-        graceMs: this.options.closeGraceMs ?? 10_000,
-        abortRunning: () => this.cancels.abortAll(stopping),
-      });
+      const graceMs = this.options.closeGraceMs ?? 10_000;
+      const abortRunning = (): void => this.cancels.abortAll(stopping);
+      await Promise.all([
+        stopChatWorker(this.worker, {
+          redisUp: this.producer.status === 'ready',
+          graceMs,
+          abortRunning,
+        }),
+        this.localRuns?.finish(graceMs, abortRunning),
+      ]);
     }
     await settlesWithin(
       this.queue.close().catch(() => undefined),
@@ -203,14 +229,8 @@ export class ChatQueue {
     this.producer.disconnect();
   }
 
-  private assertReady(): void {
-    if (!this.ready()) {
-      throw queueUnavailable();
-    }
-  }
-
-  /** Takes one of the account's maxLength slots for job `id`, atomically across processes. */
-  private async takeSlot(id: string): Promise<void> {
+  /** Takes a slot for job `id`, and the line itself when it is idle and this process runs jobs. */
+  private async enter(id: string, data: ChatJobData): Promise<Entry> {
     try {
       if (!this.concurrencyApplied) {
         await this.applyConcurrency();
@@ -218,37 +238,16 @@ export class ChatQueue {
     } catch (err) {
       throw queueUnavailable(err);
     }
-    await takeSlotOrRefuse(this.slots, id, {
-      max: this.options.queue.maxLength,
-      retryAfterS: this.options.busyRetryAfterS ?? 10,
-    });
+    return enterLine(this.entry, id, data);
   }
 
-  private async enqueue(id: string, data: QueueJobData): Promise<void> {
+  private async enqueue(id: string, data: QueueJobData, inbox: ReplyInbox): Promise<void> {
     try {
-      await this.queue.add(isRpcJobData(data) ? 'rpc' : 'chat', data, {
-        jobId: id,
-        attempts: 1,
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
+      await this.queue.add(isRpcJobData(data) ? 'rpc' : JOB_NAME, data, { ...JOB_OPTS, jobId: id });
     } catch (err) {
-      const inbox = this.inboxes.get(id);
-      if (inbox) {
-        inbox.finished = true;
-      }
+      inbox.finished = true;
       throw queueUnavailable(err);
     }
-  }
-
-  private followOptions(): FollowOptions {
-    return {
-      waitMs: this.options.queue.waitMs,
-      // The processor stops itself at requestTimeoutMs and says so; this margin is for its word.
-      runMs: this.options.requestTimeoutMs + 5000,
-      livenessMs: this.options.livenessCheckMs ?? 2000,
-      busyRetryAfterS: this.options.busyRetryAfterS ?? 10,
-    };
   }
 
   /**
@@ -259,6 +258,8 @@ export class ChatQueue {
     try {
       const removed = !inbox.started && (await this.queue.remove(id)) === 1;
       if (!removed) {
+        // A job running here (claimed in process) stops at once, without waiting on Redis.
+        this.cancels.cancel(id);
         await this.producer.publish(this.names.cancel, id);
       }
       return removed;

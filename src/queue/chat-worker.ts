@@ -5,15 +5,19 @@
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.ts';
-import { createProcessor, type ProcessorDeps } from './job-processor.ts';
+import type { Processor } from './job-processor.ts';
 import { createWorkerRedis } from './redis-clients.ts';
 import type { QueueJobData } from './wire.ts';
+
+/** How long a running job's lock lasts unless renewed (BullMQ's default; renewed at half). */
+export const LOCK_MS = 30_000;
 
 export interface ChatWorkerOptions {
   readonly queueName: string;
   readonly prefix: string;
   readonly redisUrl: string;
-  readonly processor: ProcessorDeps;
+  /** The queue's processor (createProcessor), shared with the jobs it runs in process. */
+  readonly processor: Processor;
   readonly logger: Logger;
 }
 
@@ -28,13 +32,14 @@ export function startChatWorker(options: ChatWorkerOptions): ChatWorker {
     name: 'gk-worker',
     logger: options.logger,
   });
-  const worker = new Worker<QueueJobData>(options.queueName, createProcessor(options.processor), {
+  const worker = new Worker<QueueJobData>(options.queueName, options.processor, {
     connection: template,
     prefix: options.prefix,
     concurrency: 1,
     // A stalled or restarted job could send a prompt upstream twice: never run one again.
     maxStalledCount: 0,
     maxStartedAttempts: 1,
+    lockDuration: LOCK_MS,
     removeOnComplete: { count: 0 },
     removeOnFail: { count: 0 },
     // Redis back after an outage: pick up work within a second, not BullMQ's default 15 s.

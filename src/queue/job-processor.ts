@@ -5,7 +5,13 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { SendLedger, runGuarded, type CallRpc, type GuardDeps } from '../account/index.ts';
+import {
+  SendLedger,
+  runGuarded,
+  type Admission,
+  type CallRpc,
+  type GuardDeps,
+} from '../account/index.ts';
 import { AppError, TimeoutError, serializeError } from '../errors.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
@@ -98,11 +104,32 @@ export interface ProcessorDeps {
   readonly rpc?: CallRpc;
 }
 
-/** The function BullMQ's Worker calls for each job. */
-export function createProcessor(
-  deps: ProcessorDeps,
-): (job: Job<QueueJobData>, token?: string, signal?: AbortSignal) => Promise<void> {
-  return async (job, _token, signal) => {
+/**
+ * A job claimed straight into the active state by the process whose request waits for it
+ * (claimLine): its admission was started beside the claim, and its "sent" mark, for a job without
+ * inputs, was written by the claim itself. It is the job's first run, so it has no mark to find.
+ */
+export interface PreparedRun {
+  readonly admission: Promise<Admission>;
+  readonly marked: boolean;
+  /**
+   * Called right before the job's last reply: the job's end in BullMQ is written first on the
+   * same connection, so the next request's claim already finds the line free.
+   */
+  readonly beforeLastWord?: () => void;
+}
+
+/** The function BullMQ's Worker calls for each job (and runClaimedJob, with `prepared`). */
+export type Processor = (
+  job: Job<QueueJobData>,
+  token?: string,
+  signal?: AbortSignal,
+  prepared?: PreparedRun,
+) => Promise<void>;
+
+/** The processor of one queue. */
+export function createProcessor(deps: ProcessorDeps): Processor {
+  return async (job, _token, signal, prepared) => {
     const id = job.id;
     if (id === undefined) {
       return;
@@ -119,13 +146,17 @@ export function createProcessor(
     const onLockLost = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onLockLost, { once: true });
     try {
-      await (isRpc ? runRpcJob(id, data, controller, deps) : runJob(id, data, controller, deps));
+      await (isRpc
+        ? runRpcJob(id, data, controller, deps)
+        : runJob(id, data, controller, deps, prepared));
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onLockLost);
       untrack();
       // Not awaited: the job's end must not wait on Redis; a lost release expires by itself.
-      if (!isRpc) {
+      // A job run in process has its slot freed with its end in BullMQ (runClaimedJob); an rpc
+      // job never took one.
+      if (!isRpc && !prepared) {
         void deps.releaseSlot?.(id).catch(() => undefined);
       }
     }
@@ -137,16 +168,22 @@ async function runJob(
   data: ChatJobData,
   controller: AbortController,
   deps: ProcessorDeps,
+  prepared?: PreparedRun,
 ): Promise<void> {
   const log = deps.logger.child({ jobId: id, requestId: data.job.requestId });
   const send = replySender(id, data.replyTo, controller, deps);
   if (controller.signal.aborted) {
     log.debug('job cancelled before it started');
+    void prepared?.admission.then(
+      (a) => deps.guard.account.release(a),
+      () => undefined,
+    );
     return;
   }
-  const mark = deps.sentKey
-    ? sentMark(deps.publisher, deps.sentKey(id), deps.requestTimeoutMs + 3_600_000)
-    : null;
+  const mark =
+    deps.sentKey && !prepared?.marked
+      ? sentMark(deps.publisher, deps.sentKey(id), sentMarkTtlMs(deps.requestTimeoutMs))
+      : null;
   const hasInputs = data.job.inputs.length > 0;
   // Without inputs nothing but the admission comes between the job's start and its first send,
   // so the mark is written now, beside the admission's read, instead of one round trip later.
@@ -160,14 +197,15 @@ async function runJob(
     void send({ t: 'start' });
     // A job that runs again after its worker stopped never sends again: the mark's SET NX refuses
     // it before the first send. One with inputs looks first, so it does not upload them again.
-    if (hasInputs) {
+    if (hasInputs && !prepared) {
       await mark?.assertUnsent();
     }
-    const events = runGuarded(data.job, deps.guard, controller.signal, ledger);
+    const events = runGuarded(data.job, deps.guard, controller.signal, ledger, prepared?.admission);
     for await (const event of untilAborted(events, controller.signal)) {
       void send({ t: 'event', event });
     }
     controller.signal.throwIfAborted();
+    prepared?.beforeLastWord?.();
     await send({ t: 'end' });
   } catch (err) {
     const reason: unknown = controller.signal.reason;
@@ -183,8 +221,14 @@ async function runJob(
     }
     const upstreamSent = (reported as AppError).upstreamSent === true || ledger.mayHaveTaken;
     const error = serializeError(reported, { upstreamSent });
+    prepared?.beforeLastWord?.();
     await send({ t: 'error', error }).catch(() => undefined);
   }
+}
+
+/** How long a job's "sent" mark is kept: longer than any run of the job. */
+export function sentMarkTtlMs(requestTimeoutMs: number): number {
+  return requestTimeoutMs + 3_600_000;
 }
 
 /**

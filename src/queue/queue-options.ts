@@ -4,6 +4,7 @@
 import type { AccountGuard, CallRpc, Generate, GuardDeps } from '../account/index.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
+import type { FollowOptions } from './reply-stream.ts';
 
 /** The account as the queue needs it: AccountState fits. */
 export interface QueueAccount extends AccountGuard {
@@ -43,8 +44,32 @@ export interface ChatQueueOptions {
   readonly closeGraceMs?: number;
 }
 
+/** The account guard's dependencies from a queue's options. */
+export function guardDeps(options: ChatQueueOptions, logger: Logger): GuardDeps {
+  const { transientBackoffMs, upload, storeImages } = options;
+  return {
+    account: options.account,
+    generate: options.generate,
+    logger,
+    ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
+    ...(upload ? { upload } : {}),
+    ...(storeImages ? { storeImages } : {}),
+  };
+}
+
 /** Counts of this account's queue across all processes. */
 export interface QueueStats {
   readonly waiting: number;
   readonly active: number;
+}
+
+/** How long a stream waits for its job to start, run and show signs of life. */
+export function followOptionsOf(options: ChatQueueOptions): FollowOptions {
+  return {
+    waitMs: options.queue.waitMs,
+    // The processor stops itself at requestTimeoutMs and says so; this margin is for its word.
+    runMs: options.requestTimeoutMs + 5000,
+    livenessMs: options.livenessCheckMs ?? 2000,
+    busyRetryAfterS: options.busyRetryAfterS ?? 10,
+  };
 }

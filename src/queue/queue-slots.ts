@@ -1,49 +1,23 @@
 /**
  * The queue limit, atomic across processes: a job holds a slot from before it is added until it
- * ends, taken by a Lua script that counts and adds in one step. Slots expire on their own, so a
- * process that died holding one cannot shrink the queue for long.
+ * ends, taken by claimLine's Lua script, which counts and adds in one step. Slots expire on their
+ * own, so a process that died holding one cannot shrink the queue for long.
  */
 import type { Redis } from 'ioredis';
 import { RateLimitError, ServiceUnavailableError } from '../errors.ts';
-
-// KEYS[1]: the slot set (score: expiry, ms). ARGV: id, max, ttlMs. Returns 1 when taken.
-const TAKE_SLOT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`;
+import type { Claim } from './line-claim.ts';
 
 /** Slots of one account's queue. */
 export interface QueueSlots {
-  /** Takes a slot for job `id`; false when all `max` are held. */
-  take(id: string, max: number): Promise<boolean>;
   /** Frees the slot of job `id` (idempotent). */
   release(id: string): Promise<void>;
   /** Slots held now (expired ones included until the next take). */
   held(): Promise<number>;
 }
 
-/** The connection with the slot script defined on it (EVALSHA: the body is not resent each time). */
-type WithTakeSlot = Redis & {
-  gkTakeSlot(key: string, id: string, max: string, ttlMs: string): Promise<number>;
-};
-
-/** Slots kept in the sorted set at `key`; each lasts at most `ttlMs`. */
-export function queueSlots(redis: Redis, key: string, ttlMs: number): QueueSlots {
-  const scripted = redis as WithTakeSlot;
-  if (typeof scripted.gkTakeSlot !== 'function') {
-    redis.defineCommand('gkTakeSlot', { numberOfKeys: 1, lua: TAKE_SLOT });
-  }
+/** Slots kept in the sorted set at `key` (taken by claimLine, which counts and adds in one step). */
+export function queueSlots(redis: Redis, key: string): QueueSlots {
   return {
-    async take(id, max) {
-      const taken = await scripted.gkTakeSlot(key, id, String(max), String(ttlMs));
-      return taken === 1;
-    },
     async release(id) {
       await redis.zrem(key, id);
     },
@@ -59,23 +33,23 @@ export function queueUnavailable(cause?: unknown): ServiceUnavailableError {
   });
 }
 
-/** Takes a slot for job `id`, or throws 429 queue_full at once (503 when Redis fails). */
-export async function takeSlotOrRefuse(
-  slots: QueueSlots,
-  id: string,
+/** Claims the line for job `id` (see claimLine), or throws 429 queue_full at once (503 when Redis fails). */
+export async function claimOrRefuse(
+  claim: () => Promise<Claim>,
   limit: { readonly max: number; readonly retryAfterS: number },
-): Promise<void> {
-  let taken: boolean;
+): Promise<Exclude<Claim, 'full'>> {
+  let claimed: Claim;
   try {
-    taken = await slots.take(id, limit.max);
+    claimed = await claim();
   } catch (err) {
     throw queueUnavailable(err);
   }
-  if (!taken) {
+  if (claimed === 'full') {
     throw new RateLimitError(
       `The account's queue is full (${limit.max} requests); retry later.`,
       limit.retryAfterS,
       { code: 'queue_full' },
     );
   }
+  return claimed;
 }

@@ -61,7 +61,7 @@ async function setup(
     replyTo: 'reply-chan',
   };
   const run = (id = 'job-1') => processor({ id, data } as Job<ChatJobData>);
-  return { run, sent: pub.sent, upstream, cancels, account };
+  return { run, processor, data, sent: pub.sent, upstream, cancels, account };
 }
 
 describe('job processor', () => {
@@ -96,6 +96,40 @@ describe('job processor', () => {
     });
     await elsewhere.run();
     expect(elsewhere.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'event', 'end']);
+  });
+
+  it('a job claimed in process takes the admission read beside its claim; its end comes before its last reply', async () => {
+    const t = await setup([{ events: [text('a'), done('a')] }]);
+    const admission = t.account.admit();
+    let admits = 0;
+    const admit = t.account.admit.bind(t.account);
+    t.account.admit = () => {
+      admits += 1;
+      return admit();
+    };
+    const order: string[] = [];
+    await t.processor({ id: 'job-1', data: t.data } as Job<ChatJobData>, 'tok', undefined, {
+      admission,
+      marked: true,
+      beforeLastWord: () => order.push(`end in BullMQ after ${t.sent.length} replies`),
+    });
+    expect(admits).toBe(0);
+    expect(t.upstream.calls).toHaveLength(1);
+    expect(order).toEqual(['end in BullMQ after 3 replies']);
+    expect(t.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'event', 'end']);
+  });
+
+  it('a job claimed in process whose admission refuses never goes upstream', async () => {
+    const t = await setup([{ events: [done('x')] }]);
+    await t.account.coolDown('quota');
+    const admission = t.account.admit();
+    admission.catch(() => undefined);
+    await t.processor({ id: 'job-1', data: t.data } as Job<ChatJobData>, 'tok', undefined, {
+      admission,
+      marked: true,
+    });
+    expect(t.upstream.calls).toHaveLength(0);
+    expect(t.sent.at(-1)?.message).toMatchObject({ t: 'error', error: { status: 429 } });
   });
 
   it('publishes a failure as a serialized error', async () => {
