@@ -138,7 +138,7 @@ export type RelayEnd = 'done' | 'upstream_error' | 'client_gone';
 
 /**
  * Copies `body` to `res` chunk by chunk, pausing on a full socket until `drain`. `onChunk` sees
- * each chunk before it is written. Does not end `res` on an upstream error (the caller decides).
+ * each chunk once it is written. Does not end `res` on an upstream error (the caller decides).
  */
 export function relay(
   body: Readable,
@@ -167,8 +167,10 @@ export function relay(
     }
     res.on('close', onClose);
     body.on('data', (chunk: Buffer) => {
+      // Out to the client first: what onChunk reads (the answer tap) must not delay a token.
+      const full = !res.write(chunk);
       onChunk(chunk);
-      if (!res.write(chunk)) {
+      if (full) {
         body.pause();
         res.once('drain', () => body.resume());
       }
