@@ -35,6 +35,11 @@ export class BindingCache {
     return entry.binding;
   }
 
+  /** Forgets `key`. */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   /** Remembers the binding as learned at `nowMs`, evicting the least recently used if full. */
   set(key: string, binding: Binding, nowMs: number): void {
     this.entries.delete(key);

@@ -25,7 +25,8 @@ const SAVE_SQL = `
 
 const PRUNE_SQL = `
   delete from gemini_conversation_bindings
-   where updated_at < now() - make_interval(secs => $1::double precision / 1000)`;
+   where updated_at < now() - make_interval(secs => $1::double precision / 1000)
+  returning key`;
 
 /** Options of PgBindingStore. */
 export interface PgBindingStoreOptions {
@@ -138,9 +139,11 @@ export class PgBindingStore implements BindingStore {
     return this.writing;
   }
 
-  /** Deletes bindings untouched for olderThanMs; returns how many. */
+  /** Deletes bindings untouched for olderThanMs, here and in PostgreSQL; returns how many. */
   async prune(olderThanMs: number): Promise<number> {
-    const result = await this.pool.query(PRUNE_SQL, [olderThanMs]);
+    const result = await this.pool.query<{ key: string }>(PRUNE_SQL, [olderThanMs]);
+    // This replica stops answering them from memory too (others forget them within cacheTtlMs).
+    result.rows.forEach((row) => this.recent.delete(row.key));
     return result.rowCount ?? 0;
   }
 

@@ -206,4 +206,22 @@ describe('PgBindingStore', () => {
     expect(calls).toHaveLength(0);
     await store.close();
   });
+
+  it('forgets what it prunes, so a pruned key is asked of PostgreSQL again', async () => {
+    const { pool, calls } = fakePool();
+    const pruning = {
+      query: async (sql: string, params: unknown[] = []) =>
+        sql.includes('delete')
+          ? { rows: [{ key: 'old' }], rowCount: 1 }
+          : (pool.query as (s: string, p: unknown[]) => Promise<unknown>)(sql, params),
+    } as unknown as pg.Pool;
+    const store = new PgBindingStore(pruning, logger, { flushMs: 5 });
+    await store.save(['old', 'kept'], { nodeUrl: 'http://a', account: 'a' });
+    await store.flush();
+    expect(await store.prune(1000)).toBe(1);
+    expect(await store.lookup(['old'])).toBeNull();
+    expect(await store.lookup(['kept'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    expect(reads(calls)).toHaveLength(1);
+    await store.close();
+  });
 });
