@@ -28,12 +28,15 @@ const NODE_URL_ACCOUNT = 'bench-slow-upstream';
 
 const epochMs = (): number => performance.timeOrigin + performance.now();
 
-async function startSlowUpstream(): Promise<{ url: string; stop(): Promise<void> }> {
+/** Runs a bench script (`node --import tsx bench/<script> <args>`) until it prints "ready". */
+export async function startScript(
+  script: string,
+  args: readonly string[],
+): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();
-  const script = path.join(import.meta.dirname, 'slow-upstream.ts');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', script, String(port), String(CHUNKS), String(INTERVAL_MS)],
+    ['--import', 'tsx', path.join(import.meta.dirname, script), String(port), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await once(child.stdout, 'data');
@@ -146,7 +149,7 @@ export async function benchGatewayStreams(
   services: Services,
   waitEligible: (g: ChildService) => Promise<void>,
 ): Promise<void> {
-  const upstream = await startSlowUpstream();
+  const upstream = await startScript('slow-upstream.ts', [String(CHUNKS), String(INTERVAL_MS)]);
   const unregister = await registerOnly(services.pg.url, upstream.url);
   try {
     for (const g of gateways) {

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { freePort } from '../e2e/support/services.ts';
-import { STREAMS, benchGatewayStreams, type NamedGateway } from './gateway-streams.ts';
+import { STREAMS, benchGatewayStreams, startScript, type NamedGateway } from './gateway-streams.ts';
 import { startNginx } from './nginx.ts';
 import { reportProfile } from './profile-report.ts';
 import {
@@ -131,9 +131,11 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     gateways.push({ name: 'gateway (baseline)', service });
   }
   const nginx = await startNginx(Number(new URL(worker.url).port));
+  const bare = await startScript('bare-proxy.ts', [worker.url]);
   // Stopped before the slow streams, and again (harmlessly) on the way out.
   const stopNginx = onlyOnce(async () => nginx?.stop());
   const stopWorker = onlyOnce(() => worker.stop());
+  const stopBare = onlyOnce(() => bare.stop());
   let gatewayRequests = LATENCY_ROUNDS * 2;
   try {
     for (const g of gateways) {
@@ -144,6 +146,7 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     if (nginx) {
       targets['nginx'] = nginx.url;
     }
+    targets['bare Node proxy'] = bare.url;
     // What a gateway burns idle (registry reads, timers) is taken out of its CPU per request.
     const idleFrom = gateways.map((g) => cpuMsOf(g.service.pid));
     await sleep(IDLE_MS);
@@ -183,9 +186,22 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
         });
       }
     });
-    if (!nginx) {
+    if (nginx) {
+      // No target: it says how much of the gateway's figure is Node's HTTP and undici, not ours.
+      const floor = added('bare Node proxy') - added('nginx');
+      printLine(
+        `  bare Node proxy (node:http + undici, nothing else) over nginx: ${floor.toFixed(2)} ms`,
+      );
+      record({
+        measure: 'bare Node proxy added p50 minus nginx added p50',
+        target: '-',
+        measured: `${floor.toFixed(2)} ms`,
+        pass: null,
+      });
+    } else {
       printLine('  (nginx not installed: apt-get install nginx-light)');
     }
+    delete targets['bare Node proxy'];
     const streamTargets = Object.fromEntries(
       Object.entries(targets).filter(([k]) => k !== 'nginx'),
     );
@@ -222,11 +238,13 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
       });
     }
     await stopNginx();
+    await stopBare();
     await stopWorker();
     await benchGatewayStreams(gateways, services, waitEligible);
     gatewayRequests += STREAMS + 20;
   } finally {
     await stopNginx();
+    await stopBare();
     await Promise.all(gateways.map((g) => g.service.stop()));
     await stopWorker();
   }
