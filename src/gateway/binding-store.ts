@@ -3,11 +3,15 @@
  * Bindings in PostgreSQL (migration 0002): a conversation id, a history-prefix key, an upload's
  * file id or an image path, each bound to the node that holds it, so every gateway replica routes
  * it there. Saves are written behind, batched: under load one upsert carries many answers'
- * bindings, so they never crowd the registry reads out of the pool. While PostgreSQL is away,
- * lookups answer from the bindings this replica saw lately, and failed writes are retried.
+ * bindings, so they never crowd the registry reads out of the pool. The bindings this replica
+ * saved or read lately are kept in a bounded LRU (binding-cache.ts): a lookup whose preferred key
+ * is there, learned within cacheTtlMs, never touches PostgreSQL; anything else is read there,
+ * so a binding another replica wrote is still found. While PostgreSQL is away, lookups answer
+ * from that memory whatever its age, and failed writes are retried.
  */
 import type pg from 'pg';
 import type { Logger } from '../logging.ts';
+import { BindingCache } from './binding-cache.ts';
 import type { Binding, BindingStore } from './types.ts';
 
 const LOOKUP_SQL = `
@@ -21,7 +25,8 @@ const SAVE_SQL = `
 
 const PRUNE_SQL = `
   delete from gemini_conversation_bindings
-   where updated_at < now() - make_interval(secs => $1::double precision / 1000)`;
+   where updated_at < now() - make_interval(secs => $1::double precision / 1000)
+  returning key`;
 
 /** Options of PgBindingStore. */
 export interface PgBindingStoreOptions {
@@ -33,15 +38,21 @@ export interface PgBindingStoreOptions {
   readonly lookupTimeoutMs?: number;
   /** After a failed query, PostgreSQL is skipped for this long (lookups answer from memory). */
   readonly backoffMs?: number;
-  /** Bindings remembered for lookups while PostgreSQL is away (and unwritten ones kept). */
+  /** Bindings remembered (the LRU's bound, and unwritten ones kept while PostgreSQL is away). */
   readonly maxRemembered?: number;
+  /**
+   * A remembered binding answers lookups from memory for this long after this replica saved or
+   * read it; then PostgreSQL is asked again (another replica may have moved the key since).
+   */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => number;
 }
 
 /** The PostgreSQL binding store; close() writes what is pending. */
 export class PgBindingStore implements BindingStore {
   private pending = new Map<string, Binding>();
-  /** Recently saved or read bindings, oldest first (a Map keeps insertion order). */
-  private readonly recent = new Map<string, Binding>();
+  /** Recently saved or read bindings. */
+  private readonly recent: BindingCache;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private skipUntilMs = 0;
@@ -51,6 +62,8 @@ export class PgBindingStore implements BindingStore {
   private readonly lookupTimeoutMs: number;
   private readonly backoffMs: number;
   private readonly maxRemembered: number;
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -62,12 +75,26 @@ export class PgBindingStore implements BindingStore {
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? 1000;
     this.backoffMs = options.backoffMs ?? 2000;
     this.maxRemembered = options.maxRemembered ?? 50_000;
+    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+    this.recent = new BindingCache(this.maxRemembered);
   }
 
-  /** The binding of the first key that has one; pending saves count. Never waits on a dead DB. */
+  /**
+   * The binding of the first key that has one; pending saves count. From memory when the
+   * preferred key was learned lately, else from PostgreSQL. Never waits on a dead DB.
+   */
   async lookup(keys: readonly string[]): Promise<Binding | null> {
-    if (keys.length === 0) {
+    const preferred = keys[0];
+    if (preferred === undefined) {
       return null;
+    }
+    const now = this.now();
+    // Only the preferred key may answer from memory: a later one could be outranked by a key
+    // another replica bound, which only PostgreSQL knows.
+    const known = this.pending.get(preferred) ?? this.recent.get(preferred, now - this.cacheTtlMs);
+    if (known) {
+      return known;
     }
     const rows = await this.query(keys);
     // The caller's order is its preference (the history key before the conversation_id).
@@ -76,7 +103,9 @@ export class PgBindingStore implements BindingStore {
       const stored = row && { nodeUrl: row.node_url, account: row.account };
       const binding = this.pending.get(key) ?? stored ?? (rows ? undefined : this.recent.get(key));
       if (binding) {
-        this.remember(key, binding);
+        if (binding === stored) {
+          this.recent.set(key, stored, now);
+        }
         return binding;
       }
     }
@@ -85,9 +114,10 @@ export class PgBindingStore implements BindingStore {
 
   /** Queues the keys; they are written within flushMs (failures are logged and retried). */
   async save(keys: readonly string[], binding: Binding): Promise<void> {
+    const now = this.now();
     keys.forEach((k) => {
       this.pending.set(k, binding);
-      this.remember(k, binding);
+      this.recent.set(k, binding, now);
     });
     if (this.pending.size >= this.maxBatch) {
       void this.flush();
@@ -109,9 +139,11 @@ export class PgBindingStore implements BindingStore {
     return this.writing;
   }
 
-  /** Deletes bindings untouched for olderThanMs; returns how many. */
+  /** Deletes bindings untouched for olderThanMs, here and in PostgreSQL; returns how many. */
   async prune(olderThanMs: number): Promise<number> {
-    const result = await this.pool.query(PRUNE_SQL, [olderThanMs]);
+    const result = await this.pool.query<{ key: string }>(PRUNE_SQL, [olderThanMs]);
+    // This replica stops answering them from memory too (others forget them within cacheTtlMs).
+    result.rows.forEach((row) => this.recent.delete(row.key));
     return result.rowCount ?? 0;
   }
 
@@ -190,16 +222,5 @@ export class PgBindingStore implements BindingStore {
       });
     }
     this.skipUntilMs = Date.now() + this.backoffMs;
-  }
-
-  private remember(key: string, binding: Binding): void {
-    this.recent.delete(key);
-    this.recent.set(key, binding);
-    if (this.recent.size > this.maxRemembered) {
-      const oldest = this.recent.keys().next();
-      if (!oldest.done) {
-        this.recent.delete(oldest.value);
-      }
-    }
   }
 }

@@ -56,8 +56,15 @@ export class Gateway {
     });
     this.bindings = new PgBindingStore(pool, this.logger);
     // A worker holds its 200 until the first answer text, after its queue wait: be as patient.
+    // Connections stay open between requests (up to what the worker's Keep-Alive allows); one
+    // request per connection at a time, as a slow stream must never hold up a quick answer
+    // behind it, and no cap on connections per worker, so 1 000 streams need no queue here.
     this.agent = new Agent({
       connect: { timeout: 3000 },
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+      pipelining: 1,
+      connections: null,
       headersTimeout: config.requestTimeoutMs + config.queue.waitMs + 5000,
       bodyTimeout: config.stallTimeoutMs + 5000,
     });

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /** Upstream response headers as undici gives them. */
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
@@ -30,14 +30,40 @@ export interface UpstreamRequest {
   readonly signal: AbortSignal;
 }
 
+interface Target {
+  readonly origin: string;
+  /** The node URL's own path, if it has one, without the trailing slash. */
+  readonly base: string;
+}
+
+/** Node URLs split once: the registry names few nodes, and every request goes to one. */
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 1000;
+
+function targetOf(nodeUrl: string): Target {
+  let target = targets.get(nodeUrl);
+  if (target === undefined) {
+    const url = new URL(nodeUrl);
+    target = { origin: url.origin, base: url.pathname.replace(/\/+$/, '') };
+    if (targets.size >= MAX_TARGETS) {
+      targets.clear();
+    }
+    targets.set(nodeUrl, target);
+  }
+  return target;
+}
+
 /** Sends one POST; never throws (a failure before the response is a 'network' result). */
 export async function sendAttempt(
   dispatcher: Dispatcher,
   req: UpstreamRequest,
 ): Promise<AttemptResult> {
   try {
-    const res = await request(`${req.nodeUrl.replace(/\/+$/, '')}${req.path}`, {
-      dispatcher,
+    const target = targetOf(req.nodeUrl);
+    // Straight to the pooled dispatcher: no URL string to build and parse again per request.
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: `${target.base}${req.path}`,
       method: 'POST',
       headers: req.headers,
       body: req.body,
@@ -112,7 +138,7 @@ export type RelayEnd = 'done' | 'upstream_error' | 'client_gone';
 
 /**
  * Copies `body` to `res` chunk by chunk, pausing on a full socket until `drain`. `onChunk` sees
- * each chunk before it is written. Does not end `res` on an upstream error (the caller decides).
+ * each chunk once it is written. Does not end `res` on an upstream error (the caller decides).
  */
 export function relay(
   body: Readable,
@@ -141,8 +167,10 @@ export function relay(
     }
     res.on('close', onClose);
     body.on('data', (chunk: Buffer) => {
+      // Out to the client first: what onChunk reads (the answer tap) must not delay a token.
+      const full = !res.write(chunk);
       onChunk(chunk);
-      if (!res.write(chunk)) {
+      if (full) {
         body.pause();
         res.once('drain', () => body.resume());
       }

@@ -29,6 +29,7 @@ function fakePool(
 
 const logger = createLogger({ silent: true });
 const writes = (calls: Call[]) => calls.filter((c) => c.sql.includes('insert'));
+const reads = (calls: Call[]) => calls.filter((c) => c.sql.includes('select key'));
 
 describe('PgBindingStore', () => {
   it('batches saves into one upsert, the latest binding of a key winning', async () => {
@@ -112,5 +113,115 @@ describe('PgBindingStore', () => {
     const startedAt = Date.now();
     expect(await store.lookup(['k'])).toBeNull();
     expect(Date.now() - startedAt).toBeLessThan(1000);
+  });
+
+  it('answers a binding it saved from memory, without asking PostgreSQL', async () => {
+    const { pool, calls } = fakePool();
+    const store = new PgBindingStore(pool, logger, { flushMs: 5 });
+    await store.save(['hist-1', 'conv-1'], { nodeUrl: 'http://a', account: 'a' });
+    await store.flush();
+    const before = calls.length;
+    expect(await store.lookup(['hist-1'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    expect(await store.lookup(['conv-1', 'hist-1'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    expect(reads(calls.slice(before))).toHaveLength(0);
+    await store.close();
+  });
+
+  it('asks PostgreSQL on a miss, so a binding another replica wrote is found, then remembers it', async () => {
+    const { pool, calls } = fakePool([{ key: 'other', node_url: 'http://b', account: 'b' }]);
+    const store = new PgBindingStore(pool, logger);
+    expect(await store.lookup(['other'])).toEqual({ nodeUrl: 'http://b', account: 'b' });
+    expect(reads(calls)).toHaveLength(1);
+    expect(await store.lookup(['other'])).toEqual({ nodeUrl: 'http://b', account: 'b' });
+    expect(reads(calls)).toHaveLength(1);
+    // Nothing is remembered of an absent key: it is asked again, as another replica may bind it.
+    expect(await store.lookup(['absent'])).toBeNull();
+    expect(await store.lookup(['absent'])).toBeNull();
+    expect(reads(calls)).toHaveLength(3);
+    await store.close();
+  });
+
+  it('asks PostgreSQL when only a less preferred key is remembered (a preferred one may be bound elsewhere)', async () => {
+    const { pool, calls } = fakePool([{ key: 'hist-2', node_url: 'http://b', account: 'b' }]);
+    const store = new PgBindingStore(pool, logger, { flushMs: 60_000 });
+    await store.save(['conv-1'], { nodeUrl: 'http://a', account: 'a' });
+    expect(await store.lookup(['hist-2', 'conv-1'])).toEqual({ nodeUrl: 'http://b', account: 'b' });
+    expect(reads(calls)).toHaveLength(1);
+    await store.close();
+  });
+
+  it('asks PostgreSQL again once a remembered binding is older than cacheTtlMs', async () => {
+    let now = 1_000_000;
+    const { pool, calls } = fakePool([{ key: 'k', node_url: 'http://moved', account: 'b' }]);
+    const store = new PgBindingStore(pool, logger, {
+      flushMs: 5,
+      cacheTtlMs: 1000,
+      now: () => now,
+    });
+    await store.save(['k'], { nodeUrl: 'http://a', account: 'a' });
+    await store.flush();
+    expect(await store.lookup(['k'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    expect(reads(calls)).toHaveLength(0);
+    now += 1001;
+    // Another replica re-bound the key meanwhile: PostgreSQL's answer wins and is remembered.
+    expect(await store.lookup(['k'])).toEqual({ nodeUrl: 'http://moved', account: 'b' });
+    expect(await store.lookup(['k'])).toEqual({ nodeUrl: 'http://moved', account: 'b' });
+    expect(reads(calls)).toHaveLength(1);
+    await store.close();
+  });
+
+  it('a save replaces the remembered binding of its keys', async () => {
+    const { pool, calls } = fakePool([{ key: 'k', node_url: 'http://a', account: 'a' }]);
+    const store = new PgBindingStore(pool, logger, { flushMs: 5 });
+    expect(await store.lookup(['k'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    await store.save(['k'], { nodeUrl: 'http://b', account: 'b' });
+    await store.flush();
+    expect(await store.lookup(['k'])).toEqual({ nodeUrl: 'http://b', account: 'b' });
+    expect(reads(calls)).toHaveLength(1);
+    await store.close();
+  });
+
+  it('remembers at most maxRemembered keys, the least recently used going first', async () => {
+    const { pool, calls } = fakePool();
+    const store = new PgBindingStore(pool, logger, { flushMs: 5, maxRemembered: 2 });
+    await store.save(['k1'], { nodeUrl: 'http://1', account: null });
+    await store.save(['k2'], { nodeUrl: 'http://2', account: null });
+    await store.flush();
+    expect(await store.lookup(['k1'])).toEqual({ nodeUrl: 'http://1', account: null });
+    await store.save(['k3'], { nodeUrl: 'http://3', account: null });
+    await store.flush();
+    expect(reads(calls)).toHaveLength(0);
+    // k2 was the least recently used: evicted, so PostgreSQL is asked (and has nothing here).
+    expect(await store.lookup(['k2'])).toBeNull();
+    expect(await store.lookup(['k1'])).toEqual({ nodeUrl: 'http://1', account: null });
+    expect(await store.lookup(['k3'])).toEqual({ nodeUrl: 'http://3', account: null });
+    expect(reads(calls)).toHaveLength(1);
+    await store.close();
+  });
+
+  it('never queries for a request with no key (a first turn)', async () => {
+    const { pool, calls } = fakePool();
+    const store = new PgBindingStore(pool, logger);
+    expect(await store.lookup([])).toBeNull();
+    expect(calls).toHaveLength(0);
+    await store.close();
+  });
+
+  it('forgets what it prunes, so a pruned key is asked of PostgreSQL again', async () => {
+    const { pool, calls } = fakePool();
+    const pruning = {
+      query: async (sql: string, params: unknown[] = []) =>
+        sql.includes('delete')
+          ? { rows: [{ key: 'old' }], rowCount: 1 }
+          : (pool.query as (s: string, p: unknown[]) => Promise<unknown>)(sql, params),
+    } as unknown as pg.Pool;
+    const store = new PgBindingStore(pruning, logger, { flushMs: 5 });
+    await store.save(['old', 'kept'], { nodeUrl: 'http://a', account: 'a' });
+    await store.flush();
+    expect(await store.prune(1000)).toBe(1);
+    expect(await store.lookup(['old'])).toBeNull();
+    expect(await store.lookup(['kept'])).toEqual({ nodeUrl: 'http://a', account: 'a' });
+    expect(reads(calls)).toHaveLength(1);
+    await store.close();
   });
 });

@@ -34,9 +34,12 @@ export function node(overrides: Partial<NodeRecord> = {}, now = Date.now()): Nod
 export class MemoryBindings implements BindingStore {
   readonly map = new Map<string, Binding>();
   readonly saves: { keys: readonly string[]; binding: Binding }[] = [];
+  /** The keys of every lookup asked. */
+  readonly lookups: (readonly string[])[] = [];
   private waiters: (() => void)[] = [];
 
   async lookup(keys: readonly string[]): Promise<Binding | null> {
+    this.lookups.push(keys);
     for (const k of keys) {
       const b = this.map.get(k);
       if (b) {
