@@ -17,7 +17,6 @@ afterEach(async () => {
 });
 
 const backend: ChatBackend = {
-  // eslint-disable-next-line @typescript-eslint/require-await
   async *stream() {
     yield { type: 'text', delta: 'still answered' };
     yield {
