@@ -55,6 +55,11 @@ export function createCommandRedis(url: string, options: RedisClientOptions = {}
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: options.commandTimeoutMs ?? 5000,
+      // A command whose caller already got an error (its timeout, a dropped connection) must not
+      // run later: a job added after its client was told 503 would go upstream with nobody
+      // waiting, while the gateway sends the prompt elsewhere. ioredis resends such commands on
+      // reconnect unless told not to.
+      autoResendUnfulfilledCommands: false,
     }),
     options,
   );
