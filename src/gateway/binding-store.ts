@@ -157,7 +157,7 @@ export class PgBindingStore implements BindingStore {
   private async query(
     keys: readonly string[],
   ): Promise<{ key: string; node_url: string; account: string | null }[] | null> {
-    if (Date.now() < this.skipUntilMs) {
+    if (this.now() < this.skipUntilMs) {
       return null;
     }
     let timeout: NodeJS.Timeout | undefined;
@@ -215,12 +215,12 @@ export class PgBindingStore implements BindingStore {
   }
 
   private backOff(message: string, err: unknown, count?: number): void {
-    if (Date.now() >= this.skipUntilMs) {
+    if (this.now() >= this.skipUntilMs) {
       this.logger.warn(message, {
         ...(count === undefined ? {} : { count }),
         error: err instanceof Error ? err.message : String(err),
       });
     }
-    this.skipUntilMs = Date.now() + this.backoffMs;
+    this.skipUntilMs = this.now() + this.backoffMs;
   }
 }
