@@ -1,16 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CoalescedWriter } from '../../../src/browser/coalesced-writer.ts';
 import { createLogger } from '../../../src/logging.ts';
-
-/** A logger whose lines can be read back. */
-function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => string[] } {
-  const stream = new PassThrough();
-  const chunks: string[] = [];
-  stream.on('data', (b: Buffer) => chunks.push(b.toString()));
-  const logger = createLogger({ stream, debug: true });
-  return { logger, lines: () => chunks.join('').split('\n').filter(Boolean) };
-}
+import { capturedLogger } from '../support/captured-logger.ts';
 
 /** A write that can be held open, recording what it was given. */
 class Sink {
@@ -126,7 +117,7 @@ describe('CoalescedWriter', () => {
 
   it('logs a failure once per change of state, never throws, and keeps trying newer values', async () => {
     const sink = new Sink();
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturedLogger({ debug: true });
     const w = writerInto(sink, { what: 'saving test.json', logger });
     sink.fail = new Error('EACCES: permission denied');
     for (let i = 1; i <= 5; i += 1) {

@@ -2,7 +2,6 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import express from 'express';
 import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { createConsole } from '../../../src/gateway/index.ts';
 import { ADMIN, USER, act, session, signOut } from './console-session.ts';
 import { serverScope, type TestGateway } from './fake-servers.ts';
 import { node } from './helpers.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 const scope = serverScope();
 
@@ -20,9 +20,7 @@ describe('console audit log', () => {
     const worker = await scope.worker((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"account":"reset"}');
     });
-    const sink = new PassThrough();
-    let logs = '';
-    sink.on('data', (b: Buffer) => (logs += b.toString('utf8')));
+    const audit = capturedLogger();
     const ring = new KeyRing({
       apiKeys: [USER],
       adminApiKeys: [ADMIN],
@@ -46,7 +44,7 @@ describe('console audit log', () => {
         nodes: [],
       }),
       dispatcher: agent,
-      logger: createLogger({ stream: sink }),
+      logger: audit.logger,
     });
     const app = express()
       .use(console.router)
@@ -58,10 +56,7 @@ describe('console audit log', () => {
       const s = await session(g);
       expect((await act(g, s, { node: worker.url, action: 'reset-cooldown' })).status).toBe(200);
       await signOut(g, s);
-      const lines = logs
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = audit.lines().map((l) => JSON.parse(l) as Record<string, unknown>);
       const keyId = keyIdOf(ADMIN);
       expect(lines.map((l) => [l['message'], l['keyId']])).toEqual([
         ['console sign-in', keyId],
@@ -69,7 +64,7 @@ describe('console audit log', () => {
         ['console sign-out', keyId],
       ]);
       expect(lines[1]).toMatchObject({ action: 'reset-cooldown', node: worker.url, ok: true });
-      expect(logs).not.toContain(ADMIN);
+      expect(audit.text()).not.toContain(ADMIN);
     } finally {
       server.close();
       await agent.close();

@@ -12,7 +12,7 @@ import {
   fake,
   FLASH,
   geminiError,
-  logs,
+  logText,
   makeClient,
   request,
   text,
@@ -199,6 +199,7 @@ describe('GeminiClient.generate', () => {
     const failed = await collect(client.generate(request()));
     cookies.cookies = accountCookies(GOOD_PSID);
     await collect(client.generate(request()));
+    const logs = logText();
     expect(logs.length).toBeGreaterThan(0);
     for (const secret of [
       GOOD_PSID,

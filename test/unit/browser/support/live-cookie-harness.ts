@@ -6,7 +6,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach } from 'vitest';
 import {
   browserUnreachableError,
@@ -19,7 +18,7 @@ import {
 } from '../../../../src/browser/index.ts';
 import type { CookieBrowser } from '../../../../src/browser/live-cookie-source.ts';
 import type { Cookie } from '../../../../src/gemini/index.ts';
-import { createLogger } from '../../../../src/logging.ts';
+import { capturedLogger, type CapturedLogger } from '../../support/captured-logger.ts';
 
 /** A secure, httpOnly cookie for path /. */
 export const c = (name: string, value: string, domain = '.google.com'): Cookie => ({
@@ -91,7 +90,7 @@ export class FakeBrowser implements CookieBrowser {
 
 let dir: string;
 let source: LiveCookieSource | null;
-let logged: string;
+let log: CapturedLogger;
 /** This test's cookie_cache.json (absent until written). */
 export let file: string;
 /** This test's browser. */
@@ -104,7 +103,7 @@ export function useLiveCookieHarness(): void {
     file = path.join(dir, COOKIE_CACHE_FILE);
     browser = new FakeBrowser();
     source = null;
-    logged = '';
+    log = capturedLogger();
   });
 
   afterEach(async () => {
@@ -115,15 +114,11 @@ export function useLiveCookieHarness(): void {
 
 /** The source over this test's browser and file, closed after the test. */
 export async function open(cacheMs = 60_000, cacheWriteIntervalMs = 0): Promise<LiveCookieSource> {
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => {
-    logged += chunk.toString();
-  });
   source = await LiveCookieSource.create({
     session: browser,
     cacheFile: file,
     cacheMs,
-    logger: createLogger({ stream }),
+    logger: log.logger,
     reconnectWaitMs: 10,
     cacheWriteIntervalMs,
   });
@@ -131,7 +126,7 @@ export async function open(cacheMs = 60_000, cacheWriteIntervalMs = 0): Promise<
 }
 
 /** The lines (info and above) this test's source logged. */
-export const logLines = (): string[] => logged.split('\n').filter(Boolean);
+export const logLines = (): string[] => log.lines();
 
 /** `name=value` of every cookie in the saved file, sorted. */
 export async function fileValues(): Promise<string[]> {

@@ -1,17 +1,16 @@
 /**
  * The GeminiClient test bed, one per test: a fresh FakeGoogle serving Gemini, an HTTP client
- * pinned to it, a cookie source that counts its calls, and a debug logger whose output is kept in
- * `logs`. A test file calls useClientHarness() once; the exported bindings are live and are
+ * pinned to it, a cookie source that counts its calls, and a debug logger whose output
+ * logText() reads back. A test file calls useClientHarness() once; the exported bindings are live and are
  * replaced before each test, so tests read them as plain variables.
  */
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { GeminiClient } from '../../../../src/gemini/client.ts';
 import { GeminiError } from '../../../../src/gemini/errors.ts';
 import { createHttpClient, type HttpClient } from '../../../../src/gemini/http.ts';
 import { findModel } from '../../../../src/gemini/models.ts';
 import type { GenerateEvent, GenerateRequest, ModelSpec } from '../../../../src/gemini/types.ts';
-import { createLogger } from '../../../../src/logging.ts';
+import { capturedLogger, type CapturedLogger } from '../../support/captured-logger.ts';
 import { startFakeGoogle, type FakeGoogle } from './fake-google.ts';
 import { accountCookies, FakeCookieSource, GOOD_PSID, installGemini } from './fake-gemini.ts';
 import { createTestCertificates, type TestCertificates } from './test-ca.ts';
@@ -22,12 +21,11 @@ export const FLASH = findModel('gemini-2.5-flash') as ModelSpec;
 let certs: TestCertificates;
 let http: HttpClient;
 let clients: GeminiClient[];
+let log: CapturedLogger;
 /** This test's fake Google, with Gemini installed. */
 export let fake: FakeGoogle;
 /** This test's cookie source, signed in with GOOD_PSID until a test says otherwise. */
 export let cookies: FakeCookieSource;
-/** Everything this test's clients logged. */
-export let logs: string;
 
 /** Registers the hooks that give each test of the calling file a fresh test bed. */
 export function useClientHarness(): void {
@@ -40,7 +38,7 @@ export function useClientHarness(): void {
     installGemini(fake);
     http = createHttpClient({ hostResolverRules: fake.rules, ca: certs.caCert });
     cookies = new FakeCookieSource(accountCookies(GOOD_PSID));
-    logs = '';
+    log = capturedLogger({ debug: true });
     clients = [];
   });
 
@@ -53,12 +51,7 @@ export function useClientHarness(): void {
 
 /** A client on this test's bed, closed after the test. */
 export function makeClient(stallTimeoutMs = 5000): GeminiClient {
-  const stream = new PassThrough();
-  stream.on('data', (chunk: Buffer) => {
-    logs += chunk.toString();
-  });
-  const logger = createLogger({ stream, debug: true });
-  const client = new GeminiClient({ http, cookies, logger, stallTimeoutMs });
+  const client = new GeminiClient({ http, cookies, logger: log.logger, stallTimeoutMs });
   clients.push(client);
   return client;
 }
@@ -84,6 +77,9 @@ export async function collect(
     return { events, error };
   }
 }
+
+/** Everything this test's clients logged so far. */
+export const logText = (): string => log.text();
 
 /** Asserts that `error` is a GeminiError and returns it as one. */
 export function geminiError(error: unknown): GeminiError {
