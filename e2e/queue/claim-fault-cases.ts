@@ -12,6 +12,7 @@ import { AppError } from '../../src/errors.ts';
 import { createCommandRedis, queueNames, type QueueJobData } from '../../src/queue/index.ts';
 import { claimLine, type ClaimRequest } from '../../src/queue/line-claim.ts';
 import { lineKeys } from '../../src/queue/line-entry.ts';
+import { abandonUnadded, abandonedKeyOf, sentMark } from '../../src/queue/sent-mark.ts';
 import { startReplyCutter } from './reply-cutter.ts';
 import {
   cleanups,
@@ -145,15 +146,39 @@ export function claimFaultCases(): void {
       upstream.calls[0]?.release();
       expect(await first).toEqual({ text: 'held:first', error: undefined });
       // Its turn came and it was dropped without a send; the line serves the next one.
-      await waitUntil(async () => {
+      const idle = async () => {
         const s = await running.queue.stats();
         return s.waiting === 0 && s.active === 0;
-      });
+      };
+      await waitUntil(async () => upstream.calls.length > 1 || (await idle()));
+      expect(upstream.calls.map((c) => c.prompt)).toEqual(['first']);
       const next = collect(running.queue.stream(job('next'), new AbortController().signal));
       await waitUntil(() => upstream.calls.length === 2);
       upstream.calls[1]?.release();
       expect(await next).toEqual({ text: 'held:next', error: undefined });
       expect(upstream.calls.map((c) => c.prompt)).toEqual(['first', 'next']);
+    });
+
+    it('a failed add and its job settle who goes first in Redis: the mark or the abandon', async () => {
+      const redis = await control();
+      const key = (name: string) => `t-${randomUUID()}:sent:${name}`;
+      const lost = new Error('Command timed out');
+      // The job was marked sent before the abandon landed: the client hears it may have gone up.
+      const sent = key('sent');
+      await sentMark(redis, sent, 60_000).mark();
+      expect(await abandonUnadded(redis, sent, 60_000, lost)).toBe(true);
+      // The abandon landed first: the job refuses to send, and to upload before it.
+      const dropped = key('dropped');
+      expect(await abandonUnadded(redis, dropped, 60_000, lost)).toBe(false);
+      const refused = { status: 503, code: 'request_abandoned', upstreamSent: false };
+      await expect(sentMark(redis, dropped, 60_000).assertUnsent()).rejects.toMatchObject(refused);
+      await expect(sentMark(redis, dropped, 60_000).mark()).rejects.toMatchObject(refused);
+      expect(await redis.exists(dropped)).toBe(0);
+      // An add ioredis never wrote (no connection) needs no abandon: nothing can run.
+      const unsent = key('unsent');
+      const neverLeft = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+      expect(await abandonUnadded(redis, unsent, 60_000, neverLeft)).toBe(false);
+      expect(await redis.exists(abandonedKeyOf(unsent))).toBe(0);
     });
   });
 }
