@@ -8,11 +8,16 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { describe, expect, inject, it } from 'vitest';
 import { accountKeys } from '../../src/account/index.ts';
-import { AppError } from '../../src/errors.ts';
+import { AppError, ServiceUnavailableError } from '../../src/errors.ts';
 import { createCommandRedis, queueNames, type QueueJobData } from '../../src/queue/index.ts';
 import { claimLine, type ClaimRequest } from '../../src/queue/line-claim.ts';
 import { lineKeys } from '../../src/queue/line-entry.ts';
-import { abandonUnadded, abandonedKeyOf, sentMark } from '../../src/queue/sent-mark.ts';
+import {
+  abandonUnadded,
+  abandonedKeyOf,
+  sentMark,
+  withUpstreamSent,
+} from '../../src/queue/sent-mark.ts';
 import { startReplyCutter } from './reply-cutter.ts';
 import {
   cleanups,
@@ -179,6 +184,45 @@ export function claimFaultCases(): void {
       const neverLeft = new Error("Stream isn't writeable and enableOfflineQueue options is false");
       expect(await abandonUnadded(redis, unsent, 60_000, neverLeft)).toBe(false);
       expect(await redis.exists(abandonedKeyOf(unsent))).toBe(0);
+    });
+
+    it('a waiter that gives up on a job that may still run abandons it before it answers', async () => {
+      const redis = await control();
+      const key = `t-${randomUUID()}:sent:job`;
+      const lost = () => new ServiceUnavailableError('The queue (Redis) is unavailable.', 5);
+      // Removed or never added: known gone, nothing to write.
+      const gone = await withUpstreamSent(
+        lost(),
+        { started: false, finished: true },
+        redis,
+        key,
+        60_000,
+      );
+      expect(gone).toMatchObject({ status: 503, upstreamSent: false });
+      expect(await redis.exists(abandonedKeyOf(key))).toBe(0);
+      // Perhaps still waiting or running unmarked: "not sent" holds, as the job can no longer send.
+      const open = await withUpstreamSent(
+        lost(),
+        { started: true, finished: false },
+        redis,
+        key,
+        60_000,
+      );
+      expect(open).toMatchObject({ status: 503, upstreamSent: false });
+      await expect(sentMark(redis, key, 60_000).mark()).rejects.toMatchObject({
+        code: 'request_abandoned',
+      });
+      // Marked before the waiter gave up: it may have gone up.
+      const marked = `t-${randomUUID()}:sent:job`;
+      await sentMark(redis, marked, 60_000).mark();
+      const sent = await withUpstreamSent(
+        lost(),
+        { started: true, finished: false },
+        redis,
+        marked,
+        60_000,
+      );
+      expect(sent).toMatchObject({ status: 503, upstreamSent: true });
     });
   });
 }

@@ -11,7 +11,7 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
-import { CancelRegistry, createProcessor } from './job-processor.ts';
+import { CancelRegistry, createProcessor, sentMarkTtlMs } from './job-processor.ts';
 import { addToLine, enterLine, lineKeys, type Entry, type EntryContext } from './line-entry.ts';
 import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
@@ -147,7 +147,8 @@ export class ChatQueue {
           ['unknown', 'completed', 'failed'].includes(await this.queue.getJobState(id)),
       });
     } catch (err) {
-      throw await withUpstreamSent(err, inbox.started, this.producer, this.names.sent(id));
+      const ttlMs = sentMarkTtlMs(this.options.requestTimeoutMs);
+      throw await withUpstreamSent(err, inbox, this.producer, this.names.sent(id), ttlMs);
     } finally {
       this.inboxes.delete(id);
       if (!inbox.finished) {

@@ -102,9 +102,21 @@ export function sentMark(redis: Redis, key: string, ttlMs: number): SentMark {
 }
 
 /**
- * Gives up on a job whose add failed on this side, though Redis may have run it: once the
- * "abandoned" mark lands, the job never sends. Resolves whether the prompt may have gone up all
- * the same (its "sent" mark was there first, or Redis cannot say); false when the add never left.
+ * Tells job `sentKey`'s job, if it exists, that nobody waits for it: once this lands it never
+ * sends. Resolves whether the prompt may have gone up all the same (the "sent" mark was there
+ * first, or Redis cannot say).
+ */
+export async function abandonJob(redis: Redis, sentKey: string, ttlMs: number): Promise<boolean> {
+  try {
+    return (await ABANDON.run(redis, [abandonedKeyOf(sentKey), sentKey], [String(ttlMs)])) === 1;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Gives up on a job whose add failed on this side, though Redis may have run it (abandonJob);
+ * false at once when the add never left.
  */
 export async function abandonUnadded(
   redis: Redis,
@@ -115,13 +127,9 @@ export async function abandonUnadded(
   if (neverLeft(addError)) {
     return false;
   }
-  try {
-    // Sent after the add on the same connection, or after it dropped: Redis runs it after the add.
-    await readyWithin(redis, ABANDON_READY_MS);
-    return (await ABANDON.run(redis, [abandonedKeyOf(sentKey), sentKey], [String(ttlMs)])) === 1;
-  } catch {
-    return true;
-  }
+  // Sent after the add on the same connection, or after it dropped: Redis runs it after the add.
+  await readyWithin(redis, ABANDON_READY_MS);
+  return abandonJob(redis, sentKey, ttlMs);
 }
 
 /** ioredis refused the command before writing it (no connection, no offline queue). */
@@ -129,28 +137,30 @@ function neverLeft(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith("Stream isn't writeable");
 }
 
-/** Whether the job's mark exists; true when Redis cannot say (the safe answer for a failover). */
-export async function wasMarkedSent(redis: Redis, key: string): Promise<boolean> {
-  try {
-    return (await redis.exists(key)) === 1;
-  } catch {
-    return true;
-  }
+/** What the waiting side knows of its job. */
+export interface WaiterView {
+  /** The job's `start` arrived (or it could no longer be removed). */
+  readonly started: boolean;
+  /** The job's last word arrived, or it is known gone (removed, never added). */
+  readonly finished: boolean;
 }
 
 /**
- * Says on an error raised on the waiting side (worker lost, run timeout, queue closing) whether
- * the prompt may have gone upstream: never when the job had not started, else the job's mark.
+ * Says on an error raised on the waiting side (worker lost, run timeout, Redis away, queue
+ * closing) whether the prompt may have gone upstream. A job that may still run is abandoned
+ * first, so that "not sent" stays true after the gateway sent the prompt elsewhere.
  */
 export async function withUpstreamSent(
   err: unknown,
-  started: boolean,
+  waiter: WaiterView,
   redis: Redis,
-  key: string,
+  sentKey: string,
+  ttlMs: number,
 ): Promise<unknown> {
   if (!(err instanceof AppError) || err.upstreamSent !== undefined) {
     return err;
   }
-  const upstreamSent = started && (await wasMarkedSent(redis, key));
+  const gone = waiter.finished && !waiter.started;
+  const upstreamSent = gone ? false : await abandonJob(redis, sentKey, ttlMs);
   return parseError(serializeError(err, { upstreamSent }));
 }
