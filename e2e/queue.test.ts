@@ -1,156 +1,35 @@
 /**
  * ChatQueue against the shared real Redis: serialization across two queue instances (two
  * "processes" in one), cancellation, wait limits, the length limit, timeouts and errors crossing
- * Redis. The upstream is a fake Generate: it stands in for Google, not for our code.
+ * Redis. The upstream is a fake Generate: it stands in for Google, not for our code. The faults of
+ * the line claim and the add (lost replies) are in e2e/queue/claim-fault-cases.ts.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { AccountState, type ChatJob, type Generate } from '../src/account/index.ts';
+import type { Generate } from '../src/account/index.ts';
 import { AppError } from '../src/errors.ts';
-import { GeminiError, type GenerateEvent, type GenerateRequest } from '../src/gemini/index.ts';
-import { ChatQueue, createCommandRedis, type ChatQueueOptions } from '../src/queue/index.ts';
+import { GeminiError } from '../src/gemini/index.ts';
+import { createCommandRedis } from '../src/queue/index.ts';
 import { CancelRegistry, createProcessor } from '../src/queue/job-processor.ts';
 import { decodeReply, queueNames, type ChatJobData, type ReplyMessage } from '../src/queue/wire.ts';
 import { createLogger } from '../src/logging.ts';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { tempDir } from './support/services.ts';
+import { claimFaultCases } from './queue/claim-fault-cases.ts';
+import {
+  cleanups,
+  collect,
+  done,
+  heldGenerate,
+  job,
+  makeQueue,
+  openAccount,
+  recordingGenerate,
+  runCleanups,
+  waitUntil,
+} from './queue/support.ts';
 
-const MODEL = { name: 'gemini-2.5-flash', header: null, thinking: false };
-const COOLDOWN = { quotaMs: 60_000, jitterMs: 0, transientMs: 1000 };
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) {
-    await c();
-  }
-});
-
-const job = (prompt: string): ChatJob => ({
-  requestId: `req-${prompt}`,
-  model: MODEL,
-  prompt,
-  inputs: [],
-  chat: null,
-  replayPrompt: null,
-});
-
-/** Records every upstream call; each answers `echo:<prompt>` after `delayMs`. */
-function recordingGenerate(delayMs: number) {
-  const log: string[] = [];
-  const requests: GenerateRequest[] = [];
-  let running = 0;
-  let maxRunning = 0;
-  const generate: Generate = async function* (req) {
-    requests.push(req);
-    running += 1;
-    maxRunning = Math.max(maxRunning, running);
-    log.push(`start:${req.prompt}`);
-    try {
-      await sleep(delayMs, undefined, req.signal ? { signal: req.signal } : {});
-      yield { type: 'text', delta: `echo:${req.prompt}` };
-      yield done(`echo:${req.prompt}`);
-    } finally {
-      running -= 1;
-      log.push(`end:${req.prompt}`);
-    }
-  };
-  return { generate, log, requests, maxRunning: () => maxRunning };
-}
-
-function done(text: string): GenerateEvent {
-  return { type: 'done', result: { text, thoughts: '', images: [], chat: null, modelName: null } };
-}
-
-/** A Generate that holds each call open until released, and reports its signal. */
-function heldGenerate() {
-  const calls: { prompt: string; signal: AbortSignal | undefined; release: () => void }[] = [];
-  const generate: Generate = async function* (req) {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    calls.push({ prompt: req.prompt, signal: req.signal, release });
-    const aborted = new Promise<void>((_, reject) =>
-      req.signal?.addEventListener('abort', () => reject(req.signal?.reason as Error)),
-    );
-    yield { type: 'text', delta: `held:${req.prompt}` };
-    await Promise.race([released, aborted]);
-    yield done(`held:${req.prompt}`);
-  };
-  return { generate, calls };
-}
-
-/** An account on the shared Redis under `prefix`, closed after the test. */
-async function openAccount(prefix: string): Promise<{ account: AccountState; redis: Redis }> {
-  const redis = createCommandRedis(inject('redisUrl'));
-  const dataDir = tempDir('queue');
-  const account = await AccountState.open({
-    account: 'burst@example.com',
-    dataDir,
-    cooldown: COOLDOWN,
-    redis,
-    keyPrefix: `${prefix}:`,
-  });
-  cleanups.push(async () => {
-    await account.close();
-    redis.disconnect();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { account, redis };
-}
-
-async function makeQueue(
-  prefix: string,
-  generate: Generate,
-  over: Partial<ChatQueueOptions> = {},
-): Promise<{ queue: ChatQueue; account: AccountState }> {
-  const redisUrl = inject('redisUrl');
-  const { account } = await openAccount(prefix);
-  const queue = new ChatQueue({
-    account,
-    redisUrl,
-    generate,
-    queue: { waitMs: 30_000, maxLength: 20 },
-    requestTimeoutMs: 20_000,
-    prefix,
-    transientBackoffMs: 10,
-    ...over,
-  });
-  cleanups.push(() => queue.close());
-  await waitUntil(() => queue.ready());
-  await queue.start();
-  return { queue, account };
-}
-
-async function waitUntil(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await sleep(20);
-  }
-}
-
-async function collect(
-  stream: AsyncIterable<GenerateEvent>,
-): Promise<{ text: string; error: unknown }> {
-  let text = '';
-  try {
-    for await (const e of stream) {
-      if (e.type === 'text') {
-        text += e.delta;
-      }
-    }
-    return { text, error: undefined };
-  } catch (error) {
-    return { text, error };
-  }
-}
+afterEach(runCleanups);
 
 describe('ChatQueue: one account, one line', () => {
   it('serializes a burst of 10 across two instances: no overlap, each exactly once', async () => {
@@ -405,3 +284,5 @@ describe('ChatQueue: one account, one line', () => {
     });
   });
 });
+
+claimFaultCases();

@@ -7,7 +7,13 @@ import type { Redis } from 'ioredis';
 import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { AccountRecord } from './account-record.ts';
-import { MemoryAccountStore, RedisAccountStore, type AccountStore } from './account-store.ts';
+import {
+  DEFAULT_KEY_PREFIX,
+  MemoryAccountStore,
+  RedisAccountStore,
+  accountKeys,
+  type AccountStore,
+} from './account-store.ts';
 import {
   coolingError,
   laterOf,
@@ -56,6 +62,8 @@ const NOT_PROBE: Admission = Object.freeze({ probe: false, token: null });
 
 /** The account's state machine; see DESIGN.md's failure table. `close()` stops its sync timer. */
 export class AccountState extends AccountRecord implements AccountGuard {
+  /** The Redis hash of the shared record (what admit() reads); null when it is not in Redis. */
+  readonly sharedRecordKey: string | null;
   private readonly random: () => number;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -69,6 +77,10 @@ export class AccountState extends AccountRecord implements AccountGuard {
       options,
     );
     this.random = options.random ?? Math.random;
+    this.sharedRecordKey =
+      !options.store && options.redis
+        ? accountKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX, options.account).hash
+        : null;
   }
 
   /** Loads account_state.json and the shared record, reconciles them, and starts syncing. */

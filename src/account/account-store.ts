@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { readyWithin, redisScript } from '../redis/index.ts';
 import type { Cooldown, CooldownReason, LoginState } from './types.ts';
 
 /** The shared record of one account. */
@@ -99,24 +100,35 @@ export class MemoryAccountStore implements AccountStore {
 }
 
 // Keeps the later of two cooldown ends, atomically, so two processes cannot shorten each other's.
-const EXTEND_COOLDOWN = `
+const EXTEND_COOLDOWN = redisScript<[string | null, string | null]>(
+  'gkExtendCooldown',
+  1,
+  `
 local cur = tonumber(redis.call('HGET', KEYS[1], 'cooldown_until') or '0') or 0
 if tonumber(ARGV[1]) > cur then
   redis.call('HSET', KEYS[1], 'cooldown_until', ARGV[1], 'cooldown_reason', ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'updated_at', ARGV[3])
-return redis.call('HMGET', KEYS[1], 'cooldown_until', 'cooldown_reason')`;
+return redis.call('HMGET', KEYS[1], 'cooldown_until', 'cooldown_reason')`,
+);
 
-const RELEASE_PROBE = `
+const RELEASE_PROBE = redisScript<number>(
+  'gkReleaseProbe',
+  1,
+  `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`,
+);
 
 // The account's hash (as HGETALL's flat list) and whether a probe lock is held, in one step.
-const LOAD_ACCOUNT = `return {redis.call('HGETALL', KEYS[1]), redis.call('EXISTS', KEYS[2])}`;
+const LOAD_ACCOUNT = redisScript<[string[], number]>(
+  'gkLoadAccount',
+  2,
+  `return {redis.call('HGETALL', KEYS[1]), redis.call('EXISTS', KEYS[2])}`,
+);
 
-type WithLoadAccount = Redis & {
-  gkLoadAccount(hash: string, probe: string): Promise<[string[], number]>;
-};
+/** The prefix of an account's Redis keys unless told otherwise. */
+export const DEFAULT_KEY_PREFIX = 'gk:';
 
 /** Redis keys of one account under `keyPrefix`. */
 export function accountKeys(keyPrefix: string, account: string): { hash: string; probe: string } {
@@ -131,34 +143,20 @@ export class RedisAccountStore implements AccountStore {
   constructor(
     private readonly redis: Redis,
     account: string,
-    keyPrefix = 'gk:',
+    keyPrefix = DEFAULT_KEY_PREFIX,
   ) {
     this.keys = accountKeys(keyPrefix, account);
   }
 
-  async waitReady(timeoutMs: number): Promise<void> {
-    if (this.redis.status === 'ready') {
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.redis.off('ready', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.redis.once('ready', done);
-    });
+  waitReady(timeoutMs: number): Promise<void> {
+    return readyWithin(this.redis, timeoutMs);
   }
 
   async load(): Promise<StoredAccount | null> {
     // One script instead of a pipeline: on the latency path of every admission, and a pipeline
     // costs ioredis several times the CPU of one command.
-    const scripted = this.redis as WithLoadAccount;
-    if (typeof scripted.gkLoadAccount !== 'function') {
-      this.redis.defineCommand('gkLoadAccount', { numberOfKeys: 2, lua: LOAD_ACCOUNT });
-    }
-    const [flat, probing] = await scripted.gkLoadAccount(this.keys.hash, this.keys.probe);
+    const keys = [this.keys.hash, this.keys.probe];
+    const [flat, probing] = await LOAD_ACCOUNT.run(this.redis, keys, []);
     const h: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) {
       h[flat[i]!] = flat[i + 1]!;
@@ -178,14 +176,11 @@ export class RedisAccountStore implements AccountStore {
   }
 
   async extendCooldown(cooldown: Cooldown, nowMs: number): Promise<Cooldown> {
-    const stored = (await this.redis.eval(
-      EXTEND_COOLDOWN,
-      1,
-      this.keys.hash,
-      String(cooldown.until),
-      cooldown.reason,
-      String(nowMs),
-    )) as [string | null, string | null];
+    const stored = await EXTEND_COOLDOWN.run(
+      this.redis,
+      [this.keys.hash],
+      [String(cooldown.until), cooldown.reason, String(nowMs)],
+    );
     const until = Number(stored[0] ?? 0);
     return until > 0 && stored[1] ? { until, reason: stored[1] as CooldownReason } : cooldown;
   }
@@ -209,7 +204,7 @@ export class RedisAccountStore implements AccountStore {
   }
 
   async releaseProbe(token: string): Promise<void> {
-    await this.redis.eval(RELEASE_PROBE, 1, this.keys.probe, token);
+    await RELEASE_PROBE.run(this.redis, [this.keys.probe], [token]);
   }
 
   async clearProbe(): Promise<void> {

@@ -11,28 +11,25 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
-import { CancelRegistry, createProcessor } from './job-processor.ts';
-import { JOB_NAME, JOB_OPTS, enterLine, type Entry, type EntryContext } from './line-entry.ts';
+import { CancelRegistry, createProcessor, sentMarkTtlMs } from './job-processor.ts';
+import { addToLine, enterLine, lineKeys, type Entry, type EntryContext } from './line-entry.ts';
 import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
 import { queueSlots, queueUnavailable, type QueueSlots } from './queue-slots.ts';
-import {
-  followOptionsOf,
-  guardDeps,
-  type ChatQueueOptions,
-  type QueueStats,
-} from './queue-options.ts';
+import { followOptionsOf, guardDeps } from './queue-options.ts';
+import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
 import { ReplyInbox, follow } from './reply-stream.ts';
 import { withUpstreamSent } from './sent-mark.ts';
 import { rpcJobData, rpcResultOf } from './rpc-job.ts';
-import {
-  decodeReply,
-  queueNames,
-  type ChatJobData,
-  type QueueNames,
-  type ReplyMessage,
+import { decodeReply, isRpcJobData, queueNames } from './wire.ts';
+import type {
+  ChatJobData,
+  JobEvent,
+  QueueJobData,
+  QueueNames,
+  ReplyMessage,
+  RpcJob,
 } from './wire.ts';
-import { isRpcJobData, type JobEvent, type QueueJobData, type RpcJob } from './wire.ts';
 
 /** What a chat's stream yields: GenerateEvents only (rpc_result is an rpc job's). */
 type ChatEvents = AsyncGenerator<GenerateEvent, void, undefined>;
@@ -63,10 +60,14 @@ export class ChatQueue {
     this.log = (options.logger ?? createLogger({ silent: true })).child({
       queue: this.names.queue,
     });
-    const { connectTimeoutMs } = options;
+    const { connectTimeoutMs, commandTimeoutMs } = options;
     const timeout = connectTimeoutMs === undefined ? {} : { connectTimeoutMs };
     const redisOptions = { ...timeout, logger: this.log };
-    this.producer = createCommandRedis(options.redisUrl, { ...redisOptions, name: 'gk-producer' });
+    this.producer = createCommandRedis(options.redisUrl, {
+      ...redisOptions,
+      ...(commandTimeoutMs === undefined ? {} : { commandTimeoutMs }),
+      name: 'gk-producer',
+    });
     this.subscriber = createSubscriberRedis(options.redisUrl, { ...redisOptions, name: 'gk-sub' });
     this.queue = new Queue<QueueJobData>(this.names.queue, {
       connection: this.producer,
@@ -75,8 +76,10 @@ export class ChatQueue {
     });
     this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
     this.slots = queueSlots(this.producer, this.names.slots);
-    const runsJobs = (): boolean => this.localRuns !== null && !this.closing;
-    this.entry = { redis: this.producer, queue: this.queue, names: this.names, options, runsJobs };
+    const closed = (): boolean => this.closing !== null;
+    const runsJobs = (): boolean => this.localRuns !== null && !closed();
+    const { producer: redis, queue, names, log: logger } = this;
+    this.entry = { redis, queue, names, options, runsJobs, closed, logger };
     this.producer.on('ready', () => {
       // A Redis that lost its data lost the global concurrency too: set it again.
       this.concurrencyApplied = false;
@@ -133,7 +136,10 @@ export class ChatQueue {
       if (entry?.claim === 'running' && this.localRuns && !rpc) {
         this.localRuns.start(id, data, entry.admission!);
       } else {
-        await this.enqueue(id, data, inbox);
+        await addToLine(this.entry, id, data).catch((err: unknown) => {
+          inbox.finished = true; // never added (or abandoned): nothing to remove or cancel
+          throw err;
+        });
       }
       yield* follow(inbox, signal, followOptionsOf(this.options), {
         removeIfWaiting: async () => (await this.queue.remove(id)) === 1,
@@ -141,7 +147,8 @@ export class ChatQueue {
           ['unknown', 'completed', 'failed'].includes(await this.queue.getJobState(id)),
       });
     } catch (err) {
-      throw await withUpstreamSent(err, inbox.started, this.producer, this.names.sent(id));
+      const ttlMs = sentMarkTtlMs(this.options.requestTimeoutMs);
+      throw await withUpstreamSent(err, inbox, this.producer, this.names.sent(id), ttlMs);
     } finally {
       this.inboxes.delete(id);
       if (!inbox.finished) {
@@ -182,11 +189,12 @@ export class ChatQueue {
       logger: this.log,
       processor,
     });
-    const { queue, producer: redis, log: logger } = this;
+    const { queue, producer: redis, log: logger, names } = this;
+    const accountKey = this.options.account.sharedRecordKey ?? '';
     this.localRuns = new LocalRuns({
       queue,
       redis,
-      slotsKey: this.names.slots,
+      keysOf: (id) => lineKeys(queue, names, accountKey, id),
       process: processor,
       logger,
     });
@@ -239,15 +247,6 @@ export class ChatQueue {
       throw queueUnavailable(err);
     }
     return enterLine(this.entry, id, data);
-  }
-
-  private async enqueue(id: string, data: QueueJobData, inbox: ReplyInbox): Promise<void> {
-    try {
-      await this.queue.add(isRpcJobData(data) ? 'rpc' : JOB_NAME, data, { ...JOB_OPTS, jobId: id });
-    } catch (err) {
-      inbox.finished = true;
-      throw queueUnavailable(err);
-    }
   }
 
   /**

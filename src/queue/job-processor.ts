@@ -16,7 +16,7 @@ import { AppError, TimeoutError, serializeError } from '../errors.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
 import { runRpcJob } from './rpc-job.ts';
-import { sentMark } from './sent-mark.ts';
+import { isAbandoned, sentMark } from './sent-mark.ts';
 import { replySender } from './reply-sender.ts';
 import { isRpcJobData, type ChatJobData, type QueueJobData, type ReplyMessage } from './wire.ts';
 
@@ -218,6 +218,8 @@ async function runJob(
     const reported = reason instanceof AppError ? reason : err;
     if (!(reported instanceof AppError)) {
       log.error('chat job failed', { err: reported });
+    } else if (isAbandoned(reported)) {
+      log.warn('dropped a job whose caller gave up on it; nothing was sent');
     }
     const upstreamSent = (reported as AppError).upstreamSent === true || ledger.mayHaveTaken;
     const error = serializeError(reported, { upstreamSent });

@@ -1,22 +1,35 @@
 /**
  * A request's one step into the account's line: take one of its queue slots and, when the line is
- * idle and this process runs a worker, make the job BullMQ's active job at once, locked by this
- * process, with its "sent" mark written. One Lua script, so one round trip decides everything that
- * the BullMQ add, the worker's wake, its move to active and the mark used to decide in four.
+ * idle, the account servable and this process runs a worker, make the job BullMQ's active job at
+ * once, locked by this process, with its "sent" mark written. One Lua script, so one round trip
+ * decides everything that the BullMQ add, the worker's wake, its move to active and the mark used
+ * to decide in four.
  *
  * The job is written where BullMQ keeps it (its hash, the active list, its lock), so every other
  * process sees the line taken: BullMQ's moveToActive refuses while the active list holds the
  * global concurrency (1), the stalled checker sees a held lock, getJobState says "active", and
  * remove refuses a locked job. The script takes the line only when nothing waits (no job jumps
- * the queue), the queue is not paused, and the global concurrency of 1 is in place.
+ * the queue), the queue is not paused, the global concurrency of 1 is in place, and the account's
+ * shared record (the hash admit() reads) shows no cooldown and no signed-out session: read in the
+ * same step, a cooldown another process just wrote cannot slip one request past it. A job refused
+ * the fast path goes through BullMQ, where its worker's admit() answers with the right error.
+ *
+ * A claim whose reply never came (timeout, dropped connection) may still have run: releaseLine
+ * undoes it when its lock still holds the claim's token, so the line frees at once instead of
+ * after the lock runs out and the stalled checker fails the job.
  */
 import type { Redis } from 'ioredis';
+import { redisScript } from '../redis/index.ts';
 
-// KEYS: 1 slots, 2 wait, 3 active, 4 prioritized, 5 meta, 6 job hash, 7 job lock, 8 sent mark.
+// KEYS: 1 slots, 2 wait, 3 active, 4 prioritized, 5 meta, 6 job hash, 7 job lock, 8 sent mark,
+//       9 the account's shared hash.
 // ARGV: 1 id, 2 max, 3 slot ttl ms, 4 run here (1|0), 5 lock token, 6 lock ms, 7 job name,
 //       8 job data (JSON), 9 job opts (JSON), 10 sent-mark ttl ms ('' for none).
 // Returns 0: queue full; 1: slot taken, add the job to BullMQ; 2: the job is active, run it here.
-const CLAIM = `
+const CLAIM = redisScript<number>(
+  'gkClaimLine',
+  9,
+  `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -32,13 +45,42 @@ if redis.call('LLEN', KEYS[3]) > 0 or redis.call('LLEN', KEYS[2]) > 0
   or redis.call('ZCARD', KEYS[4]) > 0 or redis.call('EXISTS', KEYS[6]) == 1 then
   return 1
 end
+local account = redis.call('HMGET', KEYS[9], 'cooldown_until', 'cooldown_reason', 'login_state')
+if ((tonumber(account[1]) or 0) > 0 and account[2] and account[2] ~= '')
+  or account[3] == 'login_required' then
+  return 1
+end
 redis.call('HSET', KEYS[6], 'name', ARGV[7], 'data', ARGV[8], 'opts', ARGV[9],
   'timestamp', now, 'delay', 0, 'priority', 0, 'processedOn', now, 'ats', 1)
 redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('SET', KEYS[7], ARGV[5], 'PX', ARGV[6])
 if ARGV[10] ~= '' then redis.call('SET', KEYS[8], now, 'PX', ARGV[10], 'NX') end
 return 2
-`;
+`,
+);
+
+// KEYS: 1 slots, 2 wait, 3 prioritized, 4 marker, 5 active, 6 job hash, 7 job lock, 8 sent mark.
+// ARGV: 1 job id, 2 the claim's lock token ('' when the job ended through BullMQ).
+// Frees the job's slot; with a token, undoes a claim that made the job active if its lock still
+// holds that token (nobody else can hold it, and its process never started it); then wakes a
+// worker when jobs wait: jobs added while the line was held found the queue maxed and woke none.
+// Returns 2: the claimed job was undone; 1: only a slot was freed; 0: nothing was held.
+const RELEASE = redisScript<number>(
+  'gkReleaseLine',
+  8,
+  `
+local freed = redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' and redis.call('GET', KEYS[7]) == ARGV[2] then
+  redis.call('DEL', KEYS[7], KEYS[6], KEYS[8])
+  redis.call('LREM', KEYS[5], 0, ARGV[1])
+  freed = 2
+end
+if redis.call('LLEN', KEYS[2]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 then
+  redis.call('ZADD', KEYS[4], 0, '0')
+end
+return freed
+`,
+);
 
 /** What the claim decided. */
 export type Claim = 'full' | 'queued' | 'running';
@@ -50,10 +92,14 @@ export interface LineKeys {
   readonly active: string;
   readonly prioritized: string;
   readonly meta: string;
+  /** BullMQ's wake-up marker for its workers. */
+  readonly marker: string;
   /** The job's hash; its lock is this plus `:lock`. */
   readonly job: string;
   /** The job's "sent" mark. */
   readonly sent: string;
+  /** The account's shared record (cooldown, login state); '' when it is not kept in Redis. */
+  readonly account: string;
 }
 
 /** The job as BullMQ stores it, and how this process would hold it. */
@@ -73,35 +119,65 @@ export interface ClaimRequest {
   } | null;
 }
 
-type WithClaim = Redis & { gkClaimLine(...args: string[]): Promise<number> };
-
 /** Takes a slot, and the line itself when it is idle (see the module comment). */
 export async function claimLine(redis: Redis, keys: LineKeys, req: ClaimRequest): Promise<Claim> {
-  const scripted = redis as WithClaim;
-  if (typeof scripted.gkClaimLine !== 'function') {
-    // EVALSHA from then on: the body is not resent each time.
-    redis.defineCommand('gkClaimLine', { numberOfKeys: 8, lua: CLAIM });
-  }
   const r = req.runHere;
-  const answer = await scripted.gkClaimLine(
-    keys.slots,
-    keys.wait,
-    keys.active,
-    keys.prioritized,
-    keys.meta,
-    keys.job,
-    `${keys.job}:lock`,
-    keys.sent,
-    req.id,
-    String(req.maxSlots),
-    String(req.slotTtlMs),
-    r ? '1' : '0',
-    r?.token ?? '',
-    String(r?.lockMs ?? 0),
-    r?.name ?? '',
-    r?.data ?? '',
-    r?.opts ?? '',
-    r?.sentTtlMs == null ? '' : String(r.sentTtlMs),
+  const answer = await CLAIM.run(
+    redis,
+    [
+      keys.slots,
+      keys.wait,
+      keys.active,
+      keys.prioritized,
+      keys.meta,
+      keys.job,
+      `${keys.job}:lock`,
+      keys.sent,
+      keys.account,
+    ],
+    [
+      req.id,
+      String(req.maxSlots),
+      String(req.slotTtlMs),
+      r ? '1' : '0',
+      r?.token ?? '',
+      String(r?.lockMs ?? 0),
+      r?.name ?? '',
+      r?.data ?? '',
+      r?.opts ?? '',
+      r?.sentTtlMs == null ? '' : String(r.sentTtlMs),
+    ],
   );
   return answer === 0 ? 'full' : answer === 2 ? 'running' : 'queued';
+}
+
+/** What releaseLine found: the claimed job undone, only a slot freed, or nothing held. */
+export type Released = 'undone' | 'slot' | 'none';
+
+/**
+ * Frees job `id`'s slot and wakes a worker if jobs wait. With `token` (the claim's lock token),
+ * first undoes the claim's active job if that token still holds it: only for a claim whose
+ * process never started the job (its reply was lost).
+ */
+export async function releaseLine(
+  redis: Redis,
+  keys: LineKeys,
+  id: string,
+  token = '',
+): Promise<Released> {
+  const answer = await RELEASE.run(
+    redis,
+    [
+      keys.slots,
+      keys.wait,
+      keys.prioritized,
+      keys.marker,
+      keys.active,
+      keys.job,
+      `${keys.job}:lock`,
+      keys.sent,
+    ],
+    [id, token],
+  );
+  return answer === 2 ? 'undone' : answer === 1 ? 'slot' : 'none';
 }

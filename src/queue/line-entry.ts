@@ -7,12 +7,18 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Admission } from '../account/index.ts';
+import { ServiceUnavailableError } from '../errors.ts';
+import type { Logger } from '../logging.ts';
 import { LOCK_MS } from './chat-worker.ts';
 import { sentMarkTtlMs } from './job-processor.ts';
-import { claimLine, type Claim, type LineKeys } from './line-claim.ts';
+import { claimLine, releaseLine, type Claim, type LineKeys } from './line-claim.ts';
 import type { ChatQueueOptions } from './queue-options.ts';
-import { claimOrRefuse } from './queue-slots.ts';
-import type { ChatJobData, QueueJobData, QueueNames } from './wire.ts';
+import { claimOrRefuse, queueUnavailable } from './queue-slots.ts';
+import { abandonUnadded } from './sent-mark.ts';
+import { isRpcJobData, type ChatJobData, type QueueJobData, type QueueNames } from './wire.ts';
+
+/** How long an undo of a lost claim is retried: past it, the claim's lock has run out anyway. */
+const UNDO_RETRY_MS = LOCK_MS;
 
 /** The BullMQ name of every chat job. */
 export const JOB_NAME = 'chat';
@@ -37,18 +43,29 @@ export interface EntryContext {
   readonly options: ChatQueueOptions;
   /** This process runs a worker for the queue (and is not closing). */
   readonly runsJobs: () => boolean;
+  /** The queue is closing (its connections are going away). */
+  readonly closed: () => boolean;
+  readonly logger: Logger;
 }
 
-function lineKeys(ctx: EntryContext, id: string): LineKeys {
-  const k = ctx.queue.keys;
+/** The keys of job `id` in the line of `queue` (its account's shared hash: `accountKey`). */
+export function lineKeys(
+  queue: Queue<QueueJobData>,
+  names: QueueNames,
+  accountKey: string,
+  id: string,
+): LineKeys {
+  const k = queue.keys;
   return {
-    slots: ctx.names.slots,
+    slots: names.slots,
     wait: k['wait']!,
     active: k['active']!,
     prioritized: k['prioritized']!,
     meta: k['meta']!,
-    job: ctx.queue.toKey(id),
-    sent: ctx.names.sent(id),
+    marker: k['marker']!,
+    job: queue.toKey(id),
+    sent: names.sent(id),
+    account: accountKey,
   };
 }
 
@@ -64,11 +81,12 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
       () => undefined,
     );
   const noInputs = data.job.inputs.length === 0;
+  const keys = lineKeys(ctx.queue, ctx.names, ctx.options.account.sharedRecordKey ?? '', id);
   let claim: Exclude<Claim, 'full'>;
   try {
     claim = await claimOrRefuse(
       () =>
-        claimLine(ctx.redis, lineKeys(ctx, id), {
+        claimLine(ctx.redis, keys, {
           id,
           maxSlots: limits.maxLength,
           // A slot outlives the longest wait plus the longest run; then it frees itself.
@@ -88,6 +106,11 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
     );
   } catch (err) {
     release();
+    if (err instanceof ServiceUnavailableError) {
+      // Redis failed to answer: the claim may still have run. Its job would hold the line, locked
+      // and never run, until the stalled checker failed it; undo it now.
+      undoLostClaim(ctx, keys, id, runsJobs ? localToken(id) : '');
+    }
     throw err;
   }
   if (claim === 'running' && admission) {
@@ -95,4 +118,46 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
   }
   release();
   return { claim: 'queued', admission: null };
+}
+
+/**
+ * Adds the job to BullMQ (a busy line's way in). On a failure, 503 saying whether the prompt may
+ * have gone up: Redis may have run the add though its reply was lost, so a chat job is marked
+ * abandoned first and never sends for nobody while the gateway sends the prompt elsewhere.
+ */
+export async function addToLine(ctx: EntryContext, id: string, data: QueueJobData): Promise<void> {
+  const rpc = isRpcJobData(data);
+  try {
+    await ctx.queue.add(rpc ? 'rpc' : JOB_NAME, data, { ...JOB_OPTS, jobId: id });
+  } catch (err) {
+    if (rpc) {
+      throw queueUnavailable(err);
+    }
+    const ttlMs = sentMarkTtlMs(ctx.options.requestTimeoutMs);
+    throw queueUnavailable(err, await abandonUnadded(ctx.redis, ctx.names.sent(id), ttlMs, err));
+  }
+}
+
+/**
+ * Undoes what a claim whose reply was lost may have written (its slot, its active job), retrying
+ * while Redis cannot answer. Sent on the claim's own connection, it runs after the claim did.
+ */
+function undoLostClaim(ctx: EntryContext, keys: LineKeys, id: string, token: string): void {
+  const log = ctx.logger;
+  const giveUpAt = Date.now() + UNDO_RETRY_MS;
+  const attempt = (delayMs: number): void => {
+    releaseLine(ctx.redis, keys, id, token).then(
+      (found) => {
+        if (found === 'undone') {
+          log.warn('undid a line claim whose reply was lost', { jobId: id });
+        }
+      },
+      () => {
+        if (Date.now() + delayMs < giveUpAt && !ctx.closed()) {
+          setTimeout(() => attempt(Math.min(delayMs * 2, 2000)), delayMs).unref();
+        }
+      },
+    );
+  };
+  attempt(100);
 }

@@ -9,39 +9,18 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.ts';
 import type { Admission } from '../account/index.ts';
 import { LOCK_MS, settlesWithin } from './chat-worker.ts';
+import { releaseLine, type LineKeys } from './line-claim.ts';
 import { JOB_OPTS, localToken } from './line-entry.ts';
 import type { PreparedRun, Processor } from './job-processor.ts';
 import type { ChatJobData, QueueJobData } from './wire.ts';
-
-// KEYS: 1 wait, 2 prioritized, 3 marker, 4 slots. ARGV: 1 job id. Frees the job's slot, and wakes
-// a worker when jobs wait: jobs added while the line was held found the queue maxed and woke
-// none (a worker that finishes a job through BullMQ fetches the next one itself; this is that
-// step for a job finished here). One round trip for both.
-const AFTER_JOB = `
-redis.call('ZREM', KEYS[4], ARGV[1])
-if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then
-  redis.call('ZADD', KEYS[3], 0, '0')
-end
-return 0
-`;
-
-type WithAfterJob = Redis & {
-  gkAfterJob(
-    wait: string,
-    prioritized: string,
-    marker: string,
-    slots: string,
-    id: string,
-  ): Promise<number>;
-};
 
 /** What running one claimed job needs. */
 export interface LocalRun {
   readonly queue: Queue<QueueJobData>;
   /** The command connection (slot release and wake-up). */
   readonly redis: Redis;
-  /** The account's slot set (the job's slot is freed here, not by the processor). */
-  readonly slotsKey: string;
+  /** The keys of job `id`'s line (its slot is freed here, not by the processor). */
+  readonly keysOf: (id: string) => LineKeys;
   readonly id: string;
   readonly data: ChatJobData;
   readonly opts: JobsOptions;
@@ -84,7 +63,7 @@ export async function runClaimedJob(run: LocalRun): Promise<void> {
   await finish();
 }
 
-/** Moves the job to completed (BullMQ removes it), frees its slot and wakes a worker if jobs wait. */
+/** Moves the job to completed (BullMQ removes it), frees its slot, wakes a worker if jobs wait. */
 async function complete(job: Job<ChatJobData>, run: LocalRun): Promise<void> {
   try {
     await job.moveToCompleted(undefined, run.token, false);
@@ -92,19 +71,13 @@ async function complete(job: Job<ChatJobData>, run: LocalRun): Promise<void> {
     // The lock runs out and the stalled checker fails the job (it never runs again).
     run.logger.warn('could not finish an in-process job in BullMQ', { jobId: run.id, err });
   }
-  const scripted = run.redis as WithAfterJob;
-  if (typeof scripted.gkAfterJob !== 'function') {
-    run.redis.defineCommand('gkAfterJob', { numberOfKeys: 4, lua: AFTER_JOB });
-  }
-  const k = run.queue.keys;
-  // A lost release expires by itself.
-  await scripted
-    .gkAfterJob(k['wait']!, k['prioritized']!, k['marker']!, run.slotsKey, run.id)
-    .catch(() => undefined);
+  // Jobs added while the line was held found the queue maxed and woke no worker (one that ends a
+  // job through BullMQ fetches the next itself; this is that step here). A lost release expires.
+  await releaseLine(run.redis, run.keysOf(run.id), run.id).catch(() => undefined);
 }
 
 /** What every claimed job of one queue shares. */
-export type LocalRunBase = Pick<LocalRun, 'queue' | 'redis' | 'slotsKey' | 'process' | 'logger'>;
+export type LocalRunBase = Pick<LocalRun, 'queue' | 'redis' | 'keysOf' | 'process' | 'logger'>;
 
 /** The claimed jobs running in this process; close() lets them finish. */
 export class LocalRuns {

@@ -11,6 +11,11 @@ export interface QueueAccount extends AccountGuard {
   readonly account: string;
   /** Fast-fail before queueing (cooling, signed out, probe in flight). */
   check(): Promise<void>;
+  /**
+   * The Redis hash admit() reads (cooldown, login state), checked again by the line claim in the
+   * same step as it takes the line; null or absent when the account's state is not in Redis.
+   */
+  readonly sharedRecordKey?: string | null;
 }
 
 /** How a ChatQueue is set up (the worker role passes config's values). */
@@ -36,6 +41,8 @@ export interface ChatQueueOptions {
   readonly logger?: Logger;
   readonly transientBackoffMs?: number;
   readonly connectTimeoutMs?: number;
+  /** Bound on one command of the queue's command connection (default 5 s). */
+  readonly commandTimeoutMs?: number;
   /** How often a silent waiting stream checks its job still exists. */
   readonly livenessCheckMs?: number;
   /** Retry-After when the queue wait ran out. */

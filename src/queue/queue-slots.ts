@@ -25,15 +25,22 @@ export function queueSlots(redis: Redis, key: string): QueueSlots {
   };
 }
 
-/** The 503 for a queue whose Redis does not answer. */
-export function queueUnavailable(cause?: unknown): ServiceUnavailableError {
+/**
+ * The 503 for a queue whose Redis does not answer; `upstreamSent` when it is known whether the
+ * prompt may have gone up (false lets the gateway fail over).
+ */
+export function queueUnavailable(cause?: unknown, upstreamSent?: boolean): ServiceUnavailableError {
   return new ServiceUnavailableError('The queue is unavailable (Redis is unreachable).', 5, {
     code: 'queue_unavailable',
     ...(cause === undefined ? {} : { cause }),
+    ...(upstreamSent === undefined ? {} : { upstreamSent }),
   });
 }
 
-/** Claims the line for job `id` (see claimLine), or throws 429 queue_full at once (503 when Redis fails). */
+/**
+ * Claims the line for job `id` (see claimLine), or throws 429 queue_full at once (503 when Redis
+ * fails: never sent, as a job claimed for this process runs only once its claim answered).
+ */
 export async function claimOrRefuse(
   claim: () => Promise<Claim>,
   limit: { readonly max: number; readonly retryAfterS: number },
@@ -42,7 +49,7 @@ export async function claimOrRefuse(
   try {
     claimed = await claim();
   } catch (err) {
-    throw queueUnavailable(err);
+    throw queueUnavailable(err, false);
   }
   if (claimed === 'full') {
     throw new RateLimitError(

@@ -1,0 +1,228 @@
+/**
+ * Faults of the line claim and of the add, from e2e/queue.test.ts, on the shared real Redis: a
+ * claim whose reply is lost (Redis paused past the client's timeout) is undone at once; the claim
+ * reads the account's cooldown and sign-in in its own step; an add whose reply is lost (the
+ * connection cut right after Redis ran it) leaves a job that never sends for nobody.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { describe, expect, inject, it } from 'vitest';
+import { accountKeys } from '../../src/account/index.ts';
+import { AppError, ServiceUnavailableError } from '../../src/errors.ts';
+import { createCommandRedis, queueNames, type QueueJobData } from '../../src/queue/index.ts';
+import { claimLine, type ClaimRequest } from '../../src/queue/line-claim.ts';
+import { lineKeys } from '../../src/queue/line-entry.ts';
+import {
+  abandonUnadded,
+  abandonedKeyOf,
+  sentMark,
+  withUpstreamSent,
+} from '../../src/queue/sent-mark.ts';
+import { startReplyCutter } from './reply-cutter.ts';
+import {
+  cleanups,
+  collect,
+  heldGenerate,
+  job,
+  makeQueue,
+  recordingGenerate,
+  waitUntil,
+} from './support.ts';
+
+const ACCOUNT = 'burst@example.com';
+
+/** A plain connection to the shared Redis, for the test's own reads and faults. */
+async function control() {
+  const redis = createCommandRedis(inject('redisUrl'));
+  cleanups.push(() => redis.disconnect());
+  await waitUntil(() => redis.status === 'ready');
+  return redis;
+}
+
+/** Defines the cases (each opens its own queues under a fresh prefix). */
+export function claimFaultCases(): void {
+  describe('ChatQueue: lost replies and the line claim', () => {
+    it('a claim whose reply is lost is undone at once: the line is free, nothing was sent', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = recordingGenerate(5);
+      // The waiting process gives Redis 200 ms per command; the other one the default.
+      const a = await makeQueue(prefix, upstream.generate, { commandTimeoutMs: 200 });
+      const b = await makeQueue(prefix, upstream.generate);
+      const redis = await control();
+      const lockKeys = () => redis.keys(`${prefix}:${a.queue.names.queue}:*:lock`);
+      // Redis takes the claim but answers only after the client gave up on it.
+      await redis.call('CLIENT', 'PAUSE', '700', 'ALL');
+      const lost = await collect(a.queue.stream(job('lost'), new AbortController().signal));
+      expect(lost.error).toBeInstanceOf(AppError);
+      expect(lost.error).toMatchObject({
+        status: 503,
+        code: 'queue_unavailable',
+        upstreamSent: false,
+      });
+      await redis.ping(); // answered once the pause is over, so the claim has run by now
+      // Undone by the claim's own connection right after it ran, not 30-60 s later by the
+      // stalled checker: no job holds the line and the next request runs at once.
+      await waitUntil(async () => (await a.queue.stats()).active === 0, 1500);
+      expect(await lockKeys()).toEqual([]);
+      expect(await redis.zcard(a.queue.names.slots)).toBe(0);
+      expect(await collect(b.queue.stream(job('next'), new AbortController().signal))).toEqual({
+        text: 'echo:next',
+        error: undefined,
+      });
+      expect(upstream.requests.map((r) => r.prompt)).toEqual(['next']);
+    });
+
+    it("the claim reads the account's cooldown and sign-in in its own step", async () => {
+      const prefix = `t-${randomUUID()}`;
+      const redis = await control();
+      const names = queueNames(prefix, ACCOUNT);
+      const queue = new Queue<QueueJobData>(names.queue, { connection: redis, prefix });
+      cleanups.push(() => queue.close());
+      await queue.setGlobalConcurrency(1);
+      const accountKey = accountKeys(`${prefix}:`, ACCOUNT).hash;
+      const claim = (id: string) => {
+        const req: ClaimRequest = {
+          id,
+          maxSlots: 10,
+          slotTtlMs: 60_000,
+          runHere: {
+            token: `local:${id}`,
+            lockMs: 30_000,
+            name: 'chat',
+            data: '{}',
+            opts: '{}',
+            sentTtlMs: null,
+          },
+        };
+        return claimLine(redis, lineKeys(queue, names, accountKey, id), req);
+      };
+      // Written by another process after this one's admission read it: the line stays in BullMQ,
+      // where the worker's own admit() refuses the job; nothing is made active here.
+      await redis.hset(accountKey, {
+        cooldown_until: String(Date.now() + 60_000),
+        cooldown_reason: 'quota',
+      });
+      expect(await claim('cooling')).toBe('queued');
+      // Half-open (the cooldown's end passed): the probe is taken by admit(), through BullMQ too.
+      await redis.hset(accountKey, { cooldown_until: String(Date.now() - 1000) });
+      expect(await claim('half-open')).toBe('queued');
+      await redis.hset(accountKey, {
+        cooldown_until: '0',
+        cooldown_reason: '',
+        login_state: 'login_required',
+      });
+      expect(await claim('signed-out')).toBe('queued');
+      expect(await redis.llen(queue.keys['active']!)).toBe(0);
+      expect(await redis.exists(queue.toKey('cooling'), queue.toKey('signed-out'))).toBe(0);
+      // Servable again: the same claim takes the idle line.
+      await redis.hset(accountKey, { login_state: 'logged_in' });
+      expect(await claim('servable')).toBe('running');
+      expect(await redis.lrange(queue.keys['active']!, 0, -1)).toEqual(['servable']);
+    });
+
+    it('an add whose reply is lost leaves a job that never sends; the client may fail over', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = heldGenerate();
+      const cutter = await startReplyCutter(inject('redisUrl'));
+      cleanups.push(() => cutter.close());
+      // This process only waits (its job goes through BullMQ's add); the other runs the jobs.
+      const waiting = await makeQueue(
+        prefix,
+        upstream.generate,
+        { redisUrl: cutter.url, commandTimeoutMs: 1000 },
+        false,
+      );
+      const running = await makeQueue(prefix, upstream.generate);
+      const first = collect(running.queue.stream(job('first'), new AbortController().signal));
+      await waitUntil(() => upstream.calls.length === 1);
+      // Redis runs the add; its reply is lost with the connection.
+      cutter.arm('abandoned prompt');
+      const lost = await collect(
+        waiting.queue.stream(job('abandoned prompt'), new AbortController().signal),
+      );
+      await cutter.cut;
+      expect(lost.error).toMatchObject({
+        status: 503,
+        code: 'queue_unavailable',
+        upstreamSent: false,
+      });
+      // The job is in BullMQ all the same, behind the first.
+      expect((await running.queue.stats()).waiting).toBe(1);
+      upstream.calls[0]?.release();
+      expect(await first).toEqual({ text: 'held:first', error: undefined });
+      // Its turn came and it was dropped without a send; the line serves the next one.
+      const idle = async () => {
+        const s = await running.queue.stats();
+        return s.waiting === 0 && s.active === 0;
+      };
+      await waitUntil(async () => upstream.calls.length > 1 || (await idle()));
+      expect(upstream.calls.map((c) => c.prompt)).toEqual(['first']);
+      const next = collect(running.queue.stream(job('next'), new AbortController().signal));
+      await waitUntil(() => upstream.calls.length === 2);
+      upstream.calls[1]?.release();
+      expect(await next).toEqual({ text: 'held:next', error: undefined });
+      expect(upstream.calls.map((c) => c.prompt)).toEqual(['first', 'next']);
+    });
+
+    it('a failed add and its job settle who goes first in Redis: the mark or the abandon', async () => {
+      const redis = await control();
+      const key = (name: string) => `t-${randomUUID()}:sent:${name}`;
+      const lost = new Error('Command timed out');
+      // The job was marked sent before the abandon landed: the client hears it may have gone up.
+      const sent = key('sent');
+      await sentMark(redis, sent, 60_000).mark();
+      expect(await abandonUnadded(redis, sent, 60_000, lost)).toBe(true);
+      // The abandon landed first: the job refuses to send, and to upload before it.
+      const dropped = key('dropped');
+      expect(await abandonUnadded(redis, dropped, 60_000, lost)).toBe(false);
+      const refused = { status: 503, code: 'request_abandoned', upstreamSent: false };
+      await expect(sentMark(redis, dropped, 60_000).assertUnsent()).rejects.toMatchObject(refused);
+      await expect(sentMark(redis, dropped, 60_000).mark()).rejects.toMatchObject(refused);
+      expect(await redis.exists(dropped)).toBe(0);
+      // An add ioredis never wrote (no connection) needs no abandon: nothing can run.
+      const unsent = key('unsent');
+      const neverLeft = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+      expect(await abandonUnadded(redis, unsent, 60_000, neverLeft)).toBe(false);
+      expect(await redis.exists(abandonedKeyOf(unsent))).toBe(0);
+    });
+
+    it('a waiter that gives up on a job that may still run abandons it before it answers', async () => {
+      const redis = await control();
+      const key = `t-${randomUUID()}:sent:job`;
+      const lost = () => new ServiceUnavailableError('The queue (Redis) is unavailable.', 5);
+      // Removed or never added: known gone, nothing to write.
+      const gone = await withUpstreamSent(
+        lost(),
+        { started: false, finished: true },
+        redis,
+        key,
+        60_000,
+      );
+      expect(gone).toMatchObject({ status: 503, upstreamSent: false });
+      expect(await redis.exists(abandonedKeyOf(key))).toBe(0);
+      // Perhaps still waiting or running unmarked: "not sent" holds, as the job can no longer send.
+      const open = await withUpstreamSent(
+        lost(),
+        { started: true, finished: false },
+        redis,
+        key,
+        60_000,
+      );
+      expect(open).toMatchObject({ status: 503, upstreamSent: false });
+      await expect(sentMark(redis, key, 60_000).mark()).rejects.toMatchObject({
+        code: 'request_abandoned',
+      });
+      // Marked before the waiter gave up: it may have gone up.
+      const marked = `t-${randomUUID()}:sent:job`;
+      await sentMark(redis, marked, 60_000).mark();
+      const sent = await withUpstreamSent(
+        lost(),
+        { started: true, finished: false },
+        redis,
+        marked,
+        60_000,
+      );
+      expect(sent).toMatchObject({ status: 503, upstreamSent: true });
+    });
+  });
+}
