@@ -163,11 +163,14 @@ export class ConversationStore {
     await this.dirReady;
     const file = this.file(conversation.conversation_id);
     const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    const isNew = await fs.access(file).then(
-      () => false,
-      () => true,
-    );
-    await fs.writeFile(tmp, JSON.stringify(conversation));
+    // Side by side: the save ends sooner, and a follow-up waits for it.
+    const [isNew] = await Promise.all([
+      fs.access(file).then(
+        () => false,
+        () => true,
+      ),
+      fs.writeFile(tmp, JSON.stringify(conversation)),
+    ]);
     await fs.rename(tmp, file);
     if (isNew) {
       this.total += 1;

@@ -49,7 +49,10 @@ export class KeptImages {
    */
   async keep(files: readonly ImageToKeep[], inUse: readonly string[]): Promise<void> {
     const now = new Date();
-    await fs.mkdir(this.dir, { recursive: true }).catch(() => undefined);
+    // Most turns carry no image: no file system call at all for them.
+    if (files.length > 0) {
+      await fs.mkdir(this.dir, { recursive: true }).catch(() => undefined);
+    }
     for (const f of files) {
       const target = path.join(this.dir, f.name);
       if (!NAME.test(f.name) || (await this.path(f.name)) !== null) {

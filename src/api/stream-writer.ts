@@ -10,6 +10,7 @@ import { once } from 'node:events';
 /** One streamed reply; every write respects backpressure. */
 export abstract class StreamWriter {
   private opened = false;
+  private holding = false;
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -39,14 +40,9 @@ export abstract class StreamWriter {
       'x-accel-buffering': 'no',
       ...extraHeaders,
     });
-    // Corked until the next tick: the headers leave in one write with the first frame (sent in
-    // the same tick), not in a packet and a wake-up of the client of their own.
-    const socket = this.res.socket;
-    socket?.cork();
+    // The headers leave in one write with the first frame, not in a packet of their own.
+    this.holdWritesForThisTurn();
     this.res.flushHeaders();
-    if (socket) {
-      process.nextTick(() => socket.uncork());
-    }
     this.armKeepAlive();
   }
 
@@ -62,6 +58,7 @@ export abstract class StreamWriter {
       return;
     }
     this.armKeepAlive();
+    this.holdWritesForThisTurn();
     if (frame !== '' && !this.res.write(frame)) {
       await Promise.race([once(this.res, 'drain'), once(this.res, 'close')]);
     }
@@ -70,13 +67,43 @@ export abstract class StreamWriter {
   /** Ends the reply, with `lastFrame` when the client is still there. */
   protected close(lastFrame = ''): void {
     this.stopKeepAlive();
+    // end() sends what is held together with the last frame, in one write.
+    this.holding = false;
     this.res.end(this.res.destroyed ? undefined : lastFrame);
+  }
+
+  /**
+   * Holds the socket's writes until the event loop's check phase, so that frames made from one
+   * upstream read leave in one write (one system call, one wake-up of the client) instead of
+   * one each: node's own per-write cork ends at the next tick, and the frames of one read are
+   * several ticks apart. No frame waits for more input: the check phase comes right after the
+   * I/O callbacks of the current turn.
+   */
+  private holdWritesForThisTurn(): void {
+    const socket = this.res.socket;
+    if (this.holding || !socket || socket.destroyed) {
+      return;
+    }
+    this.holding = true;
+    socket.cork();
+    setImmediate(() => {
+      // After end() the socket may already carry the connection's next response.
+      if (this.holding) {
+        this.holding = false;
+        socket.uncork();
+      }
+    });
   }
 
   /** (Re)starts the silence timer; a keep-alive goes out only after keepAliveMs without a write. */
   private armKeepAlive(): void {
-    this.stopKeepAlive();
     if (!this.opened || this.res.writableEnded) {
+      this.stopKeepAlive();
+      return;
+    }
+    if (this.idleTimer) {
+      // The same timer restarted: no new one per frame.
+      this.idleTimer.refresh();
       return;
     }
     this.idleTimer = setTimeout(() => {

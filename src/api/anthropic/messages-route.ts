@@ -24,6 +24,7 @@ import { messageFromSummary, messageId, type MessageBase } from './message.ts';
 import { countMessageTokens, parseMessagesRequest, type ModelResolver } from './request.ts';
 import { AnthropicSseWriter } from './sse-writer.ts';
 import { MessagesStreamWriter, type AnthropicStreamEvent } from './stream.ts';
+import { replyJson } from '../json-reply.ts';
 
 /** The express handler for POST /v1/messages. */
 export function messagesHandler(deps: TurnRouteDeps, resolveModel: ModelResolver) {
@@ -76,7 +77,8 @@ async function collectMessage(
   res: Response,
 ): Promise<void> {
   const { summary, thoughts, imageText } = await collectTurn(deps, prepared, res);
-  res.json(
+  replyJson(
+    res,
     messageFromSummary(
       base,
       // One text block holding what is stored as the answer, so the resent history matches it.

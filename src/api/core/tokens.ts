@@ -21,14 +21,89 @@ const SEGMENT =
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
+/** SEGMENT at one position (sticky). */
+const SEGMENT_AT = new RegExp(SEGMENT.source, 'ysu');
+
 /** The default estimator (see the file comment). */
 export const estimateTokens: TokenCounter = (text) => {
   let tokens = 0;
-  for (const [segment] of text.matchAll(SEGMENT)) {
+  let i = 0;
+  while (i < text.length) {
+    const end = asciiSegmentEnd(text, i);
+    if (end > i) {
+      tokens += asciiSegmentCost(text, i, end);
+      i = end;
+      continue;
+    }
+    SEGMENT_AT.lastIndex = i;
+    const segment = SEGMENT_AT.exec(text)?.[0] ?? text.charAt(i);
     tokens += segmentCost(segment);
+    i += segment.length;
   }
   return tokens;
 };
+
+// ASCII segments are cut and priced without SEGMENT (its Unicode classes cost most of the time),
+// by the same rules: a run of spaces, of letters or of punctuation, else one character.
+const SPACE = 1;
+const LETTER = 2;
+const PUNCTUATION = 3;
+const SINGLE = 4;
+/** ASCII punctuation (category P); `$+<=>^`|~` are symbols and, like a digit, cost one each. */
+const ASCII_PUNCTUATION = new Set([...'!"#%&\'()*,-./:;?@[\\]_{}'].map((c) => c.charCodeAt(0)));
+
+function asciiKind(code: number): number {
+  if (code === 0x20 || (code >= 0x09 && code <= 0x0d)) {
+    return SPACE;
+  }
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x7a) {
+    return LETTER;
+  }
+  return ASCII_PUNCTUATION.has(code) ? PUNCTUATION : SINGLE;
+}
+
+/**
+ * Where the segment at `start` ends when it is ASCII and so is what ends it; `start` (none)
+ * when SEGMENT must decide (a run that a non-ASCII character could continue).
+ */
+function asciiSegmentEnd(text: string, start: number): number {
+  const code = text.charCodeAt(start);
+  if (code >= 0x80) {
+    return start;
+  }
+  const kind = asciiKind(code);
+  if (kind === SINGLE) {
+    return start + 1;
+  }
+  let end = start + 1;
+  while (
+    end < text.length &&
+    text.charCodeAt(end) < 0x80 &&
+    asciiKind(text.charCodeAt(end)) === kind
+  ) {
+    end += 1;
+  }
+  return end === text.length || text.charCodeAt(end) < 0x80 ? end : start;
+}
+
+function asciiSegmentCost(text: string, start: number, end: number): number {
+  switch (asciiKind(text.charCodeAt(start))) {
+    case SPACE: {
+      let breaks = 0;
+      for (let i = text.indexOf('\n', start); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) {
+        breaks += 1;
+      }
+      return breaks;
+    }
+    case LETTER:
+      return Math.ceil((end - start) / 6);
+    case PUNCTUATION:
+      return Math.ceil((end - start) / 3);
+    default:
+      return 1;
+  }
+}
 
 function segmentCost(segment: string): number {
   const first = segment.codePointAt(0) ?? 0;

@@ -27,6 +27,7 @@ import { responseFromSummary, responseId, type ResponseBase } from './response.t
 import { GenerateContentStreamWriter, streamFramingOf, type StreamFraming } from './stream.ts';
 import { GoogleStreamWriter } from './stream-writer.ts';
 import type { GenerateContentResponse } from './wire.ts';
+import { replyJson } from '../json-reply.ts';
 
 /** The /v1beta routes; `json` parses a body (after the key was checked, within the limit). */
 export function googleRouter(deps: TurnRouteDeps, json: readonly RequestHandler[]): express.Router {
@@ -103,7 +104,8 @@ interface Answering {
 
 async function collectAnswer(a: Answering, res: Response): Promise<void> {
   const { summary, thoughts, imageText } = await collectTurn(a.deps, a.prepared, res);
-  res.json(
+  replyJson(
+    res,
     responseFromSummary(
       a.base,
       { ...summary, text: summary.text + imageText },

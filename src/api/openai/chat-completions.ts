@@ -30,6 +30,7 @@ import {
   type Delta,
 } from './chat-output.ts';
 import { parseChatRequest, type ChatCompletionRequest } from './chat-schema.ts';
+import { replyJson } from '../json-reply.ts';
 
 /** The express handler for chat completions. */
 export function chatCompletionsHandler(deps: TurnRouteDeps) {
@@ -59,7 +60,8 @@ async function collectAnswer(
 ): Promise<void> {
   const { summary, thoughts, imageText } = await collectTurn(deps, prepared, res);
   const text = summary.text + imageText;
-  res.json(
+  replyJson(
+    res,
     completion(
       ids,
       { text, reasoning: thoughts, calls: summary.calls },

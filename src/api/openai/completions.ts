@@ -23,6 +23,7 @@ import {
 } from '../turn-route.ts';
 import { chatFinishReason, usageOf } from './chat-output.ts';
 import { zodError } from './chat-schema.ts';
+import { replyJson } from '../json-reply.ts';
 
 const completionRequest = z.looseObject({
   model: z.string().min(1).default('gemini-default'),
@@ -74,7 +75,7 @@ export function completionsHandler(deps: TurnRouteDeps) {
       stream: () => streamCompletion(deps, prepared, choice, res),
       collect: async () => {
         const { summary, imageText } = await collectTurn(deps, prepared, res);
-        res.json({
+        replyJson(res, {
           ...choice(summary.text + imageText, chatFinishReason(summary.reason)),
           usage: usageOf(prepared.cp.prompt, summary.outputTokens),
         });
@@ -99,7 +100,8 @@ async function streamCompletion(
   };
   try {
     const { summary, imageText } = await answerTurn(deps, prepared, {
-      answer: (event) => (event.type === 'text' && event.text !== '' ? send(event.text) : undefined),
+      answer: (event) =>
+        event.type === 'text' && event.text !== '' ? send(event.text) : undefined,
       thought: () => undefined,
     });
     await send(imageText);

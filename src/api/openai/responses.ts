@@ -20,6 +20,7 @@ import {
 import { parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import { randomIds, responseFromSummary, type ResponseBase } from './responses-output.ts';
 import { ResponsesStreamWriter } from './responses-stream.ts';
+import { replyJson } from '../json-reply.ts';
 
 /** The express handler for the Responses API. */
 export function responsesHandler(deps: TurnRouteDeps) {
@@ -60,7 +61,8 @@ async function collectResponse(
   res: Response,
 ): Promise<void> {
   const { summary, imageText } = await collectTurn(deps, prepared, res);
-  res.json(
+  replyJson(
+    res,
     responseFromSummary(
       { ...base, request: withModel(base.request, prepared.model) },
       { ...summary, text: summary.text + imageText },

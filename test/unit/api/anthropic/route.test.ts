@@ -49,6 +49,9 @@ describe('POST /v1/messages', () => {
     });
     expect(data.id).toMatch(/^msg_/);
     expect(response.headers.get('x-upstream-sent')).toBe('true');
+    // Written without express's res.json: the same headers, sized.
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(response.headers.get('content-length'))).toBeGreaterThan(100);
     expect(app.jobs.at(-1)?.model.name).toBe('gemini-3-flash');
     const counted = await client.messages.countTokens(body);
     expect(data.usage.input_tokens).toBe(counted.input_tokens);

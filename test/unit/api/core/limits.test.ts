@@ -127,6 +127,51 @@ describe('max tokens', () => {
     );
   });
 
+  it('counts ASCII by the same rules as any other text', () => {
+    // The rules of tokens.ts, one Unicode regex per segment: the oracle for its ASCII fast path.
+    const segment =
+      /\s+|[\p{Script=Latin}\p{Script=Cyrillic}\p{Script=Greek}\p{M}]+|\p{Nd}|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+|\p{P}+|./gsu;
+    const cost = (s: string): number => {
+      const first = String.fromCodePoint(s.codePointAt(0)!);
+      if (/\s/u.test(first)) {
+        return s.split('\n').length - 1;
+      }
+      if (/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(first)) {
+        return Math.ceil(s.length / 2);
+      }
+      if (/[\p{L}\p{M}]/u.test(first)) {
+        return Math.ceil(s.length / 6);
+      }
+      return /\p{P}/u.test(first) ? Math.ceil(s.length / 3) : 1;
+    };
+    const oracle = (text: string): number =>
+      [...text.matchAll(segment)].reduce((sum, [s]) => sum + cost(s), 0);
+    for (let code = 0; code < 0x80; code += 1) {
+      const c = String.fromCharCode(code);
+      expect(estimateTokens(c.repeat(7))).toBe(oracle(c.repeat(7)));
+    }
+    // ASCII runs that a non-ASCII character continues (é, …, a no-break space, a mark).
+    const alphabet = [
+      ...'ab Z9$_-.,!\n\t(\'"',
+      'é',
+      '…',
+      '\u00a0',
+      '\u0301',
+      'Ж',
+      '你',
+      '🌍',
+      '—',
+      '²',
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }), (chars) => {
+        const text = chars.join('');
+        expect(estimateTokens(text)).toBe(oracle(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('never cuts inside a surrogate pair', () => {
     const limiter = new TokenLimiter(2);
     const out = limiter.push('🌍🌍🌍').text;
