@@ -77,7 +77,7 @@ describe('gateway fast path', () => {
     expect(w.seen).toHaveLength(0);
   });
 
-  it("keeps a sane x-request-id for the client and the worker, and makes one for a bad one", async () => {
+  it('keeps a sane x-request-id for the client and the worker, and makes one for a bad one', async () => {
     const w = await scope.worker(answerJson('hi'));
     const g = await scope.gateway([node({ nodeUrl: w.url })]);
     const post = (id: string) =>
@@ -98,7 +98,9 @@ describe('gateway fast path', () => {
     const w = await scope.worker(answerJson('never'));
     const g = await scope.gateway([node({ nodeUrl: w.url })]);
     const socket = net.connect(Number(new URL(g.url).port), '127.0.0.1');
-    socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{"mo');
+    socket.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{"mo',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     socket.destroy();
     let counted = 0;
