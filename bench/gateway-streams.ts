@@ -32,7 +32,7 @@ const epochMs = (): number => performance.timeOrigin + performance.now();
 export async function startScript(
   script: string,
   args: readonly string[],
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -42,6 +42,7 @@ export async function startScript(
   await once(child.stdout, 'data');
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: async () => {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');

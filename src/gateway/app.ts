@@ -5,8 +5,8 @@
  * /v1beta/models) and /images behind a key; the operator console at / and the admin JSON
  * (/dashboard/nodes, /api/nodes, /metrics) behind an admin key; /health, open but terse.
  */
-import express, { type Express, type Request, type RequestHandler } from 'express';
-import type { ChatRequest } from './chat-request.ts';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import type { Dispatcher } from 'undici';
 import { ModelNotFoundError, NotFoundError } from '../errors.ts';
 import { dialectOf, errorShaperFor } from '../api/index.ts';
@@ -24,13 +24,16 @@ import {
 import { createInFlight, type InFlight } from './in-flight.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { listModels, reportNodes, type ModelEntry } from './node-summary.ts';
-import { createChatProxy } from './proxy.ts';
+import { createChatProxy, type Relay } from './proxy.ts';
 import {
-  PROXIED_ROUTES,
   createV1BetaRouter,
   mountProxiedRoutes,
+  targetOf,
+  type ProxiedRoute,
   type ProxyMount,
 } from './dialect-routes.ts';
+import { createFastPath } from './fast-path.ts';
+import { countRequests } from './request-metrics.ts';
 import type { BindingStore, NodeProvider } from './types.ts';
 import { createSuspects } from './suspects.ts';
 import { deleteConversationHandler, getConversationHandler, imagesHandler } from './owned-ids.ts';
@@ -60,30 +63,11 @@ export interface GatewayAppDeps {
   readonly metrics?: GatewayMetrics;
 }
 
-const ROUTES = new Set([
-  '/',
-  '/console/state',
-  '/console/nodes/action',
-  '/console/nodes/screenshot',
-  '/dashboard/nodes',
-  '/api/nodes',
-  '/health',
-  '/ready',
-  '/metrics',
-  '/v1/models',
-  '/upload',
-  '/v1beta/models',
-  ...PROXIED_ROUTES.map((r) => r.path),
-]);
-const ROUTE_PREFIXES = ['/v1/models/:id', '/conversations/:id', '/images/*'] as const;
-/** The client API (what the per-dialect counts count): /v1/… and /v1beta/…. */
-const CLIENT_API = /^\/v1(beta)?\//;
-/** Gemini's model paths, by method: `/v1beta/models/{model}:generateContent`… */
-const GOOGLE_MODEL_PATH =
-  /^\/v1beta\/models\/[^/:]+(?::(generateContent|streamGenerateContent|countTokens))?$/;
-
-/** The gateway's express app. */
-export function createGatewayApp(deps: GatewayAppDeps): Express {
+/**
+ * The gateway's request listener: the relayed POST routes on the fast path (fast-path.ts) when
+ * they come plain, everything else through its express app.
+ */
+export function createGatewayApp(deps: GatewayAppDeps): RequestListener {
   const now = deps.now ?? Date.now;
   const inFlight = deps.inFlight ?? createInFlight();
   const nodeFreshMs = deps.gateway.nodeFreshMs;
@@ -155,7 +139,8 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
   app.post('/upload', uploadHandler({ ...owned, inFlight }));
   app.get('/conversations/:id', getConversationHandler(owned));
   app.delete('/conversations/:id', deleteConversationHandler(owned));
-  const mount = proxyMount(deps, inFlight, metrics, operatorConsole.observe);
+  const relayFor = createRelays(deps, inFlight, metrics, operatorConsole.observe);
+  const mount = proxyMount(deps, relayFor);
   const models = () => listModels(deps.nodes.snapshot().nodes, now(), nodeFreshMs);
   app.use('/v1', createV1Router(models, mount));
   app.use('/v1beta', createV1BetaRouter(models, mount));
@@ -163,7 +148,18 @@ export function createGatewayApp(deps: GatewayAppDeps): Express {
     throw new NotFoundError(`No route for ${req.method} ${req.path}.`);
   });
   app.use(errorHandler(deps.logger, errorShaperFor));
-  return app;
+  const fastPath = createFastPath({
+    keys: deps.keys,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    metrics,
+    logger: deps.logger,
+    relayFor,
+  });
+  return (req, res) => {
+    if (!fastPath(req, res)) {
+      app(req, res);
+    }
+  };
 }
 
 function createV1Router(models: () => ModelEntry[], mount: ProxyMount): express.Router {
@@ -183,74 +179,54 @@ function createV1Router(models: () => ModelEntry[], mount: ProxyMount): express.
 }
 
 /**
- * The handlers relaying a route. Every dialect route of the workers goes through the same proxy:
- * failover, affinity and the at-most-once rules do not depend on the dialect.
+ * The relay of each route, made once and shared by express's mount and the fast path. Every
+ * dialect route of the workers goes through the same proxy: failover, affinity and the
+ * at-most-once rules do not depend on the dialect.
  */
-function proxyMount(
+function createRelays(
   deps: GatewayAppDeps,
   inFlight: InFlight,
   metrics: GatewayMetrics,
   observe: AttemptObserver,
-): ProxyMount {
+): (route: ProxiedRoute) => Relay {
   const suspects = createSuspects();
-  return (path: string, parse?: (req: Request) => ChatRequest) => [
+  const relays = new Map<string, Relay>();
+  return (route) => {
+    let relay = relays.get(route.path);
+    if (relay === undefined) {
+      relay = createChatProxy({
+        nodes: deps.nodes,
+        bindings: deps.bindings,
+        inFlight,
+        suspects,
+        metrics,
+        logger: deps.logger,
+        dispatcher: deps.dispatcher,
+        nodeFreshMs: deps.gateway.nodeFreshMs,
+        maxAttempts: deps.gateway.maxAttempts,
+        path: route.path,
+        observe,
+        // The OpenAI dialects name the workers' own models; Claude names are mapped by the
+        // workers, and a Gemini API model the account lacks gets the worker's own NOT_FOUND.
+        routeByModel: dialectOf(route.path) === 'openai',
+        ...(deps.now === undefined ? {} : { now: deps.now }),
+      });
+      relays.set(route.path, relay);
+    }
+    return relay;
+  };
+}
+
+/** express's handlers of a relayed route (for what the fast path leaves to express). */
+function proxyMount(deps: GatewayAppDeps, relayFor: (route: ProxiedRoute) => Relay): ProxyMount {
+  return (route) => [
     // Raw bytes: they are forwarded as sent, and may be sent again to another node.
     refuseDeclaredOversize(deps.bodyLimitBytes),
     express.raw({ type: () => true, limit: deps.bodyLimitBytes }),
-    createChatProxy({
-      nodes: deps.nodes,
-      bindings: deps.bindings,
-      inFlight,
-      suspects,
-      metrics,
-      logger: deps.logger,
-      dispatcher: deps.dispatcher,
-      nodeFreshMs: deps.gateway.nodeFreshMs,
-      maxAttempts: deps.gateway.maxAttempts,
-      path,
-      observe,
-      // The OpenAI dialects name the workers' own models; Claude names are mapped by the workers,
-      // and a Gemini API model the account lacks gets the worker's own NOT_FOUND.
-      routeByModel: dialectOf(path) === 'openai',
-      ...(parse === undefined ? {} : { parse }),
-      ...(deps.now === undefined ? {} : { now: deps.now }),
-    }),
+    function relayRoute(req, res) {
+      const chat = route.parse(req.body, targetOf(req));
+      res.locals['stream'] = chat.stream;
+      return relayFor(route)(req, res, chat);
+    },
   ];
-}
-
-function routeLabel(req: Request): string {
-  const path = req.originalUrl.split('?')[0] ?? '';
-  if (ROUTES.has(path)) {
-    return path;
-  }
-  const google = GOOGLE_MODEL_PATH.exec(path);
-  if (google) {
-    return `/v1beta/models/:model${google[1] === undefined ? '' : `:${google[1]}`}`;
-  }
-  const prefixed = ROUTE_PREFIXES.find((p) => path.startsWith(p.replace(/[^/]+$/, '')));
-  return prefixed ?? 'other';
-}
-
-/** Counts every request by route, status, stream and dialect, and times it, when it ends. */
-function countRequests(metrics: GatewayMetrics): RequestHandler {
-  return function requestMetrics(req, res, next) {
-    const startedAt = performance.now();
-    res.once('close', () => {
-      // 499 (nginx's "client closed request"): the client left before the response was complete.
-      const status = String(res.writableFinished ? res.statusCode : 499);
-      const path = req.originalUrl.split('?')[0] ?? '';
-      const labels = {
-        route: routeLabel(req),
-        status,
-        stream: String(res.locals['stream'] === true),
-        dialect: dialectOf(path),
-      };
-      metrics.requests.inc(labels);
-      metrics.duration.observe(labels, (performance.now() - startedAt) / 1000);
-      if (CLIENT_API.test(path)) {
-        metrics.dialects.count(labels.dialect, Number(status));
-      }
-    });
-    next();
-  };
 }

@@ -6,7 +6,7 @@
  * the prompt may have gone upstream: only a connection never made proves it did not, and every
  * other failure carries `x-should-retry: false`, so an SDK does not send the prompt again.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import {
   ServiceUnavailableError,
   TimeoutError,
@@ -94,7 +94,7 @@ export function networkError(cls: NetworkClass): AppError {
 }
 
 /** Sets x-upstream-sent (and x-should-retry: false when the prompt may have gone upstream). */
-export function markUpstreamSent(res: Response, sent: boolean): void {
+export function markUpstreamSent(res: ServerResponse, sent: boolean): void {
   res.setHeader(UPSTREAM_SENT_HEADER, String(sent));
   if (sent) {
     res.setHeader(SHOULD_RETRY_HEADER, 'false');
@@ -106,7 +106,7 @@ export function markUpstreamSent(res: Response, sent: boolean): void {
  * our own error otherwise (the error handler shapes it). `shape` renders the client's dialect.
  */
 export function answerFailedAttempt(
-  res: Response,
+  res: ServerResponse,
   failed: FailedAttempt,
   shape: ErrorShaper = toOpenAIError,
 ): void {
@@ -118,11 +118,27 @@ export function answerFailedAttempt(
     markUpstreamSent(res, parseUpstreamSent(failed.headers[UPSTREAM_SENT_HEADER]) !== false);
     const fallback = shape(new UpstreamError('The worker node sent an unreadable error.'));
     // The worker's status stands: it tells the SDK what happened (a 429 stays a 429).
-    res.status(failed.status).set(fallback.headers).json(fallback.body);
+    sendJson(res, failed.status, fallback.headers, fallback.body);
     return;
   }
   const headers = forwardableHeaders(failed.headers);
   // The body is whole in memory; node sets the length itself.
   delete headers['content-length'];
-  res.status(failed.status).set(headers).end(failed.body);
+  res.writeHead(failed.status, headers).end(failed.body);
+}
+
+/** Answers `body` as JSON with `status` and `headers` (beside any already set). */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: unknown,
+): void {
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': json.length,
+  });
+  res.end(json);
 }

@@ -4,7 +4,7 @@
  * the request's own keys, the conversation id the worker answered, and the key of the next turn
  * (history + this answer), read off the body as it passed.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from '../logging.ts';
 import { brokenAnswerTail, type AnswerFraming } from './broken-stream.ts';
 import { createDialectTap } from './dialect-taps.ts';
@@ -34,14 +34,14 @@ export interface Forwarding {
 /** Relays the response (backpressured), then binds on a complete 2xx. */
 export async function forwardAnswer(
   deps: ForwardDeps,
-  res: Response,
+  res: ServerResponse,
   f: Forwarding,
 ): Promise<void> {
   const { result, chat } = f;
   const ok = result.status >= 200 && result.status < 300;
   const isSse = String(result.headers['content-type'] ?? '').startsWith('text/event-stream');
   const tap = ok ? createDialectTap(chat.dialect, isSse) : null;
-  res.status(result.status);
+  res.statusCode = result.status;
   for (const [name, value] of Object.entries(forwardableHeaders(result.headers))) {
     res.setHeader(name, value);
   }
@@ -112,7 +112,7 @@ function bindConversation(
  * else is cut so the client sees an error.
  */
 function endBroken(
-  res: Response,
+  res: ServerResponse,
   chat: ChatRequest,
   framing: AnswerFraming,
   node: NodeRecord,

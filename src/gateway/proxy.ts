@@ -5,18 +5,13 @@
  * or, while nothing has gone to the client, move to another node (failover.ts decides). The
  * dialect changes only how the request is read and how the gateway's own errors look.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { errorShaperOf } from '../api/index.ts';
 import { AppError, toAppError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { pick } from './balancer.ts';
-import {
-  parseChatRequest,
-  requestIdOf,
-  upstreamHeaders,
-  type ChatRequest,
-} from './chat-request.ts';
+import { requestIdOf, upstreamHeaders, type ChatRequest } from './chat-request.ts';
 import { answerFailedAttempt, settleFailedAttempt, type FailedAttempt } from './failed-attempt.ts';
 import {
   classifyNetworkError,
@@ -51,8 +46,6 @@ export interface ChatProxyDeps {
   readonly maxAttempts: number;
   /** The worker path the request goes to (the same path the client called). */
   readonly path?: string;
-  /** Reads the request (the body is raw bytes); parseChatRequest by default. */
-  readonly parse?: (req: Request) => ChatRequest;
   /**
    * Route only to nodes whose account has the body's `model` (404 model_not_found when none
    * has it). For dialects whose model names the workers map (Claude names), leave it off.
@@ -76,11 +69,17 @@ type AttemptsEnd =
   | { readonly kind: 'failed'; readonly failed: FailedAttempt }
   | { readonly kind: 'aborted' };
 
+/**
+ * Relays one request read as `chat`; throws our own errors (the caller renders them in the
+ * client's dialect) and answers everything else itself.
+ */
+export type Relay = (req: IncomingMessage, res: ServerResponse, chat: ChatRequest) => Promise<void>;
+
 /** One client request in progress. */
 interface Exchange {
   readonly chat: ChatRequest;
-  readonly req: Request;
-  readonly res: Response;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
   readonly requestId: string;
   readonly abort: AbortController;
   readonly affinity: Binding | null;
@@ -88,14 +87,12 @@ interface Exchange {
   readonly pinned: string | null;
 }
 
-/** The handler of POST /v1/chat/completions (mount after express.raw()). */
-export function createChatProxy(deps: ChatProxyDeps): RequestHandler {
+/** The relay of one route (POST /v1/chat/completions unless deps.path says otherwise). */
+export function createChatProxy(deps: ChatProxyDeps): Relay {
   let rotation = 0;
   const nextRotation = (): number => (rotation = (rotation + 1) % Number.MAX_SAFE_INTEGER);
-  return async function chatCompletions(req, res) {
+  return async function chatCompletions(req, res, chat) {
     const startedAt = performance.now();
-    const chat = deps.parse ? deps.parse(req) : parseChatRequest(req.body);
-    res.locals['stream'] = chat.stream;
     const abort = new AbortController();
     // The client's going away reaches the worker: the pending attempt or relay is aborted.
     res.once('close', () => {

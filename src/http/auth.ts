@@ -4,13 +4,27 @@
  * `x-api-key` (Anthropic's SDK), `x-goog-api-key` or `?key=` on /v1beta (Google's SDKs and
  * gemini-cli), or HTTP Basic (the password; lets a browser open the dashboard).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { AuthenticationError, ForbiddenError } from '../errors.ts';
 import type { Caller, KeyRing } from './key-ring.ts';
 
 /** The key a request presents, or null. */
 export function presentedKey(req: Request): string | null {
-  const header = (req.get('authorization') ?? '').trim();
+  const inHeaders = headerKey(req.headers);
+  if (inHeaders !== null) {
+    return inHeaders;
+  }
+  // Only Google's dialect puts the key in the URL; elsewhere a URL key is not accepted, so it
+  // never becomes a habit that leaks keys into proxies' access logs.
+  const onGooglePath = `${req.baseUrl}${req.path}`.startsWith('/v1beta/');
+  const query = onGooglePath ? req.query['key'] : undefined;
+  return typeof query === 'string' && query.trim() !== '' ? query.trim() : null;
+}
+
+/** The key request headers present (Bearer, the Basic password, x-api-key, x-goog-api-key), or null. */
+export function headerKey(headers: IncomingHttpHeaders): string | null {
+  const header = (headers.authorization ?? '').trim();
   const bearer = /^Bearer\s+(.+)$/i.exec(header);
   if (bearer?.[1]) {
     return bearer[1].trim();
@@ -21,16 +35,12 @@ export function presentedKey(req: Request): string | null {
     const colon = decoded.indexOf(':');
     return colon >= 0 ? decoded.slice(colon + 1) : decoded;
   }
-  const keyHeader = req.get('x-api-key')?.trim() || req.get('x-goog-api-key')?.trim();
-  if (keyHeader) {
-    return keyHeader;
-  }
-  // Only Google's dialect puts the key in the URL; elsewhere a URL key is not accepted, so it
-  // never becomes a habit that leaks keys into proxies' access logs.
-  const onGooglePath = `${req.baseUrl}${req.path}`.startsWith('/v1beta/');
-  const query = onGooglePath ? req.query['key'] : undefined;
-  return typeof query === 'string' && query.trim() !== '' ? query.trim() : null;
+  const keyHeader = headerText(headers['x-api-key']) || headerText(headers['x-goog-api-key']);
+  return keyHeader || null;
 }
+
+const headerText = (value: string | string[] | undefined): string =>
+  (Array.isArray(value) ? value.join(', ') : (value ?? '')).trim();
 
 export interface AuthenticateOptions {
   /** Sends `WWW-Authenticate: Basic` with a 401, so a browser asks for the key. */

@@ -56,6 +56,24 @@ export type ErrorShaper = (err: unknown) => {
   body: unknown;
 };
 
+/**
+ * An error in the shape `shape` renders: ours as they are, parsers' as the 4xx they mean; what is
+ * neither is logged with its stack and rendered as a generic 500.
+ */
+export function renderError(
+  err: unknown,
+  shape: ErrorShaper,
+  logger: Logger,
+  requestId: string,
+): ReturnType<ErrorShaper> {
+  const normalized = normalizeError(err);
+  const rendered = shape(normalized);
+  if (rendered.status >= 500 && !(normalized instanceof AppError)) {
+    logger.error('unhandled error', { err, requestId });
+  }
+  return rendered;
+}
+
 /** The terminal error middleware; `shapeFor` picks the error JSON by request (OpenAI's by default). */
 export function errorHandler(
   logger: Logger,
@@ -68,11 +86,7 @@ export function errorHandler(
     res: Response,
     _next: NextFunction,
   ): void {
-    const normalized = normalizeError(err);
-    const { status, headers, body } = shapeFor(req)(normalized);
-    if (status >= 500 && !(normalized instanceof AppError)) {
-      logger.error('unhandled error', { err, requestId: requestIdOf(res) });
-    }
+    const { status, headers, body } = renderError(err, shapeFor(req), logger, requestIdOf(res));
     if (res.headersSent) {
       // A response already under way cannot change its status; end it.
       res.destroy();

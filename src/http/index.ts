@@ -6,13 +6,20 @@
 export {
   authenticate,
   callerOf,
+  headerKey,
   mayAccess,
   peekCaller,
   presentedKey,
   requireAdmin,
 } from './auth.ts';
 export { refuseDeclaredOversize } from './body-limit.ts';
-export { errorHandler, normalizeError, notFound, type ErrorShaper } from './error-handler.ts';
+export {
+  errorHandler,
+  normalizeError,
+  notFound,
+  renderError,
+  type ErrorShaper,
+} from './error-handler.ts';
 export {
   ANONYMOUS,
   KeyRing,

@@ -1,0 +1,136 @@
+/**
+ * The relayed routes' fast path (src/gateway/fast-path.ts) beside express: the key before any body
+ * byte, both 413s, errors in the dialect's shape, the request id, metrics, a client gone mid-body,
+ * and what it leaves to express (an encoded body, a path spelled otherwise) relayed as before.
+ */
+import net from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { answerJson, serverScope, type TestGateway } from './fake-servers.ts';
+import { chatBody, metricValue, node } from './helpers.ts';
+
+const scope = serverScope();
+
+/** Sends `head` (and `body`) on a raw socket; resolves to everything the gateway sent back. */
+function rawExchange(g: TestGateway, head: string, body = ''): Promise<string> {
+  const { port } = new URL(g.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(head + body));
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => (got += text));
+    socket.once('end', () => resolve(got));
+    socket.once('error', reject);
+  });
+}
+
+const statusOf = (response: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
+const bodyOf = (response: string): unknown =>
+  JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));
+
+describe('gateway fast path', () => {
+  it('refuses a wrong key before reading any body byte, closing the connection, in the dialect shape', async () => {
+    const w = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })], { apiKeys: ['sk-right-key'] });
+    // A body announced and never sent: the answer can only come from the headers alone.
+    const response = await rawExchange(
+      g,
+      'POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-api-key: sk-wrong-key\r\n' +
+        'content-type: application/json\r\ncontent-length: 100000\r\n\r\n',
+    );
+    expect(statusOf(response)).toBe(401);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
+    expect(bodyOf(response)).toMatchObject({
+      type: 'error',
+      error: { type: 'authentication_error' },
+    });
+    expect(response).not.toContain('sk-wrong');
+    expect(w.seen).toHaveLength(0);
+    expect(
+      await metricValue(g.metrics, 'gateway_requests_total', {
+        route: '/v1/messages',
+        status: '401',
+        dialect: 'anthropic',
+      }),
+    ).toBe(1);
+  });
+
+  it('refuses a declared oversize body unread (closed), and one sent chunked once read off', async () => {
+    const w = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })], { bodyLimitBytes: 2048 });
+    const declared = await rawExchange(
+      g,
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 10000\r\n\r\n',
+    );
+    expect(statusOf(declared)).toBe(413);
+    expect(declared).toMatch(/\r\nconnection: close\r\n/i);
+    expect(bodyOf(declared)).toMatchObject({ error: { code: 'payload_too_large' } });
+    const chunk = JSON.stringify({ contents: [{ parts: [{ text: 'x'.repeat(4000) }] }] });
+    const chunked = await rawExchange(
+      g,
+      'POST /v1beta/models/g:generateContent HTTP/1.1\r\nhost: x\r\n' +
+        'transfer-encoding: chunked\r\nconnection: close\r\n\r\n',
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+    );
+    expect(statusOf(chunked)).toBe(413);
+    expect(bodyOf(chunked)).toMatchObject({ error: { code: 413 } });
+    expect(w.seen).toHaveLength(0);
+  });
+
+  it('keeps a sane x-request-id for the client and the worker, and makes one for a bad one', async () => {
+    const w = await scope.worker(answerJson('hi'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })]);
+    const post = (id: string) =>
+      fetch(`${g.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'x-request-id': id },
+        body: chatBody(),
+      });
+    const sane = await post('req-42.a');
+    expect(sane.headers.get('x-request-id')).toBe('req-42.a');
+    expect(w.seen[0]?.headers['x-request-id']).toBe('req-42.a');
+    const bad = await post('x'.repeat(300));
+    expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(w.seen[1]?.headers['x-request-id']).toBe(bad.headers.get('x-request-id'));
+  });
+
+  it('a client gone mid-body reaches no worker and counts as 499', async () => {
+    const w = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })]);
+    const socket = net.connect(Number(new URL(g.url).port), '127.0.0.1');
+    socket.write(
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{"mo',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    let counted = 0;
+    for (let i = 0; i < 100 && counted === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      counted = await metricValue(g.metrics, 'gateway_requests_total', { status: '499' });
+    }
+    expect(counted).toBe(1);
+    expect(w.seen).toHaveLength(0);
+  });
+
+  it('leaves an encoded body and a path spelled otherwise to express, which relays them as before', async () => {
+    const paths: string[] = [];
+    const w = await scope.worker((req, res) => {
+      paths.push(req.url ?? '');
+      answerJson('hi')(req, res);
+    });
+    const g = await scope.gateway([node({ nodeUrl: w.url })]);
+    const gzipped = await fetch(`${g.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(chatBody()),
+    });
+    expect(gzipped.status).toBe(200);
+    // express.raw inflated it: the worker gets the JSON itself.
+    expect(w.seen[0]?.body).toBe(chatBody());
+    for (const path of ['/v1/chat/completions/', '/V1/Chat/Completions']) {
+      const res = await fetch(`${g.url}${path}`, { method: 'POST', body: chatBody() });
+      expect(res.status).toBe(200);
+    }
+    expect(paths).toEqual(Array(3).fill('/v1/chat/completions'));
+  });
+});
