@@ -25,6 +25,8 @@ export function conversationCases(t: () => ChatTarget, transport: Transport): vo
         conversation_id: id,
       });
       const [a, b] = [generations('first turn by id')[0], generations('second turn by id')[0]];
+      // Without a record of the first turn, the next line would pass on nothing.
+      expect(a).toBeDefined();
       expect(a?.cid ?? null).toBeNull();
       expect(b?.cid).toMatch(/^c_/);
       expect(b?.prompt).toBe('second turn by id');

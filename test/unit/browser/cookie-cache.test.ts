@@ -9,17 +9,8 @@ import {
   readCookieCache,
   writeCookieCache,
 } from '../../../src/browser/index.ts';
-import type { Cookie } from '../../../src/gemini/index.ts';
 import { redactText } from '../../../src/logging.ts';
-
-const cookie = (name: string, value: string, domain = '.google.com'): Cookie => ({
-  name,
-  value,
-  domain,
-  path: '/',
-  secure: true,
-  httpOnly: true,
-});
+import { cookie } from './support/cookies.ts';
 
 let dir: string;
 let file: string;

@@ -13,13 +13,13 @@ import {
 import { redactText } from '../../../src/logging.ts';
 import {
   browser,
-  c,
   file,
   fileValues,
   logLines,
   open,
   useLiveCookieHarness,
 } from './support/live-cookie-harness.ts';
+import { cookie } from './support/cookies.ts';
 
 useLiveCookieHarness();
 
@@ -28,13 +28,13 @@ describe('LiveCookieSource.absorb', () => {
     const s = await open();
     await s.getCookies();
     await s.absorb([
-      c('__Secure-1PSIDCC', 'psidcc-absorbed-value'),
-      c('tracker', 'x-value', '.example.com'),
+      cookie('__Secure-1PSIDCC', 'psidcc-absorbed-value'),
+      cookie('tracker', 'x-value', '.example.com'),
     ]);
     expect((await s.getCookies()).map((x) => x.name)).toContain('__Secure-1PSIDCC');
     expect(browser.reads).toBe(1);
     await s.flush();
-    expect(browser.added).toEqual([[c('__Secure-1PSIDCC', 'psidcc-absorbed-value')]]);
+    expect(browser.added).toEqual([[cookie('__Secure-1PSIDCC', 'psidcc-absorbed-value')]]);
     expect(await fileValues()).toContain('__Secure-1PSIDCC=psidcc-absorbed-value');
     expect(await fileValues()).not.toContain('tracker=x-value');
     expect(redactText('psidcc-absorbed-value')).toBe('[REDACTED]');
@@ -43,22 +43,22 @@ describe('LiveCookieSource.absorb', () => {
   it('drops cookies that arrive already expired', async () => {
     const s = await open();
     await s.getCookies();
-    await s.absorb([{ ...c('__Secure-1PSIDTS', 'sidts-dead-value'), expires: 1 }]);
+    await s.absorb([{ ...cookie('__Secure-1PSIDTS', 'sidts-dead-value'), expires: 1 }]);
     expect((await s.getCookies()).map((x) => x.name)).toEqual(['__Secure-1PSID']);
   });
 
   it('does not fail the request when Chrome is away', async () => {
-    await writeCookieCache(file, [c('__Secure-1PSID', 'g.a000-saved-psid')]);
+    await writeCookieCache(file, [cookie('__Secure-1PSID', 'g.a000-saved-psid')]);
     browser.connected = false;
     const s = await open();
-    await expect(s.absorb([c('SIDCC', 'sidcc-while-away')])).resolves.toBeUndefined();
+    await expect(s.absorb([cookie('SIDCC', 'sidcc-while-away')])).resolves.toBeUndefined();
     expect(browser.added).toEqual([]);
     expect((await s.getCookies()).map((x) => x.name).sort()).toEqual(['SIDCC', '__Secure-1PSID']);
   });
 });
 
 describe('LiveCookieSource.absorb under cookie churn', () => {
-  const psidcc = (i: number) => c('__Secure-1PSIDCC', `psidcc-churn-${i}`);
+  const psidcc = (i: number) => cookie('__Secure-1PSIDCC', `psidcc-churn-${i}`);
   const served = async (s: LiveCookieSource, name = '__Secure-1PSIDCC') =>
     (await s.getCookies()).find((x) => x.name === name)?.value;
 
@@ -101,7 +101,7 @@ describe('LiveCookieSource.absorb under cookie churn', () => {
     let release = () => {};
     browser.addGate = new Promise((r) => (release = r));
     await s.absorb([psidcc(1)]);
-    await s.absorb([c('__Secure-3PSIDCC', 'three-psidcc-1')]);
+    await s.absorb([cookie('__Secure-3PSIDCC', 'three-psidcc-1')]);
     await s.absorb([psidcc(2)]);
     release();
     await s.flush();

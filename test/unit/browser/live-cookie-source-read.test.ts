@@ -12,12 +12,12 @@ import {
 import { ServiceUnavailableError } from '../../../src/errors.ts';
 import {
   browser,
-  c,
   file,
   fileValues,
   open,
   useLiveCookieHarness,
 } from './support/live-cookie-harness.ts';
+import { cookie } from './support/cookies.ts';
 
 useLiveCookieHarness();
 
@@ -38,7 +38,7 @@ describe('LiveCookieSource.getCookies', () => {
   it('re-reads once the cache is older than cacheMs, and picks up a rotated value', async () => {
     const s = await open(0);
     await s.getCookies();
-    browser.jar = mergeCookies(browser.jar, [c('__Secure-1PSIDTS', 'sidts-live-2')]);
+    browser.jar = mergeCookies(browser.jar, [cookie('__Secure-1PSIDTS', 'sidts-live-2')]);
     expect((await s.getCookies()).find((x) => x.name === '__Secure-1PSIDTS')?.value).toBe(
       'sidts-live-2',
     );
@@ -70,7 +70,7 @@ describe('LiveCookieSource.getCookies', () => {
     await s.getCookies();
     await s.flush();
     expect((await fs.stat(file)).mtimeMs).toBe(firstWrite);
-    browser.jar = mergeCookies(browser.jar, [c('__Secure-1PSIDTS', 'sidts-live-2')]);
+    browser.jar = mergeCookies(browser.jar, [cookie('__Secure-1PSIDTS', 'sidts-live-2')]);
     await s.getCookies();
     await s.flush();
     expect(await fileValues()).toEqual([
@@ -81,7 +81,7 @@ describe('LiveCookieSource.getCookies', () => {
   });
 
   it('serves the saved copy while Chrome is away', async () => {
-    await writeCookieCache(file, [c('__Secure-1PSID', 'g.a000-saved-psid')]);
+    await writeCookieCache(file, [cookie('__Secure-1PSID', 'g.a000-saved-psid')]);
     browser.connected = false;
     const s = await open();
     expect((await s.getCookies()).map((x) => x.value)).toEqual(['g.a000-saved-psid']);
@@ -113,7 +113,7 @@ describe('LiveCookieSource.getCookies', () => {
   });
 
   it.each([
-    ['a jar without __Secure-1PSID', () => (browser.jar = [c('NID', 'nid-only-value')])],
+    ['a jar without __Secure-1PSID', () => (browser.jar = [cookie('NID', 'nid-only-value')])],
     ['login_required', () => (browser.loginState = 'login_required')],
   ])('answers 503 "sign in over VNC" for %s', async (_label, arrange) => {
     arrange();

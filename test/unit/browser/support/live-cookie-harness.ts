@@ -18,23 +18,17 @@ import {
 } from '../../../../src/browser/index.ts';
 import type { CookieBrowser } from '../../../../src/browser/live-cookie-source.ts';
 import type { Cookie } from '../../../../src/gemini/index.ts';
+import { cookie } from './cookies.ts';
 import { capturedLogger, type CapturedLogger } from '../../support/captured-logger.ts';
-
-/** A secure, httpOnly cookie for path /. */
-export const c = (name: string, value: string, domain = '.google.com'): Cookie => ({
-  name,
-  value,
-  domain,
-  path: '/',
-  secure: true,
-  httpOnly: true,
-});
 
 /** Stands in for BrowserSession: a jar, a connection flag and a login state. */
 export class FakeBrowser implements CookieBrowser {
   connected = true;
   loginState: LoginState = 'logged_in';
-  jar: Cookie[] = [c('__Secure-1PSID', 'g.a000-live-psid'), c('__Secure-1PSIDTS', 'sidts-live-1')];
+  jar: Cookie[] = [
+    cookie('__Secure-1PSID', 'g.a000-live-psid'),
+    cookie('__Secure-1PSIDTS', 'sidts-live-1'),
+  ];
   reads = 0;
   refreshes = 0;
   added: Cookie[][] = [];
