@@ -54,6 +54,13 @@ export interface TurnIds {
   context_token: string | null;
 }
 
+/** A conversation to save under the key of its history, once `first` has settled. */
+export interface ConversationToSave {
+  readonly conversation: Conversation;
+  readonly historyKey: string;
+  readonly first?: Promise<unknown>;
+}
+
 /** Turns kept per conversation; the oldest go first (a long chat of many regenerations). */
 export const MAX_STORED_TURNS = 500;
 
@@ -150,9 +157,27 @@ export class ConversationStore {
    * keeping of the images it names) has settled, so a read that sees it finds them too.
    */
   save(conversation: Conversation, historyKey: string, first?: Promise<unknown>): Promise<void> {
-    const saving = (first ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => this.write(conversation, historyKey));
+    return this.track(
+      (first ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => this.write(conversation, historyKey)),
+    );
+  }
+
+  /**
+   * Saves what `build` returns once the current turn of the event loop has ended, so that
+   * building it runs after the answer went out; reads wait for it from this call on.
+   */
+  saveSoon(build: () => ConversationToSave): Promise<void> {
+    return this.track(
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        const { conversation, historyKey, first } = build();
+        return this.save(conversation, historyKey, first);
+      }),
+    );
+  }
+
+  private track(saving: Promise<void>): Promise<void> {
     this.pending.add(saving);
     void saving.finally(() => this.pending.delete(saving)).catch(() => {});
     return saving;

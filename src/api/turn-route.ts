@@ -237,8 +237,9 @@ export async function failStreamAfterCommit(
 }
 
 /**
- * Saves the conversation after the answer (not awaited: the store makes the next read wait for
- * it) and returns the markdown of the answer's generated images, which joins the answer text.
+ * Saves the conversation after the answer (built once the answer went out, and not awaited: the
+ * store makes the next read wait for it) and returns the markdown of the answer's generated
+ * images, which joins the answer text.
  */
 function finishTurn(
   deps: TurnRouteDeps,
@@ -250,20 +251,22 @@ function finishTurn(
     return '';
   }
   const imageText = renderImages(result.images, prepared.baseUrl);
-  const { conversation, key } = conversationAfterTurn(
-    prepared.cp,
-    { ...answer, text: answer.text + imageText },
-    prepared.model,
-    result.chat,
-    prepared.keptNames,
-  );
-  // From the staged files, which cleanup deletes only after this.
-  const keeping = deps.conversations.keptImages.keep(
-    prepared.toKeep,
-    conversation.messages.flatMap((m) => m.images ?? []),
-  );
-  prepared.pending.push(keeping);
-  deps.conversations.save(conversation, key, keeping).catch((err: unknown) => {
+  const { conversations } = deps;
+  const saving = conversations.saveSoon(() => {
+    const { conversation, key } = conversationAfterTurn(
+      prepared.cp,
+      { ...answer, text: answer.text + imageText },
+      prepared.model,
+      result.chat,
+      prepared.keptNames,
+    );
+    const inUse = conversation.messages.flatMap((m) => m.images ?? []);
+    const first = conversations.keptImages.keep(prepared.toKeep, inUse);
+    return { conversation, historyKey: key, first };
+  });
+  // Keeping reads the staged files, which cleanup deletes only after the save.
+  prepared.pending.push(saving);
+  saving.catch((err: unknown) => {
     deps.logger.warn('could not save the conversation', {
       err,
       conversationId: prepared.cp.conversationId,

@@ -16,6 +16,23 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-unit-'));
 const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1', contextToken: 'ctx' };
 
 describe('conversations', () => {
+  it('saves soon a conversation built after this turn, and a read made at once waits for it', async () => {
+    const store = new ConversationStore(tmp());
+    const cp = await planConversation(undefined, turnOf([{ role: 'user', content: 'Q1' }]), store);
+    let built = false;
+    const saving = store.saveSoon(() => {
+      built = true;
+      const { conversation, key } = conversationAfterTurn(cp, answer('A1'), 'm', chat);
+      return { conversation, historyKey: key };
+    });
+    // Not built in this turn (the answer goes out first), yet a read started now finds it.
+    expect(built).toBe(false);
+    const read = store.get(cp.conversationId);
+    expect(built).toBe(false);
+    expect((await read)?.messages.at(-1)).toEqual({ role: 'assistant', content: 'A1' });
+    await saving;
+  });
+
   it('continues natively by id, and by a resent history without an id', async () => {
     const store = new ConversationStore(tmp());
     const first: ChatMessage[] = [
