@@ -224,5 +224,26 @@ export function claimFaultCases(): void {
       );
       expect(sent).toMatchObject({ status: 503, upstreamSent: true });
     });
+
+    it('a job older than any wait for it is dropped when its turn comes, without a send', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = recordingGenerate(5);
+      const { queue: chat } = await makeQueue(prefix, upstream.generate, {
+        queue: { waitMs: 1000, maxLength: 20 },
+      });
+      // Left behind by a waiter that gave up 1 s after adding it and could not remove it or mark
+      // it abandoned (Redis away for it), added a minute ago by its own clock.
+      const redis = await control();
+      const bull = new Queue<QueueJobData>(chat.names.queue, { connection: redis, prefix });
+      cleanups.push(() => bull.close());
+      const data = { job: job('left behind'), replyTo: `${prefix}:nobody` };
+      await bull.add('chat', data, { jobId: randomUUID(), timestamp: Date.now() - 60_000 });
+      // The next request queues behind it, so the old job's turn comes first.
+      expect(await collect(chat.stream(job('next'), new AbortController().signal))).toEqual({
+        text: 'echo:next',
+        error: undefined,
+      });
+      expect(upstream.requests.map((r) => r.prompt)).toEqual(['next']);
+    });
   });
 }

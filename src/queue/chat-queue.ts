@@ -175,6 +175,7 @@ export class ChatQueue {
       guard: guardDeps(this.options, this.log),
       cancels: this.cancels,
       requestTimeoutMs: this.options.requestTimeoutMs,
+      maxWaitMs: this.options.queue.waitMs,
       logger: this.log,
       sentKey: (jobId) => this.names.sent(jobId),
       releaseSlot: (jobId) => this.slots.release(jobId),

@@ -16,7 +16,7 @@ import { AppError, TimeoutError, serializeError } from '../errors.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
 import { runRpcJob } from './rpc-job.ts';
-import { isAbandoned, sentMark } from './sent-mark.ts';
+import { abandonedError, isAbandoned, sentMark } from './sent-mark.ts';
 import { replySender } from './reply-sender.ts';
 import { isRpcJobData, type ChatJobData, type QueueJobData, type ReplyMessage } from './wire.ts';
 
@@ -102,6 +102,11 @@ export interface ProcessorDeps {
   readonly deliverLocally?: (replyTo: string, message: ReplyMessage) => boolean;
   /** Runs a batchexecute call for an rpc job; without it rpc jobs fail. */
   readonly rpc?: CallRpc;
+  /**
+   * config.queue.waitMs: a waiter gives up on a job that has not started by then, so a chat job
+   * older than this (plus clock slack) when it starts is dropped without a send.
+   */
+  readonly maxWaitMs?: number;
 }
 
 /**
@@ -148,7 +153,7 @@ export function createProcessor(deps: ProcessorDeps): Processor {
     try {
       await (isRpc
         ? runRpcJob(id, data, controller, deps)
-        : runJob(id, data, controller, deps, prepared));
+        : runJob(id, data, controller, deps, prepared, job.timestamp));
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onLockLost);
@@ -168,10 +173,17 @@ async function runJob(
   data: ChatJobData,
   controller: AbortController,
   deps: ProcessorDeps,
-  prepared?: PreparedRun,
+  prepared: PreparedRun | undefined,
+  addedAt: number,
 ): Promise<void> {
   const log = deps.logger.child({ jobId: id, requestId: data.job.requestId });
   const send = replySender(id, data.replyTo, controller, deps);
+  if (!prepared && deps.maxWaitMs !== undefined && isStale(addedAt, deps.maxWaitMs)) {
+    // Its waiter gave up at maxWaitMs and could not remove it (or could not say it gave up).
+    log.warn('dropped a job older than any wait for it; nothing was sent', { addedAt });
+    await send({ t: 'error', error: serializeError(abandonedError()) }).catch(() => undefined);
+    return;
+  }
   if (controller.signal.aborted) {
     log.debug('job cancelled before it started');
     void prepared?.admission.then(
@@ -226,6 +238,14 @@ async function runJob(
     prepared?.beforeLastWord?.();
     await send({ t: 'error', error }).catch(() => undefined);
   }
+}
+
+/** Slack on a job's age for the clocks of the process that added it and the one that runs it. */
+const CLOCK_SLACK_MS = 10_000;
+
+/** A job added `addedAt` (its adder's clock) that nobody can still be waiting for. */
+function isStale(addedAt: number, maxWaitMs: number): boolean {
+  return addedAt > 0 && Date.now() - addedAt > maxWaitMs + CLOCK_SLACK_MS;
 }
 
 /** How long a job's "sent" mark is kept: longer than any run of the job. */

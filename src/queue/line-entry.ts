@@ -2,7 +2,9 @@
  * How a request enters its account's line: one claimLine round trip takes its queue slot and,
  * when the line is idle and this process runs jobs, makes it BullMQ's active job for this process.
  * The account's admission is read beside that claim, so such a job goes upstream after one round
- * trip; any other job is added to BullMQ and admits itself when a worker runs it.
+ * trip; any other job is added to BullMQ (addToLine) and admits itself when a worker runs it.
+ * A claim or an add whose reply was lost may have run all the same: the claim is undone, the
+ * added job abandoned, so neither holds the line nor sends for a caller that was told 503.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -59,7 +59,8 @@ function alreadySent(): UpstreamOutcomeUnknownError {
   );
 }
 
-function abandoned(): ServiceUnavailableError {
+/** The refusal of a job nobody waits for any more (never sent). */
+export function abandonedError(): ServiceUnavailableError {
   return new ServiceUnavailableError(
     'Nobody waits for this request any more (its client was told it failed); it was not sent.',
     5,
@@ -92,7 +93,7 @@ export function sentMark(redis: Redis, key: string, ttlMs: number): SentMark {
       throw markUnavailable(err);
     }
     if (state === -1) {
-      throw abandoned();
+      throw abandonedError();
     }
     if (state === 0) {
       throw alreadySent();
