@@ -4,7 +4,7 @@
  * both derive it from the messages before the last user message, so the key a request carries is
  * the key the previous answer produced.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 /** The parts of an OpenAI chat message the key depends on. */
 export interface KeyedMessage {
@@ -41,17 +41,66 @@ export function messageText(content: unknown): string {
  * the key of a plain chat is what it always was.
  */
 export function hashMessages(messages: readonly KeyedMessage[]): string {
-  const canonical = messages.map((m) => {
-    const role = typeof m.role === 'string' ? m.role : '';
-    const calls = canonicalCalls(m.tool_calls);
-    return {
-      role: role === 'developer' ? 'system' : role,
-      content: messageText(m.content).trim(),
-      ...(calls.length > 0 ? { tool_calls: calls } : {}),
-      ...(typeof m.tool_call_id === 'string' ? { tool_call_id: m.tool_call_id } : {}),
-    };
+  return createHash('sha256')
+    .update(`[${messages.map(canonicalMessage).join(',')}]`)
+    .digest('hex');
+}
+
+/** One message as hashMessages writes it (an element of its canonical JSON array). */
+function canonicalMessage(m: KeyedMessage): string {
+  const role = typeof m.role === 'string' ? m.role : '';
+  const calls = canonicalCalls(m.tool_calls);
+  return JSON.stringify({
+    role: role === 'developer' ? 'system' : role,
+    content: messageText(m.content).trim(),
+    ...(calls.length > 0 ? { tool_calls: calls } : {}),
+    ...(typeof m.tool_call_id === 'string' ? { tool_call_id: m.tool_call_id } : {}),
   });
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+/** The keys of one history, each message canonicalized and hashed once for all of them. */
+export interface HistoryKeys {
+  /** historyKey(messages). */
+  readonly key: () => string;
+  /** historyKeyAfter(messages, answer, toolCalls). */
+  readonly keyAfter: (answer: string, toolCalls?: readonly unknown[]) => string;
+}
+
+/**
+ * The history key of `messages` and the key after an answer, over one running sha256: the
+ * messages before the current turn are hashed once, and the key after an answer continues from
+ * there instead of hashing the whole history again (for a long agent history, half the work).
+ * Each message is hashed only when a key first needs it.
+ */
+export function historyKeys(messages: readonly KeyedMessage[]): HistoryKeys {
+  const prefix = historyBefore(messages).length;
+  const running = createHash('sha256').update('[');
+  let hashed = 0;
+  /** The hash of the messages before the current turn, kept once later messages are added. */
+  let atPrefix: Hash | null = null;
+  const through = (count: number): Hash => {
+    for (; hashed < count; hashed++) {
+      if (hashed === prefix) {
+        atPrefix = running.copy();
+      }
+      running.update(`${hashed > 0 ? ',' : ''}${canonicalMessage(messages[hashed]!)}`);
+    }
+    return running;
+  };
+  return {
+    key: () => {
+      through(prefix);
+      return (atPrefix ?? running).copy().update(']').digest('hex');
+    },
+    keyAfter: (answer, toolCalls = []) => {
+      const calls = toolCalls.length > 0 ? { tool_calls: toolCalls } : {};
+      const entry = canonicalMessage({ role: 'assistant', content: answer, ...calls });
+      return through(messages.length)
+        .copy()
+        .update(`${messages.length > 0 ? ',' : ''}${entry}]`)
+        .digest('hex');
+    },
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dialect } from '../api/index.ts';
 import { InvalidRequestError } from '../errors.ts';
-import { continuesConversation, historyKey, type KeyedMessage } from '../history-key.ts';
+import { continuesConversation, historyKeys, type KeyedMessage } from '../history-key.ts';
 
 /** A parsed chat completion request. */
 export interface ChatRequest {
@@ -29,6 +29,8 @@ export interface ChatRequest {
    * continues from, which a regenerate or an edit shares with the first try), its conversation_id.
    */
   readonly keys: readonly string[];
+  /** The binding key of the next turn, once `answer` (and its calls) follows this history. */
+  readonly keyAfter: (answer: string, toolCalls?: readonly unknown[]) => string;
   /** Binding keys of the uploaded files it names (`files`, image parts): they must go along. */
   readonly fileKeys: readonly string[];
 }
@@ -69,21 +71,25 @@ export function readJsonObject(raw: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** The binding keys of a history: its history key once it continues a conversation, then the id. */
+/**
+ * The binding keys of a history (its history key once it continues a conversation, then the id),
+ * and how to key the turn after its answer: both over one hashing of the history.
+ */
 export function conversationKeys(
   messages: readonly KeyedMessage[],
   conversationId: string | null = null,
-): string[] {
+): Pick<ChatRequest, 'keys' | 'keyAfter'> {
+  const history = historyKeys(messages);
   const keys: string[] = [];
   // A history without an earlier answer (a new chat, maybe with a system prompt shared by many
   // chats) names no conversation, so it must not pin requests to one node.
   if (continuesConversation(messages)) {
-    keys.push(historyKey(messages));
+    keys.push(history.key());
   }
   if (conversationId !== null) {
     keys.push(conversationId);
   }
-  return keys;
+  return { keys, keyAfter: history.keyAfter };
 }
 
 /** Parses the raw body; throws InvalidRequestError (400) unless it is a JSON object. */
@@ -107,7 +113,7 @@ export function parseChatRequest(raw: unknown): ChatRequest {
     stream: fields['stream'] === true,
     messages,
     conversationId,
-    keys: conversationKeys(messages, conversationId),
+    ...conversationKeys(messages, conversationId),
     fileKeys: uploadRefs(fields, messages).map(fileKey),
   };
 }

@@ -27,7 +27,7 @@ export function parseAnthropicRequest(raw: unknown, counting = false): ChatReque
     stream: !counting && fields['stream'] === true,
     messages,
     conversationId: null,
-    keys: conversationKeys(messages),
+    ...conversationKeys(messages),
     fileKeys: [],
   };
 }
@@ -51,7 +51,7 @@ export function parseGoogleRequest(raw: unknown, segment: string, search: string
     path: `/v1beta/models/${encodeURIComponent(model)}:${method}${rest === '' ? '' : `?${rest}`}`,
     messages,
     conversationId: null,
-    keys: conversationKeys(messages),
+    ...conversationKeys(messages),
     fileKeys: [],
   };
 }

@@ -10,7 +10,6 @@ import { brokenAnswerTail, type AnswerFraming } from './broken-stream.ts';
 import { createDialectTap } from './dialect-taps.ts';
 import { imageKey } from './owned-ids.ts';
 import type { ChatRequest } from './chat-request.ts';
-import { historyKeyAfter } from '../history-key.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { BindingStore, NodeRecord } from './types.ts';
 import { forwardableHeaders, relay, type AttemptResult } from './upstream.ts';
@@ -88,7 +87,7 @@ function bindConversation(
     keys.push(conversationId);
   }
   if (answer !== null && f.chat.messages.length > 0) {
-    keys.push(historyKeyAfter(f.chat.messages, answer, toolCalls));
+    keys.push(f.chat.keyAfter(answer, toolCalls));
   }
   if (answer !== null) {
     keys.push(...linkedImages(answer).map(imageKey));

@@ -9,10 +9,12 @@ export { createGatewayApp, type GatewayAppDeps } from './app.ts';
 export {
   historyKey,
   historyKeyAfter,
+  historyKeys,
   hashMessages,
   historyBefore,
   messageText,
   continuesConversation,
+  type HistoryKeys,
   type KeyedMessage,
 } from '../history-key.ts';
 export {

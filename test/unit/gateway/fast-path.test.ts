@@ -112,6 +112,38 @@ describe('gateway fast path', () => {
     expect(w.seen).toHaveLength(0);
   });
 
+  it('answers its refusals exactly as express does on the same route', async () => {
+    const g = await scope.gateway([], { apiKeys: ['sk-right-key'], bodyLimitBytes: 2048 });
+    const auth = { authorization: 'Bearer sk-right-key' };
+    const cases: [string, Record<string, string>, string][] = [
+      ['/v1/messages', {}, '{}'],
+      ['/v1/messages', auth, '{nope'],
+      ['/v1/chat/completions', auth, '[1]'],
+      ['/v1/chat/completions', auth, chatBody({ pad: 'x'.repeat(4096) })],
+      ['/v1beta/models/g:generateContent?key=sk-wrong', {}, '{}'],
+      ['/v1beta/models/g:embedContent', auth, '{}'],
+      ['/v1/responses', auth, chatBody()],
+    ];
+    for (const [path, headers, body] of cases) {
+      const answer = async (at: string) => {
+        const r = await fetch(`${g.url}${at}`, { method: 'POST', headers, body });
+        const json: unknown = await r.json();
+        return {
+          status: r.status,
+          retryAfter: r.headers.get('retry-after'),
+          upstreamSent: r.headers.get('x-upstream-sent'),
+          json,
+        };
+      };
+      // A trailing slash: the same route, but express's (the fast path takes exact paths only).
+      const [route, query = ''] = path.split('?');
+      const fast = await answer(path);
+      const slow = await answer(`${route}/${query === '' ? '' : `?${query}`}`);
+      expect(fast, path).toEqual(slow);
+      expect(fast.status, path).toBeGreaterThanOrEqual(400);
+    }
+  });
+
   it('leaves an encoded body and a path spelled otherwise to express, which relays them as before', async () => {
     const paths: string[] = [];
     const w = await scope.worker((req, res) => {

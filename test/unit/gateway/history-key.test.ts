@@ -6,6 +6,7 @@ import {
   historyBefore,
   historyKey,
   historyKeyAfter,
+  historyKeys,
   messageText,
 } from '../../../src/gateway/index.ts';
 
@@ -98,6 +99,31 @@ describe('historyKey', () => {
     ];
     expect(historyKey(turn2)).toBe(next);
     expect(hashMessages(historyBefore(turn2))).toBe(next);
+  });
+
+  it('historyKeys gives the same keys from one hashing, whichever is asked first', () => {
+    const call = { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a": 1}' } };
+    const histories = [
+      [],
+      [{ role: 'user', content: 'Hi' }],
+      conversation,
+      [...conversation, { role: 'assistant', content: 'x', tool_calls: [call] }],
+      [
+        ...conversation,
+        { role: 'assistant', content: '', tool_calls: [call] },
+        { role: 'tool', tool_call_id: 'c1', content: 'done' },
+        { role: 'user', content: 'and?' },
+      ],
+    ];
+    for (const messages of histories) {
+      const keyFirst = historyKeys(messages);
+      expect(keyFirst.key()).toBe(historyKey(messages));
+      expect(keyFirst.keyAfter('Sure.')).toBe(historyKeyAfter(messages, 'Sure.'));
+      const afterFirst = historyKeys(messages);
+      expect(afterFirst.keyAfter('Sure.', [call])).toBe(historyKeyAfter(messages, 'Sure.', [call]));
+      expect(afterFirst.key()).toBe(historyKey(messages));
+      expect(afterFirst.keyAfter('Other')).toBe(historyKeyAfter(messages, 'Other'));
+    }
   });
 
   it('continuesConversation only when an earlier answer is in the history', () => {
