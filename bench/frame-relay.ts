@@ -65,7 +65,8 @@ async function measureClockOffset(emulator: BenchEmulator): Promise<string> {
 }
 
 interface Run {
-  readonly label: string;
+  /** The emulator account the answer was asked with. */
+  readonly email: string;
   readonly prompt: string;
   readonly events: ArrivedEvent[];
 }
@@ -88,6 +89,7 @@ export async function benchFrameRelay(
   emulator: BenchEmulator,
   client: GeminiClient,
   workers: readonly (readonly [string, ChildService])[],
+  accounts: Readonly<Record<string, string>>,
 ): Promise<void> {
   await emulator.setOptions({ chunkDelayMs: FRAME_GAP_MS });
   await emulator.clearFrames();
@@ -96,12 +98,13 @@ export async function benchFrameRelay(
     ...workers.map(([who]) => [who, []] as [string, Run[]]),
   ]);
   const stream = async (label: string, prompt: string, events: Promise<ArrivedEvent[]>) =>
-    runs.get(label)!.push({ label, prompt, events: await events });
+    runs.get(label)!.push({ email: accounts[label] ?? '', prompt, events: await events });
   for (let i = 0; i < FRAME_RUNS; i += 1) {
+    // The same prompt for every subject: the same answer, in the same number of frames.
     const prompt = `frames ${i} with a longer answer so that several snapshots stream`;
-    await stream('direct', `${prompt} (direct)`, directEvents(client, `${prompt} (direct)`));
+    await stream('direct', prompt, directEvents(client, prompt));
     for (const [who, worker] of i % 2 === 0 ? workers : workers.toReversed()) {
-      await stream(who, `${prompt} (${who})`, workerEvents(worker, `${prompt} (${who})`));
+      await stream(who, prompt, workerEvents(worker, prompt));
     }
   }
   const offset = await measureClockOffset(emulator);
@@ -112,15 +115,14 @@ export async function benchFrameRelay(
   );
   const floor = summarize(delays.get('direct')!.delays);
   printRow('direct: GeminiClient (the floor: TLS + parse)', floor);
+  reportUnmatched('direct', delays.get('direct')!);
   for (const [who] of workers) {
-    const { delays: own, unmatched } = delays.get(who)!;
+    const { delays: own } = delays.get(who)!;
     const raw = summarize(own);
     printRow(`${who}: HTTP -> worker -> emulator`, raw);
     const net = summarize(own.map((d) => d - floor.p50));
     printRow(`${who} minus the direct p50`, net);
-    if (unmatched > 0 || delays.get('direct')!.unmatched > 0) {
-      printLine(`  (${unmatched} ${who} events matched no frame)`);
-    }
+    reportUnmatched(who, delays.get(who)!);
     const judged = who === 'worker';
     for (const [p, value] of [
       ['p50', net.p50],
@@ -143,17 +145,21 @@ export async function benchFrameRelay(
   );
 }
 
-/** Every run's delays, each run matched to the emulator's log of its answer by prompt. */
-function delaysOf(
-  list: readonly Run[],
-  logged: readonly FrameLogEntry[],
-): { delays: number[]; unmatched: number } {
+/** Events no logged frame explains would be a bug in the matching: said, never hidden. */
+function reportUnmatched(who: string, { unmatched }: FrameDelays): void {
+  if (unmatched > 0) {
+    printLine(`  (${unmatched} ${who} events matched no logged frame and are left out)`);
+  }
+}
+
+/** Every run's delays, each run matched to the emulator's log of its answer by account and prompt. */
+function delaysOf(list: readonly Run[], logged: readonly FrameLogEntry[]): FrameDelays {
   const delays: number[] = [];
   let unmatched = 0;
   for (const run of list) {
-    const entry = logged.findLast((e) => e.prompt.includes(run.prompt));
+    const entry = logged.findLast((e) => e.email === run.email && e.prompt.includes(run.prompt));
     if (!entry) {
-      throw new Error(`the emulator logged no frames for "${run.prompt}"`);
+      throw new Error(`the emulator logged no frames for ${run.email}: "${run.prompt}"`);
     }
     const matched = frameDelays(run.events, entry.frames);
     delays.push(...matched.delays);

@@ -32,11 +32,17 @@ import {
 } from './stats.ts';
 
 const MODEL = findModel('gemini-2.5-flash')!;
+/** The emulator account of each subject, by the label the rows print. */
+const ACCOUNTS: Readonly<Record<string, string>> = {
+  direct: 'bench-direct@example.com',
+  worker: 'bench-worker@example.com',
+  baseline: 'bench-baseline@example.com',
+};
 
 /** A Gemini client of its own, on a fresh emulator account, reading cookies from a file. */
 export async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
   const file = path.join(tempDir('bench-direct'), 'cookie_cache.json');
-  await writeCookieCache(file, (await emulator.createAccount('bench-direct@example.com')).cookies);
+  await writeCookieCache(file, (await emulator.createAccount(ACCOUNTS['direct']!)).cookies);
   return new GeminiClient({
     http: createHttpClient({ hostResolverRules: emulator.hostResolverRules() }),
     cookies: new FileCookieSource(file),
@@ -206,7 +212,7 @@ export async function benchWorkerVsDirect(
   const worker = await startBenchWorker(
     emulator,
     services,
-    'bench-worker@example.com',
+    ACCOUNTS['worker']!,
     {},
     {
       profileAs: 'worker',
@@ -214,7 +220,7 @@ export async function benchWorkerVsDirect(
   );
   const base = baseline();
   const before = base
-    ? await startBenchWorker(emulator, services, 'bench-baseline@example.com', {}, { root: base })
+    ? await startBenchWorker(emulator, services, ACCOUNTS['baseline']!, {}, { root: base })
     : null;
   const subjects: [string, ChildService][] = before
     ? [
@@ -224,7 +230,7 @@ export async function benchWorkerVsDirect(
     : [['worker', worker]];
   try {
     await latency(emulator, client, subjects);
-    await benchFrameRelay(emulator, client, subjects);
+    await benchFrameRelay(emulator, client, subjects, ACCOUNTS);
     await memory(emulator, worker);
   } finally {
     await before?.stop();
