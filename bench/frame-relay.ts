@@ -8,7 +8,13 @@ import { wallClockMs, type FrameLogEntry } from '../src/emulator/index.ts';
 import { findModel, type GeminiClient } from '../src/gemini/index.ts';
 import { BENCH_HEADERS, type ChildService } from './harness.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
-import { clockOffset, frameDelays, SseContentReader, type ArrivedEvent } from './frame-match.ts';
+import {
+  clockOffset,
+  frameDelays,
+  SseContentReader,
+  type ArrivedEvent,
+  type FrameDelays,
+} from './frame-match.ts';
 import { printLine, printRow, record, summarize } from './stats.ts';
 
 const MODEL = findModel('gemini-2.5-flash')!;

@@ -18,6 +18,7 @@ export interface FrameLogEntry {
   /** The request's record seq. */
   readonly seq: number;
   readonly email: string | null;
+  /** The prompt's first PROMPT_CHARS characters: enough to tell the answers apart. */
   readonly prompt: string;
   readonly frames: FrameStamp[];
 }
@@ -43,6 +44,8 @@ export function wallClockMs(): number {
 
 /** How many answers and frames per answer the emulator keeps by default. */
 export const FRAME_LOG_LIMITS = { capacity: 256, framesPerAnswer: 256 } as const;
+// A prompt may be megabytes; the log keeps its head only, so 256 answers stay small.
+const PROMPT_CHARS = 1000;
 
 /** Creates an empty frame log. */
 export function createFrameLog(
@@ -54,7 +57,8 @@ export function createFrameLog(
   let next = 0;
   return {
     open({ seq, email, prompt }) {
-      const entry: FrameLogEntry = { seq, email, prompt: prompt ?? '', frames: [] };
+      const head = (prompt ?? '').slice(0, PROMPT_CHARS);
+      const entry: FrameLogEntry = { seq, email, prompt: head, frames: [] };
       ring[next] = entry;
       next = (next + 1) % limits.capacity;
       return {

@@ -34,16 +34,20 @@ describe('frame log (ring)', () => {
         timeline.stamp(k);
       }
     }
+    log.open({ seq: 8, email: null, prompt: 'p'.repeat(5_000_000) });
     const kept = log.list();
-    expect(kept.map((e) => e.seq)).toEqual([5, 6, 7]);
-    expect(kept.every((e) => e.frames.length === 2)).toBe(true);
+    expect(kept.map((e) => e.seq)).toEqual([6, 7, 8]);
+    // A huge prompt is kept by its head only.
+    expect(kept[2]!.prompt).toBe('p'.repeat(1000));
+    expect(kept.slice(0, 2).every((e) => e.frames.length === 2)).toBe(true);
     // A timeline evicted from the ring still stamps harmlessly, into nothing that is listed.
-    const early = log.open({ seq: 8, email: null });
-    log.open({ seq: 9, email: null });
+    const early = log.open({ seq: 9, email: null });
     log.open({ seq: 10, email: null });
     log.open({ seq: 11, email: null });
+    log.open({ seq: 12, email: null });
     early.stamp(1);
-    expect(log.list().map((e) => e.seq)).toEqual([9, 10, 11]);
+    expect(log.list().map((e) => e.seq)).toEqual([10, 11, 12]);
+    expect(log.list().every((e) => e.frames.length === 0)).toBe(true);
   });
 
   it('lists copies, and clear() empties it', () => {
