@@ -2,7 +2,7 @@
  * Issue 2's figures, side by side in one run: the same prompt answered by the Gemini client
  * directly against the emulator, and through a worker (HTTP + queue + account guard + client).
  * Prints p50/p99 (streamed and not), the worker's added latency and CPU per request, its per-frame
- * delay, and its memory with 200 queued requests.
+ * relay delay (frame-relay.ts), and its memory with 200 queued requests.
  */
 import path from 'node:path';
 import { FileCookieSource, writeCookieCache } from '../src/browser/index.ts';
@@ -18,6 +18,7 @@ import {
   type ChildService,
   type Services,
 } from './harness.ts';
+import { benchFrameRelay, FRAME_RUNS } from './frame-relay.ts';
 import { reportProfile } from './profile-report.ts';
 import {
   cpuMsOf,
@@ -31,11 +32,17 @@ import {
 } from './stats.ts';
 
 const MODEL = findModel('gemini-2.5-flash')!;
+/** The emulator account of each subject, by the label the rows print. */
+const ACCOUNTS: Readonly<Record<string, string>> = {
+  direct: 'bench-direct@example.com',
+  worker: 'bench-worker@example.com',
+  baseline: 'bench-baseline@example.com',
+};
 
 /** A Gemini client of its own, on a fresh emulator account, reading cookies from a file. */
 export async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
   const file = path.join(tempDir('bench-direct'), 'cookie_cache.json');
-  await writeCookieCache(file, (await emulator.createAccount('bench-direct@example.com')).cookies);
+  await writeCookieCache(file, (await emulator.createAccount(ACCOUNTS['direct']!)).cookies);
   return new GeminiClient({
     http: createHttpClient({ hostResolverRules: emulator.hostResolverRules() }),
     cookies: new FileCookieSource(file),
@@ -171,40 +178,6 @@ async function latency(
   }
 }
 
-async function frameDelay(
-  emulator: BenchEmulator,
-  client: GeminiClient,
-  worker: ChildService,
-): Promise<void> {
-  await emulator.setOptions({ chunkDelayMs: 20 });
-  const added: number[] = [];
-  for (let i = 0; i < 30; i += 1) {
-    const prompt = `frames ${i} with a longer answer so that several snapshots stream`;
-    const d = await directRun(client, prompt);
-    const w = await workerRun(worker, prompt, true);
-    const n = Math.min(d.length, w.length) - 1;
-    for (let k = 1; k < n; k += 1) {
-      added.push(w[k]! - w[0]! - (d[k]! - d[0]!));
-    }
-  }
-  printLine('\nPer-frame delay through the worker (streaming, 20 ms between upstream frames)');
-  const f = summarize(added);
-  printRow('frame k arrival vs direct, relative to frame 0', f);
-  printLine('  (target: each upstream frame reaches the client within 5 ms)');
-  record({
-    measure: 'per-frame relay delay p50',
-    target: '<= 5 ms',
-    measured: `${f.p50.toFixed(2)} ms`,
-    pass: f.p50 <= 5,
-  });
-  record({
-    measure: 'per-frame relay delay p99',
-    target: '<= 5 ms',
-    measured: `${f.p99.toFixed(2)} ms`,
-    pass: f.p99 <= 5,
-  });
-}
-
 const QUEUED = 200;
 
 /** RSS while the account's queue holds QUEUED streaming requests (one runs, the rest wait). */
@@ -239,7 +212,7 @@ export async function benchWorkerVsDirect(
   const worker = await startBenchWorker(
     emulator,
     services,
-    'bench-worker@example.com',
+    ACCOUNTS['worker']!,
     {},
     {
       profileAs: 'worker',
@@ -247,20 +220,17 @@ export async function benchWorkerVsDirect(
   );
   const base = baseline();
   const before = base
-    ? await startBenchWorker(emulator, services, 'bench-baseline@example.com', {}, { root: base })
+    ? await startBenchWorker(emulator, services, ACCOUNTS['baseline']!, {}, { root: base })
     : null;
+  const subjects: [string, ChildService][] = before
+    ? [
+        ['worker', worker],
+        ['baseline', before],
+      ]
+    : [['worker', worker]];
   try {
-    await latency(
-      emulator,
-      client,
-      before
-        ? [
-            ['worker', worker],
-            ['baseline', before],
-          ]
-        : [['worker', worker]],
-    );
-    await frameDelay(emulator, client, worker);
+    await latency(emulator, client, subjects);
+    await benchFrameRelay(emulator, client, subjects, ACCOUNTS);
     await memory(emulator, worker);
   } finally {
     await before?.stop();
@@ -269,6 +239,6 @@ export async function benchWorkerVsDirect(
   }
   const profile = profilePath('worker');
   if (profile) {
-    reportProfile(profile, 20 * 2 + LATENCY_RUNS * 2 + 30 + QUEUED);
+    reportProfile(profile, 20 * 2 + LATENCY_RUNS * 2 + FRAME_RUNS + QUEUED);
   }
 }

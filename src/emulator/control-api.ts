@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { Cookie } from '../gemini/index.ts';
+import type { FrameLogEntry } from './frame-log.ts';
 import { BodyTooLargeError, readBody } from './http-io.ts';
 import { TIERS, type Tier } from './plans.ts';
 import { FAULTS, type Fault, type TunableOptions, type UpstreamRecord } from './types.ts';
@@ -16,6 +17,10 @@ export interface ControlTarget {
   clearFaults(email?: string): void;
   records(): UpstreamRecord[];
   clearRecords(): void;
+  frames(): FrameLogEntry[];
+  clearFrames(): void;
+  /** The clock frames are stamped with, so a caller can check its own against it. */
+  clockMs(): number;
   setOptions(patch: Partial<TunableOptions>): void;
   scriptAnswers(texts: readonly string[], email?: string): void;
   clearScriptedAnswers(): void;
@@ -91,6 +96,12 @@ const ROUTES: Record<string, Route> = {
     target.clearRecords();
     return { ok: true };
   },
+  'GET frames': async (_req, _url, target) => target.frames(),
+  'DELETE frames': async (_req, _url, target) => {
+    target.clearFrames();
+    return { ok: true };
+  },
+  'GET clock': async (_req, _url, target) => ({ nowMs: target.clockMs() }),
   'POST answers': async (req, _url, target) => {
     const { email, texts } = answersBody.parse(await readJson(req));
     target.scriptAnswers(texts, email);

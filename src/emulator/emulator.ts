@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Cookie } from '../gemini/index.ts';
 import { normalizeEmail } from './accounts.ts';
 import { ensureTls } from './certs.ts';
+import { wallClockMs, type FrameLogEntry } from './frame-log.ts';
 import type { Tier } from './plans.ts';
 import type { ControlTarget } from './control-api.ts';
 import { createRequestListener } from './server.ts';
@@ -97,6 +98,16 @@ export class Emulator {
     this.state.records.clear();
   }
 
+  /** When each StreamGenerate frame was written, for the last few hundred answers, oldest first. */
+  frames(): FrameLogEntry[] {
+    return this.state.frames.list();
+  }
+
+  /** Forgets every frame stamp. */
+  clearFrames(): void {
+    this.state.frames.clear();
+  }
+
   /** Changes timings at once (rotation, PSIDTS lifetime, chunk delay). */
   setOptions(patch: Partial<TunableOptions>): void {
     applyTunables(this.state.tunables, patch);
@@ -158,6 +169,9 @@ function controlFor(caCertPem: string, get: () => Emulator | null): ControlTarge
     clearFaults: (email) => started().clearFaults(email),
     records: () => started().records(),
     clearRecords: () => started().clearRecords(),
+    frames: () => started().frames(),
+    clearFrames: () => started().clearFrames(),
+    clockMs: wallClockMs,
     setOptions: (patch) => started().setOptions(patch),
     scriptAnswers: (texts, email) => started().scriptAnswers(texts, email),
     clearScriptedAnswers: () => started().clearScriptedAnswers(),

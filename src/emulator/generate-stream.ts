@@ -14,6 +14,7 @@ import {
   payloadEnvelope,
   type Envelope,
 } from './frames.ts';
+import type { FrameTimeline } from './frame-log.ts';
 import { begin, drop, end, type RequestContext } from './http-io.ts';
 import {
   idsInner,
@@ -43,6 +44,13 @@ const STREAM_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 const AFTER_ANSWER_CODE = 1096;
+
+/** One frame of the answer, and the length of the answer's text in it (null: none). */
+interface AnswerStep {
+  envelopes: Envelope[];
+  textLength: number | null;
+}
+
 /** How many answer steps a fault lets through before it strikes. */
 const CUT_AFTER: Partial<Record<Fault, number>> = {
   stall: 2,
@@ -64,20 +72,26 @@ export async function streamTurn(
 ): Promise<void> {
   const startedMs = ctx.state.now();
   const steps = answerSteps(turn);
+  const timeline = ctx.state.frames.open({
+    seq: ctx.record.seq,
+    email: ctx.record.email,
+    prompt: turn.prompt,
+  });
   begin(ctx, 200, STREAM_HEADERS);
   if (framed) {
-    await writeFramed(ctx, turn, steps, fault, startedMs);
+    await writeFramed(ctx, turn, steps, fault, startedMs, timeline);
   } else {
-    await writeUnframed(ctx, turn, steps, fault, startedMs);
+    await writeUnframed(ctx, turn, steps, fault, startedMs, timeline);
   }
 }
 
 async function writeFramed(
   ctx: RequestContext,
   turn: PlannedTurn,
-  steps: Envelope[][],
+  steps: AnswerStep[],
   fault: Fault | null,
   startedMs: number,
+  timeline: FrameTimeline,
 ): Promise<void> {
   const writer = new FrameWriter();
   ctx.res.write(writer.prefix());
@@ -87,7 +101,9 @@ async function writeFramed(
     if (i > 0 && !(await pause(ctx))) {
       return;
     }
-    ctx.res.write(writer.frame(steps[i] ?? []));
+    const step = steps[i];
+    ctx.res.write(writer.frame(step?.envelopes ?? []));
+    timeline.stamp(step?.textLength ?? null);
   }
   if (fault === 'stall' || fault === 'stall_before_answer') {
     return untilAborted(ctx.signal);
@@ -111,7 +127,9 @@ async function writeFramed(
   }
   if (await pause(ctx)) {
     ctx.res.write(writer.frame(bookkeepingEnvelopes(ctx.state.now() - startedMs)));
+    timeline.stamp(null);
     end(ctx, writer.trailer());
+    timeline.stamp(null);
   }
 }
 
@@ -144,13 +162,17 @@ export function newImageId(): string {
   return `AOI_d_${randomBytes(42).toString('base64url')}`;
 }
 
-function answerSteps(turn: PlannedTurn): Envelope[][] {
+function answerSteps(turn: PlannedTurn): AnswerStep[] {
   const states = candidateStates(turn.plan, snapshotCount(turn.prompt));
-  const payload = (inner: unknown[]): Envelope[] => [payloadEnvelope(shapeInner(inner, turn.form))];
-  const steps: Envelope[][] = [payload(idsInner(turn.ids))];
+  const payload = (inner: unknown[], textLength: number | null = null): AnswerStep => ({
+    envelopes: [payloadEnvelope(shapeInner(inner, turn.form))],
+    textLength,
+  });
+  const steps: AnswerStep[] = [payload(idsInner(turn.ids))];
   states.forEach((state, i) => {
     const last = i === states.length - 1;
-    steps.push(payload(snapshotInner(turn.ids, state, last ? turn.final : undefined)));
+    const text = (state.cardText ?? state.text).length;
+    steps.push(payload(snapshotInner(turn.ids, state, last ? turn.final : undefined), text));
     if (i === 1 && !last) {
       steps.push(payload(titleInner(turn.ids, turn.plan.title)));
     }
@@ -189,9 +211,10 @@ function candidateStates(plan: AnswerPlan, count: number): CandidateSnapshot[] {
 async function writeUnframed(
   ctx: RequestContext,
   turn: PlannedTurn,
-  steps: Envelope[][],
+  steps: AnswerStep[],
   fault: Fault | null,
   startedMs: number,
+  timeline: FrameTimeline,
 ): Promise<void> {
   if (fault === 'stall' || fault === 'stall_before_answer') {
     ctx.res.write(")]}'\n\n");
@@ -204,11 +227,12 @@ async function writeUnframed(
     return;
   }
   commitTurn(ctx, turn);
-  const finalStep = steps[steps.length - 1] ?? [];
+  const finalStep = steps[steps.length - 1];
   const late = fault === 'error_after_answer' || fault === 'error_mid_answer';
   const after = late ? [errorEnvelopeIn(turn.form, AFTER_ANSWER_CODE)] : [];
   const bookkeeping = bookkeepingEnvelopes(ctx.state.now() - startedMs);
-  end(ctx, encodeUnframed([...finalStep, ...after, ...bookkeeping]));
+  end(ctx, encodeUnframed([...(finalStep?.envelopes ?? []), ...after, ...bookkeeping]));
+  timeline.stamp(finalStep?.textLength ?? null);
 }
 
 function commitTurn(ctx: RequestContext, turn: PlannedTurn): void {

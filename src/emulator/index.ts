@@ -7,6 +7,7 @@ export { Emulator, MAPPED_HOSTS } from './emulator.ts';
 export { runEmulator, type RunEmulatorConfig } from './run-emulator.ts';
 export { ANSWER_TAIL } from './answer.ts';
 export { FAULTS } from './types.ts';
+export { wallClockMs, type FrameLogEntry, type FrameStamp } from './frame-log.ts';
 export { TIERS, type Tier } from './plans.ts';
 export type {
   EmulatorOptions,

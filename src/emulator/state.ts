@@ -6,6 +6,7 @@ import type { Logger } from '../logging.ts';
 import { createAccountStore, type AccountStore } from './accounts.ts';
 import { createChatStore, type ChatStore } from './chats.ts';
 import { createFaultStore, type FaultStore } from './faults.ts';
+import { createFrameLog, type FrameLog } from './frame-log.ts';
 import { createPlanStore, type PlanStore } from './plans.ts';
 import { createRecordStore, type RecordStore } from './records.ts';
 import { createScriptStore, type ScriptStore } from './scripted-answers.ts';
@@ -44,6 +45,8 @@ export interface EmulatorState {
   /** Tiers, status codes and withdrawn models per account. */
   readonly plans: PlanStore;
   readonly records: RecordStore;
+  /** When each StreamGenerate frame went out, for the last few hundred answers. */
+  readonly frames: FrameLog;
   readonly chats: ChatStore;
   readonly scripts: ScriptStore;
   readonly uploads: Map<string, UploadedFileInfo>;
@@ -68,6 +71,7 @@ export function createEmulatorState(
     faults: createFaultStore(),
     plans: createPlanStore(),
     records: createRecordStore(now),
+    frames: createFrameLog(),
     chats: createChatStore(now),
     scripts: createScriptStore(),
     uploads: new Map(),
