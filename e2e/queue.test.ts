@@ -2,7 +2,8 @@
  * ChatQueue against the shared real Redis: serialization across two queue instances (two
  * "processes" in one), cancellation, wait limits, the length limit, timeouts and errors crossing
  * Redis. The upstream is a fake Generate: it stands in for Google, not for our code. The faults of
- * the line claim and the add (lost replies) are in e2e/queue/claim-fault-cases.ts.
+ * the line claim and the add (lost replies) are in e2e/queue/claim-fault-cases.ts, the undo and
+ * the abandon in e2e/queue/claim-undo-cases.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,7 @@ import { decodeReply, queueNames, type ChatJobData, type ReplyMessage } from '..
 import { createLogger } from '../src/logging.ts';
 import type { Job } from 'bullmq';
 import { claimFaultCases } from './queue/claim-fault-cases.ts';
+import { claimUndoCases } from './queue/claim-undo-cases.ts';
 import {
   cleanups,
   collect,
@@ -286,3 +288,4 @@ describe('ChatQueue: one account, one line', () => {
 });
 
 claimFaultCases();
+claimUndoCases();

@@ -5,12 +5,12 @@
  * connection cut right after Redis ran it) leaves a job that never sends for nobody.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { describe, expect, inject, it } from 'vitest';
-import { accountKeys } from '../../src/account/index.ts';
 import { AppError, ServiceUnavailableError } from '../../src/errors.ts';
 import { createCommandRedis, queueNames, type QueueJobData } from '../../src/queue/index.ts';
-import { claimLine, type ClaimRequest } from '../../src/queue/line-claim.ts';
+import { claimLine } from '../../src/queue/line-claim.ts';
 import { lineKeys } from '../../src/queue/line-entry.ts';
 import {
   abandonUnadded,
@@ -23,9 +23,13 @@ import {
   cleanups,
   collect,
   heldGenerate,
+  jobMarksOn,
   job,
   makeQueue,
+  openAccount,
   recordingGenerate,
+  recordingLogger,
+  sweepAfterTest,
   waitUntil,
 } from './support.ts';
 
@@ -45,10 +49,12 @@ export function claimFaultCases(): void {
     it('a claim whose reply is lost is undone at once: the line is free, nothing was sent', async () => {
       const prefix = `t-${randomUUID()}`;
       const upstream = recordingGenerate(5);
-      // The waiting process gives Redis 200 ms per command; the other one the default.
-      const a = await makeQueue(prefix, upstream.generate, { commandTimeoutMs: 200 });
-      const b = await makeQueue(prefix, upstream.generate);
       const redis = await control();
+      sweepAfterTest(redis, prefix);
+      // The waiting process gives Redis 200 ms per command; the other one the default.
+      const { logger, lines } = recordingLogger();
+      const a = await makeQueue(prefix, upstream.generate, { commandTimeoutMs: 200, logger });
+      const b = await makeQueue(prefix, upstream.generate);
       const lockKeys = () => redis.keys(`${prefix}:${a.queue.names.queue}:*:lock`);
       // Redis takes the claim but answers only after the client gave up on it.
       await redis.call('CLIENT', 'PAUSE', '700', 'ALL');
@@ -63,6 +69,11 @@ export function claimFaultCases(): void {
       // Undone by the claim's own connection right after it ran, not 30-60 s later by the
       // stalled checker: no job holds the line and the next request runs at once.
       await waitUntil(async () => (await a.queue.stats()).active === 0, 1500);
+      // The claim did run (made its job active) and its undo took it back, by the claim's token.
+      const undone = () =>
+        lines().filter((l) => l['message'] === 'undid a line claim whose reply was lost');
+      await waitUntil(() => undone().length > 0, 1500);
+      expect(undone()).toEqual([expect.objectContaining({ level: 'warn' })]);
       expect(await lockKeys()).toEqual([]);
       expect(await redis.zcard(a.queue.names.slots)).toBe(0);
       expect(await collect(b.queue.stream(job('next'), new AbortController().signal))).toEqual({
@@ -75,13 +86,18 @@ export function claimFaultCases(): void {
     it("the claim reads the account's cooldown and sign-in in its own step", async () => {
       const prefix = `t-${randomUUID()}`;
       const redis = await control();
+      sweepAfterTest(redis, prefix);
       const names = queueNames(prefix, ACCOUNT);
       const queue = new Queue<QueueJobData>(names.queue, { connection: redis, prefix });
       cleanups.push(() => queue.close());
       await queue.setGlobalConcurrency(1);
-      const accountKey = accountKeys(`${prefix}:`, ACCOUNT).hash;
-      const claim = (id: string) => {
-        const req: ClaimRequest = {
+      // Two processes of one account: `writer` changes its state, `claimer`'s fast path reads it
+      // through the key its AccountState names (the one a ChatQueue's claim is given).
+      const { account: writer } = await openAccount(prefix);
+      const { account: claimer } = await openAccount(prefix);
+      expect(claimer.sharedRecordKey).toEqual(expect.any(String));
+      const claim = (id: string) =>
+        claimLine(redis, lineKeys(queue, names, claimer.sharedRecordKey!, id), {
           id,
           maxSlots: 10,
           slotTtlMs: 60_000,
@@ -93,31 +109,23 @@ export function claimFaultCases(): void {
             opts: '{}',
             sentTtlMs: null,
           },
-        };
-        return claimLine(redis, lineKeys(queue, names, accountKey, id), req);
-      };
+        });
       // Written by another process after this one's admission read it: the line stays in BullMQ,
       // where the worker's own admit() refuses the job; nothing is made active here.
-      await redis.hset(accountKey, {
-        cooldown_until: String(Date.now() + 60_000),
-        cooldown_reason: 'quota',
-      });
+      await writer.coolDown('quota');
       expect(await claim('cooling')).toBe('queued');
-      // Half-open (the cooldown's end passed): the probe is taken by admit(), through BullMQ too.
-      await redis.hset(accountKey, { cooldown_until: String(Date.now() - 1000) });
-      expect(await claim('half-open')).toBe('queued');
-      await redis.hset(accountKey, {
-        cooldown_until: '0',
-        cooldown_reason: '',
-        login_state: 'login_required',
-      });
+      await writer.reset();
+      await writer.markLoginRequired();
       expect(await claim('signed-out')).toBe('queued');
       expect(await redis.llen(queue.keys['active']!)).toBe(0);
       expect(await redis.exists(queue.toKey('cooling'), queue.toKey('signed-out'))).toBe(0);
-      // Servable again: the same claim takes the idle line.
-      await redis.hset(accountKey, { login_state: 'logged_in' });
-      expect(await claim('servable')).toBe('running');
-      expect(await redis.lrange(queue.keys['active']!, 0, -1)).toEqual(['servable']);
+      // Half-open (the cooldown's end passed): the claim takes the idle line, and the admission
+      // read beside it is the probe.
+      await writer.reset();
+      await writer.coolDown('transient', undefined, 50);
+      await sleep(100);
+      expect(await claim('half-open')).toBe('running');
+      expect(await redis.lrange(queue.keys['active']!, 0, -1)).toEqual(['half-open']);
     });
 
     it('an add whose reply is lost leaves a job that never sends; the client may fail over', async () => {
@@ -167,14 +175,15 @@ export function claimFaultCases(): void {
     it('a failed add and its job settle who goes first in Redis: the mark or the abandon', async () => {
       const redis = await control();
       const key = (name: string) => `t-${randomUUID()}:sent:${name}`;
+      const marks = (sentKey: string) => jobMarksOn(redis, sentKey);
       const lost = new Error('Command timed out');
       // The job was marked sent before the abandon landed: the client hears it may have gone up.
       const sent = key('sent');
       await sentMark(redis, sent, 60_000).mark();
-      expect(await abandonUnadded(redis, sent, 60_000, lost)).toBe(true);
+      expect(await abandonUnadded(marks(sent), lost)).toBe(true);
       // The abandon landed first: the job refuses to send, and to upload before it.
       const dropped = key('dropped');
-      expect(await abandonUnadded(redis, dropped, 60_000, lost)).toBe(false);
+      expect(await abandonUnadded(marks(dropped), lost)).toBe(false);
       const refused = { status: 503, code: 'request_abandoned', upstreamSent: false };
       await expect(sentMark(redis, dropped, 60_000).assertUnsent()).rejects.toMatchObject(refused);
       await expect(sentMark(redis, dropped, 60_000).mark()).rejects.toMatchObject(refused);
@@ -182,7 +191,7 @@ export function claimFaultCases(): void {
       // An add ioredis never wrote (no connection) needs no abandon: nothing can run.
       const unsent = key('unsent');
       const neverLeft = new Error("Stream isn't writeable and enableOfflineQueue options is false");
-      expect(await abandonUnadded(redis, unsent, 60_000, neverLeft)).toBe(false);
+      expect(await abandonUnadded(marks(unsent), neverLeft)).toBe(false);
       expect(await redis.exists(abandonedKeyOf(unsent))).toBe(0);
     });
 
@@ -194,9 +203,7 @@ export function claimFaultCases(): void {
       const gone = await withUpstreamSent(
         lost(),
         { started: false, finished: true },
-        redis,
-        key,
-        60_000,
+        jobMarksOn(redis, key),
       );
       expect(gone).toMatchObject({ status: 503, upstreamSent: false });
       expect(await redis.exists(abandonedKeyOf(key))).toBe(0);
@@ -204,9 +211,7 @@ export function claimFaultCases(): void {
       const open = await withUpstreamSent(
         lost(),
         { started: true, finished: false },
-        redis,
-        key,
-        60_000,
+        jobMarksOn(redis, key),
       );
       expect(open).toMatchObject({ status: 503, upstreamSent: false });
       await expect(sentMark(redis, key, 60_000).mark()).rejects.toMatchObject({
@@ -218,9 +223,7 @@ export function claimFaultCases(): void {
       const sent = await withUpstreamSent(
         lost(),
         { started: true, finished: false },
-        redis,
-        marked,
-        60_000,
+        jobMarksOn(redis, marked),
       );
       expect(sent).toMatchObject({ status: 503, upstreamSent: true });
     });
@@ -228,12 +231,13 @@ export function claimFaultCases(): void {
     it('a job older than any wait for it is dropped when its turn comes, without a send', async () => {
       const prefix = `t-${randomUUID()}`;
       const upstream = recordingGenerate(5);
+      const redis = await control();
+      sweepAfterTest(redis, prefix); // the old job ends completed, kept (no removeOnComplete)
       const { queue: chat } = await makeQueue(prefix, upstream.generate, {
         queue: { waitMs: 1000, maxLength: 20 },
       });
       // Left behind by a waiter that gave up 1 s after adding it and could not remove it or mark
       // it abandoned (Redis away for it), added a minute ago by its own clock.
-      const redis = await control();
       const bull = new Queue<QueueJobData>(chat.names.queue, { connection: redis, prefix });
       cleanups.push(() => bull.close());
       const data = { job: job('left behind'), replyTo: `${prefix}:nobody` };

@@ -4,12 +4,15 @@
  * Redis, each closed after its test by runCleanups().
  */
 import fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import { AccountState, type ChatJob, type Generate } from '../../src/account/index.ts';
 import type { GenerateEvent, GenerateRequest } from '../../src/gemini/index.ts';
+import { createLogger, type Logger } from '../../src/logging.ts';
 import { ChatQueue, createCommandRedis, type ChatQueueOptions } from '../../src/queue/index.ts';
 import type { Redis } from 'ioredis';
+import type { JobMarks } from '../../src/queue/sent-mark.ts';
 import { tempDir } from '../support/services.ts';
 
 export const MODEL = { name: 'gemini-2.5-flash', header: null, thinking: false };
@@ -81,9 +84,38 @@ export function heldGenerate() {
   return { generate, calls };
 }
 
+/** A logger that keeps every line it writes; `messages()` lists them in order. */
+export function recordingLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: createLogger({ stream }), lines: () => lines };
+}
+
+/** Deletes every key under `prefix` once the test ends (keys written without a TTL). */
+export function sweepAfterTest(redis: Redis, prefix: string): void {
+  cleanups.push(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) {
+      await redis.unlink(...keys);
+    }
+  });
+}
+
+/** The marks of the job whose "sent" mark is `sentKey` (kept a minute), on `redis`. */
+export function jobMarksOn(redis: Redis, sentKey: string, logger?: Logger): JobMarks {
+  const quiet = logger ?? createLogger({ silent: true });
+  return { redis, jobId: sentKey.split(':').pop()!, sentKey, ttlMs: 60_000, logger: quiet };
+}
+
 /** An account on the shared Redis under `prefix`, closed after the test. */
 export async function openAccount(
   prefix: string,
+  logger?: Logger,
 ): Promise<{ account: AccountState; redis: Redis }> {
   const redis = createCommandRedis(inject('redisUrl'));
   const dataDir = tempDir('queue');
@@ -93,6 +125,7 @@ export async function openAccount(
     cooldown: COOLDOWN,
     redis,
     keyPrefix: `${prefix}:`,
+    ...(logger ? { logger } : {}),
   });
   cleanups.push(async () => {
     await account.close();
@@ -110,7 +143,7 @@ export async function makeQueue(
   runsJobs = true,
 ): Promise<{ queue: ChatQueue; account: AccountState }> {
   const redisUrl = inject('redisUrl');
-  const { account } = await openAccount(prefix);
+  const { account } = await openAccount(prefix, over.logger);
   const queue = new ChatQueue({
     account,
     redisUrl,

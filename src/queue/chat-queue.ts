@@ -11,8 +11,9 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
-import { CancelRegistry, createProcessor, sentMarkTtlMs } from './job-processor.ts';
-import { addToLine, enterLine, lineKeys, type Entry, type EntryContext } from './line-entry.ts';
+import { CancelRegistry, createProcessor } from './job-processor.ts';
+import { addToLine, enterLine, jobMarks, lineKeys } from './line-entry.ts';
+import type { Entry, EntryContext } from './line-entry.ts';
 import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
 import { queueSlots, queueUnavailable, type QueueSlots } from './queue-slots.ts';
@@ -147,8 +148,7 @@ export class ChatQueue {
           ['unknown', 'completed', 'failed'].includes(await this.queue.getJobState(id)),
       });
     } catch (err) {
-      const ttlMs = sentMarkTtlMs(this.options.requestTimeoutMs);
-      throw await withUpstreamSent(err, inbox, this.producer, this.names.sent(id), ttlMs);
+      throw await withUpstreamSent(err, inbox, jobMarks(this.entry, id));
     } finally {
       this.inboxes.delete(id);
       if (!inbox.finished) {

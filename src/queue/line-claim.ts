@@ -10,9 +10,12 @@
  * global concurrency (1), the stalled checker sees a held lock, getJobState says "active", and
  * remove refuses a locked job. The script takes the line only when nothing waits (no job jumps
  * the queue), the queue is not paused, the global concurrency of 1 is in place, and the account's
- * shared record (the hash admit() reads) shows no cooldown and no signed-out session: read in the
- * same step, a cooldown another process just wrote cannot slip one request past it. A job refused
- * the fast path goes through BullMQ, where its worker's admit() answers with the right error.
+ * shared record (the hash admit() reads) shows no running cooldown and no signed-out session:
+ * read in the same step, a cooldown another process just wrote cannot slip one request past it.
+ * A job refused the fast path goes through BullMQ, where its worker's admit() answers with the
+ * right error. A cooldown whose end passed (by Redis's clock) does not refuse: the admission read
+ * beside the claim is then the half-open probe, and the job that holds it runs here at once (were
+ * it queued, its worker's admit() would race the probe lock this admission just took).
  *
  * A claim whose reply never came (timeout, dropped connection) may still have run: releaseLine
  * undoes it when its lock still holds the claim's token, so the line frees at once instead of
@@ -22,14 +25,16 @@ import type { Redis } from 'ioredis';
 import { redisScript } from '../redis/index.ts';
 
 // KEYS: 1 slots, 2 wait, 3 active, 4 prioritized, 5 meta, 6 job hash, 7 job lock, 8 sent mark,
-//       9 the account's shared hash.
+//       9 the account's shared hash, 10 the claim's tombstone.
 // ARGV: 1 id, 2 max, 3 slot ttl ms, 4 run here (1|0), 5 lock token, 6 lock ms, 7 job name,
 //       8 job data (JSON), 9 job opts (JSON), 10 sent-mark ttl ms ('' for none).
-// Returns 0: queue full; 1: slot taken, add the job to BullMQ; 2: the job is active, run it here.
+// Returns 0: queue full; 1: slot taken, add the job to BullMQ; 2: the job is active, run it here;
+// 3: undone before it ran (its caller, told 503, never reads this).
 const CLAIM = redisScript<number>(
   'gkClaimLine',
-  9,
+  10,
   `
+if redis.call('EXISTS', KEYS[10]) == 1 then return 3 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -46,7 +51,7 @@ if redis.call('LLEN', KEYS[3]) > 0 or redis.call('LLEN', KEYS[2]) > 0
   return 1
 end
 local account = redis.call('HMGET', KEYS[9], 'cooldown_until', 'cooldown_reason', 'login_state')
-if ((tonumber(account[1]) or 0) > 0 and account[2] and account[2] ~= '')
+if ((tonumber(account[1]) or 0) > now and account[2] and account[2] ~= '')
   or account[3] == 'login_required' then
   return 1
 end
@@ -59,21 +64,29 @@ return 2
 `,
 );
 
-// KEYS: 1 slots, 2 wait, 3 prioritized, 4 marker, 5 active, 6 job hash, 7 job lock, 8 sent mark.
-// ARGV: 1 job id, 2 the claim's lock token ('' when the job ended through BullMQ).
+// KEYS: 1 slots, 2 wait, 3 prioritized, 4 marker, 5 active, 6 job hash, 7 job lock, 8 sent mark,
+//       9 the claim's tombstone.
+// ARGV: 1 job id, 2 the claim's lock token ('' for none), 3 tombstone ttl ms ('' unless undoing).
 // Frees the job's slot; with a token, undoes a claim that made the job active if its lock still
-// holds that token (nobody else can hold it, and its process never started it); then wakes a
-// worker when jobs wait: jobs added while the line was held found the queue maxed and woke none.
+// holds that token (nobody else can hold it, and its process never started it). An undo leaves a
+// tombstone holding what it found: a claim that finds it writes nothing (when nothing was held,
+// the claim may still be on its way, sent on a connection that dropped), and a retried undo whose
+// earlier attempt's reply was lost answers what that attempt did. Then wakes a worker when jobs
+// wait: jobs added while the line was held found the queue maxed and woke none.
 // Returns 2: the claimed job was undone; 1: only a slot was freed; 0: nothing was held.
 const RELEASE = redisScript<number>(
   'gkReleaseLine',
-  8,
+  9,
   `
 local freed = redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' and redis.call('GET', KEYS[7]) == ARGV[2] then
   redis.call('DEL', KEYS[7], KEYS[6], KEYS[8])
   redis.call('LREM', KEYS[5], 0, ARGV[1])
   freed = 2
+end
+if ARGV[3] ~= '' then
+  freed = math.max(freed, tonumber(redis.call('GET', KEYS[9]) or '0'))
+  redis.call('SET', KEYS[9], freed, 'PX', ARGV[3])
 end
 if redis.call('LLEN', KEYS[2]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 then
   redis.call('ZADD', KEYS[4], 0, '0')
@@ -100,6 +113,8 @@ export interface LineKeys {
   readonly sent: string;
   /** The account's shared record (cooldown, login state); '' when it is not kept in Redis. */
   readonly account: string;
+  /** The claim's tombstone, written by its undo (what it found). */
+  readonly undone: string;
 }
 
 /** The job as BullMQ stores it, and how this process would hold it. */
@@ -134,6 +149,7 @@ export async function claimLine(redis: Redis, keys: LineKeys, req: ClaimRequest)
       `${keys.job}:lock`,
       keys.sent,
       keys.account,
+      keys.undone,
     ],
     [
       req.id,
@@ -148,22 +164,34 @@ export async function claimLine(redis: Redis, keys: LineKeys, req: ClaimRequest)
       r?.sentTtlMs == null ? '' : String(r.sentTtlMs),
     ],
   );
+  if (answer === 3) {
+    throw new Error('This line claim was undone before Redis ran it.');
+  }
   return answer === 0 ? 'full' : answer === 2 ? 'running' : 'queued';
 }
 
 /** What releaseLine found: the claimed job undone, only a slot freed, or nothing held. */
 export type Released = 'undone' | 'slot' | 'none';
 
+/** How to undo a claim whose reply was lost. */
+export interface Undo {
+  /** The claim's lock token; '' for a claim that could only take a slot. */
+  readonly token: string;
+  /** How long the claim, should it run later, is refused (longer than it can be in flight). */
+  readonly tombstoneMs: number;
+}
+
 /**
- * Frees job `id`'s slot and wakes a worker if jobs wait. With `token` (the claim's lock token),
- * first undoes the claim's active job if that token still holds it: only for a claim whose
- * process never started the job (its reply was lost).
+ * Frees job `id`'s slot and wakes a worker if jobs wait. With `undo`, first undoes the claim's
+ * active job if its token still holds it (only for a claim whose process never started the job:
+ * its reply was lost), and refuses that claim should it run later; a retry answers what an
+ * earlier attempt did.
  */
 export async function releaseLine(
   redis: Redis,
   keys: LineKeys,
   id: string,
-  token = '',
+  undo?: Undo,
 ): Promise<Released> {
   const answer = await RELEASE.run(
     redis,
@@ -176,8 +204,9 @@ export async function releaseLine(
       keys.job,
       `${keys.job}:lock`,
       keys.sent,
+      keys.undone,
     ],
-    [id, token],
+    [id, undo?.token ?? '', undo ? String(undo.tombstoneMs) : ''],
   );
   return answer === 2 ? 'undone' : answer === 1 ? 'slot' : 'none';
 }

@@ -16,7 +16,7 @@ import { sentMarkTtlMs } from './job-processor.ts';
 import { claimLine, releaseLine, type Claim, type LineKeys } from './line-claim.ts';
 import type { ChatQueueOptions } from './queue-options.ts';
 import { claimOrRefuse, queueUnavailable } from './queue-slots.ts';
-import { abandonUnadded } from './sent-mark.ts';
+import { abandonUnadded, type JobMarks } from './sent-mark.ts';
 import { isRpcJobData, type ChatJobData, type QueueJobData, type QueueNames } from './wire.ts';
 
 /** How long an undo of a lost claim is retried: past it, the claim's lock has run out anyway. */
@@ -68,6 +68,7 @@ export function lineKeys(
     job: queue.toKey(id),
     sent: names.sent(id),
     account: accountKey,
+    undone: names.undone(id),
   };
 }
 
@@ -77,11 +78,14 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
   const runsJobs = ctx.runsJobs();
   const admission = runsJobs ? account.admit() : null;
   admission?.catch(() => undefined); // consumed by the job, or released below
-  const release = (): void =>
-    void admission?.then(
-      (a) => account.release(a),
-      () => undefined,
-    );
+  // A probe taken beside a claim that did not run here is given back before the job is added,
+  // so that its worker's admit() can take it (else a spurious 429 "probing").
+  const release = async (): Promise<void> => {
+    const taken = await admission?.catch(() => null);
+    if (taken) {
+      await account.release(taken).catch(() => undefined);
+    }
+  };
   const noInputs = data.job.inputs.length === 0;
   const keys = lineKeys(ctx.queue, ctx.names, ctx.options.account.sharedRecordKey ?? '', id);
   let claim: Exclude<Claim, 'full'>;
@@ -107,7 +111,7 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
       { max: limits.maxLength, retryAfterS: ctx.options.busyRetryAfterS ?? 10 },
     );
   } catch (err) {
-    release();
+    void release();
     if (err instanceof ServiceUnavailableError) {
       // Redis failed to answer: the claim may still have run. Its job would hold the line, locked
       // and never run, until the stalled checker failed it; undo it now.
@@ -118,7 +122,7 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
   if (claim === 'running' && admission) {
     return { claim, admission };
   }
-  release();
+  await release();
   return { claim: 'queued', admission: null };
 }
 
@@ -135,20 +139,31 @@ export async function addToLine(ctx: EntryContext, id: string, data: QueueJobDat
     if (rpc) {
       throw queueUnavailable(err);
     }
-    const ttlMs = sentMarkTtlMs(ctx.options.requestTimeoutMs);
-    throw queueUnavailable(err, await abandonUnadded(ctx.redis, ctx.names.sent(id), ttlMs, err));
+    throw queueUnavailable(err, await abandonUnadded(jobMarks(ctx, id), err));
   }
+}
+
+/** Where job `id`'s sent and abandoned marks live. */
+export function jobMarks(
+  ctx: Pick<EntryContext, 'redis' | 'names' | 'options' | 'logger'>,
+  jobId: string,
+): JobMarks {
+  const { redis, logger } = ctx;
+  const ttlMs = sentMarkTtlMs(ctx.options.requestTimeoutMs);
+  return { redis, jobId, sentKey: ctx.names.sent(jobId), ttlMs, logger };
 }
 
 /**
  * Undoes what a claim whose reply was lost may have written (its slot, its active job), retrying
- * while Redis cannot answer. Sent on the claim's own connection, it runs after the claim did.
+ * while Redis cannot answer. On the claim's own connection it runs after the claim did; after that
+ * connection dropped, it may run first, and then leaves a tombstone the claim obeys.
  */
 function undoLostClaim(ctx: EntryContext, keys: LineKeys, id: string, token: string): void {
   const log = ctx.logger;
   const giveUpAt = Date.now() + UNDO_RETRY_MS;
+  const undo = { token, tombstoneMs: LOCK_MS };
   const attempt = (delayMs: number): void => {
-    releaseLine(ctx.redis, keys, id, token).then(
+    releaseLine(ctx.redis, keys, id, undo).then(
       (found) => {
         if (found === 'undone') {
           log.warn('undid a line claim whose reply was lost', { jobId: id });
@@ -157,6 +172,9 @@ function undoLostClaim(ctx: EntryContext, keys: LineKeys, id: string, token: str
       () => {
         if (Date.now() + delayMs < giveUpAt && !ctx.closed()) {
           setTimeout(() => attempt(Math.min(delayMs * 2, 2000)), delayMs).unref();
+        } else {
+          // Its job, if the claim ran, holds the line until its lock runs out (30-60 s).
+          log.warn('gave up undoing a line claim whose reply was lost', { jobId: id });
         }
       },
     );

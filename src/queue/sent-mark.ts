@@ -14,6 +14,7 @@ import {
   parseError,
   serializeError,
 } from '../errors.ts';
+import type { Logger } from '../logging.ts';
 import { readyWithin, redisScript } from '../redis/index.ts';
 
 // KEYS: 1 sent mark, 2 abandoned mark. ARGV: 1 now, 2 ttl ms, 3 write the mark (1|0).
@@ -39,8 +40,19 @@ return redis.call('EXISTS', KEYS[2])
 `,
 );
 
-/** How long a caller whose add failed waits for its connection before it cannot say. */
+/** How long a caller that gives up on its job waits for its connection before it cannot say. */
 const ABANDON_READY_MS = 2000;
+
+/** Where one job's marks live, and where a failed abandon is told. */
+export interface JobMarks {
+  readonly redis: Redis;
+  readonly jobId: string;
+  /** The job's "sent" mark; its "abandoned" mark is abandonedKeyOf(sentKey). */
+  readonly sentKey: string;
+  /** How long the abandoned mark is kept (as long as the sent mark). */
+  readonly ttlMs: number;
+  readonly logger: Logger;
+}
 
 /** The key of the "abandoned" mark of the job whose "sent" mark is `sentKey`. */
 export const abandonedKeyOf = (sentKey: string): string => `${sentKey}:abandoned`;
@@ -103,34 +115,31 @@ export function sentMark(redis: Redis, key: string, ttlMs: number): SentMark {
 }
 
 /**
- * Tells job `sentKey`'s job, if it exists, that nobody waits for it: once this lands it never
- * sends. Resolves whether the prompt may have gone up all the same (the "sent" mark was there
- * first, or Redis cannot say).
+ * Tells the job, if it exists, that nobody waits for it: once this lands it never sends. Waits a
+ * little for a reconnecting connection first (it refuses commands at once). Resolves whether the
+ * prompt may have gone up all the same (the "sent" mark was there first, or Redis cannot say).
  */
-export async function abandonJob(redis: Redis, sentKey: string, ttlMs: number): Promise<boolean> {
+export async function abandonJob(marks: JobMarks): Promise<boolean> {
+  const { redis, sentKey } = marks;
+  await readyWithin(redis, ABANDON_READY_MS);
   try {
-    return (await ABANDON.run(redis, [abandonedKeyOf(sentKey), sentKey], [String(ttlMs)])) === 1;
+    return (
+      (await ABANDON.run(redis, [abandonedKeyOf(sentKey), sentKey], [String(marks.ttlMs)])) === 1
+    );
   } catch {
+    // Its caller answers "may have been sent", so the gateway does not fail over.
+    marks.logger.warn('could not mark a job abandoned', { jobId: marks.jobId });
     return true;
   }
 }
 
 /**
  * Gives up on a job whose add failed on this side, though Redis may have run it (abandonJob);
- * false at once when the add never left.
+ * false at once when the add never left. Sent after the add on the same connection, or after it
+ * dropped, so Redis runs it after the add.
  */
-export async function abandonUnadded(
-  redis: Redis,
-  sentKey: string,
-  ttlMs: number,
-  addError: unknown,
-): Promise<boolean> {
-  if (neverLeft(addError)) {
-    return false;
-  }
-  // Sent after the add on the same connection, or after it dropped: Redis runs it after the add.
-  await readyWithin(redis, ABANDON_READY_MS);
-  return abandonJob(redis, sentKey, ttlMs);
+export async function abandonUnadded(marks: JobMarks, addError: unknown): Promise<boolean> {
+  return neverLeft(addError) ? false : abandonJob(marks);
 }
 
 /** ioredis refused the command before writing it (no connection, no offline queue). */
@@ -154,14 +163,12 @@ export interface WaiterView {
 export async function withUpstreamSent(
   err: unknown,
   waiter: WaiterView,
-  redis: Redis,
-  sentKey: string,
-  ttlMs: number,
+  marks: JobMarks,
 ): Promise<unknown> {
   if (!(err instanceof AppError) || err.upstreamSent !== undefined) {
     return err;
   }
   const gone = waiter.finished && !waiter.started;
-  const upstreamSent = gone ? false : await abandonJob(redis, sentKey, ttlMs);
+  const upstreamSent = gone ? false : await abandonJob(marks);
   return parseError(serializeError(err, { upstreamSent }));
 }

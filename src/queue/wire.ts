@@ -65,6 +65,8 @@ export interface QueueNames {
   readonly slots: string;
   /** The "sent" mark of one job, written before its first upstream send. */
   sent(jobId: string): string;
+  /** The tombstone of a lost line claim undone before Redis ran it (the claim then writes nothing). */
+  undone(jobId: string): string;
 }
 
 /** The queue name for an account: readable when possible, unambiguous always. */
@@ -86,6 +88,7 @@ export function queueNames(prefix: string, account: string): QueueNames {
     reply: (instanceId) => `${prefix}:${queue}:reply:${instanceId}`,
     slots: `${prefix}:${queue}:slots`,
     sent: (jobId) => `${prefix}:${queue}:sent:${jobId}`,
+    undone: (jobId) => `${prefix}:${queue}:undone:${jobId}`,
   };
 }
 
