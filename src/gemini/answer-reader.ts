@@ -25,10 +25,16 @@ export async function* readAnswer(
         drift(part.drift);
       }
       send.see(part);
-      yield* answer.push(part);
+      // A loop, not `yield*`: delegating to an array from an async generator wraps it in an
+      // async-from-sync iterator, a promise and result object per event.
+      for (const event of answer.push(part)) {
+        yield event;
+      }
     }
   }
   const { events, result } = answer.finish();
-  yield* events;
+  for (const event of events) {
+    yield event;
+  }
   return result;
 }
