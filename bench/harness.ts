@@ -63,12 +63,43 @@ export function profilePath(name: string): string | null {
   return profileDir && path.join(profileDir, `${name}.cpuprofile`);
 }
 
+let allocDir: string | null = null;
+
+/** `npm run bench -- --alloc`: children load bench/alloc-probe.ts and can measure allocation. */
+export function enableAllocation(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  allocDir = dir;
+}
+
+/** Where a child's allocation window is written (without extension), or null when --alloc is off. */
+export function allocPath(name: string): string | null {
+  return allocDir && path.join(allocDir, `${name}.alloc`);
+}
+
+/** Opens or closes a child's allocation window (the probe toggles on SIGUSR2). */
+export function toggleAllocWindow(child: ChildService): void {
+  process.kill(child.pid, 'SIGUSR2');
+}
+
+function allocArgs(name: string | undefined, env: Record<string, string>): string[] {
+  const file = name ? allocPath(name) : null;
+  if (!file) {
+    return [];
+  }
+  fs.rmSync(`${file}.json`, { force: true });
+  env['BENCH_ALLOC_OUT'] = file;
+  const probe = path.join(import.meta.dirname, 'alloc-probe.ts');
+  return ['--import', 'tsx', '--import', `file://${probe}`];
+}
+
 /** How a child is started. */
 export interface RoleOptions {
   /** Polled until it answers 200. */
   readonly readyPath?: string;
   /** With profiling on, the child writes a V8 CPU profile under this name when it exits. */
   readonly profileAs?: string;
+  /** With --alloc on, the child loads the allocation probe, writing under this name. */
+  readonly allocAs?: string;
   /** A checkout whose `dist/` to run instead of this one's (`--baseline`). */
   readonly root?: string;
 }
@@ -90,10 +121,12 @@ export async function startRole(
         `--cpu-prof-name=${path.basename(file)}`,
       ]
     : [];
+  const childEnv = { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) };
+  const probe = allocArgs(options.allocAs, childEnv);
   // The production artifact (npm run build), as the Docker image runs it.
-  const child: ChildProcess = spawn(process.execPath, [...cpuProf, 'dist/main.js', role], {
+  const child: ChildProcess = spawn(process.execPath, [...cpuProf, ...probe, 'dist/main.js', role], {
     cwd: root,
-    env: { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) },
+    env: childEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

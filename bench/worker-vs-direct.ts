@@ -12,12 +12,15 @@ import { createLogger } from '../src/logging.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import {
   BENCH_HEADERS,
+  allocPath,
   baseline,
   profilePath,
   startBenchWorker,
+  toggleAllocWindow,
   type ChildService,
   type Services,
 } from './harness.ts';
+import { readAllocWindow, reportAllocators } from './alloc-report.ts';
 import { benchFrameRelay, FRAME_RUNS } from './frame-relay.ts';
 import { reportProfile } from './profile-report.ts';
 import {
@@ -178,6 +181,40 @@ async function latency(
   }
 }
 
+const ALLOC_RUNS = 100;
+
+/**
+ * With --alloc: the heap bytes each worker allocates per request (half streamed), over a window
+ * after the latency rows' warm-up, and where (bench/alloc-probe.ts in the child).
+ */
+async function allocation(workers: readonly (readonly [string, ChildService])[]): Promise<void> {
+  for (const [who, worker] of workers) {
+    const file = allocPath(who);
+    if (!file) {
+      return;
+    }
+    toggleAllocWindow(worker);
+    for (let i = 0; i < ALLOC_RUNS; i += 1) {
+      await workerRun(worker, `latency ${i}`, false);
+      await workerRun(worker, `latency ${i}`, true);
+    }
+    toggleAllocWindow(worker);
+    const w = await readAllocWindow(file);
+    const requests = 2 * ALLOC_RUNS;
+    const kb = w.allocatedBytes / requests / 1024;
+    printLine(
+      `\n${who} heap allocated per request: ${kb.toFixed(1)} KB (${requests} requests, ${w.scavenges} scavenges, ${w.markSweeps} mark-sweeps, GC pauses ${w.gcPauseMs.toFixed(1)} ms in all)`,
+    );
+    reportAllocators(file, requests);
+    record({
+      measure: `${who} heap allocated per request`,
+      target: '-',
+      measured: `${kb.toFixed(1)} KB`,
+      pass: null,
+    });
+  }
+}
+
 const QUEUED = 200;
 
 /** RSS while the account's queue holds QUEUED streaming requests (one runs, the rest wait). */
@@ -216,11 +253,18 @@ export async function benchWorkerVsDirect(
     {},
     {
       profileAs: 'worker',
+      allocAs: 'worker',
     },
   );
   const base = baseline();
   const before = base
-    ? await startBenchWorker(emulator, services, ACCOUNTS['baseline']!, {}, { root: base })
+    ? await startBenchWorker(
+        emulator,
+        services,
+        ACCOUNTS['baseline']!,
+        {},
+        { root: base, allocAs: 'baseline' },
+      )
     : null;
   const subjects: [string, ChildService][] = before
     ? [
@@ -230,6 +274,7 @@ export async function benchWorkerVsDirect(
     : [['worker', worker]];
   try {
     await latency(emulator, client, subjects);
+    await allocation(subjects);
     await benchFrameRelay(emulator, client, subjects, ACCOUNTS);
     await memory(emulator, worker);
   } finally {

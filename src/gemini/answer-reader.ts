@@ -4,7 +4,7 @@
  * does not know reported as drift. Returns the finished result once the body ends.
  */
 import type { DriftSink } from './drift.ts';
-import { readFrames } from './frames.ts';
+import { FrameSplitter, type Frame } from './frames.ts';
 import { createFrameParser } from './parse.ts';
 import type { SendTracker } from './send-tracker.ts';
 import { createAnswerAssembler } from './stream.ts';
@@ -19,7 +19,9 @@ export async function* readAnswer(
   const answer = createAnswerAssembler();
   // One parser per reply: it remembers the shape the answer came in for the following frames.
   const parser = createFrameParser();
-  for await (const frame of readFrames(body, () => drift('frame_unparsable'))) {
+  const splitter = new FrameSplitter(() => drift('frame_unparsable'));
+  // Lazy, part by part: a later part's error must not swallow the events of the parts before it.
+  function* eventsOf(frame: Frame): Generator<GenerateEvent> {
     for (const part of parser.parse(frame)) {
       if (part.kind === 'drift') {
         drift(part.drift);
@@ -28,7 +30,23 @@ export async function* readAnswer(
       yield* answer.push(part);
     }
   }
+  // Plain loops here, not `yield*` nor a frame-reading async generator: each async generator
+  // layer, or delegation to a sync iterable, costs promises and result objects per step.
+  for await (const chunk of body) {
+    for (const frame of splitter.push(chunk)) {
+      for (const event of eventsOf(frame)) {
+        yield event;
+      }
+    }
+  }
+  for (const frame of splitter.end()) {
+    for (const event of eventsOf(frame)) {
+      yield event;
+    }
+  }
   const { events, result } = answer.finish();
-  yield* events;
+  for (const event of events) {
+    yield event;
+  }
   return result;
 }

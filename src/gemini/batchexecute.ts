@@ -6,6 +6,7 @@
 import type { DriftSink } from './drift.ts';
 import { errorForCode, GeminiError } from './errors.ts';
 import { readFrames } from './frames.ts';
+import { formBody } from './form.ts';
 import type { HttpResponse } from './http.ts';
 import { jspbArray, jspbAt, jspbNumber, jspbString } from './jspb.ts';
 import { MODEL_HEADER } from './models.ts';
@@ -52,10 +53,10 @@ export async function callBatchExecute(
   if (call.tokens.fsid) {
     query.set('f.sid', call.tokens.fsid);
   }
-  const body = new URLSearchParams({
+  const body = formBody({
     at: call.tokens.at,
     'f.req': JSON.stringify([[[call.rpcId, JSON.stringify(call.payload), null, 'generic']]]),
-  }).toString();
+  });
   const res = await transport.send(`${BATCH_EXECUTE_URL}?${query.toString()}`, {
     method: 'POST',
     headers: BATCH_HEADERS,

@@ -15,6 +15,59 @@ export type Frame =
 type Step = { frame: Frame | undefined; next: number } | null;
 
 /**
+ * Splits a body into JSON frames as its chunks arrive, synchronously: `push` returns the frames a
+ * chunk completed, `end` the rest. Unparsable lines are skipped and reported to `onUnparsable`
+ * (protocol drift). The answer reader drives it from its own loop, which spares an async
+ * generator step (promises and result objects) per chunk.
+ */
+export class FrameSplitter {
+  private readonly decoder = new TextDecoder('utf-8');
+  private buf = '';
+  private prefixChecked = false;
+
+  constructor(private readonly onUnparsable: () => void = () => undefined) {}
+
+  /** The frames that `chunk` completed, in order. */
+  push(chunk: Uint8Array): Frame[] {
+    this.buf += this.decoder.decode(chunk, STREAM_DECODE);
+    if (!this.prefixChecked) {
+      const head = this.buf.trimStart();
+      if (head.length < XSSI_PREFIX.length && XSSI_PREFIX.startsWith(head)) {
+        return [];
+      }
+      this.buf = stripPrefix(this.buf);
+      this.prefixChecked = true;
+    }
+    return this.drain(false);
+  }
+
+  /** The frames left once the body ended. */
+  end(): Frame[] {
+    this.buf = stripPrefix(this.buf + this.decoder.decode());
+    return this.drain(true);
+  }
+
+  private drain(atEnd: boolean): Frame[] {
+    const frames: Frame[] = [];
+    let pos = 0;
+    for (
+      let step = nextFrame(this.buf, pos, atEnd, this.onUnparsable);
+      step;
+      step = nextFrame(this.buf, pos, atEnd, this.onUnparsable)
+    ) {
+      pos = step.next;
+      if (step.frame !== undefined) {
+        frames.push(step.frame);
+      }
+    }
+    this.buf = this.buf.slice(pos);
+    return frames;
+  }
+}
+
+const STREAM_DECODE = { stream: true } as const;
+
+/**
  * Yields each JSON frame of a body as soon as it is complete. Unparsable lines are skipped and
  * reported to `onUnparsable` (protocol drift).
  */
@@ -22,42 +75,14 @@ export async function* readFrames(
   chunks: AsyncIterable<Uint8Array>,
   onUnparsable: () => void = () => undefined,
 ): AsyncGenerator<Frame> {
-  const decoder = new TextDecoder('utf-8');
-  let buf = '';
-  let prefixChecked = false;
+  const splitter = new FrameSplitter(onUnparsable);
   for await (const chunk of chunks) {
-    buf += decoder.decode(chunk, { stream: true });
-    if (!prefixChecked) {
-      if (buf.trimStart().length < XSSI_PREFIX.length && XSSI_PREFIX.startsWith(buf.trimStart())) {
-        continue;
-      }
-      buf = stripPrefix(buf);
-      prefixChecked = true;
+    for (const frame of splitter.push(chunk)) {
+      yield frame;
     }
-    let pos = 0;
-    for (
-      let step = nextFrame(buf, pos, false, onUnparsable);
-      step;
-      step = nextFrame(buf, pos, false, onUnparsable)
-    ) {
-      pos = step.next;
-      if (step.frame !== undefined) {
-        yield step.frame;
-      }
-    }
-    buf = buf.slice(pos);
   }
-  buf = stripPrefix(buf + decoder.decode());
-  let pos = 0;
-  for (
-    let step = nextFrame(buf, pos, true, onUnparsable);
-    step;
-    step = nextFrame(buf, pos, true, onUnparsable)
-  ) {
-    pos = step.next;
-    if (step.frame !== undefined) {
-      yield step.frame;
-    }
+  for (const frame of splitter.end()) {
+    yield frame;
   }
 }
 

@@ -64,6 +64,10 @@ export function createFrameParser(): FrameParser {
         return [drift('frame_not_array')];
       }
       const envelopes: unknown[] = typeof frame[0] === 'string' ? [frame] : frame;
+      if (envelopes.length === 1) {
+        // The common frame (one envelope): its parts as they are, without flatMap's copy.
+        return envelopeParts(envelopes[0], payloadParts);
+      }
       return envelopes.flatMap((e) => envelopeParts(e, payloadParts));
     },
     get shape() {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GeminiError } from './errors.ts';
+import { formBody } from './form.ts';
 import type { HttpResponse } from './http.ts';
 import { MODEL_HEADER } from './models.ts';
 import { redirectTarget, replyFailure, type SessionTokens } from './tokens.ts';
@@ -131,10 +132,10 @@ export function buildStreamGenerate(input: StreamGenerateInput): BuiltRequest {
     Object.assign(headers, MODEL_COMPANION_HEADERS);
   }
   const inner = buildInnerRequest(input, requestUuid);
-  const body = new URLSearchParams({
+  const body = formBody({
     at: input.tokens.at,
     'f.req': JSON.stringify([null, JSON.stringify(inner)]),
-  }).toString();
+  });
   return { url: `${STREAM_GENERATE_URL}?${query.toString()}`, headers, body, requestUuid };
 }
 

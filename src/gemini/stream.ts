@@ -25,6 +25,11 @@ export interface DeltaTracker {
 }
 
 const PLACEHOLDER_PREFIX = 'http://googleusercontent.com/';
+// Its proper prefixes, shortest first, made once: every non-final snapshot is checked against them.
+const PLACEHOLDER_HEADS: readonly string[] = Array.from(
+  { length: PLACEHOLDER_PREFIX.length - 1 },
+  (_, i) => PLACEHOLDER_PREFIX.slice(0, i + 1),
+);
 // A closing fence flickers with its newline, so the newline is held back with it.
 const FLICKER_TAIL_RE = /\n?(?:\\+|`+)$/;
 const PARTIAL_PLACEHOLDER_RE = /http:\/\/googleusercontent\.com\/\w*(?:\/\d*)?$/;
@@ -40,8 +45,8 @@ export function volatileTailLength(snapshot: string): number {
     return partial[0].length;
   }
   // A placeholder URL whose first characters have just arrived.
-  for (let k = Math.min(snapshot.length, PLACEHOLDER_PREFIX.length - 1); k > 0; k -= 1) {
-    if (snapshot.endsWith(PLACEHOLDER_PREFIX.slice(0, k))) {
+  for (let k = Math.min(snapshot.length, PLACEHOLDER_HEADS.length); k > 0; k -= 1) {
+    if (snapshot.endsWith(PLACEHOLDER_HEADS[k - 1]!)) {
       return k;
     }
   }
@@ -107,7 +112,8 @@ interface AnswerState {
   complete: boolean;
   ended: boolean;
   lastRpcStatus: number | null;
-  metadataKey: string;
+  /** The cid, rid and rcid of the last metadata event (compared field by field, no key string). */
+  sentIds: readonly [string, string, string] | null;
   /** Shapes seen that no parser knows; named by the error when no answer came. */
   drift: DriftKind[];
 }
@@ -162,7 +168,7 @@ function initialState(): AnswerState {
     complete: false,
     ended: false,
     lastRpcStatus: null,
-    metadataKey: '',
+    sentIds: null,
     drift: [],
   };
 }
@@ -189,13 +195,16 @@ function applyPayload(
     s.complete ||= p.candidate.status === 2;
   }
   const chat = chatOf(s);
-  const key = chat ? `${chat.cid}\u0000${chat.rid}\u0000${chat.rcid}` : '';
-  if (chat && key !== s.metadataKey) {
-    s.metadataKey = key;
+  if (chat && !sameIds(s.sentIds, chat)) {
+    s.sentIds = [chat.cid, chat.rid, chat.rcid];
     events.push({ type: 'metadata', chat });
   }
   events.push(...deltaEvents(s.candidate, text, thoughts, s.complete));
   return events;
+}
+
+function sameIds(sent: AnswerState['sentIds'], chat: ChatMetadata): boolean {
+  return sent !== null && sent[0] === chat.cid && sent[1] === chat.rid && sent[2] === chat.rcid;
 }
 
 function deltaEvents(

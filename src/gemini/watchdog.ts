@@ -12,26 +12,36 @@ export interface Watchdog {
   readonly fired: boolean;
 }
 
-/** A watchdog that calls `onFire` once `timeoutMs` pass while armed. */
+/**
+ * A watchdog that calls `onFire` once `timeoutMs` pass while armed. It keeps one timer for its
+ * whole life and re-arms it with `refresh()`: a reply re-arms it once per chunk, and a new timer
+ * each time was a steady source of garbage. While disarmed the timer is unref'd and its firing
+ * ignored, so it neither fires nor holds the process open.
+ */
 export function createWatchdog(timeoutMs: number, onFire: () => void): Watchdog {
   let timer: NodeJS.Timeout | null = null;
+  let armed = false;
   let fired = false;
-  const disarm = () => {
-    if (timer) {
-      clearTimeout(timer);
-      timer = null;
+  const fire = (): void => {
+    if (armed) {
+      armed = false;
+      fired = true;
+      onFire();
     }
   };
   return {
     arm() {
-      disarm();
-      timer = setTimeout(() => {
-        timer = null;
-        fired = true;
-        onFire();
-      }, timeoutMs);
+      armed = true;
+      if (timer) {
+        timer.refresh().ref();
+      } else {
+        timer = setTimeout(fire, timeoutMs);
+      }
     },
-    disarm,
+    disarm() {
+      armed = false;
+      timer?.unref();
+    },
     get fired() {
       return fired;
     },

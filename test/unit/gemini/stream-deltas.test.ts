@@ -3,7 +3,12 @@
  * whatever might still change (a closing fence, a backslash, a half-written placeholder URL).
  */
 import { describe, expect, it } from 'vitest';
-import { commonPrefixLength, createDeltaTracker, stableText } from '../../../src/gemini/stream.ts';
+import {
+  commonPrefixLength,
+  createDeltaTracker,
+  stableText,
+  volatileTailLength,
+} from '../../../src/gemini/stream.ts';
 
 describe('createDeltaTracker', () => {
   it('sends only what each cumulative snapshot adds', () => {
@@ -68,5 +73,19 @@ describe('createDeltaTracker', () => {
       sent += t.push(chars.slice(0, i).join(''), i === chars.length);
     }
     expect(sent).toBe(text);
+  });
+});
+
+describe('volatileTailLength: a placeholder URL just begun', () => {
+  const PREFIX = 'http://googleusercontent.com/';
+  it('holds back exactly the begun part, for every proper prefix', () => {
+    for (let k = 1; k < PREFIX.length; k += 1) {
+      expect(volatileTailLength(`See ${PREFIX.slice(0, k)}`)).toBe(k);
+    }
+  });
+
+  it('holds back nothing when the tail only resembles one', () => {
+    expect(volatileTailLength('See httpx')).toBe(0);
+    expect(volatileTailLength('')).toBe(0);
   });
 });
