@@ -46,6 +46,7 @@ describe('gateway fast path', () => {
     });
     expect(response).not.toContain('sk-wrong');
     expect(w.seen).toHaveLength(0);
+    expect(g.fastTaken).toEqual(['/v1/messages']);
     expect(
       await metricValue(g.metrics, 'gateway_requests_total', {
         route: '/v1/messages',
@@ -75,6 +76,7 @@ describe('gateway fast path', () => {
     expect(statusOf(chunked)).toBe(413);
     expect(bodyOf(chunked)).toMatchObject({ error: { code: 413 } });
     expect(w.seen).toHaveLength(0);
+    expect(g.fastTaken).toEqual(['/v1/chat/completions', '/v1beta/models/g:generateContent']);
   });
 
   it('keeps a sane x-request-id for the client and the worker, and makes one for a bad one', async () => {
@@ -92,6 +94,7 @@ describe('gateway fast path', () => {
     const bad = await post('x'.repeat(300));
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(w.seen[1]?.headers['x-request-id']).toBe(bad.headers.get('x-request-id'));
+    expect(g.fastTaken).toHaveLength(2);
   });
 
   it('a client gone mid-body reaches no worker and counts as 499', async () => {
@@ -110,6 +113,7 @@ describe('gateway fast path', () => {
     }
     expect(counted).toBe(1);
     expect(w.seen).toHaveLength(0);
+    expect(g.fastTaken).toEqual(['/v1/chat/completions']);
   });
 
   it('answers its refusals exactly as express does on the same route', async () => {
@@ -138,6 +142,7 @@ describe('gateway fast path', () => {
       // A trailing slash: the same route, but express's (the fast path takes exact paths only).
       const [route, query = ''] = path.split('?');
       const fast = await answer(path);
+      expect(g.fastTaken.at(-1), path).toBe(path);
       const slow = await answer(`${route}/${query === '' ? '' : `?${query}`}`);
       expect(fast, path).toEqual(slow);
       expect(fast.status, path).toBeGreaterThanOrEqual(400);
@@ -164,5 +169,6 @@ describe('gateway fast path', () => {
       expect(res.status).toBe(200);
     }
     expect(paths).toEqual(Array(3).fill('/v1/chat/completions'));
+    expect(g.fastTaken).toEqual([]);
   });
 });
