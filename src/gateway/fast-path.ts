@@ -156,14 +156,14 @@ async function serve(
 }
 
 /** `?key=` of a Google path, as express's query parser reads it (one value, trimmed). */
-function queryKey(search: string): string | null {
+export function queryKey(search: string): string | null {
   const value = search === '' ? undefined : parseQuery(search.slice(1))['key'];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
 
 /**
  * The whole body, or null when the client went away first. Throws 413 for a body over the limit:
- * at once, unread, when its Content-Length says so; else once it has been read off.
+ * at once, unread, when its Content-Length says so; else as soon as more than the limit came.
  */
 function readBody(
   req: IncomingMessage,
@@ -180,17 +180,20 @@ function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limitBytes) {
         chunks.push(chunk);
-      }
-    });
-    req.once('end', () => {
-      if (size > limitBytes) {
-        reject(new PayloadTooLargeError('The request is larger than this server accepts.'));
         return;
       }
+      // Refused now, not after the rest is read off: the connection is closed instead.
+      req.off('data', onData);
+      req.pause();
+      res.setHeader('connection', 'close');
+      reject(new PayloadTooLargeError('The request is larger than this server accepts.'));
+    };
+    req.on('data', onData);
+    req.once('end', () => {
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     // The client went away mid-body: nothing to answer.

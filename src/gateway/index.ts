@@ -12,6 +12,7 @@ export {
   type GatewayHandlers,
 } from './app.ts';
 export { takeRelayed, type FastPath, type Taken } from './fast-path.ts';
+export { createGatewayServer } from './server.ts';
 export {
   historyKey,
   historyKeyAfter,

@@ -12,6 +12,7 @@ import { KeyRing } from '../../../src/http/index.ts';
 import {
   createGatewayHandlers,
   createGatewayMetrics,
+  createGatewayServer,
   createInFlight,
   type GatewayMetrics,
   type InFlight,
@@ -128,18 +129,19 @@ export async function startGateway(
     now: Date.now,
   });
   const agent = new Agent({ connect: { timeout: 2000 } });
+  const keys = new KeyRing({
+    apiKeys: opts.apiKeys ?? [],
+    adminApiKeys: opts.adminApiKeys ?? [],
+    apiKeysFile: null,
+    adminApiKeysFile: null,
+    allowNoAuth: true,
+  });
   const handlers = createGatewayHandlers({
     nodes: provider,
     bindings,
     logger: createLogger({ silent: true }),
     dispatcher: agent,
-    keys: new KeyRing({
-      apiKeys: opts.apiKeys ?? [],
-      adminApiKeys: opts.adminApiKeys ?? [],
-      apiKeysFile: null,
-      adminApiKeysFile: null,
-      allowNoAuth: true,
-    }),
+    keys,
     gateway: { nodeFreshMs, maxAttempts: opts.maxAttempts ?? 3 },
     bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
     inFlight,
@@ -147,14 +149,17 @@ export async function startGateway(
   });
   const fastTaken: string[] = [];
   // createGatewayApp's listener, noting what the fast path took.
-  const server = await listenLocal((req, res) => {
+  const combined: http.RequestListener = (req, res) => {
     if (handlers.fastPath(req, res)) {
       fastTaken.push(req.url ?? '');
       return;
     }
     handlers.express(req, res);
-  });
-  const expressAlone = opts.expressBeside ? await listenLocal(handlers.express) : null;
+  };
+  const server = await listenLocal(createGatewayServer(combined, keys));
+  const expressAlone = opts.expressBeside
+    ? await listenLocal(http.createServer(handlers.express))
+    : null;
   return {
     url: urlOf(server),
     fastTaken,
@@ -178,8 +183,7 @@ export async function startGateway(
   };
 }
 
-async function listenLocal(listener: http.RequestListener): Promise<http.Server> {
-  const server = http.createServer(listener);
+async function listenLocal(server: http.Server): Promise<http.Server> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return server;

@@ -56,7 +56,7 @@ describe('gateway fast path', () => {
     ).toBe(1);
   });
 
-  it('refuses a declared oversize body unread (closed), and one sent chunked once read off', async () => {
+  it('refuses a declared oversize body unread (closed), and one sent chunked', async () => {
     const w = await scope.worker(answerJson('never'));
     const g = await scope.gateway([node({ nodeUrl: w.url })], { bodyLimitBytes: 2048 });
     const declared = await rawExchange(
@@ -77,6 +77,49 @@ describe('gateway fast path', () => {
     expect(bodyOf(chunked)).toMatchObject({ error: { code: 413 } });
     expect(w.seen).toHaveLength(0);
     expect(g.fastTaken).toEqual(['/v1/chat/completions', '/v1beta/models/g:generateContent']);
+  });
+
+  it('refuses a chunked body as soon as it is over the limit, closing instead of reading on', async () => {
+    const w = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })], { bodyLimitBytes: 2048 });
+    const chunk = 'x'.repeat(4096);
+    // The last chunk is never sent: only a 413 given at once can end this exchange.
+    const response = await rawExchange(
+      g,
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n',
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+    );
+    expect(statusOf(response)).toBe(413);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
+    expect(bodyOf(response)).toMatchObject({ error: { code: 'payload_too_large' } });
+    expect(w.seen).toHaveLength(0);
+  });
+
+  it('answers Expect: 100-continue with 100 only for an accepted key; a wrong one gets 401 alone', async () => {
+    const w = await scope.worker(answerJson('hi'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })], { apiKeys: ['sk-right-key'] });
+    const head = (key: string, path: string) =>
+      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
+      `expect: 100-continue\r\ncontent-length: ${chatBody().length}\r\nconnection: close\r\n\r\n`;
+    for (const path of ['/v1/chat/completions', '/v1/chat/completions/', '/upload']) {
+      const refused = await rawExchange(g, head('sk-wrong-key', path));
+      expect(refused, path).toMatch(/^HTTP\/1\.1 401 /);
+      expect(refused, path).not.toContain('100 Continue');
+    }
+    // The right key: 100 first, then the body is sent and relayed.
+    const socket = net.connect(Number(new URL(g.url).port), '127.0.0.1');
+    socket.setEncoding('utf8');
+    let got = '';
+    socket.on('data', (text: string) => {
+      if (got === '' && text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        socket.write(chatBody());
+      }
+      got += text;
+    });
+    socket.write(head('sk-right-key', '/v1/chat/completions'));
+    await new Promise((resolve) => socket.once('end', resolve));
+    expect(got).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(w.seen[0]?.body).toBe(chatBody());
   });
 
   it('keeps a sane x-request-id for the client and the worker, and makes one for a bad one', async () => {
