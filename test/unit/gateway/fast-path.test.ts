@@ -3,6 +3,7 @@
  * byte, both 413s, errors in the dialect's shape, the request id, metrics, a client gone mid-body,
  * and what it leaves to express (an encoded body, a path spelled otherwise) relayed as before.
  */
+import { once } from 'node:events';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +107,15 @@ describe('gateway fast path', () => {
       expect(refused, path).toMatch(/^HTTP\/1\.1 401 /);
       expect(refused, path).not.toContain('100 Continue');
     }
+    // A route open without a key (the console's sign-in form) still gets its 100.
+    const signIn = net.connect(Number(new URL(g.url).port), '127.0.0.1');
+    signIn.setEncoding('utf8');
+    signIn.write(
+      'POST /console/sign-in HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5\r\n\r\n',
+    );
+    const [first] = (await once(signIn, 'data')) as [string];
+    signIn.destroy();
+    expect(first).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
     // The right key: 100 first, then the body is sent and relayed.
     const socket = net.connect(Number(new URL(g.url).port), '127.0.0.1');
     socket.setEncoding('utf8');
