@@ -32,7 +32,7 @@ import {
   type ProxiedRoute,
   type ProxyMount,
 } from './dialect-routes.ts';
-import { createFastPath } from './fast-path.ts';
+import { createFastPath, type FastPath } from './fast-path.ts';
 import { countRequests } from './request-metrics.ts';
 import type { BindingStore, NodeProvider } from './types.ts';
 import { createSuspects } from './suspects.ts';
@@ -63,11 +63,29 @@ export interface GatewayAppDeps {
   readonly metrics?: GatewayMetrics;
 }
 
+/** The gateway's two request handlers, over one set of relays, metrics and in-flight counts. */
+export interface GatewayHandlers {
+  /** The express app: every route, every spelling. */
+  readonly express: RequestListener;
+  /** The relayed POST routes when they come plain; false (untouched) otherwise. */
+  readonly fastPath: FastPath;
+}
+
 /**
  * The gateway's request listener: the relayed POST routes on the fast path (fast-path.ts) when
  * they come plain, everything else through its express app.
  */
 export function createGatewayApp(deps: GatewayAppDeps): RequestListener {
+  const handlers = createGatewayHandlers(deps);
+  return (req, res) => {
+    if (!handlers.fastPath(req, res)) {
+      handlers.express(req, res);
+    }
+  };
+}
+
+/** The express app and the fast path in front of it (apart, so tests can set them side by side). */
+export function createGatewayHandlers(deps: GatewayAppDeps): GatewayHandlers {
   const now = deps.now ?? Date.now;
   const inFlight = deps.inFlight ?? createInFlight();
   const nodeFreshMs = deps.gateway.nodeFreshMs;
@@ -155,11 +173,7 @@ export function createGatewayApp(deps: GatewayAppDeps): RequestListener {
     logger: deps.logger,
     relayFor,
   });
-  return (req, res) => {
-    if (!fastPath(req, res)) {
-      app(req, res);
-    }
-  };
+  return { express: app, fastPath };
 }
 
 function createV1Router(models: () => ModelEntry[], mount: ProxyMount): express.Router {

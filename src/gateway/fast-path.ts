@@ -9,7 +9,7 @@
  * relayed route spelled exactly, an encoded body, a parameter that does not decode) goes to
  * express, which answers it as it always did.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { dialectOf, errorShaperOf } from '../api/index.ts';
 import { AuthenticationError, PayloadTooLargeError } from '../errors.ts';
@@ -43,8 +43,8 @@ export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const GOOGLE_PREFIX = `${GOOGLE_ROUTE.path}/`;
 
-/** One request the fast path took. */
-interface Taken {
+/** One request the fast path takes: its route, path and target. */
+export interface Taken {
   readonly route: ProxiedRoute;
   readonly path: string;
   readonly target: RouteTarget;
@@ -52,9 +52,8 @@ interface Taken {
 
 /** Creates the fast path over the relayed routes. */
 export function createFastPath(deps: FastPathDeps): FastPath {
-  const exact = new Map(PROXIED_ROUTES.map((r) => [r.path, r]));
   return function serveRelayed(req, res) {
-    const taken = req.method === 'POST' ? take(exact, req) : null;
+    const taken = takeRelayed(req.method, req.url, req.headers);
     if (taken === null) {
       return false;
     }
@@ -63,17 +62,36 @@ export function createFastPath(deps: FastPathDeps): FastPath {
   };
 }
 
-function take(exact: ReadonlyMap<string, ProxiedRoute>, req: IncomingMessage): Taken | null {
-  const encoding = req.headers['content-encoding'];
+const EXACT_ROUTES = new Map(PROXIED_ROUTES.map((r) => [r.path, r]));
+/**
+ * What makes express's URL parser (parseurl) fall back to url.parse, which reads the URL
+ * otherwise (a `#` ends the path and drops the query, whitespace is trimmed or escaped): such a
+ * URL is express's to read.
+ */
+const URL_PARSE_FALLBACK = /[\t\n\f\r #\u00a0\ufeff]/;
+
+/**
+ * The relayed route a request is, when the fast path may take it: a POST to a relayed path
+ * spelled exactly (no trailing slash, lower case, nothing parseurl reads differently), with an
+ * identity body; else null (express's).
+ */
+export function takeRelayed(
+  method: string | undefined,
+  url: string | undefined,
+  headers: IncomingHttpHeaders,
+): Taken | null {
+  const encoding = headers['content-encoding'];
+  if (method !== 'POST' || url === undefined || URL_PARSE_FALLBACK.test(url)) {
+    return null;
+  }
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
     // express.raw inflates gzip and deflate bodies before they are relayed.
     return null;
   }
-  const url = req.url ?? '';
   const at = url.indexOf('?');
   const path = at < 0 ? url : url.slice(0, at);
   const search = at < 0 ? '' : url.slice(at);
-  const route = exact.get(path);
+  const route = EXACT_ROUTES.get(path);
   if (route !== undefined) {
     return { route, path, target: { action: '', search } };
   }
@@ -138,14 +156,14 @@ async function serve(
 }
 
 /** `?key=` of a Google path, as express's query parser reads it (one value, trimmed). */
-function queryKey(search: string): string | null {
+export function queryKey(search: string): string | null {
   const value = search === '' ? undefined : parseQuery(search.slice(1))['key'];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
 
 /**
  * The whole body, or null when the client went away first. Throws 413 for a body over the limit:
- * at once, unread, when its Content-Length says so; else once it has been read off.
+ * at once, unread, when its Content-Length says so; else as soon as more than the limit came.
  */
 function readBody(
   req: IncomingMessage,
@@ -162,17 +180,20 @@ function readBody(
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limitBytes) {
         chunks.push(chunk);
-      }
-    });
-    req.once('end', () => {
-      if (size > limitBytes) {
-        reject(new PayloadTooLargeError('The request is larger than this server accepts.'));
         return;
       }
+      // Refused now, not after the rest is read off: the connection is closed instead.
+      req.off('data', onData);
+      req.pause();
+      res.setHeader('connection', 'close');
+      reject(new PayloadTooLargeError('The request is larger than this server accepts.'));
+    };
+    req.on('data', onData);
+    req.once('end', () => {
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
     // The client went away mid-body: nothing to answer.

@@ -13,6 +13,7 @@ import type { Config } from '../config.ts';
 import { KeyRing, checkAuthConfigured, trustProxyValue } from '../http/index.ts';
 import { childLogger, registerSecret, type Logger } from '../logging.ts';
 import { createGatewayApp } from './app.ts';
+import { createGatewayServer } from './server.ts';
 import { PgBindingStore } from './binding-store.ts';
 import { NodeSource } from './node-source.ts';
 
@@ -78,7 +79,7 @@ export class Gateway {
       gateway: config.gateway,
       bodyLimitBytes: config.limits.bodyBytes,
     });
-    this.server = http.createServer(app);
+    this.server = createGatewayServer(app, this.keys);
   }
 
   /** Reads the registry once, then listens on config.port; resolves to the bound port. */

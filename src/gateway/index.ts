@@ -5,7 +5,14 @@
  * /health, /metrics and a status dashboard.
  */
 export { Gateway, type GatewayOptions } from './gateway.ts';
-export { createGatewayApp, type GatewayAppDeps } from './app.ts';
+export {
+  createGatewayApp,
+  createGatewayHandlers,
+  type GatewayAppDeps,
+  type GatewayHandlers,
+} from './app.ts';
+export { takeRelayed, type FastPath, type Taken } from './fast-path.ts';
+export { createGatewayServer } from './server.ts';
 export {
   historyKey,
   historyKeyAfter,

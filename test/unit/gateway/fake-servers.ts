@@ -10,8 +10,9 @@ import { afterEach } from 'vitest';
 import { createLogger } from '../../../src/logging.ts';
 import { KeyRing } from '../../../src/http/index.ts';
 import {
-  createGatewayApp,
+  createGatewayHandlers,
   createGatewayMetrics,
+  createGatewayServer,
   createInFlight,
   type GatewayMetrics,
   type InFlight,
@@ -89,6 +90,10 @@ export interface TestGateway {
   readonly bindings: MemoryBindings;
   readonly metrics: GatewayMetrics;
   readonly inFlight: InFlight;
+  /** The URLs of the requests the fast path took (the others went to express). */
+  readonly fastTaken: string[];
+  /** With `expressBeside`: the same gateway's express app alone, on its own port. */
+  readonly expressUrl: string | null;
   /** Replace the registry rows the gateway sees. */
   setNodes(nodes: readonly NodeRecord[]): void;
   /** Replace the whole registry snapshot (a failing or expired table). */
@@ -103,6 +108,8 @@ export interface TestGatewayOptions {
   readonly adminApiKeys?: readonly string[];
   readonly bindings?: MemoryBindings;
   readonly bodyLimitBytes?: number;
+  /** Also serve the express app alone (expressUrl), to compare it with the whole listener. */
+  readonly expressBeside?: boolean;
 }
 
 /** Starts a gateway app over `nodes`. */
@@ -122,29 +129,41 @@ export async function startGateway(
     now: Date.now,
   });
   const agent = new Agent({ connect: { timeout: 2000 } });
-  const app = createGatewayApp({
+  const keys = new KeyRing({
+    apiKeys: opts.apiKeys ?? [],
+    adminApiKeys: opts.adminApiKeys ?? [],
+    apiKeysFile: null,
+    adminApiKeysFile: null,
+    allowNoAuth: true,
+  });
+  const handlers = createGatewayHandlers({
     nodes: provider,
     bindings,
     logger: createLogger({ silent: true }),
     dispatcher: agent,
-    keys: new KeyRing({
-      apiKeys: opts.apiKeys ?? [],
-      adminApiKeys: opts.adminApiKeys ?? [],
-      apiKeysFile: null,
-      adminApiKeysFile: null,
-      allowNoAuth: true,
-    }),
+    keys,
     gateway: { nodeFreshMs, maxAttempts: opts.maxAttempts ?? 3 },
     bodyLimitBytes: opts.bodyLimitBytes ?? 1024 * 1024,
     inFlight,
     metrics,
   });
-  const server = http.createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const fastTaken: string[] = [];
+  // createGatewayApp's listener, noting what the fast path took.
+  const combined: http.RequestListener = (req, res) => {
+    if (handlers.fastPath(req, res)) {
+      fastTaken.push(req.url ?? '');
+      return;
+    }
+    handlers.express(req, res);
+  };
+  const server = await listenLocal(createGatewayServer(combined, keys));
+  const expressAlone = opts.expressBeside
+    ? await listenLocal(http.createServer(handlers.express))
+    : null;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: urlOf(server),
+    fastTaken,
+    expressUrl: expressAlone && urlOf(expressAlone),
     bindings,
     metrics,
     inFlight,
@@ -155,12 +174,23 @@ export async function startGateway(
       snapshot = next;
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of expressAlone ? [server, expressAlone] : [server]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       await agent.destroy();
     },
   };
 }
+
+async function listenLocal(server: http.Server): Promise<http.Server> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+const urlOf = (server: http.Server): string =>
+  `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 /** Starts workers and gateways that are closed after each test of the calling file. */
 export function serverScope(): {

@@ -3,6 +3,7 @@
  * byte, both 413s, errors in the dialect's shape, the request id, metrics, a client gone mid-body,
  * and what it leaves to express (an encoded body, a path spelled otherwise) relayed as before.
  */
+import { once } from 'node:events';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,7 @@ describe('gateway fast path', () => {
     });
     expect(response).not.toContain('sk-wrong');
     expect(w.seen).toHaveLength(0);
+    expect(g.fastTaken).toEqual(['/v1/messages']);
     expect(
       await metricValue(g.metrics, 'gateway_requests_total', {
         route: '/v1/messages',
@@ -55,7 +57,7 @@ describe('gateway fast path', () => {
     ).toBe(1);
   });
 
-  it('refuses a declared oversize body unread (closed), and one sent chunked once read off', async () => {
+  it('refuses a declared oversize body unread (closed), and one sent chunked', async () => {
     const w = await scope.worker(answerJson('never'));
     const g = await scope.gateway([node({ nodeUrl: w.url })], { bodyLimitBytes: 2048 });
     const declared = await rawExchange(
@@ -75,6 +77,59 @@ describe('gateway fast path', () => {
     expect(statusOf(chunked)).toBe(413);
     expect(bodyOf(chunked)).toMatchObject({ error: { code: 413 } });
     expect(w.seen).toHaveLength(0);
+    expect(g.fastTaken).toEqual(['/v1/chat/completions', '/v1beta/models/g:generateContent']);
+  });
+
+  it('refuses a chunked body as soon as it is over the limit, closing instead of reading on', async () => {
+    const w = await scope.worker(answerJson('never'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })], { bodyLimitBytes: 2048 });
+    const chunk = 'x'.repeat(4096);
+    // The last chunk is never sent: only a 413 given at once can end this exchange.
+    const response = await rawExchange(
+      g,
+      'POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n',
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+    );
+    expect(statusOf(response)).toBe(413);
+    expect(response).toMatch(/\r\nconnection: close\r\n/i);
+    expect(bodyOf(response)).toMatchObject({ error: { code: 'payload_too_large' } });
+    expect(w.seen).toHaveLength(0);
+  });
+
+  it('answers Expect: 100-continue with 100 only for an accepted key; a wrong one gets 401 alone', async () => {
+    const w = await scope.worker(answerJson('hi'));
+    const g = await scope.gateway([node({ nodeUrl: w.url })], { apiKeys: ['sk-right-key'] });
+    const head = (key: string, path: string) =>
+      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${key}\r\n` +
+      `expect: 100-continue\r\ncontent-length: ${chatBody().length}\r\nconnection: close\r\n\r\n`;
+    for (const path of ['/v1/chat/completions', '/v1/chat/completions/', '/upload']) {
+      const refused = await rawExchange(g, head('sk-wrong-key', path));
+      expect(refused, path).toMatch(/^HTTP\/1\.1 401 /);
+      expect(refused, path).not.toContain('100 Continue');
+    }
+    // A route open without a key (the console's sign-in form) still gets its 100.
+    const signIn = net.connect(Number(new URL(g.url).port), '127.0.0.1');
+    signIn.setEncoding('utf8');
+    signIn.write(
+      'POST /console/sign-in HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: 5\r\n\r\n',
+    );
+    const [first] = (await once(signIn, 'data')) as [string];
+    signIn.destroy();
+    expect(first).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+    // The right key: 100 first, then the body is sent and relayed.
+    const socket = net.connect(Number(new URL(g.url).port), '127.0.0.1');
+    socket.setEncoding('utf8');
+    let got = '';
+    socket.on('data', (text: string) => {
+      if (got === '' && text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+        socket.write(chatBody());
+      }
+      got += text;
+    });
+    socket.write(head('sk-right-key', '/v1/chat/completions'));
+    await new Promise((resolve) => socket.once('end', resolve));
+    expect(got).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(w.seen[0]?.body).toBe(chatBody());
   });
 
   it('keeps a sane x-request-id for the client and the worker, and makes one for a bad one', async () => {
@@ -92,6 +147,7 @@ describe('gateway fast path', () => {
     const bad = await post('x'.repeat(300));
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(w.seen[1]?.headers['x-request-id']).toBe(bad.headers.get('x-request-id'));
+    expect(g.fastTaken).toHaveLength(2);
   });
 
   it('a client gone mid-body reaches no worker and counts as 499', async () => {
@@ -110,6 +166,7 @@ describe('gateway fast path', () => {
     }
     expect(counted).toBe(1);
     expect(w.seen).toHaveLength(0);
+    expect(g.fastTaken).toEqual(['/v1/chat/completions']);
   });
 
   it('answers its refusals exactly as express does on the same route', async () => {
@@ -138,6 +195,7 @@ describe('gateway fast path', () => {
       // A trailing slash: the same route, but express's (the fast path takes exact paths only).
       const [route, query = ''] = path.split('?');
       const fast = await answer(path);
+      expect(g.fastTaken.at(-1), path).toBe(path);
       const slow = await answer(`${route}/${query === '' ? '' : `?${query}`}`);
       expect(fast, path).toEqual(slow);
       expect(fast.status, path).toBeGreaterThanOrEqual(400);
@@ -164,5 +222,6 @@ describe('gateway fast path', () => {
       expect(res.status).toBe(200);
     }
     expect(paths).toEqual(Array(3).fill('/v1/chat/completions'));
+    expect(g.fastTaken).toEqual([]);
   });
 });
