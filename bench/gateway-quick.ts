@@ -22,7 +22,7 @@ import {
   profilePath,
   startRole,
   startServices,
-  type ChildService,
+  waitEligible,
 } from './harness.ts';
 import { reportProfile } from './profile-report.ts';
 import { cpuMsOf, summarize } from './stats.ts';
@@ -120,17 +120,6 @@ function post(base: string, i: number): Promise<number> {
   });
 }
 
-async function waitEligible(gateway: ChildService): Promise<void> {
-  for (let i = 0; i < 100; i += 1) {
-    const r = (await fetch(`${gateway.url}/health`).then((x) => x.json())) as { eligible?: number };
-    if ((r.eligible ?? 0) > 0) {
-      return;
-    }
-    await sleep(200);
-  }
-  throw new Error('the gateway never saw the stand-in as eligible');
-}
-
 const standIn = await startStandIn();
 const services = await startServices();
 let unregister = async (): Promise<void> => {};
@@ -148,7 +137,7 @@ try {
   const bare = await startScript('bare-proxy.ts', [standIn.url]);
   proxies.push({ name: 'bare Node proxy', ...bare });
   for (const p of proxies.filter((x) => x.name !== 'bare Node proxy')) {
-    await waitEligible({ ...p, rssMiB: () => 0 });
+    await waitEligible(p);
   }
   const targets: Record<string, string> = { direct: standIn.url };
   proxies.forEach((p) => (targets[p.name] = p.url));

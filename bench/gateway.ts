@@ -17,7 +17,7 @@ import {
   profilePath,
   startBenchWorker,
   startRole,
-  type ChildService,
+  waitEligible,
   type Services,
 } from './harness.ts';
 import { cpuMsOf, printLine, printRow, record, since, summarize } from './stats.ts';
@@ -68,17 +68,6 @@ async function chat(
     }
   }
   return firstToken ?? since(start);
-}
-
-async function waitEligible(gateway: ChildService): Promise<void> {
-  for (let i = 0; i < 100; i += 1) {
-    const r = (await fetch(`${gateway.url}/health`).then((x) => x.json())) as { eligible?: number };
-    if ((r.eligible ?? 0) > 0) {
-      return;
-    }
-    await sleep(200);
-  }
-  throw new Error('the gateway never saw the worker as eligible');
 }
 
 /** Requests per second each target answers at CONCURRENCY, in interleaved rounds. */

@@ -124,11 +124,15 @@ export async function startRole(
   const childEnv = { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) };
   const probe = allocArgs(options.allocAs, childEnv);
   // The production artifact (npm run build), as the Docker image runs it.
-  const child: ChildProcess = spawn(process.execPath, [...cpuProf, ...probe, 'dist/main.js', role], {
-    cwd: root,
-    env: childEnv,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...cpuProf, ...probe, 'dist/main.js', role],
+    {
+      cwd: root,
+      env: childEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
   const url = `http://127.0.0.1:${port}`;
@@ -208,4 +212,16 @@ export function setBaseline(root: string): void {
 /** The checkout given with --baseline, or null. */
 export function baseline(): string | null {
   return baselineRoot;
+}
+
+/** Waits until a gateway's /health counts an eligible node (its registry read found the worker). */
+export async function waitEligible(gateway: { readonly url: string }): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const r = (await fetch(`${gateway.url}/health`).then((x) => x.json())) as { eligible?: number };
+    if ((r.eligible ?? 0) > 0) {
+      return;
+    }
+    await sleep(200);
+  }
+  throw new Error(`the gateway at ${gateway.url} never saw an eligible node`);
 }
