@@ -3,7 +3,8 @@
  * "processes" in one), cancellation, wait limits, the length limit, timeouts and errors crossing
  * Redis. The upstream is a fake Generate: it stands in for Google, not for our code. The faults of
  * the line claim and the add (lost replies) are in e2e/queue/claim-fault-cases.ts, the undo and
- * the abandon in e2e/queue/claim-undo-cases.ts.
+ * the abandon in e2e/queue/claim-undo-cases.ts, the end of a job run in process in
+ * e2e/queue/claim-local-cases.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +18,7 @@ import { decodeReply, queueNames, type ChatJobData, type ReplyMessage } from '..
 import { createLogger } from '../src/logging.ts';
 import type { Job } from 'bullmq';
 import { claimFaultCases } from './queue/claim-fault-cases.ts';
+import { claimLocalCases } from './queue/claim-local-cases.ts';
 import { claimUndoCases } from './queue/claim-undo-cases.ts';
 import {
   cleanups,
@@ -289,3 +291,4 @@ describe('ChatQueue: one account, one line', () => {
 
 claimFaultCases();
 claimUndoCases();
+claimLocalCases();

@@ -247,6 +247,12 @@ export class ChatQueue {
     } catch (err) {
       throw queueUnavailable(err);
     }
+    // A job that just answered here writes its end a moment later, on the connection the claim
+    // takes: claiming behind it finds the line free instead of queueing behind a finished job.
+    const ending = this.localRuns?.endsWritten();
+    if (ending) {
+      await ending;
+    }
     return enterLine(this.entry, id, data);
   }
 

@@ -33,7 +33,10 @@ export interface LocalRun {
 }
 
 /** Runs the claimed job, then finishes it in BullMQ and wakes a worker if jobs wait. Never throws. */
-export async function runClaimedJob(run: LocalRun): Promise<void> {
+export async function runClaimedJob(
+  run: LocalRun,
+  endPending: () => () => void = () => () => undefined,
+): Promise<void> {
   const job = new Job<ChatJobData>(run.queue, 'chat', run.data, run.opts, run.id);
   const lockLost = new AbortController();
   const renew = setInterval(() => {
@@ -49,11 +52,11 @@ export async function runClaimedJob(run: LocalRun): Promise<void> {
   }, run.lockMs / 2);
   renew.unref();
   let finished: Promise<void> | null = null;
-  const finish = (): Promise<void> => (finished ??= complete(job, run));
+  const finish = (): Promise<void> => (finished ??= complete(job, run, endPending()));
   try {
     await run.process(job, run.token, lockLost.signal, {
       ...run.prepared,
-      beforeLastWord: () => void finish(),
+      afterLastWord: () => void finish(),
     });
   } catch (err) {
     run.logger.error('in-process job failed', { jobId: run.id, err });
@@ -63,42 +66,98 @@ export async function runClaimedJob(run: LocalRun): Promise<void> {
   await finish();
 }
 
-/** Moves the job to completed (BullMQ removes it), frees its slot, wakes a worker if jobs wait. */
-async function complete(job: Job<ChatJobData>, run: LocalRun): Promise<void> {
-  try {
-    await job.moveToCompleted(undefined, run.token, false);
-  } catch (err) {
-    // The lock runs out and the stalled checker fails the job (it never runs again).
-    run.logger.warn('could not finish an in-process job in BullMQ', { jobId: run.id, err });
-  }
-  // Jobs added while the line was held found the queue maxed and woke no worker (one that ends a
-  // job through BullMQ fetches the next itself; this is that step here). A lost release expires.
-  await releaseLine(run.redis, run.keysOf(run.id), run.id).catch(() => undefined);
+/**
+ * Moves the job to completed (BullMQ removes it), then frees its slot and wakes a worker if jobs
+ * wait, and calls `onEndWritten` once the end is on its way to Redis ahead of anything sent later
+ * on the same connection.
+ *
+ * The end waits for the check phase: the promise hops that write the last reply to the client
+ * run before it, so BullMQ's CPU to build the end never delays the answer. The release follows one check phase later, when the end's command
+ * was written (BullMQ issues it a few promise hops after the call): the release must reach Redis
+ * after the end, or the worker it wakes finds the line still held and sleeps until its drain
+ * delay. On a connection that is not ready the two wait for the end's answer instead.
+ */
+function complete(job: Job<ChatJobData>, run: LocalRun, onEndWritten: () => void): Promise<void> {
+  const release = (): Promise<unknown> =>
+    releaseLine(run.redis, run.keysOf(run.id), run.id).catch(() => undefined);
+  return new Promise<void>((resolve) => {
+    setImmediate(() => {
+      const ready = run.redis.status === 'ready';
+      const ended = job.moveToCompleted(undefined, run.token, false).then(
+        () => undefined,
+        (err: unknown) => {
+          // The lock runs out and the stalled checker fails the job (it never runs again).
+          run.logger.warn('could not finish an in-process job in BullMQ', { jobId: run.id, err });
+        },
+      );
+      if (!ready) {
+        void ended.then(() => {
+          onEndWritten();
+          return release();
+        }).then(() => resolve());
+        return;
+      }
+      setImmediate(() => {
+        onEndWritten();
+        void Promise.all([ended, release()]).then(() => resolve());
+      });
+    });
+  });
 }
 
 /** What every claimed job of one queue shares. */
 export type LocalRunBase = Pick<LocalRun, 'queue' | 'redis' | 'keysOf' | 'process' | 'logger'>;
 
+/** How long a claim waits for a finished local job's end to be written (Redis away: longer). */
+const ENDING_WAIT_MS = 1000;
+
 /** The claimed jobs running in this process; close() lets them finish. */
 export class LocalRuns {
   private readonly running = new Set<Promise<void>>();
+  /** Jobs whose end in BullMQ is not written yet, each resolved once it is. */
+  private readonly ending = new Map<string, Promise<void>>();
 
   constructor(private readonly base: LocalRunBase) {}
 
   /** Runs the job `id` that claimLine made active for this process, tracked until it ends. */
   start(id: string, data: ChatJobData, admission: Promise<Admission>): void {
-    const p = runClaimedJob({
-      ...this.base,
-      id,
-      data,
-      opts: JOB_OPTS,
-      token: localToken(id),
-      lockMs: LOCK_MS,
-      // The claim wrote the "sent" mark of a job without inputs.
-      prepared: { admission, marked: data.job.inputs.length === 0 },
-    });
+    const p = runClaimedJob(
+      {
+        ...this.base,
+        id,
+        data,
+        opts: JOB_OPTS,
+        token: localToken(id),
+        lockMs: LOCK_MS,
+        // The claim wrote the "sent" mark of a job without inputs.
+        prepared: { admission, marked: data.job.inputs.length === 0 },
+      },
+      () => this.endPending(id),
+    );
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
+  }
+
+  /**
+   * Resolves once every job that answered here has its end written, or null when none is
+   * pending. A claim waits for it: a request that follows an answer at once (the next turn of an
+   * agent) would otherwise find the line still held and take BullMQ's slow way in.
+   */
+  endsWritten(): Promise<unknown> | null {
+    if (this.ending.size === 0) {
+      return null;
+    }
+    return settlesWithin(Promise.all(this.ending.values()), ENDING_WAIT_MS);
+  }
+
+  /** Marks job `id`'s end as not yet written; the returned function says it is. */
+  private endPending(id: string): () => void {
+    let written = (): void => undefined;
+    this.ending.set(id, new Promise<void>((resolve) => (written = resolve)));
+    return () => {
+      this.ending.delete(id);
+      written();
+    };
   }
 
   /** Lets the running jobs finish within `graceMs`, then aborts them and waits a little more. */

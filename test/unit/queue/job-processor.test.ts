@@ -98,7 +98,7 @@ describe('job processor', () => {
     expect(elsewhere.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'event', 'end']);
   });
 
-  it('a job claimed in process takes the admission read beside its claim; its end comes before its last reply', async () => {
+  it('a job claimed in process takes the admission read beside its claim; its end follows its last reply', async () => {
     const t = await setup([{ events: [text('a'), done('a')] }]);
     const admission = t.account.admit();
     let admits = 0;
@@ -111,11 +111,11 @@ describe('job processor', () => {
     await t.processor({ id: 'job-1', data: t.data } as Job<ChatJobData>, 'tok', undefined, {
       admission,
       marked: true,
-      beforeLastWord: () => order.push(`end in BullMQ after ${t.sent.length} replies`),
+      afterLastWord: () => order.push(`end in BullMQ after ${t.sent.length} replies`),
     });
     expect(admits).toBe(0);
     expect(t.upstream.calls).toHaveLength(1);
-    expect(order).toEqual(['end in BullMQ after 3 replies']);
+    expect(order).toEqual(['end in BullMQ after 4 replies']);
     expect(t.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'event', 'end']);
   });
 
