@@ -11,7 +11,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { AppError, ServiceUnavailableError } from '../../src/errors.ts';
 import { createCommandRedis, queueNames, type QueueJobData } from '../../src/queue/index.ts';
 import { claimLine } from '../../src/queue/line-claim.ts';
-import { lineKeys } from '../../src/queue/line-entry.ts';
+import { lineKeys, sharedAccountKeys } from '../../src/queue/line-entry.ts';
 import {
   abandonUnadded,
   abandonedKeyOf,
@@ -97,7 +97,7 @@ export function claimFaultCases(): void {
       const { account: claimer } = await openAccount(prefix);
       expect(claimer.sharedRecordKey).toEqual(expect.any(String));
       const claim = (id: string) =>
-        claimLine(redis, lineKeys(queue, names, claimer.sharedRecordKey!, id), {
+        claimLine(redis, lineKeys(queue, names, sharedAccountKeys(claimer), id), {
           id,
           maxSlots: 10,
           slotTtlMs: 60_000,
@@ -108,24 +108,40 @@ export function claimFaultCases(): void {
             data: '{}',
             opts: '{}',
             sentTtlMs: null,
+            probe: { token: `probe:${id}`, ttlMs: 60_000 },
           },
         });
       // Written by another process after this one's admission read it: the line stays in BullMQ,
       // where the worker's own admit() refuses the job; nothing is made active here.
       await writer.coolDown('quota');
-      expect(await claim('cooling')).toBe('queued');
+      expect(await claim('cooling')).toEqual({ claim: 'queued', account: null });
       await writer.reset();
       await writer.markLoginRequired();
-      expect(await claim('signed-out')).toBe('queued');
+      expect(await claim('signed-out')).toEqual({ claim: 'queued', account: null });
       expect(await redis.llen(queue.keys['active']!)).toBe(0);
       expect(await redis.exists(queue.toKey('cooling'), queue.toKey('signed-out'))).toBe(0);
-      // Half-open (the cooldown's end passed): the claim takes the idle line, and the admission
-      // read beside it is the probe.
+      // Half-open (the cooldown's end passed) while another process probes: the line stays in
+      // BullMQ, where admit() answers 429 "probing".
       await writer.reset();
       await writer.coolDown('transient', undefined, 50);
       await sleep(100);
-      expect(await claim('half-open')).toBe('running');
+      const probeKey = claimer.sharedProbe!.key;
+      await redis.set(probeKey, 'elsewhere', 'PX', 60_000);
+      expect(await claim('probed-elsewhere')).toEqual({ claim: 'queued', account: null });
+      expect(await redis.get(probeKey)).toBe('elsewhere');
+      // Nobody probes: the claim takes the idle line and the probe lock in the same step, and its
+      // read of the record is the admission: this request is the probe.
+      await redis.del(probeKey);
+      const half = await claim('half-open');
+      expect(half.claim).toBe('running');
+      expect(half.account?.probeToken).toBe('probe:half-open');
+      expect(await redis.get(probeKey)).toBe('probe:half-open');
       expect(await redis.lrange(queue.keys['active']!, 0, -1)).toEqual(['half-open']);
+      expect(await claimer.admitRead(half.account!)).toEqual({
+        probe: true,
+        token: 'probe:half-open',
+      });
+      expect(claimer.snapshot()).toMatchObject({ phase: 'half_open', probing: true });
     });
 
     it('an add whose reply is lost leaves a job that never sends; the client may fail over', async () => {

@@ -49,7 +49,7 @@ export function claimLocalCases(): void {
       expect(upstream.maxRunning()).toBe(1);
     });
 
-    it('a job another process queued behind it starts when it ends, not at its worker\'s next poll', async () => {
+    it("a job another process queued behind it starts when it ends, not at its worker's next poll", async () => {
       const prefix = `t-${randomUUID()}`;
       const upstream = heldGenerate();
       const a = await makeQueue(prefix, upstream.generate);

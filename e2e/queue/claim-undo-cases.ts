@@ -42,21 +42,24 @@ async function line() {
   const queue = new Queue<QueueJobData>(names.queue, { connection: redis, prefix });
   cleanups.push(() => queue.close());
   await queue.setGlobalConcurrency(1);
-  const keys = (id: string) => lineKeys(queue, names, '', id);
-  const claim = (id: string, lockMs = 30_000) =>
-    claimLine(redis, keys(id), {
-      id,
-      maxSlots: 10,
-      slotTtlMs: 60_000,
-      runHere: {
-        token: `local:${id}`,
-        lockMs,
-        name: 'chat',
-        data: '{}',
-        opts: '{}',
-        sentTtlMs: 60_000,
-      },
-    });
+  const keys = (id: string) => lineKeys(queue, names, { record: '', probe: '' }, id);
+  const claim = async (id: string, lockMs = 30_000) =>
+    (
+      await claimLine(redis, keys(id), {
+        id,
+        maxSlots: 10,
+        slotTtlMs: 60_000,
+        runHere: {
+          token: `local:${id}`,
+          lockMs,
+          name: 'chat',
+          data: '{}',
+          opts: '{}',
+          sentTtlMs: 60_000,
+          probe: null,
+        },
+      })
+    ).claim;
   const active = () => redis.lrange(queue.keys['active']!, 0, -1);
   return { redis, keys, claim, active };
 }

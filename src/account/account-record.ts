@@ -49,11 +49,25 @@ export abstract class AccountRecord {
   }
 
   /** Re-reads the shared store. Never throws: when it cannot answer, local state stands. */
-  async sync(): Promise<AccountSnapshot> {
+  sync(): Promise<AccountSnapshot> {
+    return this.syncWith(() => this.store.load(), true);
+  }
+
+  /**
+   * Takes in the shared record `load` answers. `ownRead`: it is the store's own read, whose
+   * success or failure is the store's health (a record read on another connection says nothing
+   * of it).
+   */
+  protected async syncWith(
+    load: () => Promise<StoredAccount | null>,
+    ownRead: boolean,
+  ): Promise<AccountSnapshot> {
     let stored: StoredAccount | null;
     try {
-      stored = await this.store.load();
-      this.setSharedOk(true);
+      stored = await load();
+      if (ownRead) {
+        this.setSharedOk(true);
+      }
     } catch (err) {
       this.setSharedOk(false, err);
       return this.settle();

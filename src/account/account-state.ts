@@ -3,16 +3,15 @@
  * truth shared by every process serving the account; account_state.json keeps the cooldown
  * through a restart or a Redis flush (the later end of the two wins when they meet).
  */
-import type { Redis } from 'ioredis';
 import { ServiceUnavailableError } from '../errors.ts';
-import type { Logger } from '../logging.ts';
 import { AccountRecord } from './account-record.ts';
+import type { AccountStateOptions } from './account-state-options.ts';
 import {
   DEFAULT_KEY_PREFIX,
   MemoryAccountStore,
   RedisAccountStore,
   accountKeys,
-  type AccountStore,
+  storedFromHash,
 } from './account-store.ts';
 import {
   coolingError,
@@ -21,42 +20,16 @@ import {
   newCooldown,
   probingError,
   retryAfterSeconds,
-  type CooldownConfig,
 } from './cooldown.ts';
 import { readStateFile } from './state-file.ts';
 import type {
   AccountGuard,
   AccountSnapshot,
   Admission,
+  ClaimedAccountRead,
   CooldownReason,
   LoginState,
 } from './types.ts';
-
-export interface AccountStateOptions {
-  readonly account: string;
-  /** DATA_DIR: holds account_state.json. */
-  readonly dataDir: string;
-  readonly cooldown: CooldownConfig;
-  /** Shared truth across processes; without it (and without `store`) state is process-local. */
-  readonly redis?: Redis;
-  /** Prefix of the Redis keys (tests isolate with it). */
-  readonly keyPrefix?: string;
-  /** Overrides the store built from `redis` (unit tests). */
-  readonly store?: AccountStore;
-  /** How long a probe may hold its lock before another may try; covers a crashed probe. */
-  readonly probeTtlMs?: number;
-  /** Retry-After given to requests refused while the probe runs. */
-  readonly probeRetryAfterS?: number;
-  /** Retry-After given while the account is signed out. */
-  readonly loginRetryAfterS?: number;
-  /** How long open() waits for the shared store before starting on local state alone. */
-  readonly openTimeoutMs?: number;
-  /** How often the shared state is re-read for snapshots and change events; 0 turns it off. */
-  readonly syncIntervalMs?: number;
-  readonly logger?: Logger;
-  readonly now?: () => number;
-  readonly random?: () => number;
-}
 
 const NOT_PROBE: Admission = Object.freeze({ probe: false, token: null });
 
@@ -64,6 +37,8 @@ const NOT_PROBE: Admission = Object.freeze({ probe: false, token: null });
 export class AccountState extends AccountRecord implements AccountGuard {
   /** The Redis hash of the shared record (what admit() reads); null when it is not in Redis. */
   readonly sharedRecordKey: string | null;
+  private readonly sharedProbeKey: string | null;
+  private readonly probeTtlMs: number;
   private readonly random: () => number;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -77,10 +52,13 @@ export class AccountState extends AccountRecord implements AccountGuard {
       options,
     );
     this.random = options.random ?? Math.random;
-    this.sharedRecordKey =
+    const shared =
       !options.store && options.redis
-        ? accountKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX, options.account).hash
+        ? accountKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX, options.account)
         : null;
+    this.sharedRecordKey = shared?.hash ?? null;
+    this.sharedProbeKey = shared?.probe ?? null;
+    this.probeTtlMs = options.probeTtlMs ?? 330_000;
   }
 
   /** Loads account_state.json and the shared record, reconciles them, and starts syncing. */
@@ -104,19 +82,53 @@ export class AccountState extends AccountRecord implements AccountGuard {
    */
   async admit(): Promise<Admission> {
     await this.sync();
+    return this.decide(null);
+  }
+
+  /**
+   * admit()'s verdict on the record the line claim read in its own step (and the probe lock it
+   * took there when the cooldown had ended), without a read of its own. The claim saw the account
+   * servable, so a refusal here means this process knows a later cooldown (account_state.json
+   * after a flushed Redis): the probe the claim took is given back.
+   */
+  async admitRead(read: ClaimedAccountRead): Promise<Admission> {
+    await this.syncWith(async () => storedFromHash(read.hash, read.probing), false);
+    return this.decide(read.probeToken);
+  }
+
+  /** The probe lock's key and ttl, for a line claim that takes it (null without Redis). */
+  get sharedProbe(): { readonly key: string; readonly ttlMs: number } | null {
+    return this.sharedProbeKey === null
+      ? null
+      : { key: this.sharedProbeKey, ttlMs: this.probeTtlMs };
+  }
+
+  private async decide(taken: string | null): Promise<Admission> {
     const now = this.now();
-    this.assertServable(now);
     const c = this.cooldown;
+    try {
+      this.assertServable(now);
+    } catch (err) {
+      if (taken) {
+        await this.write(() => this.store.releaseProbe(taken));
+      }
+      throw err;
+    }
     if (!c) {
+      if (taken) {
+        await this.write(() => this.store.releaseProbe(taken));
+      }
       return NOT_PROBE;
     }
-    let token: string | null;
-    try {
-      token = await this.store.acquireProbe(this.options.probeTtlMs ?? 330_000, now);
-    } catch (err) {
-      throw new ServiceUnavailableError('The account state store (Redis) is unavailable.', 5, {
-        cause: err,
-      });
+    let token = taken;
+    if (!token) {
+      try {
+        token = await this.store.acquireProbe(this.probeTtlMs, now);
+      } catch (err) {
+        throw new ServiceUnavailableError('The account state store (Redis) is unavailable.', 5, {
+          cause: err,
+        });
+      }
     }
     if (!token) {
       throw probingError(this.options.probeRetryAfterS ?? 5);
@@ -240,7 +252,6 @@ export class AccountState extends AccountRecord implements AccountGuard {
     }
     this.cooldown = null;
     this.heldProbe = null;
-    this.probingElsewhere = false;
     this.loginState = loginState;
     this.log.info('account state reset by hand', { account: this.account });
     return this.settle();

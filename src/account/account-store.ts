@@ -127,6 +127,22 @@ const LOAD_ACCOUNT = redisScript<[string[], number]>(
   `return {redis.call('HGETALL', KEYS[1]), redis.call('EXISTS', KEYS[2])}`,
 );
 
+/** The record held in the account's Redis hash `h`; null when the hash is empty. */
+export function storedFromHash(h: Record<string, string>, probing: boolean): StoredAccount | null {
+  if (Object.keys(h).length === 0) {
+    return null;
+  }
+  const until = Number(h['cooldown_until'] ?? 0);
+  const reason = h['cooldown_reason'] ?? '';
+  const lastSuccessAt = Number(h['last_success_at'] ?? 0);
+  return {
+    cooldown: until > 0 && reason ? { until, reason: reason as CooldownReason } : null,
+    loginState: asLoginState(h['login_state']),
+    lastSuccessAt: lastSuccessAt > 0 ? lastSuccessAt : null,
+    probing,
+  };
+}
+
 /** The prefix of an account's Redis keys unless told otherwise. */
 export const DEFAULT_KEY_PREFIX = 'gk:';
 
@@ -161,18 +177,7 @@ export class RedisAccountStore implements AccountStore {
     for (let i = 0; i + 1 < flat.length; i += 2) {
       h[flat[i]!] = flat[i + 1]!;
     }
-    if (Object.keys(h).length === 0) {
-      return null;
-    }
-    const until = Number(h['cooldown_until'] ?? 0);
-    const reason = h['cooldown_reason'] ?? '';
-    const lastSuccessAt = Number(h['last_success_at'] ?? 0);
-    return {
-      cooldown: until > 0 && reason ? { until, reason: reason as CooldownReason } : null,
-      loginState: asLoginState(h['login_state']),
-      lastSuccessAt: lastSuccessAt > 0 ? lastSuccessAt : null,
-      probing: probing === 1,
-    };
+    return storedFromHash(h, probing === 1);
   }
 
   async extendCooldown(cooldown: Cooldown, nowMs: number): Promise<Cooldown> {

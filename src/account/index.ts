@@ -3,7 +3,8 @@
  * One Google account's state (cooling down, signed out, half-open probe), shared through Redis and
  * kept in account_state.json, and the retry/cooldown policy around one generation.
  */
-export { AccountState, type AccountStateOptions } from './account-state.ts';
+export { AccountState } from './account-state.ts';
+export type { AccountStateOptions } from './account-state-options.ts';
 export { retryAfterSeconds, type CooldownConfig } from './cooldown.ts';
 export {
   MemoryAccountStore,
@@ -27,6 +28,7 @@ export type {
   AccountPhase,
   AccountSnapshot,
   Admission,
+  ClaimedAccountRead,
   Cooldown,
   CooldownReason,
   LoginState,

@@ -42,6 +42,17 @@ export interface Admission {
   readonly token: string | null;
 }
 
+/**
+ * What the line claim read of the account's shared record in its own step, for admitRead: the
+ * hash's fields, whether a probe lock was held, and the probe lock it took itself (the cooldown
+ * had ended), if any.
+ */
+export interface ClaimedAccountRead {
+  readonly hash: Readonly<Record<string, string>>;
+  readonly probing: boolean;
+  readonly probeToken: string | null;
+}
+
 /** The part of AccountState that runGuarded needs (a narrow seam for tests). */
 export interface AccountGuard {
   /** Resolves when a request may go upstream; throws 429/503 AppErrors otherwise. */

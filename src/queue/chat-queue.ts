@@ -12,7 +12,7 @@ import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
 import { CancelRegistry, createProcessor } from './job-processor.ts';
-import { addToLine, enterLine, jobMarks, lineKeys } from './line-entry.ts';
+import { addToLine, enterLine, jobMarks, lineKeys, sharedAccountKeys } from './line-entry.ts';
 import type { Entry, EntryContext } from './line-entry.ts';
 import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
@@ -191,11 +191,11 @@ export class ChatQueue {
       processor,
     });
     const { queue, producer: redis, log: logger, names } = this;
-    const accountKey = this.options.account.sharedRecordKey ?? '';
+    const shared = sharedAccountKeys(this.options.account);
     this.localRuns = new LocalRuns({
       queue,
       redis,
-      keysOf: (id) => lineKeys(queue, names, accountKey, id),
+      keysOf: (id) => lineKeys(queue, names, shared, id),
       process: processor,
       logger,
     });

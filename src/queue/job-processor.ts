@@ -111,7 +111,7 @@ export interface ProcessorDeps {
 
 /**
  * A job claimed straight into the active state by the process whose request waits for it
- * (claimLine): its admission was started beside the claim, and its "sent" mark, for a job without
+ * (claimLine): its admission came with the claim, and its "sent" mark, for a job without
  * inputs, was written by the claim itself. It is the job's first run, so it has no mark to find.
  */
 export interface PreparedRun {

@@ -13,54 +13,71 @@
  * shared record (the hash admit() reads) shows no running cooldown and no signed-out session:
  * read in the same step, a cooldown another process just wrote cannot slip one request past it.
  * A job refused the fast path goes through BullMQ, where its worker's admit() answers with the
- * right error. A cooldown whose end passed (by Redis's clock) does not refuse: the admission read
- * beside the claim is then the half-open probe, and the job that holds it runs here at once (were
- * it queued, its worker's admit() would race the probe lock this admission just took).
+ * right error. The claim answers the record it read, and that read is the job's admission
+ * (AccountState.admitRead): nothing else is read before the prompt goes upstream. A cooldown
+ * whose end passed (by Redis's clock) does not refuse: the claim takes the probe lock in the same
+ * step and the job, the half-open probe, runs here at once; while another request holds that
+ * lock the job goes through BullMQ, whose admit() answers 429 "probing".
  *
  * A claim whose reply never came (timeout, dropped connection) may still have run: releaseLine
  * undoes it when its lock still holds the claim's token, so the line frees at once instead of
  * after the lock runs out and the stalled checker fails the job.
  */
 import type { Redis } from 'ioredis';
+import type { ClaimedAccountRead } from '../account/index.ts';
 import { redisScript } from '../redis/index.ts';
 
 // KEYS: 1 slots, 2 wait, 3 active, 4 prioritized, 5 meta, 6 job hash, 7 job lock, 8 sent mark,
-//       9 the account's shared hash, 10 the claim's tombstone.
+//       9 the account's shared hash, 10 the claim's tombstone, 11 the account's probe lock.
 // ARGV: 1 id, 2 max, 3 slot ttl ms, 4 run here (1|0), 5 lock token, 6 lock ms, 7 job name,
-//       8 job data (JSON), 9 job opts (JSON), 10 sent-mark ttl ms ('' for none).
-// Returns 0: queue full; 1: slot taken, add the job to BullMQ; 2: the job is active, run it here;
-// 3: undone before it ran (its caller, told 503, never reads this).
-const CLAIM = redisScript<number>(
+//       8 job data (JSON), 9 job opts (JSON), 10 sent-mark ttl ms ('' for none),
+//       11 probe token ('' when the admission is not read here), 12 probe ttl ms.
+// Returns {0}: queue full; {1}: slot taken, add the job to BullMQ; {2, hash, probing, taken}: the
+// job is active, run it here (the account's hash as a flat list, whether a probe lock was held,
+// whether this claim took it); {3}: undone before it ran (its caller, told 503, never reads this).
+const CLAIM = redisScript<[number, string[]?, number?, number?]>(
   'gkClaimLine',
-  10,
+  11,
   `
-if redis.call('EXISTS', KEYS[10]) == 1 then return 3 end
+if redis.call('EXISTS', KEYS[10]) == 1 then return {3} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return {0} end
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-if ARGV[4] ~= '1' then return 1 end
+if ARGV[4] ~= '1' then return {1} end
 local meta = redis.call('HMGET', KEYS[5], 'paused', 'concurrency')
-if meta[1] or meta[2] ~= '1' then return 1 end
+if meta[1] or meta[2] ~= '1' then return {1} end
 if redis.call('LLEN', KEYS[3]) > 0 or redis.call('LLEN', KEYS[2]) > 0
   or redis.call('ZCARD', KEYS[4]) > 0 or redis.call('EXISTS', KEYS[6]) == 1 then
-  return 1
+  return {1}
 end
-local account = redis.call('HMGET', KEYS[9], 'cooldown_until', 'cooldown_reason', 'login_state')
-if ((tonumber(account[1]) or 0) > now and account[2] and account[2] ~= '')
-  or account[3] == 'login_required' then
-  return 1
+local hash = redis.call('HGETALL', KEYS[9])
+local account = {}
+for i = 1, #hash, 2 do account[hash[i]] = hash[i + 1] end
+local cooldownUntil = tonumber(account['cooldown_until'] or '0') or 0
+local cooling = cooldownUntil > 0 and account['cooldown_reason'] and account['cooldown_reason'] ~= ''
+if (cooling and cooldownUntil > now) or account['login_state'] == 'login_required' then
+  return {1}
+end
+local probing, taken = 0, 0
+if ARGV[11] ~= '' then
+  probing = redis.call('EXISTS', KEYS[11])
+  if cooling then
+    if probing == 1 then return {1} end
+    redis.call('SET', KEYS[11], ARGV[11], 'PX', ARGV[12])
+    taken = 1
+  end
 end
 redis.call('HSET', KEYS[6], 'name', ARGV[7], 'data', ARGV[8], 'opts', ARGV[9],
   'timestamp', now, 'delay', 0, 'priority', 0, 'processedOn', now, 'ats', 1)
 redis.call('LPUSH', KEYS[3], ARGV[1])
 redis.call('SET', KEYS[7], ARGV[5], 'PX', ARGV[6])
 if ARGV[10] ~= '' then redis.call('SET', KEYS[8], now, 'PX', ARGV[10], 'NX') end
-return 2
+return {2, hash, probing, taken}
 `,
 );
 
@@ -98,6 +115,12 @@ return freed
 /** What the claim decided. */
 export type Claim = 'full' | 'queued' | 'running';
 
+/** The claim's answer; `account` is the admission's read when the claim read it (ClaimRequest). */
+export interface ClaimAnswer {
+  readonly claim: Claim;
+  readonly account: ClaimedAccountRead | null;
+}
+
 /** The BullMQ keys of the account's queue the claim reads and writes. */
 export interface LineKeys {
   readonly slots: string;
@@ -113,6 +136,8 @@ export interface LineKeys {
   readonly sent: string;
   /** The account's shared record (cooldown, login state); '' when it is not kept in Redis. */
   readonly account: string;
+  /** The account's probe lock; '' when it is not kept in Redis. */
+  readonly probe: string;
   /** The claim's tombstone, written by its undo (what it found). */
   readonly undone: string;
 }
@@ -131,13 +156,23 @@ export interface ClaimRequest {
     readonly opts: string;
     /** Write the "sent" mark with this ttl (a job without inputs); null: the job writes it. */
     readonly sentTtlMs: number | null;
+    /**
+     * Read the admission in the same step: the claim answers the account's record and takes the
+     * probe lock (this token, this ttl) when the cooldown has ended; null: it is read apart.
+     */
+    readonly probe: { readonly token: string; readonly ttlMs: number } | null;
   } | null;
 }
 
 /** Takes a slot, and the line itself when it is idle (see the module comment). */
-export async function claimLine(redis: Redis, keys: LineKeys, req: ClaimRequest): Promise<Claim> {
+export async function claimLine(
+  redis: Redis,
+  keys: LineKeys,
+  req: ClaimRequest,
+): Promise<ClaimAnswer> {
   const r = req.runHere;
-  const answer = await CLAIM.run(
+  const probe = r?.probe ?? null;
+  const [code, hash, probing, taken] = await CLAIM.run(
     redis,
     [
       keys.slots,
@@ -150,6 +185,7 @@ export async function claimLine(redis: Redis, keys: LineKeys, req: ClaimRequest)
       keys.sent,
       keys.account,
       keys.undone,
+      keys.probe,
     ],
     [
       req.id,
@@ -162,12 +198,33 @@ export async function claimLine(redis: Redis, keys: LineKeys, req: ClaimRequest)
       r?.data ?? '',
       r?.opts ?? '',
       r?.sentTtlMs == null ? '' : String(r.sentTtlMs),
+      probe?.token ?? '',
+      String(probe?.ttlMs ?? 0),
     ],
   );
-  if (answer === 3) {
+  if (code === 3) {
     throw new Error('This line claim was undone before Redis ran it.');
   }
-  return answer === 0 ? 'full' : answer === 2 ? 'running' : 'queued';
+  if (code !== 2) {
+    return { claim: code === 0 ? 'full' : 'queued', account: null };
+  }
+  return {
+    claim: 'running',
+    account: probe ? accountRead(hash ?? [], probing, taken, probe) : null,
+  };
+}
+
+function accountRead(
+  flat: readonly string[],
+  probing: number | undefined,
+  taken: number | undefined,
+  probe: { readonly token: string },
+): ClaimedAccountRead {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    hash[flat[i]!] = flat[i + 1]!;
+  }
+  return { hash, probing: probing === 1, probeToken: taken === 1 ? probe.token : null };
 }
 
 /** What releaseLine found: the claimed job undone, only a slot freed, or nothing held. */

@@ -1,11 +1,13 @@
 /**
  * How a request enters its account's line: one claimLine round trip takes its queue slot and,
  * when the line is idle and this process runs jobs, makes it BullMQ's active job for this process.
- * The account's admission is read beside that claim, so such a job goes upstream after one round
- * trip; any other job is added to BullMQ (addToLine) and admits itself when a worker runs it.
+ * The claim's own read of the account's record is that job's admission, so it goes upstream after
+ * one round trip; any other job is added to BullMQ (addToLine) and admits itself when a worker
+ * runs it.
  * A claim or an add whose reply was lost may have run all the same: the claim is undone, the
  * added job abandoned, so neither holds the line nor sends for a caller that was told 503.
  */
+import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Admission } from '../account/index.ts';
@@ -13,8 +15,8 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { LOCK_MS } from './chat-worker.ts';
 import { sentMarkTtlMs } from './job-processor.ts';
-import { claimLine, releaseLine, type Claim, type LineKeys } from './line-claim.ts';
-import type { ChatQueueOptions } from './queue-options.ts';
+import { claimLine, releaseLine, type ClaimAnswer, type LineKeys } from './line-claim.ts';
+import type { ChatQueueOptions, QueueAccount } from './queue-options.ts';
 import { claimOrRefuse, queueUnavailable } from './queue-slots.ts';
 import { abandonUnadded, type JobMarks } from './sent-mark.ts';
 import { isRpcJobData, type ChatJobData, type QueueJobData, type QueueNames } from './wire.ts';
@@ -32,8 +34,8 @@ export const localToken = (id: string): string => `local:${id}`;
 
 /** How a request entered the line: queued in BullMQ, or claimed active for this process. */
 export interface Entry {
-  readonly claim: Exclude<Claim, 'full'>;
-  /** The admission read beside a claim that runs here; null when queued. */
+  readonly claim: 'queued' | 'running';
+  /** A running claim's admission (its own read, or admit() beside it); null when queued. */
   readonly admission: Promise<Admission> | null;
 }
 
@@ -50,11 +52,22 @@ export interface EntryContext {
   readonly logger: Logger;
 }
 
-/** The keys of job `id` in the line of `queue` (its account's shared hash: `accountKey`). */
+/** Where the account's shared state lives in Redis ('' each when it is not kept there). */
+export interface SharedAccountKeys {
+  readonly record: string;
+  readonly probe: string;
+}
+
+/** The shared keys of `account` (see QueueAccount). */
+export function sharedAccountKeys(account: QueueAccount): SharedAccountKeys {
+  return { record: account.sharedRecordKey ?? '', probe: account.sharedProbe?.key ?? '' };
+}
+
+/** The keys of job `id` in the line of `queue`, whose account's shared state is at `shared`. */
 export function lineKeys(
   queue: Queue<QueueJobData>,
   names: QueueNames,
-  accountKey: string,
+  shared: SharedAccountKeys,
   id: string,
 ): LineKeys {
   const k = queue.keys;
@@ -67,16 +80,22 @@ export function lineKeys(
     marker: k['marker']!,
     job: queue.toKey(id),
     sent: names.sent(id),
-    account: accountKey,
+    account: shared.record,
+    probe: shared.probe,
     undone: names.undone(id),
   };
 }
 
-/** Takes a slot (429 when full, 503 when Redis fails) and, if idle, the line for this process. */
+/**
+ * Takes a slot (429 when full, 503 when Redis fails) and, if idle, the line for this process.
+ * The account's admission is the claim's own read of the shared record when the account keeps
+ * it in Redis (one round trip in all); otherwise admit() runs beside the claim.
+ */
 export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData): Promise<Entry> {
   const { account, queue: limits, requestTimeoutMs } = ctx.options;
   const runsJobs = ctx.runsJobs();
-  const admission = runsJobs ? account.admit() : null;
+  const sharedProbe = account.admitRead && account.sharedProbe;
+  const admission = runsJobs && !sharedProbe ? account.admit() : null;
   admission?.catch(() => undefined); // consumed by the job, or released below
   // A probe taken beside a claim that did not run here is given back before the job is added,
   // so that its worker's admit() can take it (else a spurious 429 "probing").
@@ -87,10 +106,10 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
     }
   };
   const noInputs = data.job.inputs.length === 0;
-  const keys = lineKeys(ctx.queue, ctx.names, ctx.options.account.sharedRecordKey ?? '', id);
-  let claim: Exclude<Claim, 'full'>;
+  const keys = lineKeys(ctx.queue, ctx.names, sharedAccountKeys(account), id);
+  let answer: ClaimAnswer;
   try {
-    claim = await claimOrRefuse(
+    answer = await claimOrRefuse(
       () =>
         claimLine(ctx.redis, keys, {
           id,
@@ -105,6 +124,7 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
                 data: JSON.stringify(data),
                 opts: JSON.stringify(JOB_OPTS),
                 sentTtlMs: noInputs ? sentMarkTtlMs(requestTimeoutMs) : null,
+                probe: sharedProbe ? { token: randomUUID(), ttlMs: sharedProbe.ttlMs } : null,
               }
             : null,
         }),
@@ -119,8 +139,15 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
     }
     throw err;
   }
-  if (claim === 'running' && admission) {
-    return { claim, admission };
+  if (answer.claim === 'running') {
+    if (answer.account && account.admitRead) {
+      const read = account.admitRead(answer.account);
+      read.catch(() => undefined); // consumed by the job
+      return { claim: 'running', admission: read };
+    }
+    if (admission) {
+      return { claim: 'running', admission };
+    }
   }
   await release();
   return { claim: 'queued', admission: null };

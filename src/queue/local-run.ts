@@ -91,10 +91,12 @@ function complete(job: Job<ChatJobData>, run: LocalRun, onEndWritten: () => void
         },
       );
       if (!ready) {
-        void ended.then(() => {
-          onEndWritten();
-          return release();
-        }).then(() => resolve());
+        void ended
+          .then(() => {
+            onEndWritten();
+            return release();
+          })
+          .then(() => resolve());
         return;
       }
       setImmediate(() => {

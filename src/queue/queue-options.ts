@@ -1,7 +1,14 @@
 /**
  * What a ChatQueue is built from, and what it reports.
  */
-import type { AccountGuard, CallRpc, Generate, GuardDeps } from '../account/index.ts';
+import type {
+  AccountGuard,
+  Admission,
+  CallRpc,
+  ClaimedAccountRead,
+  Generate,
+  GuardDeps,
+} from '../account/index.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
 import type { FollowOptions } from './reply-stream.ts';
@@ -16,6 +23,13 @@ export interface QueueAccount extends AccountGuard {
    * same step as it takes the line; null or absent when the account's state is not in Redis.
    */
   readonly sharedRecordKey?: string | null;
+  /**
+   * The probe lock the line claim takes in its own step when the account's cooldown has ended;
+   * with it, the claim's read of the shared record is the admission (admitRead). Null or absent:
+   * admit() runs beside the claim.
+   */
+  readonly sharedProbe?: { readonly key: string; readonly ttlMs: number } | null;
+  admitRead?(read: ClaimedAccountRead): Promise<Admission>;
 }
 
 /** How a ChatQueue is set up (the worker role passes config's values). */

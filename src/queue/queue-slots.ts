@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { RateLimitError, ServiceUnavailableError } from '../errors.ts';
-import type { Claim } from './line-claim.ts';
+import type { ClaimAnswer } from './line-claim.ts';
 
 /** Slots of one account's queue. */
 export interface QueueSlots {
@@ -42,16 +42,16 @@ export function queueUnavailable(cause?: unknown, upstreamSent?: boolean): Servi
  * fails: never sent, as a job claimed for this process runs only once its claim answered).
  */
 export async function claimOrRefuse(
-  claim: () => Promise<Claim>,
+  claim: () => Promise<ClaimAnswer>,
   limit: { readonly max: number; readonly retryAfterS: number },
-): Promise<Exclude<Claim, 'full'>> {
-  let claimed: Claim;
+): Promise<ClaimAnswer> {
+  let claimed: ClaimAnswer;
   try {
     claimed = await claim();
   } catch (err) {
     throw queueUnavailable(err, false);
   }
-  if (claimed === 'full') {
+  if (claimed.claim === 'full') {
     throw new RateLimitError(
       `The account's queue is full (${limit.max} requests); retry later.`,
       limit.retryAfterS,
