@@ -3,8 +3,8 @@
  * metadata of the latest turn ([cid, rid, rcid], as the seed stored it) plus the turns, and ours
  * adds `turns`: the Gemini ids after EVERY answer, keyed by the history key of the messages up to
  * and including that answer, so a regenerate or an edited last message continues from the turn
- * its history matches (a branch), not from the latest. A small key file per history key lets a
- * client that resends its whole history continue natively, across processes.
+ * its history matches (a branch), not from the latest. A small key link per history key lets a
+ * client that resends its whole history continue natively, across processes (key-links.ts).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { hashMessages } from '../history-key.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
 import { EnsuredFolder } from './ensured-folder.ts';
 import { KeptImages } from './kept-images.ts';
+import { readKeyLink, writeKeyLink } from './key-links.ts';
 
 /** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
 export interface StoredTurn {
@@ -154,7 +155,7 @@ export class ConversationStore {
     await this.settled();
     try {
       const file = path.join(this.dir, KEY_DIR, historyKeyFile(key, owner));
-      const found = await this.get((await fs.readFile(file, 'utf8')).trim());
+      const found = await this.get(await readKeyLink(file));
       return found && (found.owner ?? 'anonymous') === (owner ?? 'anonymous') ? found : null;
     } catch {
       return null;
@@ -218,7 +219,7 @@ export class ConversationStore {
       this.total += 1;
     }
     const keyFile = path.join(this.dir, KEY_DIR, historyKeyFile(historyKey, conversation.owner));
-    await this.keyFolder.write(() => fs.writeFile(keyFile, conversation.conversation_id));
+    await this.keyFolder.write(() => writeKeyLink(keyFile, conversation.conversation_id));
   }
 
   /** Resolves once every save started so far has finished (failed ones included). */

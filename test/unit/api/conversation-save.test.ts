@@ -17,6 +17,7 @@ const turnOf = (content: string) =>
   chatTurnOf(parseChatRequest({ messages: [{ role: 'user', content }] }));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-save-'));
 const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1' };
+const answer = (text: string) => ({ text, toolCalls: [] });
 
 async function saveTurn(store: ConversationStore, id: string | undefined, text: string) {
   const cp = await planConversation(id, turnOf(text), store);
@@ -82,6 +83,44 @@ describe('saving a conversation', () => {
     await store.save({ ...other.conversation, conversation_id: 'b' }, 'k-b');
     expect(store.count()).toBe(2);
     expect(fs.readdirSync(store.dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('the history-key index', () => {
+  const resent = (q: string, a: string) =>
+    chatTurnOf(
+      parseChatRequest({
+        messages: [
+          { role: 'user', content: q },
+          { role: 'assistant', content: a },
+          { role: 'user', content: 'next' },
+        ],
+      }),
+    );
+
+  it('holds links to the id, and still reads a key file written before links', async () => {
+    const store = new ConversationStore(tmp());
+    const cp = await planConversation('linked', turnOf('Q1'), store);
+    const { conversation, key } = conversationAfterTurn(cp, answer('A1'), 'm', chat);
+    await store.save(conversation, key);
+    const entry = path.join(store.dir, '.history-keys', key);
+    expect(fs.readlinkSync(entry)).toBe('linked');
+    expect((await planConversation(undefined, resent('Q1', 'A1'), store)).storedId).toBe('linked');
+
+    fs.rmSync(entry);
+    fs.writeFileSync(entry, 'linked\n');
+    expect((await planConversation(undefined, resent('Q1', 'A1'), store)).storedId).toBe('linked');
+  });
+
+  it('points a key saved again at the newer conversation, leaving no temp link', async () => {
+    const store = new ConversationStore(tmp());
+    for (const id of ['first', 'second']) {
+      const cp = await planConversation(id, turnOf('Q1'), store);
+      const { conversation, key } = conversationAfterTurn(cp, answer('A1'), 'm', chat);
+      await store.save(conversation, key);
+    }
+    expect((await planConversation(undefined, resent('Q1', 'A1'), store)).storedId).toBe('second');
+    expect(fs.readdirSync(path.join(store.dir, '.history-keys'))).toHaveLength(1);
   });
 });
 
