@@ -62,6 +62,8 @@ export interface ConversationPlan {
   /** The whole conversation of this turn (stored history included), as it will be stored. */
   messages: readonly TurnMessage[];
   created: string | null;
+  /** The id of the stored conversation this turn continues; null when none was found. */
+  storedId: string | null;
   /** The Gemini ids of every turn so far, kept when this turn is saved. */
   turns: Record<string, TurnIds>;
   /** The key id the conversation belongs to. */
@@ -169,6 +171,7 @@ export async function planConversation(
     previous: found?.messages ?? [],
     messages,
     created: found?.created_at ?? null,
+    storedId: found?.conversation_id ?? null,
     turns: found?.turns ?? {},
     owner: found?.owner ?? caller?.keyId ?? ANONYMOUS,
   };

@@ -3,15 +3,17 @@
  * metadata of the latest turn ([cid, rid, rcid], as the seed stored it) plus the turns, and ours
  * adds `turns`: the Gemini ids after EVERY answer, keyed by the history key of the messages up to
  * and including that answer, so a regenerate or an edited last message continues from the turn
- * its history matches (a branch), not from the latest. A small key file per history key lets a
- * client that resends its whole history continue natively, across processes.
+ * its history matches (a branch), not from the latest. A small key link per history key lets a
+ * client that resends its whole history continue natively, across processes (key-links.ts).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hashMessages } from '../history-key.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
+import { EnsuredFolder } from './ensured-folder.ts';
 import { KeptImages } from './kept-images.ts';
+import { readKeyLink, writeKeyLink } from './key-links.ts';
 
 /** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
 export interface StoredTurn {
@@ -54,11 +56,17 @@ export interface TurnIds {
   context_token: string | null;
 }
 
+/** How a save runs: after `first`, and whether it replaces a stored file (for the count). */
+export interface SaveOptions {
+  readonly first?: Promise<unknown>;
+  /** A file of this id was stored when the turn was planned; unknown costs a check on disk. */
+  readonly replaces?: boolean;
+}
+
 /** A conversation to save under the key of its history, once `first` has settled. */
-export interface ConversationToSave {
+export interface ConversationToSave extends SaveOptions {
   readonly conversation: Conversation;
   readonly historyKey: string;
-  readonly first?: Promise<unknown>;
 }
 
 /** Turns kept per conversation; the oldest go first (a long chat of many regenerations). */
@@ -115,13 +123,15 @@ export function withTurns(c: Conversation): Conversation {
  */
 export class ConversationStore {
   private readonly pending = new Set<Promise<void>>();
-  private dirReady: Promise<unknown> | null = null;
+  /** Holds the key files, and so makes the conversations folder too. */
+  private readonly keyFolder: EnsuredFolder;
   private total = 0;
   /** Images of user turns, kept for replays (under the same retention as the conversations). */
   readonly keptImages: KeptImages;
 
   constructor(readonly dir: string) {
     this.keptImages = new KeptImages(path.join(dir, '.images'));
+    this.keyFolder = new EnsuredFolder(path.join(dir, KEY_DIR));
   }
 
   newId(): string {
@@ -145,7 +155,7 @@ export class ConversationStore {
     await this.settled();
     try {
       const file = path.join(this.dir, KEY_DIR, historyKeyFile(key, owner));
-      const found = await this.get((await fs.readFile(file, 'utf8')).trim());
+      const found = await this.get(await readKeyLink(file));
       return found && (found.owner ?? 'anonymous') === (owner ?? 'anonymous') ? found : null;
     } catch {
       return null;
@@ -156,11 +166,11 @@ export class ConversationStore {
    * Saves the conversation and indexes it under the key of its full history, once `first` (the
    * keeping of the images it names) has settled, so a read that sees it finds them too.
    */
-  save(conversation: Conversation, historyKey: string, first?: Promise<unknown>): Promise<void> {
+  save(conversation: Conversation, historyKey: string, options: SaveOptions = {}): Promise<void> {
     return this.track(
-      (first ?? Promise.resolve())
+      (options.first ?? Promise.resolve())
         .catch(() => undefined)
-        .then(() => this.write(conversation, historyKey)),
+        .then(() => this.write(conversation, historyKey, options.replaces)),
     );
   }
 
@@ -171,8 +181,8 @@ export class ConversationStore {
   saveSoon(build: () => ConversationToSave): Promise<void> {
     return this.track(
       new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        const { conversation, historyKey, first } = build();
-        return this.save(conversation, historyKey, first);
+        const { conversation, historyKey, ...options } = build();
+        return this.save(conversation, historyKey, options);
       }),
     );
   }
@@ -183,27 +193,33 @@ export class ConversationStore {
     return saving;
   }
 
-  private async write(conversation: Conversation, historyKey: string): Promise<void> {
-    this.dirReady ??= fs.mkdir(path.join(this.dir, KEY_DIR), { recursive: true });
-    await this.dirReady;
+  /**
+   * A temp file renamed over the conversation (never half a file to read), then the key file.
+   * Each fs call is a thread-pool job beside the next request: `replaces` spares the existence
+   * check, and the folders are made once (see EnsuredFolder).
+   */
+  private async write(
+    conversation: Conversation,
+    historyKey: string,
+    replaces: boolean | undefined,
+  ): Promise<void> {
     const file = this.file(conversation.conversation_id);
     const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    // Side by side: the save ends sooner, and a follow-up waits for it.
-    const [isNew] = await Promise.all([
-      fs.access(file).then(
-        () => false,
-        () => true,
-      ),
-      fs.writeFile(tmp, JSON.stringify(conversation)),
+    const body = JSON.stringify(conversation);
+    const [existed] = await Promise.all([
+      replaces ??
+        fs.access(file).then(
+          () => true,
+          () => false,
+        ),
+      this.keyFolder.write(() => fs.writeFile(tmp, body)),
     ]);
     await fs.rename(tmp, file);
-    if (isNew) {
+    if (!existed) {
       this.total += 1;
     }
-    await fs.writeFile(
-      path.join(this.dir, KEY_DIR, historyKeyFile(historyKey, conversation.owner)),
-      conversation.conversation_id,
-    );
+    const keyFile = path.join(this.dir, KEY_DIR, historyKeyFile(historyKey, conversation.owner));
+    await this.keyFolder.write(() => writeKeyLink(keyFile, conversation.conversation_id));
   }
 
   /** Resolves once every save started so far has finished (failed ones included). */

@@ -262,7 +262,9 @@ function finishTurn(
     );
     const inUse = conversation.messages.flatMap((m) => m.images ?? []);
     const first = conversations.keptImages.keep(prepared.toKeep, inUse);
-    return { conversation, historyKey: key, first };
+    // The plan read the stored file (a Responses API turn saves under a new id): no second look.
+    const replaces = prepared.cp.storedId === prepared.cp.conversationId;
+    return { conversation, historyKey: key, first, replaces };
   });
   // Keeping reads the staged files, which cleanup deletes only after the save.
   prepared.pending.push(saving);

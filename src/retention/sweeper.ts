@@ -43,7 +43,7 @@ async function* walk(dir: string, base = dir): AsyncGenerator<string> {
       if (!e.name.startsWith('.')) {
         await fs.rmdir(full).catch(() => {});
       }
-    } else if (e.isFile()) {
+    } else if (e.isFile() || e.isSymbolicLink()) {
       yield path.relative(base, full);
     }
   }
@@ -87,7 +87,8 @@ export class RetentionSweeper {
     let kept = 0;
     for await (const relative of walk(t.dir)) {
       const file = path.join(t.dir, relative);
-      const st = await fs.stat(file).catch(() => null);
+      // A link ages by its own time (the conversations' key links), never by what it names.
+      const st = await fs.lstat(file).catch(() => null);
       if (!st) {
         continue;
       }

@@ -17,6 +17,16 @@ function file(dir: string, relative: string, ageMs: number): string {
   return full;
 }
 
+/** A symlink to `target`, its own time `ageMs` old (a history-key link). */
+function link(dir: string, relative: string, target: string, ageMs: number): string {
+  const full = path.join(dir, relative);
+  fs.mkdirSync(path.dirname(full), { recursive: true });
+  fs.symlinkSync(target, full);
+  const t = new Date(NOW - ageMs);
+  fs.lutimesSync(full, t, t);
+  return full;
+}
+
 describe('RetentionSweeper (fake clock)', () => {
   it('deletes what is older than each target age, counts the rest, keeps forever at 0', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gk-retention-'));
@@ -30,6 +40,8 @@ describe('RetentionSweeper (fake clock)', () => {
     const oldChat = file(conversations, 'a.json', 15 * 24 * HOUR);
     const newChat = file(conversations, 'b.json', 13 * 24 * HOUR);
     file(conversations, '.history-keys/k1', 15 * 24 * HOUR);
+    const oldKeyLink = link(conversations, '.history-keys/k2', 'a', 15 * 24 * HOUR);
+    const newKeyLink = link(conversations, '.history-keys/k3', 'b', 1 * HOUR);
     const ancientUpload = file(uploads, 'x.png', 1000 * 24 * HOUR);
     const counts: Record<string, number> = {};
     let now = NOW;
@@ -67,6 +79,8 @@ describe('RetentionSweeper (fake clock)', () => {
     expect(fs.existsSync(path.join(images, '202612/20261201'))).toBe(false);
     expect(fs.existsSync(path.join(images, '.owners/202612/20261201/old.png'))).toBe(false);
     expect(fs.existsSync(path.join(conversations, '.history-keys'))).toBe(true);
+    // Key links age by their own time, though what they name does not resolve; never counted.
+    expect(fs.readdirSync(path.dirname(oldKeyLink))).toEqual([path.basename(newKeyLink)]);
 
     // A day later by the fake clock, the remaining image ages out too.
     now += 24 * HOUR;
