@@ -122,15 +122,11 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.use('/v1beta/models', googleUpstreamDefault);
   app.use(accessLog(deps.logger));
   app.use(deps.metrics.middleware);
-  app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
   // The key is checked before any body is read; each route then parses only what it needs.
   app.use(['/v1', '/v1beta', '/upload', '/conversations', '/admin', '/images'], auth);
-  app.use('/admin', requireAdmin);
   if (deps.drain) {
     app.use(['/v1', '/v1beta'], refuseWhileDraining(deps.drain));
   }
-  app.use(imagesRouter(deps.images));
-  app.use(modelsRouter(deps.models));
   const turnDeps = {
     backend: deps.backend,
     conversations: deps.conversations,
@@ -164,8 +160,14 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
   app.post('/v1/messages', ...json, messagesHandler(turnDeps, claudeModels));
   app.post('/v1/messages/count_tokens', ...json, countTokensHandler(claudeModels));
   app.use(googleRouter(turnDeps, json));
+  // Routers without a POST route come after the POST routes, which chat clients would otherwise
+  // walk through on every request; no path below is served above, so each answer is unchanged.
+  app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
+  app.use(imagesRouter(deps.images));
+  app.use(modelsRouter(deps.models));
   app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
   app.use(conversationsRouter(deps.conversations));
+  app.use('/admin', requireAdmin);
   app.use(adminRouter(deps.admin));
   app.use(notFound);
   app.use(errorHandler(deps.logger, errorShaperFor));
