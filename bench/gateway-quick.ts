@@ -136,7 +136,9 @@ try {
   unregister = await registerOnly(services.pg.url, standIn.url);
   const bare = await startScript('bare-proxy.ts', [standIn.url]);
   proxies.push({ name: 'bare Node proxy', ...bare });
-  for (const p of proxies.filter((x) => x.name !== 'bare Node proxy')) {
+  const bareDispatch = await startScript('bare-proxy.ts', [standIn.url, '--dispatch']);
+  proxies.push({ name: 'bare dispatch', ...bareDispatch });
+  for (const p of proxies.filter((x) => !x.name.startsWith('bare'))) {
     await waitEligible(p);
   }
   const targets: Record<string, string> = { direct: standIn.url };

@@ -23,12 +23,7 @@ import {
   parseUpstreamSent,
   type NetworkClass,
 } from './failover.ts';
-import {
-  forwardableHeaders,
-  readCapped,
-  type AttemptResult,
-  type UpstreamHeaders,
-} from './upstream.ts';
+import { forwardableHeaders, type AttemptResult, type UpstreamHeaders } from './upstream.ts';
 
 /** A failed attempt, ready to be answered. */
 export type FailedAttempt =
@@ -55,7 +50,7 @@ export async function settleFailedAttempt(
   logger: Logger,
 ): Promise<FailedAttempt> {
   if (result.kind === 'response') {
-    const body = await readCapped(result.body, ERROR_BODY_MAX_BYTES);
+    const body = await result.body.readCapped(ERROR_BODY_MAX_BYTES);
     return { kind: 'saved', status: result.status, headers: result.headers, body };
   }
   const cls = classifyNetworkError(result.code);

@@ -12,7 +12,7 @@ import { imageKey } from './owned-ids.ts';
 import type { ChatRequest } from './chat-request.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { BindingStore, NodeRecord } from './types.ts';
-import { forwardableHeaders, relay, type AttemptResult } from './upstream.ts';
+import { forwardableHeaders, type AttemptResult } from './upstream.ts';
 
 /** What forwardAnswer needs. */
 export interface ForwardDeps {
@@ -45,7 +45,7 @@ export async function forwardAnswer(
     res.setHeader(name, value);
   }
   let first = true;
-  const end = await relay(result.body, res, (chunk) => {
+  const end = await result.body.relayTo(res, (chunk) => {
     if (first) {
       first = false;
       const seconds = (performance.now() - f.startedAt) / 1000;

@@ -26,7 +26,7 @@ import type { InFlight } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { assertRoutable } from './node-source.ts';
 import type { Binding, BindingStore, NodeProvider, NodeRecord, RegistrySnapshot } from './types.ts';
-import { sendAttempt, type AttemptResult } from './upstream.ts';
+import { Cancel, sendAttempt, type AttemptResult } from './upstream.ts';
 import type { Suspects } from './suspects.ts';
 import type { AttemptObserver } from './console/index.ts';
 
@@ -81,7 +81,7 @@ interface Exchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
-  readonly abort: AbortController;
+  readonly cancel: Cancel;
   readonly affinity: Binding | null;
   /** The node holding the uploaded files the request names: no other node can answer it. */
   readonly pinned: string | null;
@@ -93,11 +93,11 @@ export function createChatProxy(deps: ChatProxyDeps): Relay {
   const nextRotation = (): number => (rotation = (rotation + 1) % Number.MAX_SAFE_INTEGER);
   return async function chatCompletions(req, res, chat) {
     const startedAt = performance.now();
-    const abort = new AbortController();
+    const cancel = new Cancel();
     // The client's going away reaches the worker: the pending attempt or relay is aborted.
     res.once('close', () => {
       if (!res.writableFinished) {
-        abort.abort();
+        cancel.cancel();
       }
     });
     const requestId = requestIdOf(req.headers);
@@ -108,7 +108,7 @@ export function createChatProxy(deps: ChatProxyDeps): Relay {
     const pinned = files?.nodeUrl ?? null;
     const end = await runAttempts(
       deps,
-      { chat, req, res, requestId, abort, affinity, pinned },
+      { chat, req, res, requestId, cancel, affinity, pinned },
       nextRotation,
     );
     if (end.kind === 'forward') {
@@ -170,7 +170,7 @@ async function runAttempts(
       path: ex.chat.path ?? deps.path ?? CHAT_PATH,
       headers: upstreamHeaders(ex.req.headers, ex.requestId, ex.req.socket.remoteAddress),
       body: ex.chat.raw,
-      signal: ex.abort.signal,
+      cancel: ex.cancel,
     });
     const decision = decide(deps, ex, result, attempt);
     const seen = { nodeUrl: node.nodeUrl, attempt, ms: performance.now() - sentAt, result };
@@ -248,7 +248,7 @@ function decide(
     attempt,
     maxAttempts: deps.maxAttempts,
     clientCommitted: ex.res.headersSent,
-    clientAborted: ex.abort.signal.aborted,
+    clientAborted: ex.cancel.cancelled,
   });
 }
 

@@ -1,12 +1,14 @@
 /**
  * @module gateway/upstream
- * One attempt against a worker node over undici, and the relay of its body to the client with
- * backpressure: a chunk goes out as it arrives; when the client's socket is full, the upstream
- * body is paused until `drain`.
+ * One attempt against a worker node over undici's low-level `dispatch` (no body stream: the
+ * relay and its backpressure are in upstream-body.ts), and the header and body helpers the other
+ * calls to workers share.
  */
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { util, type Dispatcher } from 'undici';
+import { UpstreamBody } from './upstream-body.ts';
+
+export { type RelayEnd } from './upstream-body.ts';
 
 /** Upstream response headers as undici gives them. */
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
@@ -17,7 +19,7 @@ export type AttemptResult =
       readonly kind: 'response';
       readonly status: number;
       readonly headers: UpstreamHeaders;
-      readonly body: Readable;
+      readonly body: UpstreamBody;
     }
   | { readonly kind: 'network'; readonly code: string | null; readonly error: unknown };
 
@@ -27,7 +29,34 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
-  readonly signal: AbortSignal;
+  readonly cancel: Cancel;
+}
+
+/**
+ * The client's going away, told to the attempt in flight: a plain callback where an AbortSignal's
+ * listener (an EventTarget per attempt) cost more than the rest of the attempt's setup.
+ */
+export class Cancel {
+  #cancelled = false;
+  #listener: (() => void) | null = null;
+
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  cancel(): void {
+    if (!this.#cancelled) {
+      this.#cancelled = true;
+      const listener = this.#listener;
+      this.#listener = null;
+      listener?.();
+    }
+  }
+
+  /** Sets the one listener (the attempt in flight: attempts are sequential), null clears it. */
+  listen(listener: (() => void) | null): void {
+    this.#listener = listener;
+  }
 }
 
 interface Target {
@@ -53,26 +82,99 @@ function targetOf(nodeUrl: string): Target {
   return target;
 }
 
-/** Sends one POST; never throws (a failure before the response is a 'network' result). */
-export async function sendAttempt(
-  dispatcher: Dispatcher,
-  req: UpstreamRequest,
-): Promise<AttemptResult> {
-  try {
-    const target = targetOf(req.nodeUrl);
-    // Straight to the pooled dispatcher: no URL string to build and parse again per request.
-    const res = await dispatcher.request({
-      origin: target.origin,
-      path: `${target.base}${req.path}`,
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal: req.signal,
-    });
-    return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
-  } catch (error) {
-    return { kind: 'network', code: errorCode(error), error };
+/**
+ * Sends one POST over undici's `dispatch`; never throws (a failure before the response is a
+ * 'network' result). The response's body is handed over as undici parses it (UpstreamBody).
+ */
+export function sendAttempt(dispatcher: Dispatcher, req: UpstreamRequest): Promise<AttemptResult> {
+  return new Promise((resolve) => {
+    try {
+      const target = targetOf(req.nodeUrl);
+      // Straight to the pooled dispatcher: no URL string to build and parse again per request.
+      dispatcher.dispatch(
+        {
+          origin: target.origin,
+          path: `${target.base}${req.path}`,
+          method: 'POST',
+          headers: req.headers,
+          body: req.body,
+        },
+        new AttemptHandler(req.cancel, resolve),
+      );
+    } catch (error) {
+      resolve({ kind: 'network', code: errorCode(error), error });
+    }
+  });
+}
+
+/**
+ * undici's handler (its core interface, which undici calls without a wrapper) for one attempt:
+ * resolves at the response's headers, or with the failure that came before them; afterwards
+ * feeds the body. The request's Cancel aborts it at any point, as `request({ signal })` did.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  #abort: ((reason: Error) => void) | null = null;
+  #abortedWith: Error | null = null;
+  #body: UpstreamBody | null = null;
+
+  constructor(
+    private readonly cancel: Cancel,
+    private readonly resolve: (result: AttemptResult) => void,
+  ) {
+    if (cancel.cancelled) {
+      this.#abortedWith = abortError();
+    } else {
+      cancel.listen(this.#onCancel);
+    }
   }
+
+  readonly #onCancel = (): void => {
+    this.#abortedWith = abortError();
+    this.#abort?.(this.#abortedWith);
+  };
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.#abortedWith !== null) {
+      abort(this.#abortedWith);
+      return;
+    }
+    this.#abort = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (status < 200) {
+      // An informational answer (103): the real one follows.
+      return true;
+    }
+    const abort = this.#abort ?? (() => {});
+    this.#body = new UpstreamBody(abort, resume);
+    const headers = util.parseHeaders(rawHeaders) as UpstreamHeaders;
+    this.resolve({ kind: 'response', status, headers, body: this.#body });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.#body?.push(chunk) ?? true;
+  }
+
+  onComplete(): void {
+    this.cancel.listen(null);
+    this.#body?.end();
+  }
+
+  onError(error: Error): void {
+    this.cancel.listen(null);
+    if (this.#body === null) {
+      this.resolve({ kind: 'network', code: errorCode(error), error });
+    } else {
+      this.#body.fail();
+    }
+  }
+}
+
+/** What a cancelled attempt fails with: what an aborted AbortSignal gave undici before. */
+function abortError(): Error {
+  return new DOMException('This operation was aborted', 'AbortError');
 }
 
 /** The string `code` of an error or of its cause, if any. */
@@ -131,53 +233,4 @@ export async function readCapped(body: Readable, maxBytes: number): Promise<Buff
     return null;
   }
   return Buffer.concat(chunks);
-}
-
-/** How a relay ended. */
-export type RelayEnd = 'done' | 'upstream_error' | 'client_gone';
-
-/**
- * Copies `body` to `res` chunk by chunk, pausing on a full socket until `drain`. `onChunk` sees
- * each chunk once it is written. Does not end `res` on an upstream error (the caller decides).
- */
-export function relay(
-  body: Readable,
-  res: ServerResponse,
-  onChunk: (chunk: Buffer) => void,
-): Promise<RelayEnd> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (end: RelayEnd): void => {
-      if (!settled) {
-        settled = true;
-        res.off('close', onClose);
-        resolve(end);
-      }
-    };
-    const onClose = (): void => {
-      if (!res.writableFinished) {
-        body.destroy();
-        finish('client_gone');
-      }
-    };
-    if (res.destroyed) {
-      body.destroy();
-      finish('client_gone');
-      return;
-    }
-    res.on('close', onClose);
-    body.on('data', (chunk: Buffer) => {
-      // Out to the client first: what onChunk reads (the answer tap) must not delay a token.
-      const full = !res.write(chunk);
-      onChunk(chunk);
-      if (full) {
-        body.pause();
-        res.once('drain', () => body.resume());
-      }
-    });
-    body.once('end', () => {
-      res.end(() => finish('done'));
-    });
-    body.once('error', () => finish('upstream_error'));
-  });
 }
