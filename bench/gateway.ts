@@ -103,8 +103,12 @@ async function latencies(
   const out: Record<string, number[]> = Object.fromEntries(
     Object.keys(targets).map((k) => [k, []]),
   );
+  const entries = Object.entries(targets);
   for (let i = 0; i < LATENCY_ROUNDS; i += 1) {
-    for (const [name, base] of Object.entries(targets)) {
+    // Each round starts at another target: the request that follows another's answer shares the
+    // worker's CPU with that answer's after-work, which a fixed order would charge to one target.
+    const round = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)];
+    for (const [name, base] of round) {
       const ms = await chat(base, `gateway latency ${i}`, stream, histories[name]);
       if (i >= WARMUP) {
         out[name]!.push(ms);
