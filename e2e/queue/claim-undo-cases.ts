@@ -35,15 +35,18 @@ async function control(prefix: string) {
 }
 
 /** One account's line under a fresh prefix, claimed and released by hand. */
-async function line() {
+async function line(account = '') {
   const prefix = `t-${randomUUID()}`;
   const redis = await control(prefix);
   const names = queueNames(prefix, 'burst@example.com');
   const queue = new Queue<QueueJobData>(names.queue, { connection: redis, prefix });
   cleanups.push(() => queue.close());
   await queue.setGlobalConcurrency(1);
-  const keys = (id: string) => lineKeys(queue, names, { record: '', probe: '' }, id);
-  const claim = async (id: string, lockMs = 30_000) =>
+  const shared = account
+    ? { record: `${prefix}:${account}`, probe: `${prefix}:${account}:probe` }
+    : { record: '', probe: '' };
+  const keys = (id: string) => lineKeys(queue, names, shared, id);
+  const claim = async (id: string, lockMs = 30_000, probeToken = '') =>
     (
       await claimLine(redis, keys(id), {
         id,
@@ -56,12 +59,12 @@ async function line() {
           data: '{}',
           opts: '{}',
           sentTtlMs: 60_000,
-          probe: null,
+          probe: probeToken ? { token: probeToken, ttlMs: 60_000 } : null,
         },
       })
     ).claim;
   const active = () => redis.lrange(queue.keys['active']!, 0, -1);
-  return { redis, keys, claim, active };
+  return { redis, keys, claim, active, shared };
 }
 
 /** Defines the cases (each opens its own queues under a fresh prefix). */
@@ -108,6 +111,24 @@ export function claimUndoCases(): void {
       // Another request takes the idle line at once.
       expect(await claim('next')).toBe('running');
       expect(await active()).toEqual(['next']);
+    });
+
+    it('the undo of a half-open claim frees the probe lock it took, and no other', async () => {
+      const { redis, keys, claim, active, shared } = await line('acct');
+      const ended = { cooldown_until: String(Date.now() - 1000), cooldown_reason: 'transient' };
+      await redis.hset(shared.record, ended);
+      expect(await claim('half', 30_000, 'probe:half')).toBe('running');
+      expect(await redis.get(shared.probe)).toBe('probe:half');
+      const undo = { token: 'local:half', tombstoneMs: 30_000 };
+      // Another claim's tokens: neither the line nor the lock is this undo's to free.
+      const other = { ...undo, token: 'local:x', probeToken: 'probe:x' };
+      expect(await releaseLine(redis, keys('half'), 'half', other)).toBe('slot');
+      expect(await redis.get(shared.probe)).toBe('probe:half');
+      const own = { ...undo, probeToken: 'probe:half' };
+      expect(await releaseLine(redis, keys('half'), 'half', own)).toBe('undone');
+      expect(await active()).toEqual([]);
+      // Else the account would answer 429 "probing" until the lock ran out (minutes).
+      expect(await redis.exists(shared.probe)).toBe(0);
     });
 
     it("a request after a cooldown's end is the probe on the fast path: no 429, one probe", async () => {

@@ -82,8 +82,9 @@ return {2, hash, probing, taken}
 );
 
 // KEYS: 1 slots, 2 wait, 3 prioritized, 4 marker, 5 active, 6 job hash, 7 job lock, 8 sent mark,
-//       9 the claim's tombstone.
-// ARGV: 1 job id, 2 the claim's lock token ('' for none), 3 tombstone ttl ms ('' unless undoing).
+//       9 the claim's tombstone, 10 the account's probe lock.
+// ARGV: 1 job id, 2 the claim's lock token ('' for none), 3 tombstone ttl ms ('' unless undoing),
+//       4 the claim's probe token ('' for none).
 // Frees the job's slot; with a token, undoes a claim that made the job active if its lock still
 // holds that token (nobody else can hold it, and its process never started it). An undo leaves a
 // tombstone holding what it found: a claim that finds it writes nothing (when nothing was held,
@@ -93,7 +94,7 @@ return {2, hash, probing, taken}
 // Returns 2: the claimed job was undone; 1: only a slot was freed; 0: nothing was held.
 const RELEASE = redisScript<number>(
   'gkReleaseLine',
-  9,
+  10,
   `
 local freed = redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[2] ~= '' and redis.call('GET', KEYS[7]) == ARGV[2] then
@@ -101,6 +102,7 @@ if ARGV[2] ~= '' and redis.call('GET', KEYS[7]) == ARGV[2] then
   redis.call('LREM', KEYS[5], 0, ARGV[1])
   freed = 2
 end
+if ARGV[4] ~= '' and redis.call('GET', KEYS[10]) == ARGV[4] then redis.call('DEL', KEYS[10]) end
 if ARGV[3] ~= '' then
   freed = math.max(freed, tonumber(redis.call('GET', KEYS[9]) or '0'))
   redis.call('SET', KEYS[9], freed, 'PX', ARGV[3])
@@ -234,6 +236,8 @@ export type Released = 'undone' | 'slot' | 'none';
 export interface Undo {
   /** The claim's lock token; '' for a claim that could only take a slot. */
   readonly token: string;
+  /** The probe token the claim may have taken the account's probe lock with; '' for none. */
+  readonly probeToken?: string;
   /** How long the claim, should it run later, is refused (longer than it can be in flight). */
   readonly tombstoneMs: number;
 }
@@ -241,8 +245,8 @@ export interface Undo {
 /**
  * Frees job `id`'s slot and wakes a worker if jobs wait. With `undo`, first undoes the claim's
  * active job if its token still holds it (only for a claim whose process never started the job:
- * its reply was lost), and refuses that claim should it run later; a retry answers what an
- * earlier attempt did.
+ * its reply was lost), frees the account's probe lock if the claim took it, and refuses that claim
+ * should it run later; a retry answers what an earlier attempt did.
  */
 export async function releaseLine(
   redis: Redis,
@@ -262,8 +266,9 @@ export async function releaseLine(
       `${keys.job}:lock`,
       keys.sent,
       keys.undone,
+      keys.probe,
     ],
-    [id, undo?.token ?? '', undo ? String(undo.tombstoneMs) : ''],
+    [id, undo?.token ?? '', undo ? String(undo.tombstoneMs) : '', undo?.probeToken ?? ''],
   );
   return answer === 2 ? 'undone' : answer === 1 ? 'slot' : 'none';
 }

@@ -15,7 +15,13 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import { LOCK_MS } from './chat-worker.ts';
 import { sentMarkTtlMs } from './job-processor.ts';
-import { claimLine, releaseLine, type ClaimAnswer, type LineKeys } from './line-claim.ts';
+import {
+  claimLine,
+  releaseLine,
+  type ClaimAnswer,
+  type LineKeys,
+  type Undo,
+} from './line-claim.ts';
 import type { ChatQueueOptions, QueueAccount } from './queue-options.ts';
 import { claimOrRefuse, queueUnavailable } from './queue-slots.ts';
 import { abandonUnadded, type JobMarks } from './sent-mark.ts';
@@ -106,6 +112,7 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
     }
   };
   const noInputs = data.job.inputs.length === 0;
+  const probeToken = runsJobs && sharedProbe ? randomUUID() : '';
   const keys = lineKeys(ctx.queue, ctx.names, sharedAccountKeys(account), id);
   let answer: ClaimAnswer;
   try {
@@ -124,7 +131,10 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
                 data: JSON.stringify(data),
                 opts: JSON.stringify(JOB_OPTS),
                 sentTtlMs: noInputs ? sentMarkTtlMs(requestTimeoutMs) : null,
-                probe: sharedProbe ? { token: randomUUID(), ttlMs: sharedProbe.ttlMs } : null,
+                probe:
+                  sharedProbe && probeToken
+                    ? { token: probeToken, ttlMs: sharedProbe.ttlMs }
+                    : null,
               }
             : null,
         }),
@@ -135,7 +145,7 @@ export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData
     if (err instanceof ServiceUnavailableError) {
       // Redis failed to answer: the claim may still have run. Its job would hold the line, locked
       // and never run, until the stalled checker failed it; undo it now.
-      undoLostClaim(ctx, keys, id, runsJobs ? localToken(id) : '');
+      undoLostClaim(ctx, keys, id, { token: runsJobs ? localToken(id) : '', probeToken });
     }
     throw err;
   }
@@ -185,10 +195,15 @@ export function jobMarks(
  * while Redis cannot answer. On the claim's own connection it runs after the claim did; after that
  * connection dropped, it may run first, and then leaves a tombstone the claim obeys.
  */
-function undoLostClaim(ctx: EntryContext, keys: LineKeys, id: string, token: string): void {
+function undoLostClaim(
+  ctx: EntryContext,
+  keys: LineKeys,
+  id: string,
+  claim: Pick<Undo, 'token' | 'probeToken'>,
+): void {
   const log = ctx.logger;
   const giveUpAt = Date.now() + UNDO_RETRY_MS;
-  const undo = { token, tombstoneMs: LOCK_MS };
+  const undo = { ...claim, tombstoneMs: LOCK_MS };
   const attempt = (delayMs: number): void => {
     releaseLine(ctx.redis, keys, id, undo).then(
       (found) => {

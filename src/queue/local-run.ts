@@ -72,10 +72,10 @@ export async function runClaimedJob(
  * on the same connection.
  *
  * The end waits for the check phase: the promise hops that write the last reply to the client
- * run before it, so BullMQ's CPU to build the end never delays the answer. The release follows one check phase later, when the end's command
- * was written (BullMQ issues it a few promise hops after the call): the release must reach Redis
- * after the end, or the worker it wakes finds the line still held and sleeps until its drain
- * delay. Both leave in one write (the socket is corked between them). On a connection that is
+ * run before it, so BullMQ's CPU to build the end never delays the answer. The release follows
+ * one check phase later, when the end's command was written (BullMQ issues it a few promise hops
+ * after the call): the release must reach Redis after the end, or the worker it wakes finds the
+ * line still held and sleeps until its drain delay. Both leave in one write (the socket is corked between them). On a connection that is
  * not ready the release waits for the end's answer instead.
  */
 function complete(job: Job<ChatJobData>, run: LocalRun, onEndWritten: () => void): Promise<void> {
