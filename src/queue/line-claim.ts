@@ -59,7 +59,8 @@ local hash = redis.call('HGETALL', KEYS[9])
 local account = {}
 for i = 1, #hash, 2 do account[hash[i]] = hash[i + 1] end
 local cooldownUntil = tonumber(account['cooldown_until'] or '0') or 0
-local cooling = cooldownUntil > 0 and account['cooldown_reason'] and account['cooldown_reason'] ~= ''
+local reason = account['cooldown_reason']
+local cooling = cooldownUntil > 0 and reason and reason ~= ''
 if (cooling and cooldownUntil > now) or account['login_state'] == 'login_required' then
   return {1}
 end

@@ -75,8 +75,8 @@ export async function runClaimedJob(
  * run before it, so BullMQ's CPU to build the end never delays the answer. The release follows
  * one check phase later, when the end's command was written (BullMQ issues it a few promise hops
  * after the call): the release must reach Redis after the end, or the worker it wakes finds the
- * line still held and sleeps until its drain delay. Both leave in one write (the socket is corked between them). On a connection that is
- * not ready the release waits for the end's answer instead.
+ * line still held and sleeps until its drain delay. Both leave in one write (the socket is corked
+ * between them). On a connection that is not ready the release waits for the end's answer.
  */
 function complete(job: Job<ChatJobData>, run: LocalRun, onEndWritten: () => void): Promise<void> {
   const release = (): Promise<unknown> =>
