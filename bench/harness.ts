@@ -81,6 +81,7 @@ export function toggleAllocWindow(child: ChildService): void {
   process.kill(child.pid, 'SIGUSR2');
 }
 
+/** The probe to load for --alloc (none when it is off). */
 function allocArgs(name: string | undefined, env: Record<string, string>): string[] {
   const file = name ? allocPath(name) : null;
   if (!file) {
@@ -88,8 +89,31 @@ function allocArgs(name: string | undefined, env: Record<string, string>): strin
   }
   fs.rmSync(`${file}.json`, { force: true });
   env['BENCH_ALLOC_OUT'] = file;
-  const probe = path.join(import.meta.dirname, 'alloc-probe.ts');
-  return ['--import', 'tsx', '--import', `file://${probe}`];
+  return [path.join(import.meta.dirname, 'alloc-probe.ts')];
+}
+
+let timelineDir: string | null = null;
+
+/** `npm run bench -- --timeline`: workers load bench/timeline-probe.ts and stamp each request. */
+export function enableTimeline(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  timelineDir = dir;
+}
+
+/** Where a child's timeline is written (without extension), or null when --timeline is off. */
+export function timelinePath(name: string): string | null {
+  return timelineDir && path.join(timelineDir, `${name}.timeline`);
+}
+
+/** The probe to load for --timeline (none when it is off). */
+function timelineArgs(name: string | undefined, env: Record<string, string>): string[] {
+  const file = name ? timelinePath(name) : null;
+  if (!file) {
+    return [];
+  }
+  fs.rmSync(`${file}.json`, { force: true });
+  env['BENCH_TIMELINE_OUT'] = file;
+  return [path.join(import.meta.dirname, 'timeline-probe.ts')];
 }
 
 /** How a child is started. */
@@ -100,6 +124,8 @@ export interface RoleOptions {
   readonly profileAs?: string;
   /** With --alloc on, the child loads the allocation probe, writing under this name. */
   readonly allocAs?: string;
+  /** With --timeline on, the child loads the timeline probe, writing under this name. */
+  readonly timelineAs?: string;
   /** A checkout whose `dist/` to run instead of this one's (`--baseline`). */
   readonly root?: string;
 }
@@ -122,7 +148,14 @@ export async function startRole(
       ]
     : [];
   const childEnv = { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) };
-  const probe = allocArgs(options.allocAs, childEnv);
+  const probes = [
+    ...allocArgs(options.allocAs, childEnv),
+    ...timelineArgs(options.timelineAs, childEnv),
+  ];
+  const probe =
+    probes.length === 0
+      ? []
+      : ['--import', 'tsx', ...probes.flatMap((p) => ['--import', `file://${p}`])];
   // The production artifact (npm run build), as the Docker image runs it.
   const child: ChildProcess = spawn(
     process.execPath,

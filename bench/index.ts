@@ -9,7 +9,13 @@ import { Emulator } from '../src/emulator/index.ts';
 import { benchBrowser } from './browser.ts';
 import { benchCookieChurn } from './cookie-churn.ts';
 import { benchGateway } from './gateway.ts';
-import { enableAllocation, enableProfiling, setBaseline, startServices } from './harness.ts';
+import {
+  enableAllocation,
+  enableProfiling,
+  enableTimeline,
+  setBaseline,
+  startServices,
+} from './harness.ts';
 import { startRemoteEmulator } from './remote-emulator.ts';
 import { benchQueue } from './queue.ts';
 import { benchTransport } from './transport.ts';
@@ -35,7 +41,8 @@ if (built.status !== 0) {
   process.exit(built.status ?? 1);
 }
 const args = process.argv.slice(2);
-// `npm run bench -- [worker|latency|churn|browser|queue|gateway] [--profile] [--alloc] [--baseline DIR]`
+// `npm run bench -- [worker|latency|churn|browser|queue|gateway] [--profile] [--alloc] [--timeline]
+//  [--baseline DIR]`
 const baselineAt = args.indexOf('--baseline');
 if (baselineAt >= 0) {
   setBaseline(args.splice(baselineAt, 2)[1] ?? '');
@@ -43,6 +50,9 @@ if (baselineAt >= 0) {
 const only = args.find((a) => !a.startsWith('--'));
 if (args.includes('--alloc')) {
   enableAllocation(path.resolve(import.meta.dirname, 'out'));
+}
+if (args.includes('--timeline')) {
+  enableTimeline(path.resolve(import.meta.dirname, 'out'));
 }
 if (args.includes('--profile')) {
   enableProfiling(path.resolve(import.meta.dirname, 'out'));

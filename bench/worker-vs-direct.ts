@@ -16,6 +16,7 @@ import {
   baseline,
   profilePath,
   startBenchWorker,
+  timelinePath,
   toggleAllocWindow,
   type ChildService,
   type Services,
@@ -23,6 +24,7 @@ import {
 import { readAllocWindow, reportAllocators } from './alloc-report.ts';
 import { benchFrameRelay, FRAME_RUNS } from './frame-relay.ts';
 import { reportProfile } from './profile-report.ts';
+import { reportTimeline } from './timeline-report.ts';
 import {
   cpuMsOf,
   loadAverage,
@@ -254,6 +256,7 @@ export async function benchWorkerVsDirect(
     {
       profileAs: 'worker',
       allocAs: 'worker',
+      timelineAs: 'worker',
     },
   );
   const base = baseline();
@@ -263,7 +266,7 @@ export async function benchWorkerVsDirect(
         services,
         ACCOUNTS['baseline']!,
         {},
-        { root: base, allocAs: 'baseline' },
+        { root: base, allocAs: 'baseline', timelineAs: 'baseline' },
       )
     : null;
   const subjects: [string, ChildService][] = before
@@ -281,6 +284,12 @@ export async function benchWorkerVsDirect(
     await before?.stop();
     await worker.stop();
     await client.close();
+  }
+  for (const [who] of subjects) {
+    const file = timelinePath(who);
+    if (file) {
+      reportTimeline(who, file);
+    }
   }
   const profile = profilePath('worker');
   if (profile) {

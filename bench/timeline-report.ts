@@ -1,0 +1,51 @@
+/**
+ * `--timeline`: the p50 of each step the timeline probe stamped in a worker (bench/timeline-probe.ts),
+ * in the order a request reaches them, with the step before it subtracted.
+ */
+import fs from 'node:fs';
+import { printLine } from './stats.ts';
+import type { TimelineRow } from './timeline-probe.ts';
+
+const STEPS: readonly (readonly [string, string])[] = [
+  ['bodyEnd', 'the request body has arrived'],
+  ['claimSent', 'the line claim sent (parse, plan, checks)'],
+  ['claimAnswered', 'the claim answered (one Redis round trip)'],
+  ['upstreamCreated', 'the upstream request created (job start, admission, StreamGenerate)'],
+  ['upstreamSent', 'its headers sent'],
+  ['upstreamHeaders', "the upstream's response headers"],
+  ['upstreamEnd', "the upstream's end"],
+  ['finish', 'the response finished'],
+];
+
+function p50(values: number[]): number | null {
+  const sorted = values.sort((a, b) => a - b);
+  return sorted.length === 0 ? null : sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Prints the timeline written under `file` (without extension) for the worker `who`. */
+export function reportTimeline(who: string, file: string): void {
+  if (!fs.existsSync(`${file}.json`)) {
+    printLine(`\n${who} timeline: nothing written (${file}.json)`);
+    return;
+  }
+  const rows = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as TimelineRow[];
+  printLine(
+    `\n${who} timeline, p50 over ${rows.length} requests served one at a time (ms from its request event)`,
+  );
+  let previous: string | null = null;
+  for (const [step, what] of STEPS) {
+    const at = p50(rows.flatMap((r) => (r[step] === undefined ? [] : [r[step]])));
+    const gap = p50(
+      rows.flatMap((r) => {
+        const from = previous === null ? 0 : r[previous];
+        return r[step] === undefined || from === undefined ? [] : [r[step] - from];
+      }),
+    );
+    if (at !== null) {
+      printLine(
+        `  ${what.padEnd(72)} at ${at.toFixed(2).padStart(6)}  (+${(gap ?? 0).toFixed(2)})`,
+      );
+      previous = step;
+    }
+  }
+}
