@@ -14,78 +14,69 @@ import { Agent } from 'undici';
 const [port, origin, mode] = process.argv.slice(2);
 const agent = new Agent({ keepAliveTimeout: 60_000, pipelining: 1, connections: null });
 
+/** What both floors send upstream: the client's path, key and body, nothing else. */
+function upstreamRequest(req: http.IncomingMessage, body: Buffer) {
+  return {
+    origin: origin!,
+    path: req.url ?? '/',
+    method: 'POST' as const,
+    headers: {
+      'content-type': 'application/json',
+      authorization: req.headers.authorization ?? '',
+    },
+    body,
+  };
+}
+
 function viaRequest(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
-  agent
-    .request({
-      origin: origin!,
-      path: req.url ?? '/',
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: req.headers.authorization ?? '',
-      },
-      body,
-    })
-    .then(
-      (up) => {
-        res.statusCode = up.statusCode;
-        for (const [name, value] of Object.entries(up.headers)) {
-          if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding') {
-            res.setHeader(name, value);
-          }
+  agent.request(upstreamRequest(req, body)).then(
+    (up) => {
+      res.statusCode = up.statusCode;
+      for (const [name, value] of Object.entries(up.headers)) {
+        if (value !== undefined && name !== 'connection' && name !== 'transfer-encoding') {
+          res.setHeader(name, value);
         }
-        up.body.on('data', (c: Buffer) => res.write(c));
-        up.body.once('end', () => res.end());
-      },
-      () => {
-        res.statusCode = 502;
-        res.end();
-      },
-    );
+      }
+      up.body.on('data', (c: Buffer) => res.write(c));
+      up.body.once('end', () => res.end());
+    },
+    () => {
+      res.statusCode = 502;
+      res.end();
+    },
+  );
 }
 
 function viaDispatch(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
-  agent.dispatch(
-    {
-      origin: origin!,
-      path: req.url ?? '/',
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: req.headers.authorization ?? '',
-      },
-      body,
-    },
-    {
-      onConnect() {},
-      onHeaders(status: number, raw: Buffer[]) {
-        const headers: string[] = [];
-        for (let i = 0; i < raw.length; i += 2) {
-          const name = raw[i]!.toString('latin1').toLowerCase();
-          if (name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') {
-            headers.push(name, raw[i + 1]!.toString('latin1'));
-          }
+  agent.dispatch(upstreamRequest(req, body), {
+    onConnect() {},
+    onHeaders(status: number, raw: Buffer[]) {
+      const headers: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toString('latin1').toLowerCase();
+        if (name !== 'connection' && name !== 'transfer-encoding' && name !== 'keep-alive') {
+          headers.push(name, raw[i + 1]!.toString('latin1'));
         }
-        res.writeHead(status, headers);
-        return true;
-      },
-      onData(chunk: Buffer) {
-        res.write(chunk);
-        return true;
-      },
-      onComplete() {
-        res.end();
-      },
-      onError() {
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        res.statusCode = 502;
-        res.end();
-      },
+      }
+      res.writeHead(status, headers);
+      return true;
     },
-  );
+    onData(chunk: Buffer) {
+      res.write(chunk);
+      return true;
+    },
+    onComplete() {
+      res.end();
+    },
+    onError() {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.statusCode = 502;
+      res.end();
+    },
+  });
 }
 
 const relay = mode === '--dispatch' ? viaDispatch : viaRequest;

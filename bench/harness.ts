@@ -63,17 +63,39 @@ export function profilePath(name: string): string | null {
   return profileDir && path.join(profileDir, `${name}.cpuprofile`);
 }
 
-let allocDir: string | null = null;
-
-/** `npm run bench -- --alloc`: children load bench/alloc-probe.ts and can measure allocation. */
-export function enableAllocation(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  allocDir = dir;
+/** A module a child loads with `--import` to measure itself, writing where its variable says. */
+interface ChildProbe {
+  dir: string | null;
+  readonly ext: string;
+  readonly envVar: string;
+  readonly module: string;
 }
 
-/** Where a child's allocation window is written (without extension), or null when --alloc is off. */
-export function allocPath(name: string): string | null {
-  return allocDir && path.join(allocDir, `${name}.alloc`);
+const PROBES = {
+  /** `--alloc`: bench/alloc-probe.ts counts allocation between two SIGUSR2s. */
+  alloc: { dir: null, ext: 'alloc', envVar: 'BENCH_ALLOC_OUT', module: 'alloc-probe.ts' },
+  /** `--timeline`: bench/timeline-probe.ts stamps each request's steps. */
+  timeline: {
+    dir: null,
+    ext: 'timeline',
+    envVar: 'BENCH_TIMELINE_OUT',
+    module: 'timeline-probe.ts',
+  },
+} satisfies Record<string, ChildProbe>;
+
+/** The probes a bench child can load. */
+export type ProbeName = keyof typeof PROBES;
+
+/** Turns `probe` on: children started with a name for it load it and write under `dir`. */
+export function enableProbe(probe: ProbeName, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  (PROBES[probe] as ChildProbe).dir = dir;
+}
+
+/** Where the child `name` writes `probe`'s output (without extension); null while it is off. */
+export function probePath(probe: ProbeName, name: string): string | null {
+  const p: ChildProbe = PROBES[probe];
+  return p.dir && path.join(p.dir, `${name}.${p.ext}`);
 }
 
 /** Opens or closes a child's allocation window (the probe toggles on SIGUSR2). */
@@ -81,39 +103,24 @@ export function toggleAllocWindow(child: ChildService): void {
   process.kill(child.pid, 'SIGUSR2');
 }
 
-/** The probe to load for --alloc (none when it is off). */
-function allocArgs(name: string | undefined, env: Record<string, string>): string[] {
-  const file = name ? allocPath(name) : null;
-  if (!file) {
-    return [];
+/** `--import` arguments for the probes the child is named for (their output paths go in `env`). */
+function probeArgs(
+  names: Partial<Record<ProbeName, string>>,
+  env: Record<string, string>,
+): string[] {
+  const modules: string[] = [];
+  for (const probe of Object.keys(PROBES) as ProbeName[]) {
+    const name = names[probe];
+    const file = name ? probePath(probe, name) : null;
+    if (file) {
+      fs.rmSync(`${file}.json`, { force: true });
+      env[PROBES[probe].envVar] = file;
+      modules.push(path.join(import.meta.dirname, PROBES[probe].module));
+    }
   }
-  fs.rmSync(`${file}.json`, { force: true });
-  env['BENCH_ALLOC_OUT'] = file;
-  return [path.join(import.meta.dirname, 'alloc-probe.ts')];
-}
-
-let timelineDir: string | null = null;
-
-/** `npm run bench -- --timeline`: workers load bench/timeline-probe.ts and stamp each request. */
-export function enableTimeline(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  timelineDir = dir;
-}
-
-/** Where a child's timeline is written (without extension), or null when --timeline is off. */
-export function timelinePath(name: string): string | null {
-  return timelineDir && path.join(timelineDir, `${name}.timeline`);
-}
-
-/** The probe to load for --timeline (none when it is off). */
-function timelineArgs(name: string | undefined, env: Record<string, string>): string[] {
-  const file = name ? timelinePath(name) : null;
-  if (!file) {
-    return [];
-  }
-  fs.rmSync(`${file}.json`, { force: true });
-  env['BENCH_TIMELINE_OUT'] = file;
-  return [path.join(import.meta.dirname, 'timeline-probe.ts')];
+  return modules.length === 0
+    ? []
+    : ['--import', 'tsx', ...modules.flatMap((m) => ['--import', `file://${m}`])];
 }
 
 /** How a child is started. */
@@ -148,14 +155,13 @@ export async function startRole(
       ]
     : [];
   const childEnv = { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) };
-  const probes = [
-    ...allocArgs(options.allocAs, childEnv),
-    ...timelineArgs(options.timelineAs, childEnv),
-  ];
-  const probe =
-    probes.length === 0
-      ? []
-      : ['--import', 'tsx', ...probes.flatMap((p) => ['--import', `file://${p}`])];
+  const probe = probeArgs(
+    {
+      ...(options.allocAs ? { alloc: options.allocAs } : {}),
+      ...(options.timelineAs ? { timeline: options.timelineAs } : {}),
+    },
+    childEnv,
+  );
   // The production artifact (npm run build), as the Docker image runs it.
   const child: ChildProcess = spawn(
     process.execPath,

@@ -9,13 +9,7 @@ import { Emulator } from '../src/emulator/index.ts';
 import { benchBrowser } from './browser.ts';
 import { benchCookieChurn } from './cookie-churn.ts';
 import { benchGateway } from './gateway.ts';
-import {
-  enableAllocation,
-  enableProfiling,
-  enableTimeline,
-  setBaseline,
-  startServices,
-} from './harness.ts';
+import { enableProbe, enableProfiling, setBaseline, startServices } from './harness.ts';
 import { startRemoteEmulator } from './remote-emulator.ts';
 import { benchQueue } from './queue.ts';
 import { benchTransport } from './transport.ts';
@@ -49,10 +43,10 @@ if (baselineAt >= 0) {
 }
 const only = args.find((a) => !a.startsWith('--'));
 if (args.includes('--alloc')) {
-  enableAllocation(path.resolve(import.meta.dirname, 'out'));
+  enableProbe('alloc', path.resolve(import.meta.dirname, 'out'));
 }
 if (args.includes('--timeline')) {
-  enableTimeline(path.resolve(import.meta.dirname, 'out'));
+  enableProbe('timeline', path.resolve(import.meta.dirname, 'out'));
 }
 if (args.includes('--profile')) {
   enableProfiling(path.resolve(import.meta.dirname, 'out'));

@@ -12,11 +12,10 @@ import { createLogger } from '../src/logging.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import {
   BENCH_HEADERS,
-  allocPath,
   baseline,
+  probePath,
   profilePath,
   startBenchWorker,
-  timelinePath,
   toggleAllocWindow,
   type ChildService,
   type Services,
@@ -191,7 +190,7 @@ const ALLOC_RUNS = 100;
  */
 async function allocation(workers: readonly (readonly [string, ChildService])[]): Promise<void> {
   for (const [who, worker] of workers) {
-    const file = allocPath(who);
+    const file = probePath('alloc', who);
     if (!file) {
       return;
     }
@@ -286,7 +285,7 @@ export async function benchWorkerVsDirect(
     await client.close();
   }
   for (const [who] of subjects) {
-    const file = timelinePath(who);
+    const file = probePath('timeline', who);
     if (file) {
       reportTimeline(who, file);
     }
