@@ -78,9 +78,9 @@ export class ChatQueue {
     this.queue.on('error', (err) => this.log.debug('queue error', { err: err.message }));
     this.slots = queueSlots(this.producer, this.names.slots);
     const closed = (): boolean => this.closing !== null;
-    const runsJobs = (): boolean => this.localRuns !== null && !closed();
     const { producer: redis, queue, names, log: logger } = this;
-    this.entry = { redis, queue, names, options, runsJobs, closed, logger };
+    const localRuns = (): LocalRuns | null => this.localRuns;
+    this.entry = { redis, queue, names, options, localRuns, closed, logger };
     this.producer.on('ready', () => {
       // A Redis that lost its data lost the global concurrency too: set it again.
       this.concurrencyApplied = false;
@@ -246,12 +246,6 @@ export class ChatQueue {
       }
     } catch (err) {
       throw queueUnavailable(err);
-    }
-    // A job that just answered here writes its end a moment later, on the connection the claim
-    // takes: claiming behind it finds the line free instead of queueing behind a finished job.
-    const ending = this.localRuns?.endsWritten();
-    if (ending) {
-      await ending;
     }
     return enterLine(this.entry, id, data);
   }

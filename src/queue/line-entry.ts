@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Admission } from '../account/index.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
+import type { LocalRuns } from './local-run.ts';
 import { LOCK_MS } from './chat-worker.ts';
 import { sentMarkTtlMs } from './job-processor.ts';
 import {
@@ -51,8 +52,8 @@ export interface EntryContext {
   readonly queue: Queue<QueueJobData>;
   readonly names: QueueNames;
   readonly options: ChatQueueOptions;
-  /** This process runs a worker for the queue (and is not closing). */
-  readonly runsJobs: () => boolean;
+  /** The jobs this process runs itself; null while it runs no worker for the queue. */
+  readonly localRuns: () => LocalRuns | null;
   /** The queue is closing (its connections are going away). */
   readonly closed: () => boolean;
   readonly logger: Logger;
@@ -98,8 +99,14 @@ export function lineKeys(
  * it in Redis (one round trip in all); otherwise admit() runs beside the claim.
  */
 export async function enterLine(ctx: EntryContext, id: string, data: ChatJobData): Promise<Entry> {
+  // A job that just answered here writes its end a moment later, on the connection the claim
+  // takes: claiming behind it finds the line free instead of queueing behind a finished job.
+  const ending = ctx.localRuns()?.endsWritten();
+  if (ending) {
+    await ending;
+  }
   const { account, queue: limits, requestTimeoutMs } = ctx.options;
-  const runsJobs = ctx.runsJobs();
+  const runsJobs = ctx.localRuns() !== null && !ctx.closed();
   const sharedProbe = account.admitRead && account.sharedProbe;
   const admission = runsJobs && !sharedProbe ? account.admit() : null;
   admission?.catch(() => undefined); // consumed by the job, or released below

@@ -33,10 +33,7 @@ export interface LocalRun {
 }
 
 /** Runs the claimed job, then finishes it in BullMQ and wakes a worker if jobs wait. Never throws. */
-export async function runClaimedJob(
-  run: LocalRun,
-  endPending: () => () => void = () => () => undefined,
-): Promise<void> {
+export async function runClaimedJob(run: LocalRun, endPending: () => () => void): Promise<void> {
   const job = new Job<ChatJobData>(run.queue, 'chat', run.data, run.opts, run.id);
   const lockLost = new AbortController();
   const renew = setInterval(() => {
