@@ -219,7 +219,9 @@ describe('ChatQueue: one account, one line', () => {
     expect(upstream.calls).toHaveLength(1);
     upstream.calls[0]?.release();
     expect(await first).toEqual({ text: 'held:first', error: undefined });
-    await waitUntil(() => upstream.calls.length === 2);
+    // It starts when the first ends: BullMQ's end of a job it did not fetch wakes no worker, the
+    // slot release does (without it the other worker would sleep through its 5 s drain delay).
+    await waitUntil(() => upstream.calls.length === 2, 2000);
     expect(upstream.calls[1]?.prompt).toBe('second');
     upstream.calls[1]?.release();
     expect(await second).toEqual({ text: 'held:second', error: undefined });

@@ -1,8 +1,8 @@
 /**
  * The end of a job run in process, from e2e/queue.test.ts, on the shared real Redis: its last
  * reply goes out before BullMQ writes its end, yet the next turn in the same process still finds
- * the line free (it claims behind the end), and a job queued meanwhile by another process starts
- * when it ends (the slot release wakes its worker: the job's end in BullMQ wakes nobody).
+ * the line free (it claims behind the end). That a job queued meanwhile by another process starts
+ * when it ends is in e2e/queue.test.ts (the idle line's case).
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
@@ -10,7 +10,6 @@ import { createCommandRedis } from '../../src/queue/index.ts';
 import {
   cleanups,
   collect,
-  heldGenerate,
   job,
   makeQueue,
   recordingGenerate,
@@ -47,25 +46,6 @@ export function claimLocalCases(): void {
       expect(events.filter((e) => e === 'added' || e === 'waiting')).toEqual([]);
       expect(events.filter((e) => e === 'completed')).toHaveLength(turns.length);
       expect(upstream.maxRunning()).toBe(1);
-    });
-
-    it("a job another process queued behind it starts when it ends, not at its worker's next poll", async () => {
-      const prefix = `t-${randomUUID()}`;
-      const upstream = heldGenerate();
-      const a = await makeQueue(prefix, upstream.generate);
-      const b = await makeQueue(prefix, upstream.generate);
-      const first = collect(a.queue.stream(job('first'), new AbortController().signal));
-      await waitUntil(() => upstream.calls.length === 1);
-      const second = collect(b.queue.stream(job('second'), new AbortController().signal));
-      await waitUntil(async () => (await b.queue.stats()).waiting === 1);
-      upstream.calls[0]?.release();
-      expect(await first).toEqual({ text: 'held:first', error: undefined });
-      // BullMQ's end of a job it did not fetch wakes no worker: without the release's wake-up the
-      // other process's worker would sleep through its drain delay (5 s).
-      await waitUntil(() => upstream.calls.length === 2, 2000);
-      upstream.calls[1]?.release();
-      expect(await second).toEqual({ text: 'held:second', error: undefined });
-      expect(upstream.calls.map((c) => c.prompt)).toEqual(['first', 'second']);
     });
   });
 }

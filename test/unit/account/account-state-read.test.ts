@@ -3,8 +3,7 @@
  * (and the probe lock it took there), with the in-memory store standing for Redis, a temporary
  * DATA_DIR and a hand-moved clock.
  */
-import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AccountState,
   MemoryAccountStore,
@@ -12,18 +11,10 @@ import {
   type ClaimedAccountRead,
 } from '../../../src/account/index.ts';
 import { AppError } from '../../../src/errors.ts';
-import { fakeClock, tempDataDir } from './fakes.ts';
+import { fakeClock, trackAccounts } from './fakes.ts';
 
 const COOLDOWN = { quotaMs: 3_600_000, jitterMs: 0, transientMs: 60_000 };
-const opened: AccountState[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((a) => a.close()));
-  for (const d of dirs.splice(0)) {
-    fs.rmSync(d, { recursive: true, force: true });
-  }
-});
+const { track, newDir } = trackAccounts();
 
 /** An account over `store` whose loads are counted. */
 async function open(store: AccountStore, clock: { now: () => number }) {
@@ -33,18 +24,15 @@ async function open(store: AccountStore, clock: { now: () => number }) {
     loads += 1;
     return load();
   };
-  const dataDir = tempDataDir();
-  dirs.push(dataDir);
   const account = await AccountState.open({
     account: 'acc@example.com',
-    dataDir,
+    dataDir: newDir(),
     cooldown: COOLDOWN,
     store,
     syncIntervalMs: 0,
     now: clock.now,
   });
-  opened.push(account);
-  return { account, loads: () => loads };
+  return { account: track(account), loads: () => loads };
 }
 
 /** The claim's read of a hash with these fields. */

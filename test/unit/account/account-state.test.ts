@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ACCOUNT_STATE_FILE,
   AccountState,
@@ -14,26 +14,12 @@ import {
   type AccountSnapshot,
   type AccountStore,
 } from '../../../src/account/index.ts';
-import { fakeClock, tempDataDir } from './fakes.ts';
+import { fakeClock, trackAccounts } from './fakes.ts';
 
 const ACCOUNT = 'acc@example.com';
 const COOLDOWN = { quotaMs: 3_600_000, jitterMs: 300_000, transientMs: 60_000 };
 
-const opened: AccountState[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((a) => a.close()));
-  for (const d of dirs.splice(0)) {
-    fs.rmSync(d, { recursive: true, force: true });
-  }
-});
-
-function newDir(): string {
-  const d = tempDataDir();
-  dirs.push(d);
-  return d;
-}
+const { track, newDir } = trackAccounts();
 
 async function open(
   dataDir: string,
@@ -41,17 +27,17 @@ async function open(
   store: AccountStore = new MemoryAccountStore(),
   random = () => 0,
 ): Promise<AccountState> {
-  const a = await AccountState.open({
-    account: ACCOUNT,
-    dataDir,
-    cooldown: COOLDOWN,
-    store,
-    syncIntervalMs: 0,
-    now: clock.now,
-    random,
-  });
-  opened.push(a);
-  return a;
+  return track(
+    await AccountState.open({
+      account: ACCOUNT,
+      dataDir,
+      cooldown: COOLDOWN,
+      store,
+      syncIntervalMs: 0,
+      now: clock.now,
+      random,
+    }),
+  );
 }
 
 function readFile(dataDir: string): unknown {

@@ -1,11 +1,12 @@
 /**
  * Test doubles for the upstream (Google stands in here, never our own modules): a scripted
- * Generate, a settable clock, and a temporary DATA_DIR.
+ * Generate, a settable clock, a temporary DATA_DIR, and the clean-up of the accounts a test opens.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Generate } from '../../../src/account/index.ts';
+import { afterEach } from 'vitest';
+import type { AccountState, Generate } from '../../../src/account/index.ts';
 import {
   GeminiError,
   type FailureKind,
@@ -118,6 +119,35 @@ export function fakeClock(startMs = 1_700_000_000_000): {
 
 export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gk-account-'));
+}
+
+/**
+ * The accounts and DATA_DIRs a test file opens, closed and removed after each test (registers
+ * the afterEach): `track(account)` returns it, `newDir()` makes a DATA_DIR.
+ */
+export function trackAccounts(): {
+  track: (a: AccountState) => AccountState;
+  newDir: () => string;
+} {
+  const opened: AccountState[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((a) => a.close()));
+    for (const d of dirs.splice(0)) {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+  return {
+    track: (a) => {
+      opened.push(a);
+      return a;
+    },
+    newDir: () => {
+      const d = tempDataDir();
+      dirs.push(d);
+      return d;
+    },
+  };
 }
 
 /** Collects a stream, returning the events and the error it ended with (if any). */
