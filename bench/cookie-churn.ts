@@ -9,7 +9,8 @@ import type { BenchEmulator } from './remote-emulator.ts';
 import type { GeminiClient } from '../src/gemini/index.ts';
 import { startBenchWorker, type ChildService, type Services } from './harness.ts';
 import { printLine, printRow, record, since, summarize, type Summary } from './stats.ts';
-import { directClient, directRun, workerRun } from './worker-vs-direct.ts';
+import { directClient } from './worker-vs-direct.ts';
+import { directRun, workerRun } from './worker-latency.ts';
 
 const WARM_UP = 20;
 const WINDOW = 200;
