@@ -5,24 +5,32 @@
  * when it ends is in e2e/queue.test.ts (the idle line's case).
  */
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { createCommandRedis } from '../../src/queue/index.ts';
 import {
   cleanups,
   collect,
+  heldGenerate,
   job,
   makeQueue,
   recordingGenerate,
+  recordingLogger,
   sweepAfterTest,
   waitUntil,
 } from './support.ts';
 
-/** The names of the events BullMQ streamed for the queue `queueName` under `prefix`. */
-async function streamedEvents(prefix: string, queueName: string): Promise<string[]> {
+async function redisFor(prefix: string): Promise<Redis> {
   const redis = createCommandRedis(inject('redisUrl'));
   cleanups.push(() => redis.disconnect());
   await waitUntil(() => redis.status === 'ready');
   sweepAfterTest(redis, prefix);
+  return redis;
+}
+
+/** The names of the events BullMQ streamed for the queue `queueName` under `prefix`. */
+async function streamedEvents(prefix: string, queueName: string): Promise<string[]> {
+  const redis = await redisFor(prefix);
   const entries = await redis.xrange(`${prefix}:${queueName}:events`, '-', '+');
   return entries.map(([, fields]) => fields[fields.indexOf('event') + 1] ?? '');
 }
@@ -46,6 +54,51 @@ export function claimLocalCases(): void {
       expect(events.filter((e) => e === 'added' || e === 'waiting')).toEqual([]);
       expect(events.filter((e) => e === 'completed')).toHaveLength(turns.length);
       expect(upstream.maxRunning()).toBe(1);
+    });
+
+    it('an ended job leaves what BullMQ leaves: no job keys, no lock, no stalled mark, no slot', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const a = await makeQueue(prefix, recordingGenerate(0).generate);
+      const redis = await redisFor(prefix);
+      const { names } = a.queue;
+      const q = `${prefix}:${names.queue}`;
+      for (const turn of ['one', 'two']) {
+        await collect(a.queue.stream(job(turn), new AbortController().signal));
+      }
+      await waitUntil(async () => (await redis.zcard(names.slots)) === 0, 2000);
+      const left = await redis.keys(`${q}:*`);
+      // Job hashes and locks are named by the job's uuid; the queue's own keys are not. The
+      // "sent" marks (ours, not BullMQ's) stay until their ttl, the at-most-once record.
+      const sent = left.filter((k) => k.startsWith(`${q}:sent:`));
+      expect(sent).toHaveLength(2);
+      for (const key of sent) {
+        expect(await redis.pttl(key)).toBeGreaterThan(0);
+      }
+      const jobKeys = left.filter((k) => !sent.includes(k) && /:[0-9a-f-]{36}(:|$)/.test(k));
+      expect(jobKeys).toEqual([]);
+      expect(await redis.llen(`${q}:active`)).toBe(0);
+      expect(await redis.scard(`${q}:stalled`)).toBe(0);
+    });
+
+    it('a job whose lock another process took is left to it at the end; its slot is freed', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = heldGenerate();
+      const { logger, lines } = recordingLogger();
+      const a = await makeQueue(prefix, upstream.generate, { logger });
+      const redis = await redisFor(prefix);
+      const q = `${prefix}:${a.queue.names.queue}`;
+      const answer = collect(a.queue.stream(job('held'), new AbortController().signal));
+      await waitUntil(() => upstream.calls.length === 1);
+      const [id] = await redis.lrange(`${q}:active`, 0, -1);
+      await redis.set(`${q}:${id}:lock`, 'another-process', 'PX', 30_000);
+      upstream.calls[0]!.release();
+      expect((await answer).text).toBe('held:held');
+      await waitUntil(async () => (await redis.zscore(a.queue.names.slots, id!)) === null, 2000);
+      expect(await redis.lrange(`${q}:active`, 0, -1)).toEqual([id]);
+      expect(await redis.exists(`${q}:${id}`)).toBe(1);
+      await waitUntil(() =>
+        lines().some((l) => l['message'] === 'could not finish an in-process job in BullMQ'),
+      );
     });
   });
 }

@@ -131,6 +131,10 @@ export interface LineKeys {
   readonly active: string;
   readonly prioritized: string;
   readonly meta: string;
+  /** BullMQ's set of active jobs its stalled checker saw (a job's end takes its id out). */
+  readonly stalled: string;
+  /** BullMQ's event stream (a job's end writes `completed`). */
+  readonly events: string;
   /** BullMQ's wake-up marker for its workers. */
   readonly marker: string;
   /** The job's hash; its lock is this plus `:lock`. */

@@ -84,6 +84,8 @@ export function lineKeys(
     active: k['active']!,
     prioritized: k['prioritized']!,
     meta: k['meta']!,
+    stalled: k['stalled']!,
+    events: k['events']!,
     marker: k['marker']!,
     job: queue.toKey(id),
     sent: names.sent(id),

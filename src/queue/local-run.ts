@@ -2,14 +2,16 @@
  * A job that claimLine made active for this process runs here at once, with the processor BullMQ's
  * worker would call, instead of waiting for the worker to wake and move it to active. This keeps
  * what BullMQ's worker keeps: the job's lock is renewed while it runs (so no stalled checker takes
- * it), a lost lock aborts it, and its end goes through BullMQ's own moveToFinished.
+ * it), a lost lock aborts it, and its end does what BullMQ's moveToFinished does for such a job
+ * (line-end.ts).
  */
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging.ts';
 import type { Admission } from '../account/index.ts';
 import { LOCK_MS, settlesWithin } from './chat-worker.ts';
-import { releaseLine, type LineKeys } from './line-claim.ts';
+import type { LineKeys } from './line-claim.ts';
+import { endLine } from './line-end.ts';
 import { JOB_OPTS, localToken } from './line-entry.ts';
 import type { PreparedRun, Processor } from './job-processor.ts';
 import type { ChatJobData, QueueJobData } from './wire.ts';
@@ -49,7 +51,7 @@ export async function runClaimedJob(run: LocalRun, endPending: () => () => void)
   }, run.lockMs / 2);
   renew.unref();
   let finished: Promise<void> | null = null;
-  const finish = (): Promise<void> => (finished ??= complete(job, run, endPending()));
+  const finish = (): Promise<void> => (finished ??= complete(run, endPending()));
   try {
     await run.process(job, run.token, lockLost.signal, {
       ...run.prepared,
@@ -64,48 +66,32 @@ export async function runClaimedJob(run: LocalRun, endPending: () => () => void)
 }
 
 /**
- * Moves the job to completed (BullMQ removes it), then frees its slot and wakes a worker if jobs
- * wait, and calls `onEndWritten` once the end is on its way to Redis ahead of anything sent later
- * on the same connection.
+ * Ends the job in BullMQ and frees its slot (endLine: one script, one write), then calls
+ * `onEndWritten` once that end is on its way to Redis ahead of anything sent later on the same
+ * connection (a next claim must land after it, or it finds the line still held).
  *
  * The end waits for the check phase: the promise hops that write the last reply to the client
- * run before it, so BullMQ's CPU to build the end never delays the answer. The release follows
- * one check phase later, when the end's command was written (BullMQ issues it a few promise hops
- * after the call): the release must reach Redis after the end, or the worker it wakes finds the
- * line still held and sleeps until its drain delay. Both leave in one write (the socket is corked
- * between them). On a connection that is not ready the release waits for the end's answer.
+ * run before it. On a connection that is not ready the end is queued by ioredis; then
+ * `onEndWritten` waits for its answer.
  */
-function complete(job: Job<ChatJobData>, run: LocalRun, onEndWritten: () => void): Promise<void> {
-  const release = (): Promise<unknown> =>
-    releaseLine(run.redis, run.keysOf(run.id), run.id).catch(() => undefined);
+function complete(run: LocalRun, onEndWritten: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
     setImmediate(() => {
       const ready = run.redis.status === 'ready';
-      // The end and the release leave in one write: on a busy machine each write to Redis's
-      // socket costs more than building either command.
-      const socket = ready ? run.redis.stream : null;
-      socket?.cork();
-      const ended = job.moveToCompleted(undefined, run.token, false).then(
-        () => undefined,
+      const ended = endLine(run.redis, run.keysOf(run.id), run.id, run.token).catch(
         (err: unknown) => {
           // The lock runs out and the stalled checker fails the job (it never runs again).
           run.logger.warn('could not finish an in-process job in BullMQ', { jobId: run.id, err });
         },
       );
-      if (!ready) {
-        void ended
-          .then(() => {
-            onEndWritten();
-            return release();
-          })
-          .then(() => resolve());
-        return;
-      }
-      setImmediate(() => {
-        const released = release();
-        socket?.uncork();
+      if (ready) {
         onEndWritten();
-        void Promise.all([ended, released]).then(() => resolve());
+      }
+      void ended.then(() => {
+        if (!ready) {
+          onEndWritten();
+        }
+        resolve();
       });
     });
   });
