@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import {
   createLogger,
@@ -17,6 +17,20 @@ const capture = () => {
 };
 
 describe('logging', () => {
+  it('a disabled level never enters winston; a child follows the level set later', async () => {
+    const { sink, lines } = capture();
+    const logger = createLogger({ stream: sink });
+    const child = logger.child({ module: 'm' });
+    const write = vi.spyOn(logger, 'write');
+    child.debug('quiet');
+    logger.debug('quiet too');
+    expect(write).not.toHaveBeenCalled();
+    logger.level = 'debug';
+    child.debug('heard');
+    await new Promise((r) => setImmediate(r));
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(['heard']);
+  });
+
   it('blanks secret keys and replaces registered values anywhere', async () => {
     registerSecret('g.a000-secret-psid-value');
     const sink = new PassThrough();
