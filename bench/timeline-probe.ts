@@ -4,7 +4,9 @@
  * ms from the server's `request` event: the body's end, the line claim's EVALSHA sent and
  * answered, the upstream request created, its headers sent, its response headers and its end,
  * and the response's finish. The stamps come from `diagnostics_channel` (node:http, undici) and a
- * wrap of ioredis's sendCommand, so the worker's code is untouched. Rows go to
+ * wrap of ioredis's sendCommand, so the worker's code is untouched. Each row says whether the
+ * answer was streamed (`streamed`: 1 for an event stream), and the request that finished last
+ * keeps its stamps until the next one starts, so work after the answer shows too. Rows go to
  * `<BENCH_TIMELINE_OUT>.json` when the process exits.
  */
 import dc from 'node:diagnostics_channel';
@@ -21,13 +23,19 @@ const rows: TimelineRow[] = [];
 let inFlight = 0;
 /** The only request in flight (the stamps of shared steps are its own), or null. */
 let current: { start: number; row: TimelineRow } | null = null;
+/** The request that finished last, until the next one starts: its after-work is stamped too. */
+let finished: { start: number; row: TimelineRow } | null = null;
 
 function stamp(step: string): void {
-  if (current && current.row[step] === undefined) {
-    current.row[step] = performance.now() - current.start;
+  const of = current ?? finished;
+  if (of && (of.row[step] === undefined || step.startsWith('~'))) {
+    of.row[step] = performance.now() - of.start;
   }
 }
 
+// Temporary stamps in the worker's own code (/work/wt/timeline-stamps.patch) call this. A step
+// named `~…` keeps its last time, not its first.
+(globalThis as { __tl?: (step: string) => void }).__tl = stamp;
 dc.subscribe('http.server.request.start', (message) => {
   const { request } = message as { request: IncomingMessage };
   if (request.method !== 'POST') {
@@ -36,18 +44,24 @@ dc.subscribe('http.server.request.start', (message) => {
   inFlight += 1;
   // A request that overlaps another is left out: its steps could not be told apart.
   current = inFlight === 1 ? { start: performance.now(), row: {} } : null;
+  finished = null;
   const mine = current;
   request.once('end', () => mine === current && stamp('bodyEnd'));
 });
-dc.subscribe('http.server.response.finish', () => {
+dc.subscribe('http.server.response.finish', (message) => {
   if (inFlight === 0) {
     return;
   }
   inFlight -= 1;
   if (current) {
     stamp('finish');
+    const { response } = message as { response: { getHeader(name: string): unknown } };
+    current.row['streamed'] = String(response.getHeader('content-type')).includes('event-stream')
+      ? 1
+      : 0;
     rows.push(current.row);
   }
+  finished = current;
   current = null;
 });
 dc.subscribe('undici:request:create', () => stamp('upstreamCreated'));

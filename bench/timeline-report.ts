@@ -1,6 +1,6 @@
 /**
  * `--timeline`: the p50 of each step the timeline probe stamped in a worker (bench/timeline-probe.ts),
- * in the order a request reaches them, with the step before it subtracted.
+ * streamed and not streamed apart, in the order of their p50s, with the step before it subtracted.
  */
 import fs from 'node:fs';
 import { printLine } from './stats.ts';
@@ -28,12 +28,26 @@ export function reportTimeline(who: string, file: string): void {
     printLine(`\n${who} timeline: nothing written (${file}.json)`);
     return;
   }
-  const rows = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as TimelineRow[];
+  const all = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as TimelineRow[];
+  for (const [mode, rows] of [
+    ['not streamed', all.filter((r) => r['streamed'] === 0)],
+    ['streamed', all.filter((r) => r['streamed'] === 1)],
+  ] as const) {
+    reportRows(`${who}, ${mode}`, rows);
+  }
+}
+
+function reportRows(who: string, rows: TimelineRow[]): void {
   printLine(
     `\n${who} timeline, p50 over ${rows.length} requests served one at a time (ms from its request event)`,
   );
   let previous: string | null = null;
-  for (const [step, what] of STEPS) {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'streamed');
+  const order = keys
+    .map((k) => [k, p50(rows.flatMap((r) => (r[k] === undefined ? [] : [r[k]])))] as const)
+    .sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
+  const all = order.map(([k]) => [k, STEPS.find(([s]) => s === k)?.[1] ?? k] as const);
+  for (const [step, what] of all) {
     const at = p50(rows.flatMap((r) => (r[step] === undefined ? [] : [r[step]])));
     const gap = p50(
       rows.flatMap((r) => {
