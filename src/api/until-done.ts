@@ -1,8 +1,9 @@
 /**
  * Reads a generation up to its `done` event. What follows `done` is the queue's bookkeeping (the
  * account records the success, the job completes); the answer need not wait for it, so the rest
- * is drained in the background.
+ * is drained in the background, once the reply went out.
  */
+import { setImmediate as afterThisTurn } from 'node:timers/promises';
 import { UpstreamError } from '../errors.ts';
 import type { GenerateEvent, GenerateResult } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
@@ -22,7 +23,9 @@ export async function untilDone(
       throw new UpstreamError('Gemini ended the answer without a result.');
     }
     if (next.value.type === 'done') {
-      void drain(it, logger);
+      // Drained in the check phase: even the first read of the rest (a wait for the job's end,
+      // with its timer) would otherwise come before the reply this result is for.
+      void afterThisTurn().then(() => drain(it, logger));
       return next.value.result;
     }
     await onEvent(next.value);
