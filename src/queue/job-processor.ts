@@ -3,6 +3,7 @@
  * publishes every event to the waiting process's reply channel, in order. A cancel message, the
  * job timeout, or a lost connection aborts the upstream call through one AbortController.
  */
+import { setImmediate as afterThisTurn } from 'node:timers/promises';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -216,6 +217,12 @@ async function runJob(
     const events = runGuarded(data.job, deps.guard, controller.signal, ledger, prepared?.admission);
     for await (const event of untilAborted(events, controller.signal)) {
       void send({ t: 'event', event });
+      if (event.type === 'done') {
+        // The answer is complete. What follows here (the account's bookkeeping, the job's end)
+        // waits for the check phase, so that a stream waiting in this process writes its reply
+        // first instead of taking turns with it in the microtask queue.
+        await afterThisTurn();
+      }
     }
     controller.signal.throwIfAborted();
     await send({ t: 'end' });

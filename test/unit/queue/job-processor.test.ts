@@ -4,7 +4,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { AccountState } from '../../../src/account/index.ts';
+import { AccountState, type AccountGuard } from '../../../src/account/index.ts';
 import { createLogger } from '../../../src/logging.ts';
 import { CancelRegistry, createProcessor } from '../../../src/queue/job-processor.ts';
 import { decodeReply, type ChatJobData, type ReplyMessage } from '../../../src/queue/wire.ts';
@@ -96,6 +96,48 @@ describe('job processor', () => {
     });
     await elsewhere.run();
     expect(elsewhere.sent.map((s) => s.message.t)).toEqual(['start', 'event', 'event', 'end']);
+  });
+
+  it('after done, the job finishes only in the check phase: the waiting reply goes out first', async () => {
+    const local: ReplyMessage[] = [];
+    let beforeCheckPhase: string[] | null = null;
+    // An account without I/O: without the pause, the job's end would follow done in microtasks.
+    const account: AccountGuard = {
+      admit: () => Promise.resolve({ probe: false, token: null }),
+      recordSuccess: () => Promise.resolve(),
+      coolDown: () => Promise.resolve(0),
+      markLoginRequired: () => Promise.resolve(0),
+      release: () => Promise.resolve(),
+    };
+    const processor = createProcessor({
+      publisher: publisher().redis,
+      guard: { account, generate: scriptedGenerate([{ events: [text('a'), done('a')] }]).generate },
+      cancels: new CancelRegistry(),
+      requestTimeoutMs: 5000,
+      logger: createLogger({ silent: true }),
+      deliverLocally: (_replyTo, message) => {
+        local.push(message);
+        if (message.t === 'event' && message.event.type === 'done') {
+          const from = local.length;
+          setImmediate(() => (beforeCheckPhase = local.slice(from).map((m) => m.t)));
+        }
+        return true;
+      },
+    });
+    const data: ChatJobData = {
+      job: {
+        requestId: 'r',
+        model: MODEL,
+        prompt: 'hi',
+        inputs: [],
+        chat: null,
+        replayPrompt: null,
+      },
+      replyTo: 'reply-chan',
+    };
+    await processor({ id: 'job-1', data } as Job<ChatJobData>);
+    expect(beforeCheckPhase).toEqual([]);
+    expect(local.map((m) => m.t)).toEqual(['start', 'event', 'event', 'end']);
   });
 
   it('a job claimed in process takes the admission read beside its claim; its end follows its last reply', async () => {
