@@ -43,12 +43,11 @@ function reportRows(who: string, rows: TimelineRow[]): void {
   );
   let previous: string | null = null;
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'streamed');
-  const order = keys
+  const steps = keys
     .map((k) => [k, p50(rows.flatMap((r) => (r[k] === undefined ? [] : [r[k]])))] as const)
     .sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
-  const all = order.map(([k]) => [k, STEPS.find(([s]) => s === k)?.[1] ?? k] as const);
-  for (const [step, what] of all) {
-    const at = p50(rows.flatMap((r) => (r[step] === undefined ? [] : [r[step]])));
+  for (const [step, at] of steps) {
+    const what = STEPS.find(([s]) => s === step)?.[1] ?? step;
     const gap = p50(
       rows.flatMap((r) => {
         const from = previous === null ? 0 : r[previous];
