@@ -82,6 +82,16 @@ return {2, hash, probing, taken}
 `,
 );
 
+/**
+ * Lua that wakes BullMQ's workers when jobs wait (its wait list or prioritized set, at these KEYS
+ * indexes): jobs added while the line was held found the queue at its concurrency and woke none.
+ */
+export function wakeIfJobsWait(wait: number, prioritized: number, marker: number): string {
+  return `if redis.call('LLEN', KEYS[${wait}]) > 0 or redis.call('ZCARD', KEYS[${prioritized}]) > 0 then
+  redis.call('ZADD', KEYS[${marker}], 0, '0')
+end`;
+}
+
 // KEYS: 1 slots, 2 wait, 3 prioritized, 4 marker, 5 active, 6 job hash, 7 job lock, 8 sent mark,
 //       9 the claim's tombstone, 10 the account's probe lock.
 // ARGV: 1 job id, 2 the claim's lock token ('' for none), 3 tombstone ttl ms ('' unless undoing),
@@ -108,9 +118,7 @@ if ARGV[3] ~= '' then
   freed = math.max(freed, tonumber(redis.call('GET', KEYS[9]) or '0'))
   redis.call('SET', KEYS[9], freed, 'PX', ARGV[3])
 end
-if redis.call('LLEN', KEYS[2]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 then
-  redis.call('ZADD', KEYS[4], 0, '0')
-end
+${wakeIfJobsWait(2, 3, 4)}
 return freed
 `,
 );

@@ -13,7 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import { redisScript } from '../redis/index.ts';
-import type { LineKeys } from './line-claim.ts';
+import { wakeIfJobsWait, type LineKeys } from './line-claim.ts';
 
 // KEYS: 1 job hash, 2 job lock, 3 active, 4 stalled, 5 events, 6 meta, 7 wait, 8 prioritized,
 //       9 slots, 10 marker.
@@ -49,9 +49,7 @@ local function ended()
 end
 local answer = ended()
 redis.call('ZREM', KEYS[9], ARGV[1])
-if redis.call('LLEN', KEYS[7]) > 0 or redis.call('ZCARD', KEYS[8]) > 0 then
-  redis.call('ZADD', KEYS[10], 0, '0')
-end
+${wakeIfJobsWait(7, 8, 10)}
 return answer
 `,
 );
