@@ -12,7 +12,7 @@ export interface Call {
   readonly dog: Watchdog;
   /** The error to throw for `err`: the abort reason, a stall, or a classified GeminiError. */
   failure(err: unknown): unknown;
-  /** Stops timers and listeners; `abort` cancels a request still in flight. */
+  /** Clears its timer and listeners; `abort` cancels a request still in flight. */
   end(abort: boolean): void;
 }
 
@@ -39,7 +39,7 @@ export function startCall(
         : classifyThrown(err);
     },
     end(abort) {
-      dog.disarm();
+      dog.stop();
       unlink();
       if (abort && !controller.signal.aborted) {
         controller.abort(new Error('released'));

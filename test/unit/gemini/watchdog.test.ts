@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startCall } from '../../../src/gemini/call.ts';
 import { createWatchdog } from '../../../src/gemini/watchdog.ts';
 
 const TIMEOUT_MS = 40;
@@ -49,5 +50,39 @@ describe('createWatchdog', () => {
     dog.arm();
     await sleep(TIMEOUT_MS * 3);
     expect(fires()).toBe(1);
+  });
+});
+
+describe('the end of a call', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a disarmed watchdog keeps its timer until stop() clears it', () => {
+    vi.useFakeTimers();
+    const { dog, fires } = counted();
+    dog.arm();
+    dog.disarm();
+    // Unref'd, it still holds onFire (and all it reaches) for the whole timeout.
+    expect(vi.getTimerCount()).toBe(1);
+    dog.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    dog.arm();
+    vi.advanceTimersByTime(TIMEOUT_MS * 2);
+    expect(fires()).toBe(1);
+  });
+
+  it('leaves no timer behind, finished or cancelled', () => {
+    vi.useFakeTimers();
+    const lifetime = new AbortController();
+    for (const abort of [false, true]) {
+      const caller = new AbortController();
+      const call = startCall(caller.signal, lifetime.signal, 120_000);
+      call.dog.arm();
+      call.dog.disarm();
+      call.end(abort);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(call.signal.aborted).toBe(abort);
+    }
   });
 });
