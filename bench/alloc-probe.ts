@@ -15,14 +15,26 @@ export interface AllocWindow {
   readonly scavenges: number;
   readonly markSweeps: number;
   readonly gcPauseMs: number;
+  /** Each young-generation collection's pause, in order. */
+  readonly scavengePausesMs: readonly number[];
+  /** Old-space growth over those collections: what they promoted. */
+  readonly promotedBytes: number;
 }
 
 interface GcEntry {
   readonly gcType: string;
   readonly cost: number;
-  readonly beforeGC: { readonly heapStatistics: { readonly usedHeapSize: number } };
-  readonly afterGC: { readonly heapStatistics: { readonly usedHeapSize: number } };
+  readonly beforeGC: GcHeap;
+  readonly afterGC: GcHeap;
 }
+
+interface GcHeap {
+  readonly heapStatistics: { readonly usedHeapSize: number };
+  readonly heapSpaceStatistics: readonly { spaceName: string; spaceUsedSize: number }[];
+}
+
+const oldSpaceUsed = (heap: GcHeap): number =>
+  heap.heapSpaceStatistics.find((s) => s.spaceName === 'old_space')?.spaceUsedSize ?? 0;
 
 const out = process.env['BENCH_ALLOC_OUT'];
 let running: { gc: v8.GCProfiler; session: inspector.Session; usedAtStart: number } | null = null;
@@ -55,11 +67,17 @@ async function stop(file: string): Promise<void> {
     after = e.afterGC.heapStatistics.usedHeapSize;
   }
   allocated += usedAtEnd - after;
+  const young = entries.filter((e) => e.gcType === 'Scavenge' || e.gcType === 'MinorMarkSweep');
   const window: AllocWindow = {
     allocatedBytes: allocated,
-    scavenges: entries.filter((e) => e.gcType === 'Scavenge' || e.gcType === 'MinorMarkSweep').length,
+    scavenges: young.length,
     markSweeps: entries.filter((e) => e.gcType === 'MarkSweepCompact').length,
     gcPauseMs: entries.reduce((sum, e) => sum + e.cost, 0) / 1000,
+    scavengePausesMs: young.map((e) => e.cost / 1000),
+    promotedBytes: young.reduce(
+      (sum, e) => sum + oldSpaceUsed(e.afterGC) - oldSpaceUsed(e.beforeGC),
+      0,
+    ),
   };
   fs.writeFileSync(`${file}.heapprofile`, JSON.stringify(profile));
   fs.writeFileSync(`${file}.json`, JSON.stringify(window));

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AllocWindow } from './alloc-probe.ts';
-import { printLine } from './stats.ts';
+import { printLine, summarize } from './stats.ts';
 
 interface CallFrame {
   readonly functionName: string;
@@ -68,9 +68,27 @@ export function reportAllocators(file: string, requests: number, n = 15): void {
   };
   const { self, ours } = attribute(profile.head);
   const sampled = [...self.values()].reduce((a, b) => a + b, 0);
-  printLine(`  sampled: ${(sampled / requests / 1024).toFixed(1)} KB/request (${file}.heapprofile)`);
+  printLine(
+    `  sampled: ${(sampled / requests / 1024).toFixed(1)} KB/request (${file}.heapprofile)`,
+  );
   printLine('  by allocating frame:');
   top(self, n, requests).forEach((l) => printLine(`    ${l}`));
   printLine('  by the innermost frame of our bundle:');
   top(ours, n, requests).forEach((l) => printLine(`    ${l}`));
+}
+
+/**
+ * The young-generation collections of the window: how often, how long, and what they promoted.
+ * Each pause stops the request it lands in, so when one comes every few dozen requests its
+ * length is what the p99 shows.
+ */
+export function youngGenerationLine(w: AllocWindow, requests: number): string {
+  const n = w.scavengePausesMs.length;
+  if (n === 0) {
+    return '  young-generation collections: none in the window';
+  }
+  const pauses = summarize(w.scavengePausesMs);
+  const every = (requests / n).toFixed(0);
+  const promoted = (w.promotedBytes / n / 1024).toFixed(0);
+  return `  young-generation collections: ${n}, one per ${every} requests, pause p50 ${pauses.p50.toFixed(1)} ms, max ${Math.max(...w.scavengePausesMs).toFixed(1)} ms, ${promoted} KB promoted each`;
 }

@@ -19,7 +19,7 @@ import {
   type ChildService,
   type Services,
 } from './harness.ts';
-import { readAllocWindow, reportAllocators } from './alloc-report.ts';
+import { readAllocWindow, reportAllocators, youngGenerationLine } from './alloc-report.ts';
 import { benchFrameRelay, FRAME_RUNS } from './frame-relay.ts';
 import { LATENCY_RUNS, latency, startWorkerFloor, workerRun } from './worker-latency.ts';
 import { reportProfile } from './profile-report.ts';
@@ -69,6 +69,7 @@ async function allocation(workers: readonly (readonly [string, ChildService])[])
     printLine(
       `\n${who} heap allocated per request: ${kb.toFixed(1)} KB (${requests} requests, ${w.scavenges} scavenges, ${w.markSweeps} mark-sweeps, GC pauses ${w.gcPauseMs.toFixed(1)} ms in all)`,
     );
+    printLine(youngGenerationLine(w, requests));
     reportAllocators(file, requests);
     record({
       measure: `${who} heap allocated per request`,
