@@ -11,9 +11,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hashMessages } from '../history-key.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
-import { EnsuredFolder } from './ensured-folder.ts';
 import { KeptImages } from './kept-images.ts';
-import { readKeyLink, writeKeyLink } from './key-links.ts';
+import { readKeyLink } from './key-links.ts';
+import { SaveThread } from './save-thread.ts';
 
 /** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
 export interface StoredTurn {
@@ -123,15 +123,14 @@ export function withTurns(c: Conversation): Conversation {
  */
 export class ConversationStore {
   private readonly pending = new Set<Promise<void>>();
-  /** Holds the key files, and so makes the conversations folder too. */
-  private readonly keyFolder: EnsuredFolder;
+  /** Does the file steps of every save, one after another. */
+  private readonly saver = new SaveThread();
   private total = 0;
   /** Images of user turns, kept for replays (under the same retention as the conversations). */
   readonly keptImages: KeptImages;
 
   constructor(readonly dir: string) {
     this.keptImages = new KeptImages(path.join(dir, '.images'));
-    this.keyFolder = new EnsuredFolder(path.join(dir, KEY_DIR));
   }
 
   newId(): string {
@@ -194,32 +193,32 @@ export class ConversationStore {
   }
 
   /**
-   * A temp file renamed over the conversation (never half a file to read), then the key file.
-   * Each fs call is a thread-pool job beside the next request: `replaces` spares the existence
-   * check, and the folders are made once (see EnsuredFolder).
+   * A temp file renamed over the conversation (never half a file to read), then the key link, in
+   * the save thread (save-thread.ts). `replaces` spares the existence check.
    */
   private async write(
     conversation: Conversation,
     historyKey: string,
     replaces: boolean | undefined,
   ): Promise<void> {
-    const file = this.file(conversation.conversation_id);
-    const tmp = `${file}.${process.pid}.${randomUUID()}.tmp`;
-    const body = JSON.stringify(conversation);
-    const [existed] = await Promise.all([
-      replaces ??
-        fs.access(file).then(
-          () => true,
-          () => false,
-        ),
-      this.keyFolder.write(() => fs.writeFile(tmp, body)),
-    ]);
-    await fs.rename(tmp, file);
-    if (!existed) {
+    const id = conversation.conversation_id;
+    const file = this.file(id);
+    const keyDir = path.join(this.dir, KEY_DIR);
+    const keyFile = path.join(keyDir, historyKeyFile(historyKey, conversation.owner));
+    const unique = `${process.pid}.${randomUUID()}.tmp`;
+    const { existed } = await this.saver.run({
+      file,
+      tmp: `${file}.${unique}`,
+      body: JSON.stringify(conversation),
+      keyDir,
+      keyFile,
+      keyTmp: `${keyFile}.${unique}`,
+      id,
+      checkExisted: replaces === undefined,
+    });
+    if (!(replaces ?? existed)) {
       this.total += 1;
     }
-    const keyFile = path.join(this.dir, KEY_DIR, historyKeyFile(historyKey, conversation.owner));
-    await this.keyFolder.write(() => writeKeyLink(keyFile, conversation.conversation_id));
   }
 
   /** Resolves once every save started so far has finished (failed ones included). */

@@ -1,6 +1,7 @@
 /**
- * What a save does on disk beyond the happy path: folders made once yet made again when removed,
- * and the count kept without an existence check when the caller knows the file was stored.
+ * What a save does on disk beyond the happy path: folders made again when removed, the count kept
+ * without an existence check when the caller knows the file was stored, and the save thread's
+ * order, errors and death.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
 import { ConversationStore, type ChatBackend } from '../../../src/api/index.ts';
-import { EnsuredFolder } from '../../../src/api/ensured-folder.ts';
+import { SaveThread, type SaveFiles } from '../../../src/api/save-thread.ts';
 import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
 import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { startWorkerApp } from './app-fixture.ts';
@@ -59,15 +60,17 @@ describe('saving a conversation', () => {
 
   it('counts a new conversation once, not its follow-ups, with or without the caller knowing', async () => {
     const store = new ConversationStore(tmp());
-    const access = vi.spyOn(fs.promises, 'access');
-    onTestFinished(() => access.mockRestore());
+    const run = vi.spyOn(SaveThread.prototype, 'run');
+    onTestFinished(() => run.mockRestore());
+    const checks = () => run.mock.calls.filter(([files]) => files.checkExisted).length;
     await saveTurn(store, 'a', 'Q1');
     expect(store.count()).toBe(1);
     const followUp = await saveTurn(store, 'a', 'Q2');
     expect(followUp.storedId).toBe('a');
     expect(store.count()).toBe(1);
     // The caller knew both times (the plan read the file, or found none): no look on disk.
-    expect(access).not.toHaveBeenCalled();
+    expect(run).toHaveBeenCalledTimes(2);
+    expect(checks()).toBe(0);
     // A caller that does not say (undefined) gets the check on disk.
     const cp = await planConversation('a', turnOf('Q3'), store);
     const { conversation, key } = conversationAfterTurn(
@@ -77,7 +80,7 @@ describe('saving a conversation', () => {
       chat,
     );
     await store.save(conversation, key);
-    expect(access).toHaveBeenCalledTimes(1);
+    expect(checks()).toBe(1);
     expect(store.count()).toBe(1);
     const other = conversationAfterTurn(cp, { text: 'A', toolCalls: [] }, 'm', chat);
     await store.save({ ...other.conversation, conversation_id: 'b' }, 'k-b');
@@ -142,7 +145,7 @@ describe('a turn through the route', () => {
       userKey,
       deps: { conversations: store },
     });
-    const access = vi.spyOn(fs.promises, 'access');
+    const run = vi.spyOn(SaveThread.prototype, 'run');
     try {
       const ask = async (stream: boolean, extra: object) => {
         const res = await fetch(`${app.url}/v1/chat/completions`, {
@@ -163,39 +166,68 @@ describe('a turn through the route', () => {
       await ask(true, { conversation_id: 'route-b' });
       expect((await store.get('route-a'))?.messages).toHaveLength(4);
       expect(store.count()).toBe(2);
-      expect(access).not.toHaveBeenCalled();
+      expect(run).toHaveBeenCalledTimes(3);
+      expect(run.mock.calls.filter(([files]) => files.checkExisted)).toEqual([]);
     } finally {
-      access.mockRestore();
+      run.mockRestore();
       await app.close();
     }
   });
 });
 
-describe('EnsuredFolder', () => {
-  it('makes the folder once, not before every write', async () => {
-    const dir = path.join(tmp(), 'a', 'b');
-    const folder = new EnsuredFolder(dir);
-    const mkdir = vi.spyOn(fs.promises, 'mkdir');
-    try {
-      for (const name of ['x', 'y', 'z']) {
-        await folder.write(() => fs.promises.writeFile(path.join(dir, name), name));
-      }
-      expect(mkdir).toHaveBeenCalledTimes(1);
-    } finally {
-      mkdir.mockRestore();
-    }
-    expect(fs.readdirSync(dir)).toEqual(['x', 'y', 'z']);
+describe('the save thread', () => {
+  const filesIn = (dir: string, id: string, body: string): SaveFiles => ({
+    file: path.join(dir, `${id}.json`),
+    tmp: path.join(dir, `${id}.json.${body}.tmp`),
+    body,
+    keyDir: path.join(dir, '.history-keys'),
+    keyFile: path.join(dir, '.history-keys', 'k'),
+    keyTmp: path.join(dir, '.history-keys', `k.${body}.tmp`),
+    id,
+    checkExisted: true,
   });
 
-  it('does not remember a failed mkdir: the next write tries again', async () => {
+  it('runs saves in the order they were asked for', async () => {
+    const dir = path.join(tmp(), 'c');
+    const thread = new SaveThread();
+    onTestFinished(() => thread.terminate());
+    const saves = ['1', '2', '3', '4', '5'].map((n) => thread.run(filesIn(dir, 'one', n)));
+    expect((await Promise.all(saves)).map((s) => s.existed)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')).toBe('5');
+    expect(fs.readlinkSync(path.join(dir, '.history-keys', 'k'))).toBe('one');
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it("fails a save with the failing call's error and code, and the next save still runs", async () => {
     const root = tmp();
-    const dir = path.join(root, 'blocked', 'inner');
     fs.writeFileSync(path.join(root, 'blocked'), 'a file where the folder goes');
-    const folder = new EnsuredFolder(dir);
-    const write = () => folder.write(() => fs.promises.writeFile(path.join(dir, 'x'), '1'));
-    await expect(write()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    const thread = new SaveThread();
+    onTestFinished(() => thread.terminate());
+    const blocked = path.join(root, 'blocked', 'c');
+    await expect(thread.run(filesIn(blocked, 'one', 'x'))).rejects.toMatchObject({
+      code: 'ENOTDIR',
+    });
     fs.rmSync(path.join(root, 'blocked'));
-    await write();
-    expect(fs.readFileSync(path.join(dir, 'x'), 'utf8')).toBe('1');
+    await expect(thread.run(filesIn(blocked, 'one', 'y'))).resolves.toEqual({ existed: false });
+    expect(fs.readFileSync(path.join(blocked, 'one.json'), 'utf8')).toBe('y');
+  });
+
+  it('fails the saves in flight when the thread dies, and starts again for the next', async () => {
+    const dir = path.join(tmp(), 'c');
+    const thread = new SaveThread();
+    onTestFinished(() => thread.terminate());
+    await thread.run(filesIn(dir, 'one', 'a'));
+    // Large enough that the thread is still at it when it is stopped.
+    const inFlight = thread.run({ ...filesIn(dir, 'one', 'b'), body: 'b'.repeat(4 << 20) });
+    await thread.terminate();
+    await expect(inFlight).rejects.toThrow(/save thread stopped/);
+    await expect(thread.run(filesIn(dir, 'two', 'c'))).resolves.toEqual({ existed: false });
+    expect(fs.readFileSync(path.join(dir, 'two.json'), 'utf8')).toBe('c');
   });
 });

