@@ -221,6 +221,12 @@ export class ConversationStore {
     }
   }
 
+  /** Lets the saves in flight finish, then stops the save thread (a later save starts another). */
+  async close(): Promise<void> {
+    await this.settled();
+    await this.saver.terminate();
+  }
+
   /** Resolves once every save started so far has finished (failed ones included). */
   private async settled(): Promise<void> {
     if (this.pending.size > 0) {

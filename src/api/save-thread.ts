@@ -36,38 +36,54 @@ interface Reply {
   readonly error?: { readonly message: string; readonly code?: string };
 }
 
+interface Waiter {
+  resolve(saved: Saved): void;
+  reject(error: Error): void;
+}
+
+/** One thread and the saves it holds. */
+interface Running {
+  readonly worker: Worker;
+  readonly waiting: Map<number, Waiter>;
+}
+
 /** The save thread; started on the first save, and again after it died. */
 export class SaveThread {
-  #worker: Worker | null = null;
+  #running: Running | null = null;
   #seq = 0;
-  readonly #waiting = new Map<number, { resolve(s: Saved): void; reject(e: Error): void }>();
+
+  /** @param source the thread's code (tests add a fault to it). */
+  constructor(private readonly source = SAVE_THREAD_SOURCE) {}
 
   /** Writes the files; rejects with the failing call's error (its `code` kept). */
   run(files: SaveFiles): Promise<Saved> {
-    const worker = (this.#worker ??= this.#start());
+    const { worker, waiting } = (this.#running ??= this.#start());
     const seq = (this.#seq += 1);
     return new Promise((resolve, reject) => {
-      if (this.#waiting.size === 0) {
+      if (waiting.size === 0) {
         // A save in flight keeps the process up, as the thread pool's jobs did.
         worker.ref();
       }
-      this.#waiting.set(seq, { resolve, reject });
+      waiting.set(seq, { resolve, reject });
       worker.postMessage({ seq, files });
     });
   }
 
-  /** Stops the thread (a test's way to see a death); saves in flight fail. */
+  /** Stops the thread; saves in flight fail. The next save starts a new one. */
   async terminate(): Promise<void> {
-    await this.#worker?.terminate();
+    await this.#running?.worker.terminate();
   }
 
-  #start(): Worker {
-    const worker = new Worker(THREAD_SOURCE, { eval: true, execArgv: [] });
+  #start(): Running {
+    const worker = new Worker(this.source, { eval: true, execArgv: [] });
+    // Each thread fails only the saves it held: a dead thread's `exit` comes a few ms after its
+    // `error`, when the next save may already wait on its successor.
+    const running: Running = { worker, waiting: new Map() };
     worker.unref();
     worker.on('message', (reply: Reply) => {
-      const waiter = this.#waiting.get(reply.seq);
-      this.#waiting.delete(reply.seq);
-      if (this.#waiting.size === 0) {
+      const waiter = running.waiting.get(reply.seq);
+      running.waiting.delete(reply.seq);
+      if (running.waiting.size === 0) {
         worker.unref();
       }
       if (reply.error) {
@@ -77,16 +93,16 @@ export class SaveThread {
       }
     });
     const stopped = (why: string) => {
-      if (this.#worker === worker) {
-        this.#worker = null;
+      if (this.#running === running) {
+        this.#running = null;
       }
       const error = new Error(`the conversation save thread stopped (${why})`);
-      this.#waiting.forEach((w) => w.reject(error));
-      this.#waiting.clear();
+      running.waiting.forEach((w) => w.reject(error));
+      running.waiting.clear();
     };
     worker.on('error', (err) => stopped(err.message));
     worker.on('exit', (code) => stopped(`exit code ${code}`));
-    return worker;
+    return running;
   }
 }
 
@@ -96,7 +112,7 @@ export class SaveThread {
  * The unit tests run it through every path: order, a missing or blocked folder, a key linked
  * again, a failing call.
  */
-const THREAD_SOURCE = `
+export const SAVE_THREAD_SOURCE = `
 const fs = require('node:fs');
 const { parentPort } = require('node:worker_threads');
 const codeOf = (err) => (err && typeof err.code === 'string' ? err.code : undefined);

@@ -117,11 +117,7 @@ function retentionSweeper(
         maxAgeMs: retention.imagesMs,
         onCount: (n) => deps.images.setCount(n),
       },
-      {
-        name: 'uploads',
-        dir: path.join(config.dataDir, 'uploads'),
-        maxAgeMs: retention.uploadsMs,
-      },
+      { name: 'uploads', dir: path.join(config.dataDir, 'uploads'), maxAgeMs: retention.uploadsMs },
       {
         name: 'conversations',
         dir: deps.conversations.dir,
@@ -282,13 +278,14 @@ export async function startWorker(
     url: `http://127.0.0.1:${port}`,
     port,
     close: () => {
-      // Stop taking work, let the queue finish or abort its job, then say OFFLINE.
+      // Stop taking work, let the queue end its job and the last answers' saves, say OFFLINE.
       closing ??= (async () => {
         server.close();
         stopWatchingKeys();
         await sweeper.close();
         await watch.close();
         await queue.close();
+        await deps.conversations.close();
         server.closeAllConnections();
         await heartbeat.close();
         await Promise.allSettled([pool.end(), client.close(), account.close(), browser.close()]);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
 import { ConversationStore, type ChatBackend } from '../../../src/api/index.ts';
-import { SaveThread, type SaveFiles } from '../../../src/api/save-thread.ts';
+import { SAVE_THREAD_SOURCE, SaveThread, type SaveFiles } from '../../../src/api/save-thread.ts';
 import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
 import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { startWorkerApp } from './app-fixture.ts';
@@ -216,6 +216,35 @@ describe('the save thread', () => {
     fs.rmSync(path.join(root, 'blocked'));
     await expect(thread.run(filesIn(blocked, 'one', 'y'))).resolves.toEqual({ existed: false });
     expect(fs.readFileSync(path.join(blocked, 'one.json'), 'utf8')).toBe('y');
+  });
+
+  it("a dead thread's late exit fails none of the saves its successor holds", async () => {
+    const dir = path.join(tmp(), 'c');
+    // A thread whose handler throws on a body of 'crash' (before it answers): it dies with an
+    // 'error', and its 'exit' comes a few ms later.
+    const crashing = `const wt = require('node:worker_threads');
+    const on = wt.parentPort.on.bind(wt.parentPort);
+    wt.parentPort.on = (event, handle) => on(event, (m) => {
+      if (m.files.body === 'crash') throw new Error('boom');
+      handle(m);
+    });
+    ${SAVE_THREAD_SOURCE}`;
+    const thread = new SaveThread(crashing);
+    onTestFinished(() => thread.terminate());
+    await expect(thread.run(filesIn(dir, 'one', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
+    // Between the dead thread's 'error' and its 'exit': this save goes to a new thread.
+    await expect(thread.run(filesIn(dir, 'two', 'b'))).resolves.toEqual({ existed: false });
+    expect(fs.readFileSync(path.join(dir, 'two.json'), 'utf8')).toBe('b');
+  });
+
+  it("a store's close lets the saves in flight finish", async () => {
+    const store = new ConversationStore(tmp());
+    const cp = await planConversation('closing', turnOf('Q1'), store);
+    const { conversation, key } = conversationAfterTurn(cp, answer('A1'), 'm', chat);
+    const saving = store.save(conversation, key, { replaces: false });
+    await store.close();
+    await expect(saving).resolves.toBeUndefined();
+    expect(fs.existsSync(path.join(store.dir, 'closing.json'))).toBe(true);
   });
 
   it('fails the saves in flight when the thread dies, and starts again for the next', async () => {
