@@ -202,6 +202,17 @@ export async function startRole(
   throw new Error(`${role} did not become ready: ${err}`);
 }
 
+/** Makes an emulator account and writes its cookies to `dir`/cookie_cache.json; returns the file. */
+export async function emulatorCookieFile(
+  emulator: BenchEmulator,
+  dir: string,
+  email: string,
+): Promise<string> {
+  const file = path.join(dir, 'cookie_cache.json');
+  await writeCookieCache(file, (await emulator.createAccount(email)).cookies);
+  return file;
+}
+
 /** A worker child signed in to an emulator account through cookie_cache.json. */
 export async function startBenchWorker(
   emulator: BenchEmulator,
@@ -211,10 +222,7 @@ export async function startBenchWorker(
   options: RoleOptions = {},
 ): Promise<ChildService> {
   const dataDir = tempDir('bench-worker');
-  await writeCookieCache(
-    path.join(dataDir, 'cookie_cache.json'),
-    (await emulator.createAccount(email)).cookies,
-  );
+  await emulatorCookieFile(emulator, dataDir, email);
   return startRole(
     'worker',
     {

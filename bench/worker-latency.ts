@@ -3,12 +3,10 @@
  * client directly, through each worker (this build, and the --baseline build if any), and through
  * the floor (bare-worker.ts: a bare Node server around the same client), taking turns.
  */
-import path from 'node:path';
-import { writeCookieCache } from '../src/browser/index.ts';
 import { findModel, type GeminiClient } from '../src/gemini/index.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import { startScript } from './gateway-streams.ts';
-import { BENCH_HEADERS, type ChildService } from './harness.ts';
+import { BENCH_HEADERS, emulatorCookieFile, type ChildService } from './harness.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { cpuMsOf, loadAverage, printLine, printRow, record, since, summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
@@ -22,8 +20,11 @@ export type Served = Pick<ChildService, 'url' | 'pid'>;
 export async function startWorkerFloor(
   emulator: BenchEmulator,
 ): Promise<Served & { stop(): Promise<void> }> {
-  const file = path.join(tempDir('bench-floor'), 'cookie_cache.json');
-  await writeCookieCache(file, (await emulator.createAccount('bench-floor@example.com')).cookies);
+  const file = await emulatorCookieFile(
+    emulator,
+    tempDir('bench-floor'),
+    'bench-floor@example.com',
+  );
   return startScript('bare-worker.ts', [file, emulator.hostResolverRules()]);
 }
 

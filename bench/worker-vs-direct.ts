@@ -4,14 +4,14 @@
  * Prints p50/p99 (streamed and not), the worker's added latency and CPU per request, its per-frame
  * relay delay (frame-relay.ts), and its memory with 200 queued requests.
  */
-import path from 'node:path';
-import { FileCookieSource, writeCookieCache } from '../src/browser/index.ts';
+import { FileCookieSource } from '../src/browser/index.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { GeminiClient, createHttpClient } from '../src/gemini/index.ts';
 import { createLogger } from '../src/logging.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import {
   baseline,
+  emulatorCookieFile,
   probePath,
   profilePath,
   startBenchWorker,
@@ -35,8 +35,7 @@ const ACCOUNTS: Readonly<Record<string, string>> = {
 
 /** A Gemini client of its own, on a fresh emulator account, reading cookies from a file. */
 export async function directClient(emulator: BenchEmulator): Promise<GeminiClient> {
-  const file = path.join(tempDir('bench-direct'), 'cookie_cache.json');
-  await writeCookieCache(file, (await emulator.createAccount(ACCOUNTS['direct']!)).cookies);
+  const file = await emulatorCookieFile(emulator, tempDir('bench-direct'), ACCOUNTS['direct']!);
   return new GeminiClient({
     http: createHttpClient({ hostResolverRules: emulator.hostResolverRules() }),
     cookies: new FileCookieSource(file),
