@@ -6,7 +6,7 @@
  */
 import { wallClockMs, type FrameLogEntry } from '../src/emulator/index.ts';
 import { findModel, type GeminiClient } from '../src/gemini/index.ts';
-import { BENCH_HEADERS, type ChildService } from './harness.ts';
+import { postChat, type ChildService } from './harness.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
 import {
   clockOffset,
@@ -38,21 +38,14 @@ async function directEvents(client: GeminiClient, prompt: string): Promise<Arriv
 
 /** Each content event of a streamed chat completion through the worker, stamped on arrival. */
 async function workerEvents(worker: ChildService, prompt: string): Promise<ArrivedEvent[]> {
-  const res = await fetch(`${worker.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: BENCH_HEADERS,
-    body: JSON.stringify({
-      model: MODEL.name,
-      stream: true,
-      messages: [{ role: 'user', content: prompt }],
-    }),
+  const body = await postChat(worker.url, {
+    model: MODEL.name,
+    stream: true,
+    messages: [{ role: 'user', content: prompt }],
   });
-  if (!res.ok || !res.body) {
-    throw new Error(`worker answered ${res.status}: ${await res.text()}`);
-  }
   const reader = new SseContentReader();
   const decoder = new TextDecoder();
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     reader.push(decoder.decode(chunk, { stream: true }), wallClockMs());
   }
   return reader.events;

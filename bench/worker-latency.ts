@@ -6,7 +6,7 @@
 import { findModel, type GeminiClient } from '../src/gemini/index.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import { startScript } from './gateway-streams.ts';
-import { BENCH_HEADERS, emulatorCookieFile, type ChildService } from './harness.ts';
+import { emulatorCookieFile, postChat, type ChildService } from './harness.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { cpuMsOf, loadAverage, printLine, printRow, record, since, summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
@@ -49,21 +49,14 @@ export async function workerRun(
   stream: boolean,
 ): Promise<number[]> {
   const start = performance.now();
-  const res = await fetch(`${worker.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: BENCH_HEADERS,
-    body: JSON.stringify({
-      model: MODEL.name,
-      stream,
-      messages: [{ role: 'user', content: prompt }],
-    }),
+  const body = await postChat(worker.url, {
+    model: MODEL.name,
+    stream,
+    messages: [{ role: 'user', content: prompt }],
   });
-  if (!res.ok || !res.body) {
-    throw new Error(`worker answered ${res.status}: ${await res.text()}`);
-  }
   const times: number[] = [];
   const decoder = new TextDecoder();
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     const text = decoder.decode(chunk, { stream: true });
     for (const line of text.split('\n')) {
       if (line.includes('"content":"') && line.startsWith('data: ')) {
