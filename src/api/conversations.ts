@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { hashMessages } from '../history-key.ts';
+import type { Logger } from '../logging.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
 import { KeptImages } from './kept-images.ts';
 import { readKeyLink } from './key-links.ts';
@@ -124,12 +125,18 @@ export function withTurns(c: Conversation): Conversation {
 export class ConversationStore {
   private readonly pending = new Set<Promise<void>>();
   /** Does the file steps of every save, one after another. */
-  private readonly saver = new SaveThread();
+  private readonly saver: SaveThread;
   private total = 0;
   /** Images of user turns, kept for replays (under the same retention as the conversations). */
   readonly keptImages: KeptImages;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    logger?: Logger,
+  ) {
+    this.saver = new SaveThread({
+      onFallback: (why) => logger?.warn('conversation saves now run on the event loop', { why }),
+    });
     this.keptImages = new KeptImages(path.join(dir, '.images'));
   }
 

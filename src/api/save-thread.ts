@@ -7,6 +7,8 @@
  * machine a save took 445-500 µs of CPU and 280-307 µs of the event loop that way, 275-290 µs and
  * 60-64 µs here. One thread, so saves run in the order they were asked for.
  */
+import { createRequire } from 'node:module';
+import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 
 /** One save's files: the conversation (through a temporary file) and its history key's link. */
@@ -45,19 +47,64 @@ interface Waiter {
 interface Running {
   readonly worker: Worker;
   readonly waiting: Map<number, Waiter>;
+  /** It answered a save: it started, whatever stops it later. */
+  answered: boolean;
 }
 
-/** The save thread; started on the first save, and again after it died. */
+/** Threads in a row that stop before answering any save: past this, saves run on the loop. */
+const FAILED_STARTS_BEFORE_FALLBACK = 3;
+
+export interface SaveThreadOptions {
+  /** The thread's code (tests add a fault to it). */
+  readonly source?: string;
+  /** Starts a thread on `source` (tests make it fail). */
+  readonly startThread?: (source: string) => Worker;
+  /** Told once when saves move to the event loop, and why. */
+  readonly onFallback?: (why: string) => void;
+}
+
+const startEvalThread = (source: string): Worker =>
+  new Worker(source, { eval: true, execArgv: [] });
+
+/**
+ * The save thread; started on the first save, and again after it died. When no thread can be
+ * started (thread limits, a runtime without them), the same steps run on the event loop: slower
+ * for the requests beside them, but no turn goes unsaved.
+ */
 export class SaveThread {
   #running: Running | null = null;
   #seq = 0;
+  #failedStarts = 0;
+  #onLoop: ((files: SaveFiles) => Saved) | null = null;
+  readonly #source: string;
+  readonly #startThread: (source: string) => Worker;
+  readonly #onFallback: (why: string) => void;
 
-  /** @param source the thread's code (tests add a fault to it). */
-  constructor(private readonly source = SAVE_THREAD_SOURCE) {}
+  constructor(options: SaveThreadOptions = {}) {
+    this.#source = options.source ?? SAVE_THREAD_SOURCE;
+    this.#startThread = options.startThread ?? startEvalThread;
+    this.#onFallback = options.onFallback ?? (() => undefined);
+  }
+
+  /** Saves run on the event loop: no thread could be started. */
+  get onEventLoop(): boolean {
+    return this.#onLoop !== null;
+  }
 
   /** Writes the files; rejects with the failing call's error (its `code` kept). */
   run(files: SaveFiles): Promise<Saved> {
-    const { worker, waiting } = (this.#running ??= this.#start());
+    if (!this.#onLoop && !this.#running) {
+      try {
+        this.#running = this.#start();
+      } catch (err) {
+        this.#fallBack(`no thread could be started: ${(err as Error).message}`);
+      }
+    }
+    if (this.#onLoop || !this.#running) {
+      const save = this.#onLoop!;
+      return new Promise((resolve) => resolve(save(files)));
+    }
+    const { worker, waiting } = this.#running;
     const seq = (this.#seq += 1);
     return new Promise((resolve, reject) => {
       if (waiting.size === 0) {
@@ -74,13 +121,20 @@ export class SaveThread {
     await this.#running?.worker.terminate();
   }
 
+  #fallBack(why: string): void {
+    this.#onLoop ??= savesOnThisThread();
+    this.#onFallback(why);
+  }
+
   #start(): Running {
-    const worker = new Worker(this.source, { eval: true, execArgv: [] });
+    const worker = this.#startThread(this.#source);
     // Each thread fails only the saves it held: a dead thread's `exit` comes a few ms after its
     // `error`, when the next save may already wait on its successor.
-    const running: Running = { worker, waiting: new Map() };
+    const running: Running = { worker, waiting: new Map(), answered: false };
     worker.unref();
     worker.on('message', (reply: Reply) => {
+      running.answered = true;
+      this.#failedStarts = 0;
       const waiter = running.waiting.get(reply.seq);
       running.waiting.delete(reply.seq);
       if (running.waiting.size === 0) {
@@ -92,10 +146,18 @@ export class SaveThread {
         waiter?.resolve({ existed: reply.existed ?? null });
       }
     });
+    let stoppedOnce = false;
     const stopped = (why: string) => {
       if (this.#running === running) {
         this.#running = null;
       }
+      if (!running.answered && !stoppedOnce) {
+        this.#failedStarts += 1;
+        if (this.#failedStarts >= FAILED_STARTS_BEFORE_FALLBACK) {
+          this.#fallBack(`${this.#failedStarts} threads in a row stopped before saving (${why})`);
+        }
+      }
+      stoppedOnce = true;
       const error = new Error(`the conversation save thread stopped (${why})`);
       running.waiting.forEach((w) => w.reject(error));
       running.waiting.clear();
@@ -112,9 +174,8 @@ export class SaveThread {
  * The unit tests run it through every path: order, a missing or blocked folder, a key linked
  * again, a failing call.
  */
-export const SAVE_THREAD_SOURCE = `
+const SAVE_STEPS = `
 const fs = require('node:fs');
-const { parentPort } = require('node:worker_threads');
 const codeOf = (err) => (err && typeof err.code === 'string' ? err.code : undefined);
 
 // Someone may remove the folders while we run: a write that finds them gone makes them again.
@@ -149,16 +210,32 @@ function linkKey(f) {
   }
 }
 
+function save(f) {
+  const existed = f.checkExisted ? fs.existsSync(f.file) : null;
+  inFolder(f.keyDir, () => fs.writeFileSync(f.tmp, f.body));
+  replace(f.tmp, f.file);
+  inFolder(f.keyDir, () => linkKey(f));
+  return existed;
+}
+`;
+
+export const SAVE_THREAD_SOURCE = `${SAVE_STEPS}
+const { parentPort } = require('node:worker_threads');
 parentPort.on('message', ({ seq, files: f }) => {
   try {
-    const existed = f.checkExisted ? fs.existsSync(f.file) : null;
-    inFolder(f.keyDir, () => fs.writeFileSync(f.tmp, f.body));
-    replace(f.tmp, f.file);
-    inFolder(f.keyDir, () => linkKey(f));
-    parentPort.postMessage({ seq, existed });
+    parentPort.postMessage({ seq, existed: save(f) });
   } catch (err) {
     const code = codeOf(err);
     parentPort.postMessage({ seq, error: { message: String(err && err.message), ...(code ? { code } : {}) } });
   }
 });
 `;
+
+/** The same steps as the thread's, compiled here: the fallback when no thread can start. */
+function savesOnThisThread(): (files: SaveFiles) => Saved {
+  const compile = vm.runInThisContext(`(function (require) {${SAVE_STEPS}\nreturn save;\n})`) as (
+    req: NodeJS.Require,
+  ) => (files: SaveFiles) => boolean | null;
+  const save = compile(createRequire(import.meta.url));
+  return (files) => ({ existed: save(files) });
+}

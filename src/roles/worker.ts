@@ -211,7 +211,7 @@ export async function startWorker(
     account,
     browser,
     queue,
-    conversations: new ConversationStore(path.join(config.dataDir, 'conversations')),
+    conversations: new ConversationStore(path.join(config.dataDir, 'conversations'), logger),
     images,
     waiting: { count: 0 },
     drain: createDrainSwitch(),

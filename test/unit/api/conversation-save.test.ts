@@ -9,10 +9,11 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
 import { ConversationStore, type ChatBackend } from '../../../src/api/index.ts';
-import { SAVE_THREAD_SOURCE, SaveThread, type SaveFiles } from '../../../src/api/save-thread.ts';
+import { SAVE_THREAD_SOURCE, SaveThread } from '../../../src/api/save-thread.ts';
 import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
 import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { startWorkerApp } from './app-fixture.ts';
+import { filesIn } from './save-files.ts';
 
 const turnOf = (content: string) =>
   chatTurnOf(parseChatRequest({ messages: [{ role: 'user', content }] }));
@@ -176,17 +177,6 @@ describe('a turn through the route', () => {
 });
 
 describe('the save thread', () => {
-  const filesIn = (dir: string, id: string, body: string): SaveFiles => ({
-    file: path.join(dir, `${id}.json`),
-    tmp: path.join(dir, `${id}.json.${body}.tmp`),
-    body,
-    keyDir: path.join(dir, '.history-keys'),
-    keyFile: path.join(dir, '.history-keys', 'k'),
-    keyTmp: path.join(dir, '.history-keys', `k.${body}.tmp`),
-    id,
-    checkExisted: true,
-  });
-
   it('runs saves in the order they were asked for', async () => {
     const dir = path.join(tmp(), 'c');
     const thread = new SaveThread();
@@ -229,7 +219,7 @@ describe('the save thread', () => {
       handle(m);
     });
     ${SAVE_THREAD_SOURCE}`;
-    const thread = new SaveThread(crashing);
+    const thread = new SaveThread({ source: crashing });
     onTestFinished(() => thread.terminate());
     await expect(thread.run(filesIn(dir, 'one', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
     // Between the dead thread's 'error' and its 'exit': this save goes to a new thread.

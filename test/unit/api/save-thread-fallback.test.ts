@@ -1,0 +1,72 @@
+/**
+ * The save thread's fallback: when no thread can be started, the same steps run on the event
+ * loop, so turns are still saved; a thread that merely died once is started again instead.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { SaveThread } from '../../../src/api/save-thread.ts';
+import { filesIn } from './save-files.ts';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-save-fallback-'));
+
+describe('the save thread when no thread can start', () => {
+  it('saves on the event loop when starting a thread throws, and says so once', async () => {
+    const dir = path.join(tmp(), 'c');
+    const onFallback = vi.fn();
+    const startThread = vi.fn(() => {
+      throw Object.assign(new Error('thread limit'), { code: 'ERR_WORKER_INIT_FAILED' });
+    });
+    const thread = new SaveThread({ startThread, onFallback });
+    await expect(thread.run(filesIn(dir, 'one', 'a'))).resolves.toEqual({ existed: false });
+    await expect(thread.run(filesIn(dir, 'one', 'b'))).resolves.toEqual({ existed: true });
+    expect(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')).toBe('b');
+    expect(fs.readlinkSync(path.join(dir, '.history-keys', 'k'))).toBe('one');
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(thread.onEventLoop).toBe(true);
+    expect(startThread).toHaveBeenCalledTimes(1);
+    expect(onFallback).toHaveBeenCalledTimes(1);
+    expect(onFallback.mock.calls[0]![0]).toMatch(/no thread could be started: thread limit/);
+  });
+
+  it("fails a save on the event loop with the failing call's code", async () => {
+    const root = tmp();
+    fs.writeFileSync(path.join(root, 'blocked'), 'a file where the folder goes');
+    const thread = new SaveThread({
+      startThread: () => {
+        throw new Error('thread limit');
+      },
+    });
+    await expect(
+      thread.run(filesIn(path.join(root, 'blocked', 'c'), 'one', 'x')),
+    ).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('moves to the event loop after three threads in a row stop before saving anything', async () => {
+    const dir = path.join(tmp(), 'c');
+    const onFallback = vi.fn();
+    const thread = new SaveThread({ source: `throw new Error('no fs here');`, onFallback });
+    onTestFinished(() => thread.terminate());
+    for (const body of ['a', 'b', 'c']) {
+      expect(thread.onEventLoop).toBe(false);
+      await expect(thread.run(filesIn(dir, 'one', body))).rejects.toThrow(/stopped \(no fs here\)/);
+    }
+    expect(thread.onEventLoop).toBe(true);
+    await expect(thread.run(filesIn(dir, 'one', 'd'))).resolves.toEqual({ existed: false });
+    expect(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')).toBe('d');
+    expect(onFallback).toHaveBeenCalledTimes(1);
+    expect(onFallback.mock.calls[0]![0]).toMatch(/3 threads in a row stopped before saving/);
+  });
+
+  it('keeps using threads when a thread that had saved dies', async () => {
+    const dir = path.join(tmp(), 'c');
+    const thread = new SaveThread();
+    onTestFinished(() => thread.terminate());
+    for (const body of ['a', 'b', 'c', 'd']) {
+      await expect(thread.run(filesIn(dir, body, body))).resolves.toEqual({ existed: false });
+      await thread.terminate();
+    }
+    expect(thread.onEventLoop).toBe(false);
+  });
+});
