@@ -39,6 +39,9 @@ interface Reply {
 }
 
 interface Waiter {
+  readonly files: SaveFiles;
+  /** A thread that stopped before saving anything held it: it gets no further try. */
+  readonly retried: boolean;
   resolve(saved: Saved): void;
   reject(error: Error): void;
 }
@@ -49,6 +52,8 @@ interface Running {
   readonly waiting: Map<number, Waiter>;
   /** It answered a save: it started, whatever stops it later. */
   answered: boolean;
+  /** terminate() stopped it: its saves fail, and none is tried again. */
+  stopping: boolean;
 }
 
 /** Threads in a row that stop before answering any save: past this, saves run on the loop. */
@@ -67,9 +72,10 @@ const startEvalThread = (source: string): Worker =>
   new Worker(source, { eval: true, execArgv: [] });
 
 /**
- * The save thread; started on the first save, and again after it died. When no thread can be
- * started (thread limits, a runtime without them), the same steps run on the event loop: slower
- * for the requests beside them, but no turn goes unsaved.
+ * The save thread; started on the first save, and again after it died. A thread that stops before
+ * saving anything passes its saves to the next try (once each; the steps are safe to repeat). When
+ * no thread can be started (thread limits, a runtime without them), the same steps run on the
+ * event loop from then on: slower for the requests beside them, but the saves go on.
  */
 export class SaveThread {
   #running: Running | null = null;
@@ -93,6 +99,21 @@ export class SaveThread {
 
   /** Writes the files; rejects with the failing call's error (its `code` kept). */
   run(files: SaveFiles): Promise<Saved> {
+    return new Promise((resolve, reject) =>
+      this.#enqueue({ files, retried: false, resolve, reject }),
+    );
+  }
+
+  /** Stops the thread; saves in flight fail. The next save starts a new one. */
+  async terminate(): Promise<void> {
+    const running = this.#running;
+    if (running) {
+      running.stopping = true;
+      await running.worker.terminate();
+    }
+  }
+
+  #enqueue(waiter: Waiter): void {
     if (!this.#onLoop && !this.#running) {
       try {
         this.#running = this.#start();
@@ -100,37 +121,42 @@ export class SaveThread {
         this.#fallBack(`no thread could be started: ${(err as Error).message}`);
       }
     }
-    if (this.#onLoop || !this.#running) {
-      const save = this.#onLoop!;
-      return new Promise((resolve) => resolve(save(files)));
-    }
-    const { worker, waiting } = this.#running;
-    const seq = (this.#seq += 1);
-    return new Promise((resolve, reject) => {
-      if (waiting.size === 0) {
-        // A save in flight keeps the process up, as the thread pool's jobs did.
-        worker.ref();
+    const running = this.#running;
+    if (!running) {
+      try {
+        if (!this.#onLoop) {
+          throw new Error('no conversation save thread could be started');
+        }
+        waiter.resolve(this.#onLoop(waiter.files));
+      } catch (err) {
+        waiter.reject(err as Error);
       }
-      waiting.set(seq, { resolve, reject });
-      worker.postMessage({ seq, files });
-    });
+      return;
+    }
+    const seq = (this.#seq += 1);
+    if (running.waiting.size === 0) {
+      // A save in flight keeps the process up, as the thread pool's jobs did.
+      running.worker.ref();
+    }
+    running.waiting.set(seq, waiter);
+    running.worker.postMessage({ seq, files: waiter.files });
   }
 
-  /** Stops the thread; saves in flight fail. The next save starts a new one. */
-  async terminate(): Promise<void> {
-    await this.#running?.worker.terminate();
-  }
-
+  /** Never throws: it runs inside a thread's `error` listener too. */
   #fallBack(why: string): void {
-    this.#onLoop ??= savesOnThisThread();
-    this.#onFallback(why);
+    try {
+      this.#onLoop ??= savesOnThisThread();
+      this.#onFallback(why);
+    } catch {
+      // Without the fallback the next save tries a thread again.
+    }
   }
 
   #start(): Running {
     const worker = this.#startThread(this.#source);
     // Each thread fails only the saves it held: a dead thread's `exit` comes a few ms after its
     // `error`, when the next save may already wait on its successor.
-    const running: Running = { worker, waiting: new Map(), answered: false };
+    const running: Running = { worker, waiting: new Map(), answered: false, stopping: false };
     worker.unref();
     worker.on('message', (reply: Reply) => {
       running.answered = true;
@@ -146,21 +172,29 @@ export class SaveThread {
         waiter?.resolve({ existed: reply.existed ?? null });
       }
     });
-    let stoppedOnce = false;
     const stopped = (why: string) => {
       if (this.#running === running) {
         this.#running = null;
       }
-      if (!running.answered && !stoppedOnce) {
+      const held = [...running.waiting.values()];
+      running.waiting.clear();
+      const failedStart = !running.answered && !running.stopping;
+      // `exit` follows `error`: one stop, counted once (it holds nothing by then).
+      running.stopping = true;
+      if (failedStart) {
         this.#failedStarts += 1;
         if (this.#failedStarts >= FAILED_STARTS_BEFORE_FALLBACK) {
           this.#fallBack(`${this.#failedStarts} threads in a row stopped before saving (${why})`);
         }
       }
-      stoppedOnce = true;
       const error = new Error(`the conversation save thread stopped (${why})`);
-      running.waiting.forEach((w) => w.reject(error));
-      running.waiting.clear();
+      for (const waiter of held) {
+        if (failedStart && !waiter.retried) {
+          this.#enqueue({ ...waiter, retried: true });
+        } else {
+          waiter.reject(error);
+        }
+      }
     };
     worker.on('error', (err) => stopped(err.message));
     worker.on('exit', (code) => stopped(`exit code ${code}`));

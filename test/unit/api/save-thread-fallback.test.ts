@@ -1,12 +1,14 @@
 /**
- * The save thread's fallback: when no thread can be started, the same steps run on the event
- * loop, so turns are still saved; a thread that merely died once is started again instead.
+ * The save thread's fallback: a thread that stopped before saving passes its saves on, and when no
+ * thread can be started the same steps run on the event loop, so turns are still saved; a thread
+ * that had saved and then died is replaced by another thread.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { SaveThread } from '../../../src/api/save-thread.ts';
+import { SAVE_THREAD_SOURCE, SaveThread } from '../../../src/api/save-thread.ts';
 import { filesIn } from './save-files.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-save-fallback-'));
@@ -48,15 +50,55 @@ describe('the save thread when no thread can start', () => {
     const onFallback = vi.fn();
     const thread = new SaveThread({ source: `throw new Error('no fs here');`, onFallback });
     onTestFinished(() => thread.terminate());
-    for (const body of ['a', 'b', 'c']) {
-      expect(thread.onEventLoop).toBe(false);
-      await expect(thread.run(filesIn(dir, 'one', body))).rejects.toThrow(/stopped \(no fs here\)/);
-    }
+    // Its thread and the one it is given next both stop: it fails.
+    await expect(thread.run(filesIn(dir, 'one', 'a'))).rejects.toThrow(/stopped \(no fs here\)/);
+    expect(thread.onEventLoop).toBe(false);
+    // The third thread stops too: the save it held is made on the event loop.
+    await expect(thread.run(filesIn(dir, 'one', 'b'))).resolves.toEqual({ existed: false });
     expect(thread.onEventLoop).toBe(true);
-    await expect(thread.run(filesIn(dir, 'one', 'd'))).resolves.toEqual({ existed: false });
-    expect(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')).toBe('d');
+    await expect(thread.run(filesIn(dir, 'one', 'c'))).resolves.toEqual({ existed: true });
+    expect(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')).toBe('c');
     expect(onFallback).toHaveBeenCalledTimes(1);
     expect(onFallback.mock.calls[0]![0]).toMatch(/3 threads in a row stopped before saving/);
+  });
+
+  it('counts only threads in a row: a thread that saved starts the count again', async () => {
+    const dir = path.join(tmp(), 'c');
+    // A thread whose handler throws on a body of 'crash', before it answers.
+    const crashing = `const wt = require('node:worker_threads');
+    const on = wt.parentPort.on.bind(wt.parentPort);
+    wt.parentPort.on = (event, handle) => on(event, (m) => {
+      if (m.files.body === 'crash') throw new Error('boom');
+      handle(m);
+    });
+    ${SAVE_THREAD_SOURCE}`;
+    const thread = new SaveThread({ source: crashing });
+    onTestFinished(() => thread.terminate());
+    // Two threads that never saved, then one that did.
+    await expect(thread.run(filesIn(dir, 'one', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
+    await expect(thread.run(filesIn(dir, 'one', 'ok'))).resolves.toEqual({ existed: false });
+    // That thread dies having saved (not counted); two fresh ones never save: two in a row.
+    await expect(thread.run(filesIn(dir, 'two', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
+    await expect(thread.run(filesIn(dir, 'two', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
+    expect(thread.onEventLoop).toBe(false);
+  });
+
+  it('gives a save held by a thread that stopped before saving to the next thread', async () => {
+    const dir = path.join(tmp(), 'c');
+    let starts = 0;
+    const thread = new SaveThread({
+      // The first thread cannot run; the next is a working one.
+      startThread: (source) =>
+        new Worker((starts += 1) === 1 ? `throw new Error('first')` : source, {
+          eval: true,
+          execArgv: [],
+        }),
+    });
+    onTestFinished(() => thread.terminate());
+    const saves = ['a', 'b'].map((body) => thread.run(filesIn(dir, 'one', body)));
+    expect((await Promise.all(saves)).map((s) => s.existed)).toEqual([false, true]);
+    expect(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')).toBe('b');
+    expect(starts).toBe(2);
   });
 
   it('keeps using threads when a thread that had saved dies', async () => {
