@@ -80,6 +80,44 @@ export function claimLocalCases(): void {
       expect(await redis.scard(`${q}:stalled`)).toBe(0);
     });
 
+    it('an end waits out its delay unless a claim or a close here needs it first', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = recordingGenerate(0);
+      // A minute's delay: nothing below may wait for it.
+      const a = await makeQueue(prefix, upstream.generate, { endDelayMs: 60_000 });
+      for (const turn of ['one', 'two', 'three']) {
+        expect(await collect(a.queue.stream(job(turn), new AbortController().signal))).toEqual({
+          text: `echo:${turn}`,
+          error: undefined,
+        });
+      }
+      // Each turn's claim wrote the end before it and found the line free: nothing was queued.
+      const events = await streamedEvents(prefix, a.queue.names.queue);
+      expect(events.filter((e) => e === 'added' || e === 'waiting')).toEqual([]);
+      expect(events.filter((e) => e === 'completed')).toHaveLength(2);
+      // The last end still waits out its delay, until the queue closes.
+      expect((await a.queue.stats()).active).toBe(1);
+      await a.queue.close();
+      const redis = await redisFor(prefix);
+      expect(await redis.llen(`${prefix}:${a.queue.names.queue}:active`)).toBe(0);
+    });
+
+    it('a job queued here behind a job that answered starts without waiting out its end', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = heldGenerate();
+      const a = await makeQueue(prefix, upstream.generate, { endDelayMs: 60_000 });
+      const first = collect(a.queue.stream(job('first'), new AbortController().signal));
+      await waitUntil(() => upstream.calls.length === 1);
+      const second = collect(a.queue.stream(job('second'), new AbortController().signal));
+      await waitUntil(async () => (await a.queue.stats()).waiting === 1);
+      upstream.calls[0]!.release();
+      expect((await first).text).toBe('held:first');
+      // Within the test's time, not the minute: the end woke BullMQ's worker for it.
+      await waitUntil(() => upstream.calls.length === 2);
+      upstream.calls[1]!.release();
+      expect((await second).text).toBe('held:second');
+    });
+
     it('a job whose lock another process took is left to it at the end; its slot is freed', async () => {
       const prefix = `t-${randomUUID()}`;
       const upstream = heldGenerate();

@@ -2,6 +2,7 @@
  * The worker's express app: the OpenAI, Anthropic and Gemini API surfaces, uploads, images,
  * conversations, health, metrics and admin. Everything it talks to arrives through `deps`.
  */
+import { AfterWork } from '../after-work.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logging.ts';
 import { UPSTREAM_SENT_HEADER } from '../errors.ts';
@@ -82,12 +83,14 @@ export interface WorkerAppDeps {
   readonly models?: ModelCatalog;
 }
 
+/** One line per request, written as after-work (after-work.ts) once the response is done. */
 function accessLog(logger: Logger) {
+  const afterWork = new AfterWork();
   return function logRequest(req: Request, res: Response, next: NextFunction): void {
     const start = process.hrtime.bigint();
     res.on('close', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info('request', {
+      const line = {
         method: req.method,
         path: req.path,
         status: res.statusCode,
@@ -96,7 +99,8 @@ function accessLog(logger: Logger) {
         // The key's id, never the key.
         keyId: callerOf(res)?.keyId,
         aborted: !res.writableFinished,
-      });
+      };
+      afterWork.later(() => logger.info('request', line));
     });
     next();
   };

@@ -9,11 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { AfterWork } from '../after-work.ts';
 import { hashMessages } from '../history-key.ts';
 import type { Logger } from '../logging.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
 import { KeptImages } from './kept-images.ts';
-import { readKeyLink } from './key-links.ts';
+import { KEY_DIR, historyKeyFile, readKeyLink } from './key-links.ts';
 import { SaveThread } from './save-thread.ts';
 
 /** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
@@ -73,12 +74,7 @@ export interface ConversationToSave extends SaveOptions {
 /** Turns kept per conversation; the oldest go first (a long chat of many regenerations). */
 export const MAX_STORED_TURNS = 500;
 
-/** The history-key file of an owner: owners never find (or overwrite) each other's index. */
-const historyKeyFile = (key: string, owner: string | undefined): string =>
-  owner && owner !== 'anonymous' ? `${owner}-${key}` : key;
-
 const ID_PATTERN = /^[\w.-]{1,128}$/;
-const KEY_DIR = '.history-keys';
 
 /** True for ids that are safe as file names (no path escape). */
 export function isValidConversationId(id: string): boolean {
@@ -127,6 +123,7 @@ export class ConversationStore {
   /** Does the file steps of every save, one after another. */
   private readonly saver: SaveThread;
   private total = 0;
+  private readonly afterWork = new AfterWork();
   /** Images of user turns, kept for replays (under the same retention as the conversations). */
   readonly keptImages: KeptImages;
 
@@ -181,12 +178,12 @@ export class ConversationStore {
   }
 
   /**
-   * Saves what `build` returns once the current turn of the event loop has ended, so that
-   * building it runs after the answer went out; reads wait for it from this call on.
+   * Saves what `build` returns as after-work (after-work.ts): a few ms after the answer went out,
+   * or at once when a read comes first; reads wait for it from this call on.
    */
   saveSoon(build: () => ConversationToSave): Promise<void> {
     return this.track(
-      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      new Promise<void>((resolve) => this.afterWork.later(resolve)).then(() => {
         const { conversation, historyKey, ...options } = build();
         return this.save(conversation, historyKey, options);
       }),
@@ -236,6 +233,7 @@ export class ConversationStore {
 
   /** Resolves once every save started so far has finished (failed ones included). */
   private async settled(): Promise<void> {
+    this.afterWork.flush();
     if (this.pending.size > 0) {
       await Promise.allSettled([...this.pending]);
     }

@@ -7,6 +7,13 @@
  */
 import fs from 'node:fs/promises';
 
+/** The index's folder, inside the conversations folder. */
+export const KEY_DIR = '.history-keys';
+
+/** The history-key file of an owner: owners never find (or overwrite) each other's index. */
+export const historyKeyFile = (key: string, owner: string | undefined): string =>
+  owner && owner !== 'anonymous' ? `${owner}-${key}` : key;
+
 /** The id `file` names: a link's target, or the content of a file from before links. */
 export async function readKeyLink(file: string): Promise<string> {
   try {

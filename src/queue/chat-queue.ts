@@ -190,14 +190,12 @@ export class ChatQueue {
       logger: this.log,
       processor,
     });
-    const { queue, producer: redis, log: logger, names } = this;
+    const { queue, producer: redis, log: logger, names, inboxes } = this;
     const shared = sharedAccountKeys(this.options.account);
     this.localRuns = new LocalRuns({
-      queue,
-      redis,
+      ...{ queue, redis, logger, process: processor, endDelayMs: this.options.endDelayMs },
       keysOf: (id) => lineKeys(queue, names, shared, id),
-      process: processor,
-      logger,
+      waitersBehind: (id) => inboxes.size > (inboxes.has(id) ? 1 : 0),
     });
   }
 

@@ -120,8 +120,8 @@ export interface PreparedRun {
   readonly marked: boolean;
   /**
    * Called once the job's last reply went out: the job's end in BullMQ follows it. The reply does
-   * not wait for BullMQ to build its end (its arguments cost a few hundred µs of CPU), and the end
-   * is still written before the next request can arrive (see LocalRuns).
+   * not wait for BullMQ to build its end (its arguments cost a few hundred µs of CPU), and a
+   * claim in this process writes a pending end before its own (see LocalRuns).
    */
   readonly afterLastWord?: () => void;
 }

@@ -7,6 +7,7 @@
  */
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AfterWork } from '../after-work.ts';
 import type { Logger } from '../logging.ts';
 import type { Admission } from '../account/index.ts';
 import { LOCK_MS, settlesWithin } from './chat-worker.ts';
@@ -32,6 +33,12 @@ export interface LocalRun {
   readonly process: Processor;
   readonly prepared: PreparedRun;
   readonly logger: Logger;
+  /** Where the job's end waits until the next claim here, or a few ms (after-work.ts). */
+  readonly afterWork: AfterWork;
+  /** Other requests of this process wait behind job `id`: its end is not put off. */
+  readonly waitersBehind: (id: string) => boolean;
+  /** The process is stopping: the end is not put off either. */
+  readonly closing: () => boolean;
 }
 
 /** Runs the claimed job, then finishes it in BullMQ and wakes a worker if jobs wait. Never throws. */
@@ -70,13 +77,14 @@ export async function runClaimedJob(run: LocalRun, endPending: () => () => void)
  * `onEndWritten` once that end is on its way to Redis ahead of anything sent later on the same
  * connection (a next claim must land after it, or it finds the line still held).
  *
- * The end waits for the check phase: the promise hops that write the last reply to the client
- * run before it. On a connection that is not ready the end is queued by ioredis; then
- * `onEndWritten` waits for its answer.
+ * The end is after-work: it waits a few ms, or until a claim in this process needs the line, so
+ * that a request which follows the answer at once goes upstream first. Other processes see the
+ * line free those few ms later. On a connection that is not ready the end is queued by ioredis;
+ * then `onEndWritten` waits for its answer.
  */
 function complete(run: LocalRun, onEndWritten: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
-    setImmediate(() => {
+    const write = (): void => {
       const ready = run.redis.status === 'ready';
       const ended = endLine(run.redis, run.keysOf(run.id), run.id, run.token).catch(
         (err: unknown) => {
@@ -93,12 +101,21 @@ function complete(run: LocalRun, onEndWritten: () => void): Promise<void> {
         }
         resolve();
       });
-    });
+    };
+    // Queued jobs wait for this end to wake a worker: it goes after the last reply, no later.
+    if (run.waitersBehind(run.id) || run.closing()) {
+      setImmediate(write);
+    } else {
+      run.afterWork.later(write);
+    }
   });
 }
 
 /** What every claimed job of one queue shares. */
-export type LocalRunBase = Pick<LocalRun, 'queue' | 'redis' | 'keysOf' | 'process' | 'logger'>;
+export type LocalRunBase = Pick<
+  LocalRun,
+  'queue' | 'redis' | 'keysOf' | 'process' | 'logger' | 'waitersBehind'
+> & { readonly endDelayMs?: number | undefined };
 
 /** How long a claim waits for a finished local job's end to be written (Redis away: longer). */
 const ENDING_WAIT_MS = 1000;
@@ -106,10 +123,15 @@ const ENDING_WAIT_MS = 1000;
 /** The claimed jobs running in this process; close() lets them finish. */
 export class LocalRuns {
   private readonly running = new Set<Promise<void>>();
+  /** The ends of jobs that answered here, until a claim needs the line or a few ms pass. */
+  private readonly afterWork: AfterWork;
+  private closing = false;
   /** Jobs whose end in BullMQ is not written yet, each resolved once it is. */
   private readonly ending = new Map<string, Promise<void>>();
 
-  constructor(private readonly base: LocalRunBase) {}
+  constructor(private readonly base: LocalRunBase) {
+    this.afterWork = new AfterWork(base.endDelayMs);
+  }
 
   /** Runs the job `id` that claimLine made active for this process, tracked until it ends. */
   start(id: string, data: ChatJobData, admission: Promise<Admission>): void {
@@ -121,6 +143,8 @@ export class LocalRuns {
         opts: JOB_OPTS,
         token: localToken(id),
         lockMs: LOCK_MS,
+        afterWork: this.afterWork,
+        closing: () => this.closing,
         // The claim wrote the "sent" mark of a job without inputs.
         prepared: { admission, marked: data.job.inputs.length === 0 },
       },
@@ -131,11 +155,13 @@ export class LocalRuns {
   }
 
   /**
-   * Resolves once every job that answered here has its end written, or null when none is
-   * pending. A claim waits for it: a request that follows an answer at once (the next turn of an
-   * agent) would otherwise find the line still held and take BullMQ's slow way in.
+   * Writes the ends still waiting out their delay, and resolves once every job that answered
+   * here has its end written, or null when none is pending. A claim waits for it: a request that
+   * follows an answer at once (the next turn of an agent) would otherwise find the line still held
+   * and take BullMQ's slow way in.
    */
   endsWritten(): Promise<unknown> | null {
+    this.afterWork.flush();
     if (this.ending.size === 0) {
       return null;
     }
@@ -154,6 +180,9 @@ export class LocalRuns {
 
   /** Lets the running jobs finish within `graceMs`, then aborts them and waits a little more. */
   async finish(graceMs: number, abortRunning: () => void): Promise<void> {
+    // Ends waiting out their delay are written now; so is a job's that answers while we wait.
+    this.afterWork.flush();
+    this.closing = true;
     const all = Promise.all(this.running);
     if (!(await settlesWithin(all, graceMs))) {
       abortRunning();

@@ -63,6 +63,8 @@ export interface ChatQueueOptions {
   readonly busyRetryAfterS?: number;
   /** How long close() lets a running job finish before aborting it. */
   readonly closeGraceMs?: number;
+  /** How long a job that answered here waits to write its end (after-work.ts; tests lengthen it). */
+  readonly endDelayMs?: number;
 }
 
 /** The account guard's dependencies from a queue's options. */
