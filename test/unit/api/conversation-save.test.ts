@@ -9,11 +9,11 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
 import { ConversationStore, type ChatBackend } from '../../../src/api/index.ts';
-import { SAVE_THREAD_SOURCE, SaveThread } from '../../../src/api/save-thread.ts';
+import { SaveThread } from '../../../src/api/save-thread.ts';
 import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
 import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { startWorkerApp } from './app-fixture.ts';
-import { filesIn } from './save-files.ts';
+import { CRASHING_SOURCE, filesIn } from './save-files.ts';
 
 const turnOf = (content: string) =>
   chatTurnOf(parseChatRequest({ messages: [{ role: 'user', content }] }));
@@ -210,16 +210,7 @@ describe('the save thread', () => {
 
   it("a dead thread's late exit fails none of the saves its successor holds", async () => {
     const dir = path.join(tmp(), 'c');
-    // A thread whose handler throws on a body of 'crash' (before it answers): it dies with an
-    // 'error', and its 'exit' comes a few ms later.
-    const crashing = `const wt = require('node:worker_threads');
-    const on = wt.parentPort.on.bind(wt.parentPort);
-    wt.parentPort.on = (event, handle) => on(event, (m) => {
-      if (m.files.body === 'crash') throw new Error('boom');
-      handle(m);
-    });
-    ${SAVE_THREAD_SOURCE}`;
-    const thread = new SaveThread({ source: crashing });
+    const thread = new SaveThread({ source: CRASHING_SOURCE });
     onTestFinished(() => thread.terminate());
     await expect(thread.run(filesIn(dir, 'one', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
     // Between the dead thread's 'error' and its 'exit': this save goes to a new thread.

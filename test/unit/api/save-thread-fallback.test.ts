@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { SAVE_THREAD_SOURCE, SaveThread } from '../../../src/api/save-thread.ts';
-import { filesIn } from './save-files.ts';
+import { SaveThread } from '../../../src/api/save-thread.ts';
+import { CRASHING_SOURCE, filesIn } from './save-files.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-save-fallback-'));
 
@@ -64,15 +64,7 @@ describe('the save thread when no thread can start', () => {
 
   it('counts only threads in a row: a thread that saved starts the count again', async () => {
     const dir = path.join(tmp(), 'c');
-    // A thread whose handler throws on a body of 'crash', before it answers.
-    const crashing = `const wt = require('node:worker_threads');
-    const on = wt.parentPort.on.bind(wt.parentPort);
-    wt.parentPort.on = (event, handle) => on(event, (m) => {
-      if (m.files.body === 'crash') throw new Error('boom');
-      handle(m);
-    });
-    ${SAVE_THREAD_SOURCE}`;
-    const thread = new SaveThread({ source: crashing });
+    const thread = new SaveThread({ source: CRASHING_SOURCE });
     onTestFinished(() => thread.terminate());
     // Two threads that never saved, then one that did.
     await expect(thread.run(filesIn(dir, 'one', 'crash'))).rejects.toThrow(/stopped \(boom\)/);
