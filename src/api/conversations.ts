@@ -15,7 +15,7 @@ import type { Logger } from '../logging.ts';
 import type { ChatMetadata } from '../gemini/index.ts';
 import { KeptImages } from './kept-images.ts';
 import { KEY_DIR, historyKeyFile, readKeyLink } from './key-links.ts';
-import { SaveThread } from './save-thread.ts';
+import { SaveThread, type SaveThreadOptions } from './save-thread.ts';
 
 /** One stored message, in OpenAI's chat shape (the seed's files hold role and content only). */
 export interface StoredTurn {
@@ -130,9 +130,11 @@ export class ConversationStore {
   constructor(
     readonly dir: string,
     logger?: Logger,
+    saving: SaveThreadOptions = {},
   ) {
     this.saver = new SaveThread({
       onFallback: (why) => logger?.warn('conversation saves now run on the event loop', { why }),
+      ...saving,
     });
     this.keptImages = new KeptImages(path.join(dir, '.images'));
   }

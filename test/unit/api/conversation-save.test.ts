@@ -13,13 +13,9 @@ import { SaveThread } from '../../../src/api/save-thread.ts';
 import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
 import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { startWorkerApp } from './app-fixture.ts';
-import { CRASHING_SOURCE, filesIn } from './save-files.ts';
+import { CRASHING_SOURCE, answer, chat, filesIn, turnOf } from './save-files.ts';
 
-const turnOf = (content: string) =>
-  chatTurnOf(parseChatRequest({ messages: [{ role: 'user', content }] }));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-save-'));
-const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1' };
-const answer = (text: string) => ({ text, toolCalls: [] });
 
 async function saveTurn(store: ConversationStore, id: string | undefined, text: string) {
   const cp = await planConversation(id, turnOf(text), store);

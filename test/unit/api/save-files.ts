@@ -1,6 +1,16 @@
-/** What the save-thread tests share: one save's files, and a thread that crashes on demand. */
+/**
+ * What the save tests share: a turn, its answer and Gemini ids; one save's files; and a save
+ * thread that crashes on demand.
+ */
 import path from 'node:path';
+import { chatTurnOf } from '../../../src/api/openai/chat-request.ts';
+import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { SAVE_THREAD_SOURCE, type SaveFiles } from '../../../src/api/save-thread.ts';
+
+export const turnOf = (content: string) =>
+  chatTurnOf(parseChatRequest({ messages: [{ role: 'user', content }] }));
+export const chat = { cid: 'c_1', rid: 'r_1', rcid: 'rc_1' };
+export const answer = (text: string) => ({ text, toolCalls: [] });
 
 /**
  * A save thread whose handler throws on a body of 'crash', before it answers: it dies with an

@@ -6,10 +6,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { conversationAfterTurn, planConversation } from '../../../src/api/conversation-plan.ts';
+import { ConversationStore } from '../../../src/api/index.ts';
 import { SaveThread } from '../../../src/api/save-thread.ts';
-import { CRASHING_SOURCE, filesIn } from './save-files.ts';
+import { createLogger } from '../../../src/logging.ts';
+import { CRASHING_SOURCE, answer, chat, filesIn, turnOf } from './save-files.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'gk-save-fallback-'));
 
@@ -102,5 +106,28 @@ describe('the save thread when no thread can start', () => {
       await thread.terminate();
     }
     expect(thread.onEventLoop).toBe(false);
+  });
+});
+
+describe('a conversation store whose save thread cannot start', () => {
+  it('saves on the event loop and logs the move once', async () => {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (b: Buffer) => lines.push(b.toString('utf8')));
+    const store = new ConversationStore(tmp(), createLogger({ stream }), {
+      startThread: () => {
+        throw new Error('thread limit');
+      },
+    });
+    for (const text of ['Q1', 'Q2']) {
+      const cp = await planConversation(undefined, turnOf(text), store);
+      const { conversation, key } = conversationAfterTurn(cp, answer('A'), 'm', chat);
+      await store.save(conversation, key, { replaces: false });
+      expect((await store.get(cp.conversationId))?.messages[0]?.content).toBe(text);
+    }
+    await expect
+      .poll(() => lines.filter((l) => l.includes('conversation saves now run on the event loop')))
+      .toHaveLength(1);
+    expect(lines.join('')).toContain('no thread could be started: thread limit');
   });
 });
