@@ -148,13 +148,13 @@ export interface NamedGateway {
 export async function benchGatewayStreams(
   gateways: readonly NamedGateway[],
   services: Services,
-  waitEligible: (g: ChildService) => Promise<void>,
+  waitEligible: (g: ChildService, only: string) => Promise<void>,
 ): Promise<void> {
   const upstream = await startScript('slow-upstream.ts', [String(CHUNKS), String(INTERVAL_MS)]);
   const unregister = await registerOnly(services.pg.url, upstream.url);
   try {
     for (const g of gateways) {
-      await waitEligible(g.service);
+      await waitEligible(g.service, upstream.url);
       await Promise.all(Array.from({ length: 20 }, (_, i) => readStream(g.service.url, i, 0)));
     }
     const direct = summarize(await holdStreams(upstream.url));

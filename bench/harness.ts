@@ -31,6 +31,9 @@ export async function startServices(): Promise<Services> {
 /** The key the bench's workers and gateways accept: a real key check is part of every request. */
 export const BENCH_API_KEY = 'gk-bench-user-key';
 
+/** The bench's admin key: it reads a gateway's node table (which nodes it routes to). */
+const BENCH_ADMIN_KEY = 'gk-bench-admin-key';
+
 /** Headers of a bench chat request. */
 export const BENCH_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/json',
@@ -176,7 +179,13 @@ export async function startRole(
         `--cpu-prof-name=${path.basename(file)}`,
       ]
     : [];
-  const childEnv = { ...process.env, API_KEYS: BENCH_API_KEY, ...env, PORT: String(port) };
+  const childEnv = {
+    ...process.env,
+    API_KEYS: BENCH_API_KEY,
+    ADMIN_API_KEYS: BENCH_ADMIN_KEY,
+    ...env,
+    PORT: String(port),
+  };
   const probe = probeArgs(
     {
       ...(options.allocAs ? { alloc: options.allocAs } : {}),
@@ -284,13 +293,26 @@ export function baseline(): string | null {
 }
 
 /** Waits until a gateway's /health counts an eligible node (its registry read found the worker). */
-export async function waitEligible(gateway: { readonly url: string }): Promise<void> {
+/**
+ * Waits until the gateway routes to an eligible node; with `only`, until that node is the only
+ * eligible one, since a gateway's table lags the registry by its refresh and a node stopped a
+ * moment ago still looks fresh to it.
+ */
+export async function waitEligible(
+  gateway: { readonly url: string },
+  only?: string,
+): Promise<void> {
+  const headers = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
   for (let i = 0; i < 100; i += 1) {
-    const r = (await fetch(`${gateway.url}/health`).then((x) => x.json())) as { eligible?: number };
-    if ((r.eligible ?? 0) > 0) {
+    const r = (await fetch(`${gateway.url}/health`, { headers }).then((x) => x.json())) as {
+      eligible?: number;
+      nodes?: { nodeUrl: string; eligible: boolean }[];
+    };
+    const eligible = (r.nodes ?? []).filter((n) => n.eligible).map((n) => n.nodeUrl);
+    if (only === undefined ? eligible.length > 0 : eligible.join() === only) {
       return;
     }
     await sleep(200);
   }
-  throw new Error(`the gateway at ${gateway.url} never saw an eligible node`);
+  throw new Error(`the gateway at ${gateway.url} never saw ${only ?? 'an eligible node'}`);
 }
