@@ -3,7 +3,13 @@
  * conversations, health, metrics and admin. Everything it talks to arrives through `deps`.
  */
 import { AfterWork } from '../after-work.ts';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { RequestListener } from 'node:http';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { Logger } from '../logging.ts';
 import { UPSTREAM_SENT_HEADER } from '../errors.ts';
 import type { ModelCatalog } from '../gemini/index.ts';
@@ -33,7 +39,14 @@ import {
   embeddingsHandler,
   responsesHandler,
 } from './openai/index.ts';
-import { googleRouter, googleUpstreamDefault } from './google/index.ts';
+import {
+  googleRouter,
+  googleUpstreamDefault,
+  MODEL_ACTION_PATH,
+  modelActionHandler,
+} from './google/index.ts';
+import { withFastPath, type HotRoute } from './fast-path.ts';
+import type { TurnRouteDeps } from './turn-route.ts';
 import { conversationsRouter } from './routes/conversations.ts';
 import { imagesRouter, uploadRouter } from './routes/files.ts';
 import { modelsRouter } from './routes/models.ts';
@@ -106,32 +119,111 @@ function accessLog(logger: Logger) {
   };
 }
 
-/** Builds the worker's HTTP app. */
+/** The worker's HTTP front: its express app, and node:http's listener in front of it. */
+export interface WorkerHttp {
+  /** Serves every route. */
+  readonly app: express.Express;
+  /** Serves the chat POSTs without express's router walk (fast-path.ts), the rest by `app`. */
+  readonly listener: RequestListener;
+}
+
+/** The chat paths whose answers say x-upstream-sent (as a mount: count_tokens is under one). */
+const UPSTREAM_SENT_PATHS = [
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/responses',
+  '/v1/messages',
+];
+
+/** Until the chat route knows better, nothing went upstream: even a 401 or 413 says so. */
+function upstreamNotSent(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader(UPSTREAM_SENT_HEADER, 'false');
+  next();
+}
+
+/** Builds the worker's HTTP app (express alone). */
 export function createWorkerApp(deps: WorkerAppDeps): express.Express {
+  return createWorkerHttp(deps).app;
+}
+
+/** Builds the worker's HTTP app and the listener that serves its chat POSTs in front of it. */
+export function createWorkerHttp(deps: WorkerAppDeps): WorkerHttp {
   const app = express();
   app.disable('x-powered-by');
   // Off unless TRUST_PROXY names the proxies: anyone else's X-Forwarded-* is ignored, and req.ip,
   // req.protocol and req.host are the socket's and the Host header's.
   app.set('trust proxy', trustProxyValue(deps.trustProxy));
+  const assignRequestId = requestId();
+  const logRequest = accessLog(deps.logger);
   const auth = authenticate(deps.keys);
-  app.use(requestId());
-  // Until the chat route knows better, nothing went upstream: even a 401 or 413 says so.
-  app.use(
-    ['/v1/chat/completions', '/v1/completions', '/v1/responses', '/v1/messages'],
-    (_req, res, next) => {
-      res.setHeader(UPSTREAM_SENT_HEADER, 'false');
-      next();
-    },
-  );
+  const drainGate = deps.drain ? [refuseWhileDraining(deps.drain)] : [];
+  // What express runs before a chat route, in its order: the fast path runs the same list.
+  const frontOf = (upstreamDefault: RequestHandler): RequestHandler[] => [
+    assignRequestId,
+    upstreamDefault,
+    logRequest,
+    deps.metrics.middleware,
+    auth,
+    ...drainGate,
+  ];
+  app.use(assignRequestId);
+  app.use(UPSTREAM_SENT_PATHS, upstreamNotSent);
   app.use('/v1beta/models', googleUpstreamDefault);
-  app.use(accessLog(deps.logger));
+  app.use(logRequest);
   app.use(deps.metrics.middleware);
   // The key is checked before any body is read; each route then parses only what it needs.
   app.use(['/v1', '/v1beta', '/upload', '/conversations', '/admin', '/images'], auth);
-  if (deps.drain) {
-    app.use(['/v1', '/v1beta'], refuseWhileDraining(deps.drain));
+  if (drainGate.length > 0) {
+    app.use(['/v1', '/v1beta'], ...drainGate);
   }
-  const turnDeps = {
+  const turnDeps = turnDepsOf(deps);
+  // Each route parses its body only after the key was checked, within the body limit.
+  const json = [
+    refuseDeclaredOversize(deps.limits.bodyBytes),
+    express.json({ limit: deps.limits.bodyBytes }),
+  ];
+  const serve = (path: string, upstreamDefault: RequestHandler, handler: RequestHandler) => {
+    const handlers = [...json, handler];
+    const route = app.route(path);
+    route.post(...handlers);
+    return { front: frontOf(upstreamDefault), route, handlers } satisfies HotRoute;
+  };
+  const claudeModels = createModelResolver(deps.anthropicModelMap ?? {});
+  const chatRoutes: readonly (readonly [string, RequestHandler])[] = [
+    ['/v1/chat/completions', chatCompletionsHandler(turnDeps)],
+    ['/v1/completions', completionsHandler(turnDeps)],
+    ['/v1/responses', responsesHandler(turnDeps)],
+    ['/v1/messages', messagesHandler(turnDeps, claudeModels)],
+    ['/v1/messages/count_tokens', countTokensHandler(claudeModels)],
+  ];
+  const hot = new Map(chatRoutes.map(([path, h]) => [path, serve(path, upstreamNotSent, h)]));
+  app.post('/v1/embeddings', embeddingsHandler());
+  const modelAction = serve(MODEL_ACTION_PATH, googleUpstreamDefault, modelActionHandler(turnDeps));
+  app.use(googleRouter());
+  // Routers without a POST route come after the POST routes, which chat clients would otherwise
+  // walk through on every request; no path below is served above, so each answer is unchanged.
+  app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
+  app.use(imagesRouter(deps.images));
+  app.use(modelsRouter(deps.models));
+  app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
+  app.use(conversationsRouter(deps.conversations));
+  app.use('/admin', requireAdmin);
+  app.use(adminRouter(deps.admin));
+  app.use(notFound);
+  const onError = errorHandler(deps.logger, errorShaperFor);
+  app.use(onError);
+  const listener = withFastPath({
+    app,
+    exact: hot,
+    withParam: { prefix: '/v1beta/models/', param: 'action', hot: modelAction },
+    fallthrough: notFound,
+    onError,
+  });
+  return { app, listener };
+}
+
+function turnDepsOf(deps: WorkerAppDeps): TurnRouteDeps {
+  return {
     backend: deps.backend,
     conversations: deps.conversations,
     images: deps.images,
@@ -151,29 +243,4 @@ export function createWorkerApp(deps: WorkerAppDeps): express.Express {
     firstTokenSeconds: deps.metrics.firstTokenSeconds,
     ...(deps.models ? { models: deps.models } : {}),
   };
-  // Each route parses its body only after the key was checked, within the body limit.
-  const json = [
-    refuseDeclaredOversize(deps.limits.bodyBytes),
-    express.json({ limit: deps.limits.bodyBytes }),
-  ];
-  app.post('/v1/chat/completions', ...json, chatCompletionsHandler(turnDeps));
-  app.post('/v1/completions', ...json, completionsHandler(turnDeps));
-  app.post('/v1/responses', ...json, responsesHandler(turnDeps));
-  app.post('/v1/embeddings', embeddingsHandler());
-  const claudeModels = createModelResolver(deps.anthropicModelMap ?? {});
-  app.post('/v1/messages', ...json, messagesHandler(turnDeps, claudeModels));
-  app.post('/v1/messages/count_tokens', ...json, countTokensHandler(claudeModels));
-  app.use(googleRouter(turnDeps, json));
-  // Routers without a POST route come after the POST routes, which chat clients would otherwise
-  // walk through on every request; no path below is served above, so each answer is unchanged.
-  app.use(statusRouter(deps.status, deps.metrics.registry, deps.keys));
-  app.use(imagesRouter(deps.images));
-  app.use(modelsRouter(deps.models));
-  app.use(uploadRouter(deps.uploadsDir, deps.limits.uploadBytes));
-  app.use(conversationsRouter(deps.conversations));
-  app.use('/admin', requireAdmin);
-  app.use(adminRouter(deps.admin));
-  app.use(notFound);
-  app.use(errorHandler(deps.logger, errorShaperFor));
-  return app;
 }

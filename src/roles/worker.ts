@@ -13,7 +13,7 @@ import {
   ConversationStore,
   ImageStore,
   createDrainSwitch,
-  createWorkerApp,
+  createWorkerHttp,
   hostRulesResolver,
   readStagedInput,
   storeGeneratedImages,
@@ -224,7 +224,7 @@ export async function startWorker(
   metrics = workerMetrics(deps);
   const sweeper = retentionSweeper(config, deps, logger);
   sweeper.start();
-  const app = createWorkerApp({
+  const { listener } = createWorkerHttp({
     keys,
     trustProxy: config.trustProxy,
     limits: config.limits,
@@ -243,7 +243,9 @@ export async function startWorker(
     drain: deps.drain,
     models: watch.discovery,
   });
-  const server = http.createServer(app);
+  // The chat POSTs skip express's router walk (api/fast-path.ts); Expect: 100-continue is
+  // answered by node:http before either sees the request, as before.
+  const server = http.createServer(listener);
   const port = await listen(server, config.port);
   // With PORT=0 (tests) the real port is only known now.
   const nodeUrl = config.port === 0 ? config.nodeUrl.replace(/:0$/, `:${port}`) : config.nodeUrl;

@@ -5,7 +5,12 @@
  * both stream framings, model resources, errors in Google's shape, and where the key comes
  * from. All pure but the routes (routes.ts, stream-writer.ts), which do the I/O.
  */
-export { googleRouter, googleUpstreamDefault } from './routes.ts';
+export {
+  googleRouter,
+  googleUpstreamDefault,
+  modelActionHandler,
+  MODEL_ACTION_PATH,
+} from './routes.ts';
 export { parseGenerateContentRequest } from './request.ts';
 export type { GenerateContentRequest } from './request.ts';
 export { openApiToJsonSchema } from './json-schema.ts';

@@ -29,8 +29,11 @@ import { GoogleStreamWriter } from './stream-writer.ts';
 import type { GenerateContentResponse } from './wire.ts';
 import { replyJson } from '../json-reply.ts';
 
-/** The /v1beta routes; `json` parses a body (after the key was checked, within the limit). */
-export function googleRouter(deps: TurnRouteDeps, json: readonly RequestHandler[]): express.Router {
+/** The path of the POST route that runs `modelActionHandler` (app.ts mounts it). */
+export const MODEL_ACTION_PATH = '/v1beta/models/:action';
+
+/** The /v1beta GET routes (the model list and one model). */
+export function googleRouter(): express.Router {
   const router = express.Router();
   router.get('/v1beta/models', (_req: Request, res: Response) => {
     res.json(googleModelList(MODELS.map(modelInfo)));
@@ -38,7 +41,6 @@ export function googleRouter(deps: TurnRouteDeps, json: readonly RequestHandler[
   router.get('/v1beta/models/:model', (req: Request<{ model: string }>, res: Response) => {
     res.json(googleModel(modelInfo(requireModel(req.params.model))));
   });
-  router.post('/v1beta/models/:action', ...json, modelActionHandler(deps));
   return router;
 }
 
@@ -62,9 +64,10 @@ function requireModel(name: string): ModelSpec {
   return model;
 }
 
-function modelActionHandler(deps: TurnRouteDeps) {
-  return async function modelAction(req: Request<{ action: string }>, res: Response) {
-    const { model, method } = parseModelAction(req.params.action);
+/** POST /v1beta/models/{model}:{method}, after its body was parsed. */
+export function modelActionHandler(deps: TurnRouteDeps): RequestHandler {
+  return async function modelAction(req: Request, res: Response) {
+    const { model, method } = parseModelAction(actionOf(req));
     if (method === 'countTokens') {
       requireModel(model);
       res.json(countGoogleTokens(req.body, model));
@@ -92,6 +95,12 @@ function modelActionHandler(deps: TurnRouteDeps) {
       collect: () => collectAnswer(answer, res),
     });
   };
+}
+
+/** The `{model}:{method}` segment: MODEL_ACTION_PATH names it (one segment, a string). */
+function actionOf(req: Request): string {
+  const action = req.params['action'];
+  return typeof action === 'string' ? action : '';
 }
 
 /** One generate call in progress. */

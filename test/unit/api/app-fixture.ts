@@ -1,7 +1,8 @@
 /**
- * A real worker app on a loopback socket with a test's own backend in place of the account's
- * queue, for the route tests (Anthropic, Google) and the fuzz test: keys, limits, a temp data
- * dir and a quiet logger, with whatever a test needs different passed in `deps`.
+ * A real worker app on a loopback socket, behind its fast path as the worker role serves it, with
+ * a test's own backend in place of the account's queue, for the route tests (Anthropic, Google)
+ * and the fuzz test: keys, limits, a temp data dir and a quiet logger, with whatever a test needs
+ * different passed in `deps`.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import {
   ConversationStore,
   ImageStore,
-  createWorkerApp,
+  createWorkerHttp,
   createWorkerMetrics,
   type ChatBackend,
   type WorkerAppDeps,
@@ -29,6 +30,8 @@ export interface WorkerAppOptions {
   readonly adminKey?: string;
   /** Overrides of the rest (limits, status, admin, sseKeepAliveMs, anthropicModelMap…). */
   readonly deps?: Partial<WorkerAppDeps>;
+  /** Serve through express alone, without the worker's fast path (the differential's baseline). */
+  readonly expressOnly?: boolean;
 }
 
 /** The running app. */
@@ -51,7 +54,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     queueWaiting: 0,
     cooldownRemainingS: 0,
   }));
-  const app = createWorkerApp({
+  const front = createWorkerHttp({
     keys: new KeyRing({
       apiKeys: [options.userKey],
       adminApiKeys: options.adminKey === undefined ? [] : [options.adminKey],
@@ -86,7 +89,7 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     metrics,
     ...options.deps,
   });
-  const server = http.createServer(app);
+  const server = http.createServer(options.expressOnly ? front.app : front.listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
