@@ -37,6 +37,8 @@ export interface WorkerAppOptions {
 /** The running app. */
 export interface RunningWorkerApp {
   readonly url: string;
+  /** How many requests express's app.handle saw (those the fast path did not take). */
+  expressRequests(): number;
   /** The worker's /metrics text. */
   metrics(): Promise<string>;
   close(): Promise<void>;
@@ -89,11 +91,19 @@ export async function startWorkerApp(options: WorkerAppOptions): Promise<Running
     metrics,
     ...options.deps,
   });
+  let expressRequests = 0;
+  const app = front.app as unknown as { handle: (...args: unknown[]) => unknown };
+  const handle = app.handle.bind(app);
+  app.handle = (...args) => {
+    expressRequests++;
+    return handle(...args);
+  };
   const server = http.createServer(options.expressOnly ? front.app : front.listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    expressRequests: () => expressRequests,
     metrics: () => metrics.registry.metrics(),
     async close() {
       server.closeAllConnections();
