@@ -1,6 +1,7 @@
 /**
  * The worker's express app: the OpenAI, Anthropic and Gemini API surfaces, uploads, images,
- * conversations, health, metrics and admin. Everything it talks to arrives through `deps`.
+ * conversations, health, metrics and admin, and the listener whose fast path serves the chat POSTs
+ * with the same functions without walking express's router. Everything arrives through `deps`.
  */
 import { AfterWork } from '../after-work.ts';
 import type { RequestListener } from 'node:http';
