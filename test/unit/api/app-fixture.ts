@@ -21,6 +21,17 @@ import {
 import { KeyRing } from '../../../src/http/index.ts';
 import { createLogger } from '../../../src/logging.ts';
 
+/** A backend that answers every turn at once with the prompt's length: for input-handling tests. */
+export const echoBackend: ChatBackend = {
+  async *stream(job) {
+    yield { type: 'text', delta: `echo ${job.prompt.length}` };
+    yield {
+      type: 'done',
+      result: { text: 'echo', thoughts: '', images: [], chat: null, modelName: null },
+    };
+  },
+};
+
 /** What a test gives the app. */
 export interface WorkerAppOptions {
   /** Names the temp dir and the metrics. */

@@ -8,21 +8,13 @@
  */
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDrainSwitch, type ChatBackend } from '../../../src/api/index.ts';
+import { createDrainSwitch } from '../../../src/api/index.ts';
 import { createLogger } from '../../../src/logging.ts';
-import { startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
+import { echoBackend, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
 import { rawExchange, type RawAnswer } from './raw-exchange.ts';
 import { CASES, KEY, LIMIT_BYTES, requestOf, type Case } from './fast-path-cases.ts';
 
-const backend: ChatBackend = {
-  async *stream(job) {
-    yield { type: 'text', delta: `echo ${job.prompt.length}` };
-    yield {
-      type: 'done',
-      result: { text: 'echo', thoughts: '', images: [], chat: null, modelName: null },
-    };
-  },
-};
+const backend = echoBackend;
 
 /** One app and what it logged. */
 interface Side {

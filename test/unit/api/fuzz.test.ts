@@ -6,8 +6,7 @@
 import fc from 'fast-check';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatBackend } from '../../../src/api/index.ts';
-import { startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
+import { echoBackend, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
 import {
   ADMIN,
   PNG,
@@ -18,15 +17,7 @@ import {
   type Sent,
 } from './fuzz-requests.ts';
 
-const backend: ChatBackend = {
-  async *stream(job) {
-    yield { type: 'text', delta: `echo ${job.prompt.length}` };
-    yield {
-      type: 'done',
-      result: { text: 'echo', thoughts: '', images: [], chat: null, modelName: null },
-    };
-  },
-};
+const backend = echoBackend;
 let app: RunningWorkerApp;
 let base: string;
 const agent = new Agent({ connections: 8 });

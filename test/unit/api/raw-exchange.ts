@@ -102,7 +102,8 @@ function parseAnswer(text: string): RawAnswer {
   };
 }
 
-function unchunk(text: string): string {
+/** The body of a chunked HTTP/1.1 message (latin1 text), its chunks joined. */
+export function unchunk(text: string): string {
   let out = '';
   for (let at = 0; ;) {
     const eol = text.indexOf('\r\n', at);

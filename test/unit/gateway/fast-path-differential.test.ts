@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { answerJson, serverScope } from './fake-servers.ts';
 import { chatBody, node } from './helpers.ts';
+import { unchunk } from '../api/raw-exchange.ts';
 
 const scope = serverScope();
 const KEY = 'sk-user-key';
@@ -91,19 +92,6 @@ function exchange(url: string, s: Spelling): Promise<{ status: number; body: unk
       resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: parsed });
     });
   });
-}
-
-function unchunk(text: string): string {
-  let out = '';
-  for (let at = 0; ;) {
-    const eol = text.indexOf('\r\n', at);
-    const size = parseInt(text.slice(at, eol), 16);
-    if (!(size > 0)) {
-      return out;
-    }
-    out += text.slice(eol + 2, eol + 2 + size);
-    at = eol + 2 + size + 2;
-  }
 }
 
 describe('gateway fast path beside express alone', () => {
