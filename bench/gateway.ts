@@ -8,8 +8,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { freePort } from '../e2e/support/services.ts';
-import { STREAMS, benchGatewayStreams, startScript, type NamedGateway } from './gateway-streams.ts';
+import { STREAMS, benchGatewayStreams, type NamedGateway } from './gateway-streams.ts';
 import { startNginx } from './nginx.ts';
+import { recordFloors, startProxyFloors } from './proxy-floors.ts';
 import { reportProfile } from './profile-report.ts';
 import {
   BENCH_HEADERS,
@@ -151,11 +152,10 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     gateways.push({ name: 'gateway (baseline)', service });
   }
   const nginx = await startNginx(Number(new URL(worker.url).port));
-  const bare = await startScript('bare-proxy.ts', [worker.url]);
+  const { floors, stop: stopFloors } = await startProxyFloors(worker.url);
   // Stopped before the slow streams, and again (harmlessly) on the way out.
   const stopNginx = onlyOnce(async () => nginx?.stop());
   const stopWorker = onlyOnce(() => worker.stop());
-  const stopBare = onlyOnce(() => bare.stop());
   let gatewayRequests = LATENCY_ROUNDS * 2;
   try {
     for (const g of gateways) {
@@ -166,10 +166,10 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     if (nginx) {
       targets['nginx'] = nginx.url;
     }
-    targets['bare Node proxy'] = bare.url;
+    floors.forEach((f) => (targets[f.name] = f.url));
     // What a gateway burns idle (registry reads, timers) is taken out of its CPU per request.
-    // The bare proxy's is measured alike: the floor the gateway's figure stands on.
-    const pids = [...gateways.map((g) => g.service.pid), bare.pid];
+    // The floors' is measured alike: what the gateway's figure stands on.
+    const pids = [...gateways.map((g) => g.service.pid), ...floors.map((f) => f.pid)];
     const idleFrom = pids.map(cpuMsOf);
     await sleep(IDLE_MS);
     const idlePerMs = pids.map((pid, i) => (cpuMsOf(pid) - idleFrom[i]!) / IDLE_MS);
@@ -208,27 +208,13 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
       }
     });
     if (nginx) {
-      // No target: it says how much of the gateway's figure is Node's HTTP and undici, not ours.
-      const floor = added('bare Node proxy') - added('nginx');
-      printLine(
-        `  bare Node proxy (node:http + undici, nothing else) over nginx: ${floor.toFixed(2)} ms, CPU per request ${cpu[gateways.length]!.toFixed(2)} ms`,
-      );
-      record({
-        measure: 'bare Node proxy CPU per request (user+sys)',
-        target: '-',
-        measured: `${cpu[gateways.length]!.toFixed(2)} ms`,
-        pass: null,
-      });
-      record({
-        measure: 'bare Node proxy added p50 minus nginx added p50',
-        target: '-',
-        measured: `${floor.toFixed(2)} ms`,
-        pass: null,
-      });
+      // No target: how much of the gateway's figure is Node's, not ours.
+      const overNginx = (name: string): number => added(name) - added('nginx');
+      recordFloors(floors, overNginx, cpu.slice(gateways.length));
     } else {
       printLine('  (nginx not installed: apt-get install nginx-light)');
     }
-    delete targets['bare Node proxy'];
+    floors.forEach((f) => delete targets[f.name]);
     const streamTargets = Object.fromEntries(
       Object.entries(targets).filter(([k]) => k !== 'nginx'),
     );
@@ -278,13 +264,13 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
       });
     }
     await stopNginx();
-    await stopBare();
+    await stopFloors();
     await stopWorker();
     await benchGatewayStreams(gateways, services, waitEligible);
     gatewayRequests += STREAMS + 20;
   } finally {
     await stopNginx();
-    await stopBare();
+    await stopFloors();
     await Promise.all(gateways.map((g) => g.service.stop()));
     await stopWorker();
   }
