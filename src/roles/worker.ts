@@ -18,18 +18,11 @@ import {
   readStagedInput,
   storeGeneratedImages,
   sweepStaleInputs,
-  type AdminActions,
-  type DrainSwitch,
   type WorkerMetrics,
 } from '../api/index.ts';
-import {
-  createBrowserCookies,
-  createPageTransport,
-  type BrowserCookies,
-} from '../browser/index.ts';
+import { createBrowserCookies, createPageTransport } from '../browser/index.ts';
 import type { Config } from '../config.ts';
 import { createDriftTally } from '../discovery/index.ts';
-import { ServiceUnavailableError } from '../errors.ts';
 import { GeminiClient, createHttpClient } from '../gemini/index.ts';
 import { childLogger, registerSecret, registerUrlPassword, type Logger } from '../logging.ts';
 import { ChatQueue } from '../queue/index.ts';
@@ -42,6 +35,7 @@ import {
   workerStatus,
   type WorkerStatusDeps,
 } from './worker-status.ts';
+import { adminActions } from './worker-admin.ts';
 import { startAccountWatch } from './worker-discovery.ts';
 
 /** How long a running job may go on after SIGTERM before it is failed (see close()). */
@@ -60,45 +54,6 @@ async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
     // `once` rejects on the first 'error'; a Redis that is down must not stop the worker.
     await Promise.race([once(redis, 'ready').catch(() => {}), sleep(timeoutMs)]);
   }
-}
-
-function adminActions(
-  browser: BrowserCookies,
-  account: AccountState,
-  drain: DrainSwitch,
-  /** Every action writes the registry at once, not at the next beat: the console shows it in 2 s. */
-  beatNow: () => Promise<boolean>,
-): AdminActions {
-  return {
-    refreshSession: async () => {
-      browser.cookies.invalidate();
-      if (browser.session) {
-        // Answers with the new state even when it is login_required (no 503 here).
-        const loginState = await browser.session.refresh();
-        await beatNow();
-        return { login_state: loginState };
-      }
-      await browser.cookies.refresh();
-      await beatNow();
-      return { login_state: account.snapshot().loginState };
-    },
-    screenshot: async () => {
-      if (!browser.session) {
-        throw new ServiceUnavailableError('No browser is attached (CHROME_CDP_URL=off).', 60);
-      }
-      return browser.session.screenshot();
-    },
-    resetCooldown: async () => {
-      const reset = await account.reset();
-      await beatNow();
-      return { account: reset };
-    },
-    setDraining: async (draining) => {
-      drain.set(draining);
-      const registered = await beatNow();
-      return { draining: drain.draining, registered };
-    },
-  };
 }
 
 function retentionSweeper(
