@@ -12,9 +12,11 @@ import { STREAMS, benchGatewayStreams, type NamedGateway } from './gateway-strea
 import { startNginx } from './nginx.ts';
 import { recordFloors, startProxyFloors } from './proxy-floors.ts';
 import { reportProfile } from './profile-report.ts';
+import { GATEWAY_STEPS, reportTimeline } from './timeline-report.ts';
 import {
   BENCH_HEADERS,
   baseline,
+  probePath,
   profilePath,
   startBenchWorker,
   startRole,
@@ -144,7 +146,13 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
   });
   const env = async () => ({ DATABASE_URL: services.pg.url, PORT: String(await freePort()) });
   const gateways: NamedGateway[] = [
-    { name: 'gateway', service: await startRole('gateway', await env(), { profileAs: 'gateway' }) },
+    {
+      name: 'gateway',
+      service: await startRole('gateway', await env(), {
+        profileAs: 'gateway',
+        timelineAs: 'gateway',
+      }),
+    },
   ];
   const baselineRoot = baseline();
   if (baselineRoot) {
@@ -273,6 +281,10 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
     await stopFloors();
     await Promise.all(gateways.map((g) => g.service.stop()));
     await stopWorker();
+  }
+  const timeline = probePath('timeline', 'gateway');
+  if (timeline) {
+    reportTimeline('gateway', timeline, GATEWAY_STEPS);
   }
   const profile = profilePath('gateway');
   if (profile) {

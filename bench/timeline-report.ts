@@ -22,8 +22,22 @@ function p50(values: number[]): number | null {
   return sorted.length === 0 ? null : sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Prints the timeline written under `file` (without extension) for the worker `who`. */
-export function reportTimeline(who: string, file: string): void {
+/** What the gateway's steps are: its upstream is a worker, and it claims no line. */
+export const GATEWAY_STEPS: Readonly<Record<string, string>> = {
+  upstreamCreated: 'the request to the worker created (parse, key, route, node choice)',
+  upstreamHeaders: "the worker's response headers",
+  upstreamEnd: "the worker's end",
+};
+
+/**
+ * Prints the timeline written under `file` (without extension) for the server `who`; `names`
+ * overrides the worker's names of the steps.
+ */
+export function reportTimeline(
+  who: string,
+  file: string,
+  names: Readonly<Record<string, string>> = {},
+): void {
   if (!fs.existsSync(`${file}.json`)) {
     printLine(`\n${who} timeline: nothing written (${file}.json)`);
     return;
@@ -33,11 +47,15 @@ export function reportTimeline(who: string, file: string): void {
     ['not streamed', all.filter((r) => r['streamed'] === 0)],
     ['streamed', all.filter((r) => r['streamed'] === 1)],
   ] as const) {
-    reportRows(`${who}, ${mode}`, rows);
+    reportRows(`${who}, ${mode}`, rows, names);
   }
 }
 
-function reportRows(who: string, rows: TimelineRow[]): void {
+function reportRows(
+  who: string,
+  rows: TimelineRow[],
+  names: Readonly<Record<string, string>>,
+): void {
   printLine(
     `\n${who} timeline, p50 over ${rows.length} requests served one at a time (ms from its request event)`,
   );
@@ -47,7 +65,7 @@ function reportRows(who: string, rows: TimelineRow[]): void {
     .map((k) => [k, p50(rows.flatMap((r) => (r[k] === undefined ? [] : [r[k]])))] as const)
     .sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0));
   for (const [step, at] of steps) {
-    const what = STEPS.find(([s]) => s === step)?.[1] ?? step;
+    const what = names[step] ?? STEPS.find(([s]) => s === step)?.[1] ?? step;
     const gap = p50(
       rows.flatMap((r) => {
         const from = previous === null ? 0 : r[previous];
