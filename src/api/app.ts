@@ -136,6 +136,9 @@ const UPSTREAM_SENT_PATHS = [
   '/v1/messages',
 ];
 
+/** An app-level middleware and the paths it is mounted on (null: every path). */
+type MountedLayer = [paths: string[] | null, layer: RequestHandler];
+
 /** Until the chat route knows better, nothing went upstream: even a 401 or 413 says so. */
 function upstreamNotSent(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader(UPSTREAM_SENT_HEADER, 'false');
@@ -154,40 +157,46 @@ export function createWorkerHttp(deps: WorkerAppDeps): WorkerHttp {
   // Off unless TRUST_PROXY names the proxies: anyone else's X-Forwarded-* is ignored, and req.ip,
   // req.protocol and req.host are the socket's and the Host header's.
   app.set('trust proxy', trustProxyValue(deps.trustProxy));
-  const assignRequestId = requestId();
-  const logRequest = accessLog(deps.logger);
-  const auth = authenticate(deps.keys);
-  const drainGate = deps.drain ? [refuseWhileDraining(deps.drain)] : [];
-  // What express runs before a chat route, in its order: the fast path runs the same list.
-  const frontOf = (upstreamDefault: RequestHandler): RequestHandler[] => [
-    assignRequestId,
-    upstreamDefault,
-    logRequest,
-    deps.metrics.middleware,
-    auth,
-    ...drainGate,
+  // The app-level middleware, in express's order. express mounts them from this table and the
+  // fast path takes a chat route's share of it, so the two cannot drift apart; middleware mounted
+  // with app.use anywhere else would be skipped by the fast path.
+  const layers: MountedLayer[] = [
+    [null, requestId()],
+    [UPSTREAM_SENT_PATHS, upstreamNotSent],
+    [['/v1beta/models'], googleUpstreamDefault],
+    [null, accessLog(deps.logger)],
+    [null, deps.metrics.middleware],
+    // The key is checked before any body is read; each route then parses only what it needs.
+    [['/v1', '/v1beta', '/upload', '/conversations', '/admin', '/images'], authenticate(deps.keys)],
+    ...(deps.drain
+      ? [[['/v1', '/v1beta'], refuseWhileDraining(deps.drain)] satisfies MountedLayer]
+      : []),
   ];
-  app.use(assignRequestId);
-  app.use(UPSTREAM_SENT_PATHS, upstreamNotSent);
-  app.use('/v1beta/models', googleUpstreamDefault);
-  app.use(logRequest);
-  app.use(deps.metrics.middleware);
-  // The key is checked before any body is read; each route then parses only what it needs.
-  app.use(['/v1', '/v1beta', '/upload', '/conversations', '/admin', '/images'], auth);
-  if (drainGate.length > 0) {
-    app.use(['/v1', '/v1beta'], ...drainGate);
+  for (const [paths, layer] of layers) {
+    if (paths === null) {
+      app.use(layer);
+    } else {
+      app.use(paths, layer);
+    }
   }
+  // A mount matches its own path and the paths below it, as express matches it.
+  const frontOf = (route: string): RequestHandler[] =>
+    layers
+      .filter(
+        ([paths]) => paths === null || paths.some((p) => route === p || route.startsWith(`${p}/`)),
+      )
+      .map(([, layer]) => layer);
   const turnDeps = turnDepsOf(deps);
   // Each route parses its body only after the key was checked, within the body limit.
   const json = [
     refuseDeclaredOversize(deps.limits.bodyBytes),
     express.json({ limit: deps.limits.bodyBytes }),
   ];
-  const serve = (path: string, upstreamDefault: RequestHandler, handler: RequestHandler) => {
+  const serve = (path: string, handler: RequestHandler) => {
     const handlers = [...json, handler];
     const route = app.route(path);
     route.post(...handlers);
-    return { front: frontOf(upstreamDefault), route, handlers } satisfies HotRoute;
+    return { front: frontOf(path), route, handlers } satisfies HotRoute;
   };
   const claudeModels = createModelResolver(deps.anthropicModelMap ?? {});
   const chatRoutes: readonly (readonly [string, RequestHandler])[] = [
@@ -197,9 +206,9 @@ export function createWorkerHttp(deps: WorkerAppDeps): WorkerHttp {
     ['/v1/messages', messagesHandler(turnDeps, claudeModels)],
     ['/v1/messages/count_tokens', countTokensHandler(claudeModels)],
   ];
-  const hot = new Map(chatRoutes.map(([path, h]) => [path, serve(path, upstreamNotSent, h)]));
+  const hot = new Map(chatRoutes.map(([path, h]) => [path, serve(path, h)]));
   app.post('/v1/embeddings', embeddingsHandler());
-  const modelAction = serve(MODEL_ACTION_PATH, googleUpstreamDefault, modelActionHandler(turnDeps));
+  const modelAction = serve(MODEL_ACTION_PATH, modelActionHandler(turnDeps));
   app.use(googleRouter());
   // Routers without a POST route come after the POST routes, which chat clients would otherwise
   // walk through on every request; no path below is served above, so each answer is unchanged.
