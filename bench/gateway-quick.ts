@@ -22,9 +22,9 @@ import {
   profilePath,
   startRole,
   startServices,
-  waitEligible,
 } from './harness.ts';
 import { reportProfile } from './profile-report.ts';
+import { waitEligible } from './gateway-wait.ts';
 import { cpuMsOf, summarize } from './stats.ts';
 
 const args = process.argv.slice(2);

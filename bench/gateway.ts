@@ -20,9 +20,9 @@ import {
   profilePath,
   startBenchWorker,
   startRole,
-  waitEligible,
   type Services,
 } from './harness.ts';
+import { waitEligible } from './gateway-wait.ts';
 import { cpuMsOf, printLine, printRow, record, since, summarize } from './stats.ts';
 
 const LATENCY_ROUNDS = 220;

@@ -9,6 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { writeCookieCache } from '../src/browser/index.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
+import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_HEADERS } from './bench-keys.ts';
+
+export { BENCH_API_KEY, BENCH_HEADERS } from './bench-keys.ts';
 import {
   freePort,
   startPostgres,
@@ -27,18 +30,6 @@ export async function startServices(): Promise<Services> {
   const [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   return { pg, redis, close: async () => void (await Promise.all([pg.stop(), redis.stop()])) };
 }
-
-/** The key the bench's workers and gateways accept: a real key check is part of every request. */
-export const BENCH_API_KEY = 'gk-bench-user-key';
-
-/** The bench's admin key: it reads a gateway's node table (which nodes it routes to). */
-const BENCH_ADMIN_KEY = 'gk-bench-admin-key';
-
-/** Headers of a bench chat request. */
-export const BENCH_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'application/json',
-  authorization: `Bearer ${BENCH_API_KEY}`,
-};
 
 /**
  * The bench's HTTP client to a worker: undici's `request` on a keep-alive pool, the library the
@@ -293,26 +284,3 @@ export function baseline(): string | null {
 }
 
 /** Waits until a gateway's /health counts an eligible node (its registry read found the worker). */
-/**
- * Waits until the gateway routes to an eligible node; with `only`, until that node is the only
- * eligible one, since a gateway's table lags the registry by its refresh and a node stopped a
- * moment ago still looks fresh to it.
- */
-export async function waitEligible(
-  gateway: { readonly url: string },
-  only?: string,
-): Promise<void> {
-  const headers = { authorization: `Bearer ${BENCH_ADMIN_KEY}` };
-  for (let i = 0; i < 100; i += 1) {
-    const r = (await fetch(`${gateway.url}/health`, { headers }).then((x) => x.json())) as {
-      eligible?: number;
-      nodes?: { nodeUrl: string; eligible: boolean }[];
-    };
-    const eligible = (r.nodes ?? []).filter((n) => n.eligible).map((n) => n.nodeUrl);
-    if (only === undefined ? eligible.length > 0 : eligible.join() === only) {
-      return;
-    }
-    await sleep(200);
-  }
-  throw new Error(`the gateway at ${gateway.url} never saw ${only ?? 'an eligible node'}`);
-}
