@@ -3,9 +3,10 @@
  * it on a free block of ports, wait for `stack ready`, stop it with a signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, isPortFree } from './ports.ts';
+import { isPortFree } from './ports.ts';
 import { describePorts, portRange, stackPorts } from './stack-options.ts';
 import { READY_LINE } from './stack-report.ts';
 
@@ -84,13 +85,31 @@ export function spawnStack(args: readonly string[], options: SpawnStackOptions =
   };
 }
 
-/** A --port whose every derived port (for `workers` workers, emulator included) is free now. */
+/**
+ * Where Linux hands out ports to port-0 listeners and to outgoing connections (32768 unless the
+ * machine says otherwise).
+ */
+function ephemeralFloor(): number {
+  try {
+    const range = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    return Number(range.trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A --port whose every derived port (for `workers` workers, emulator included) is free now, all
+ * below the ephemeral range: there, no other process's outgoing connection or port-0 listener
+ * can take one of them between this check and the stack's own listen.
+ */
 export async function freeStackPort(workers: number): Promise<number> {
   const { min, max } = portRange(workers);
+  const below = Math.min(max + 1, ephemeralFloor());
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = await freePort();
+    const port = min + Math.floor(Math.random() * (below - min));
     const all = describePorts(stackPorts(port, workers), false).map((p) => p.port);
-    if (port >= min && port <= max && (await Promise.all(all.map(isPortFree))).every(Boolean)) {
+    if (all.every((p) => p < below) && (await Promise.all(all.map(isPortFree))).every(Boolean)) {
       return port;
     }
   }
