@@ -10,8 +10,6 @@ import { Agent, request } from 'undici';
 import { writeCookieCache } from '../src/browser/index.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { BENCH_ADMIN_KEY, BENCH_API_KEY, BENCH_HEADERS } from './bench-keys.ts';
-
-export { BENCH_API_KEY, BENCH_HEADERS } from './bench-keys.ts';
 import {
   freePort,
   startPostgres,
@@ -19,6 +17,8 @@ import {
   tempDir,
   type ServiceHandle,
 } from '../e2e/support/services.ts';
+
+export { BENCH_API_KEY, BENCH_HEADERS } from './bench-keys.ts';
 
 export interface Services {
   pg: ServiceHandle;
@@ -282,5 +282,3 @@ export function setBaseline(root: string): void {
 export function baseline(): string | null {
   return baselineRoot;
 }
-
-/** Waits until a gateway's /health counts an eligible node (its registry read found the worker). */
