@@ -105,7 +105,9 @@ function ephemeralFloor(): number {
  */
 export async function freeStackPort(workers: number): Promise<number> {
   const { min, max } = portRange(workers);
-  const below = Math.min(max + 1, ephemeralFloor());
+  // A machine whose ephemeral range starts too low for a block below it takes one anywhere.
+  const floor = ephemeralFloor();
+  const below = floor - min > 10_000 ? Math.min(max + 1, floor) : max + 1;
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = min + Math.floor(Math.random() * (below - min));
     const all = describePorts(stackPorts(port, workers), false).map((p) => p.port);
