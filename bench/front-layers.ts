@@ -1,7 +1,7 @@
 /**
  * How much of express's router a worker request walks before its route handler: the layers whose
  * path is tested (Layer#match, routers' own layers included) and those that run (handleRequest),
- * counted on the real createWorkerApp (the unit tests' fixture, drain switch on as in the worker
+ * counted on the real createWorkerHttp (the unit tests' fixture, drain switch on as in the worker
  * role) for a POST /v1/chat/completions and a few other requests.
  *
  * `node --import tsx bench/front-layers.ts`

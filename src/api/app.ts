@@ -145,11 +145,6 @@ function upstreamNotSent(_req: Request, res: Response, next: NextFunction): void
   next();
 }
 
-/** Builds the worker's HTTP app (express alone). */
-export function createWorkerApp(deps: WorkerAppDeps): express.Express {
-  return createWorkerHttp(deps).app;
-}
-
 /** Builds the worker's HTTP app and the listener that serves its chat POSTs in front of it. */
 export function createWorkerHttp(deps: WorkerAppDeps): WorkerHttp {
   const app = express();

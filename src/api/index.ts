@@ -2,7 +2,7 @@
  * @module api
  * The worker's HTTP surface: OpenAI mapping, SSE, uploads, images, conversations, health, metrics.
  */
-export { createWorkerApp, createWorkerHttp, type WorkerAppDeps, type WorkerHttp } from './app.ts';
+export { createWorkerHttp, type WorkerAppDeps, type WorkerHttp } from './app.ts';
 export type { ChatBackend, ChatJob } from './backend.ts';
 export { storeGeneratedImages, type ImageDeps } from './answer-images.ts';
 export { readStagedInput, sweepStaleInputs } from './job-inputs.ts';
