@@ -14,7 +14,6 @@ import { recordFloors, startProxyFloors } from './proxy-floors.ts';
 import { reportProfile } from './profile-report.ts';
 import { GATEWAY_STEPS, reportTimeline } from './timeline-report.ts';
 import {
-  BENCH_HEADERS,
   baseline,
   probePath,
   profilePath,
@@ -23,120 +22,23 @@ import {
   type Services,
 } from './harness.ts';
 import { waitEligible } from './gateway-wait.ts';
-import { cpuMsOf, printLine, printRow, record, since, summarize } from './stats.ts';
+import {
+  CONCURRENCY,
+  JIT_WARM_UP,
+  LATENCY_ROUNDS,
+  firstTurns,
+  latencies,
+  throughputs,
+  warmUp,
+} from './gateway-requests.ts';
+import { cpuMsOf, printLine, printRow, record, since } from './stats.ts';
 
-const LATENCY_ROUNDS = 220;
-const WARMUP = 20;
-const CONCURRENCY = 8;
 const IDLE_MS = 3000;
 
 /** `f`, run at most once: later calls share the first call's promise. */
 function onlyOnce(f: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | null = null;
   return () => (running ??= f());
-}
-
-/** One chat request; resolves to its whole time, or with `stream`, to the first content chunk. */
-/** Earlier turns sent before each prompt, by target (a continuation); none by default. */
-type Histories = Readonly<Record<string, readonly { role: string; content: string }[]>>;
-
-async function chat(
-  base: string,
-  prompt: string,
-  stream = false,
-  history: readonly { role: string; content: string }[] = [],
-): Promise<number> {
-  const start = performance.now();
-  const res = await fetch(`${base}/v1/chat/completions`, {
-    method: 'POST',
-    headers: BENCH_HEADERS,
-    body: JSON.stringify({
-      model: 'gemini-2.5-flash',
-      stream,
-      messages: [...history, { role: 'user', content: prompt }],
-    }),
-  });
-  if (!res.ok || !res.body) {
-    throw new Error(`${base} answered ${res.status}`);
-  }
-  let firstToken: number | null = null;
-  const decoder = new TextDecoder();
-  for await (const bytes of res.body) {
-    if (
-      stream &&
-      firstToken === null &&
-      /"content":"[^"]/.test(decoder.decode(bytes as Uint8Array))
-    ) {
-      firstToken = since(start);
-    }
-  }
-  return firstToken ?? since(start);
-}
-
-/** Requests per second each target answers at CONCURRENCY, in interleaved rounds. */
-async function throughputs(targets: Record<string, string>): Promise<Record<string, number>> {
-  const done: Record<string, number> = Object.fromEntries(Object.keys(targets).map((k) => [k, 0]));
-  // Short rounds, interleaved: on a shared machine the load moves during a run.
-  const roundMs = 1000;
-  const rounds = 4;
-  for (let r = 0; r < rounds; r += 1) {
-    for (const [name, base] of Object.entries(targets)) {
-      const end = performance.now() + roundMs;
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async (_, c) => {
-          for (let i = 0; performance.now() < end; i += 1) {
-            await chat(base, `throughput ${r}-${c}-${i}`);
-            done[name]! += 1;
-          }
-        }),
-      );
-    }
-  }
-  return Object.fromEntries(
-    Object.entries(done).map(([k, n]) => [k, (n / (roundMs * rounds)) * 1000]),
-  );
-}
-
-/** p50/p99 of each target, requests interleaved so load hits every target alike. */
-async function latencies(
-  targets: Record<string, string>,
-  stream: boolean,
-  histories: Histories = {},
-): Promise<Record<string, ReturnType<typeof summarize>>> {
-  const out: Record<string, number[]> = Object.fromEntries(
-    Object.keys(targets).map((k) => [k, []]),
-  );
-  const entries = Object.entries(targets);
-  for (let i = 0; i < LATENCY_ROUNDS; i += 1) {
-    // Each round starts at another target: the request that follows another's answer shares the
-    // worker's CPU with that answer's after-work, which a fixed order would charge to one target.
-    const round = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)];
-    for (const [name, base] of round) {
-      const ms = await chat(base, `gateway latency ${i}`, stream, histories[name]);
-      if (i >= WARMUP) {
-        out[name]!.push(ms);
-      }
-    }
-  }
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, summarize(v)]));
-}
-
-/** A first turn through each target; the history its continuations send (bound to the worker). */
-async function firstTurns(targets: Record<string, string>): Promise<Histories> {
-  const out: Record<string, { role: string; content: string }[]> = {};
-  for (const [name, base] of Object.entries(targets)) {
-    const question = { role: 'user', content: `a first turn through ${name}` };
-    const res = await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      headers: BENCH_HEADERS,
-      body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [question] }),
-    });
-    const body = (await res.json()) as { choices: { message: { content: string } }[] };
-    out[name] = [question, { role: 'assistant', content: body.choices[0]!.message.content }];
-  }
-  // The bindings are written behind, within 50 ms: a baseline without a cache reads them there.
-  await sleep(500);
-  return out;
 }
 
 export async function benchGateway(emulator: BenchEmulator, services: Services): Promise<void> {
@@ -164,7 +66,7 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
   // Stopped before the slow streams, and again (harmlessly) on the way out.
   const stopNginx = onlyOnce(async () => nginx?.stop());
   const stopWorker = onlyOnce(() => worker.stop());
-  let gatewayRequests = LATENCY_ROUNDS * 2;
+  let gatewayRequests = JIT_WARM_UP + LATENCY_ROUNDS * 2;
   try {
     for (const g of gateways) {
       await waitEligible(g.service);
@@ -175,6 +77,7 @@ export async function benchGateway(emulator: BenchEmulator, services: Services):
       targets['nginx'] = nginx.url;
     }
     floors.forEach((f) => (targets[f.name] = f.url));
+    await warmUp(targets);
     // What a gateway burns idle (registry reads, timers) is taken out of its CPU per request.
     // The floors' is measured alike: what the gateway's figure stands on.
     const pids = [...gateways.map((g) => g.service.pid), ...floors.map((f) => f.pid)];
