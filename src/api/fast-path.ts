@@ -12,6 +12,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type express from 'express';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { plainUrl, routeParam } from '../http/index.ts';
 
 /** One route the fast path serves. */
 export interface HotRoute {
@@ -42,44 +43,31 @@ export interface TakenRoute {
   readonly params: Record<string, string>;
 }
 
-/**
- * What makes parseurl fall back to url.parse, which reads the URL otherwise (a `#` ends the path,
- * whitespace is trimmed or escaped): such a URL is express's to read.
- */
-const URL_PARSE_FALLBACK = /[\t\n\f\r #\u00a0\ufeff]/;
-
 /** The hot route of a request, when the fast path may take it; else null (express's). */
 export function takeHotRoute(
   spec: FastPathSpec,
   method: string | undefined,
   url: string | undefined,
 ): TakenRoute | null {
-  if (method !== 'POST' || url === undefined || URL_PARSE_FALLBACK.test(url)) {
+  const plain = method === 'POST' && url !== undefined ? plainUrl(url) : null;
+  if (plain === null) {
     return null;
   }
-  const at = url.indexOf('?');
-  const path = at < 0 ? url : url.slice(0, at);
-  const exact = spec.exact.get(path);
+  const exact = spec.exact.get(plain.path);
   if (exact !== undefined) {
     return { hot: exact, params: Object.create(null) as Record<string, string> };
   }
   const withParam = spec.withParam;
-  if (withParam === undefined || !path.startsWith(withParam.prefix)) {
+  if (withParam === undefined || !plain.path.startsWith(withParam.prefix)) {
     return null;
   }
-  const segment = path.slice(withParam.prefix.length);
-  if (segment === '' || segment.includes('/')) {
+  const value = routeParam(plain.path.slice(withParam.prefix.length));
+  if (value === null) {
     return null;
   }
-  try {
-    // As express's router decodes a parameter; one that does not decode is its 400.
-    const value = segment.includes('%') ? decodeURIComponent(segment) : segment;
-    const params = Object.create(null) as Record<string, string>;
-    params[withParam.param] = value;
-    return { hot: withParam.hot, params };
-  } catch {
-    return null;
-  }
+  const params = Object.create(null) as Record<string, string>;
+  params[withParam.param] = value;
+  return { hot: withParam.hot, params };
 }
 
 /** node:http's listener: the hot routes served here, everything else by the express app. */

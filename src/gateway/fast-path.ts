@@ -13,7 +13,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { parse as parseQuery } from 'node:querystring';
 import { dialectOf, errorShaperOf } from '../api/index.ts';
 import { AuthenticationError, PayloadTooLargeError } from '../errors.ts';
-import { headerKey, renderError, type KeyRing } from '../http/index.ts';
+import { headerKey, plainUrl, renderError, routeParam, type KeyRing } from '../http/index.ts';
 import type { Logger } from '../logging.ts';
 import {
   GOOGLE_ROUTE,
@@ -63,12 +63,6 @@ export function createFastPath(deps: FastPathDeps): FastPath {
 }
 
 const EXACT_ROUTES = new Map(PROXIED_ROUTES.map((r) => [r.path, r]));
-/**
- * What makes express's URL parser (parseurl) fall back to url.parse, which reads the URL
- * otherwise (a `#` ends the path and drops the query, whitespace is trimmed or escaped): such a
- * URL is express's to read.
- */
-const URL_PARSE_FALLBACK = /[\t\n\f\r #\u00a0\ufeff]/;
 
 /**
  * The relayed route a request is, when the fast path may take it: a POST to a relayed path
@@ -81,31 +75,24 @@ export function takeRelayed(
   headers: IncomingHttpHeaders,
 ): Taken | null {
   const encoding = headers['content-encoding'];
-  if (method !== 'POST' || url === undefined || URL_PARSE_FALLBACK.test(url)) {
+  const plain = method === 'POST' && url !== undefined ? plainUrl(url) : null;
+  if (plain === null) {
     return null;
   }
   if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
     // express.raw inflates gzip and deflate bodies before they are relayed.
     return null;
   }
-  const at = url.indexOf('?');
-  const path = at < 0 ? url : url.slice(0, at);
-  const search = at < 0 ? '' : url.slice(at);
+  const { path, search } = plain;
   const route = EXACT_ROUTES.get(path);
   if (route !== undefined) {
     return { route, path, target: { action: '', search } };
   }
-  const segment = path.startsWith(GOOGLE_PREFIX) ? path.slice(GOOGLE_PREFIX.length) : '';
-  if (segment === '' || segment.includes('/')) {
-    return null;
-  }
-  try {
-    // As express decodes a route parameter; one that does not decode is express's 400.
-    const action = segment.includes('%') ? decodeURIComponent(segment) : segment;
-    return { route: GOOGLE_ROUTE, path, target: { action, search } };
-  } catch {
-    return null;
-  }
+  // As express decodes a route parameter; one that does not decode is express's 400.
+  const action = path.startsWith(GOOGLE_PREFIX)
+    ? routeParam(path.slice(GOOGLE_PREFIX.length))
+    : null;
+  return action === null ? null : { route: GOOGLE_ROUTE, path, target: { action, search } };
 }
 
 async function serve(

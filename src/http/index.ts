@@ -13,6 +13,7 @@ export {
   requireAdmin,
 } from './auth.ts';
 export { refuseDeclaredOversize } from './body-limit.ts';
+export { plainUrl, routeParam, type PlainUrl } from './express-url.ts';
 export {
   errorHandler,
   normalizeError,
