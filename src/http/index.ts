@@ -1,7 +1,8 @@
 /**
  * @module http
- * Express pieces the worker and the gateway share: API keys and roles, request ids, and the one
- * terminal error handler that renders every failure in the client dialect's error JSON.
+ * Express pieces the worker and the gateway share: API keys and roles, request ids, how express
+ * reads a URL (for the fast paths in front of it), and the one terminal error handler that
+ * renders every failure in the client dialect's error JSON.
  */
 export {
   authenticate,
