@@ -14,13 +14,8 @@ export {
   type StoredAccount,
 } from './account-store.ts';
 export { ACCOUNT_STATE_FILE, readStateFile, stateFilePath, writeStateFile } from './state-file.ts';
-export {
-  runGuarded,
-  type ChatJob,
-  type Generate,
-  type GuardDeps,
-  type JobInput,
-} from './run-guarded.ts';
+export type { ChatJob, JobInput } from './chat-job.ts';
+export { runGuarded, type Generate, type GuardDeps } from './run-guarded.ts';
 export { runGuardedRpc, type CallRpc, type RpcGuardDeps } from './run-guarded-rpc.ts';
 export { SendLedger, type SendLedgerOptions } from './send-ledger.ts';
 export type {

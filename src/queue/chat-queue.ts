@@ -11,13 +11,15 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { GenerateEvent } from '../gemini/index.ts';
 import { createLogger, type Logger } from '../logging.ts';
 import { settlesWithin, startChatWorker, stopChatWorker, type ChatWorker } from './chat-worker.ts';
-import { CancelRegistry, createProcessor } from './job-processor.ts';
-import { addToLine, enterLine, jobMarks, lineKeys, sharedAccountKeys } from './line-entry.ts';
+import { CancelRegistry } from './cancel-registry.ts';
+import { createProcessor } from './job-processor.ts';
+import { addToLine, enterLine, jobMarks, leaveLine, lineKeys } from './line-entry.ts';
+import { sharedAccountKeys } from './line-entry.ts';
 import type { Entry, EntryContext } from './line-entry.ts';
 import { LocalRuns } from './local-run.ts';
 import { createCommandRedis, createSubscriberRedis } from './redis-clients.ts';
 import { queueSlots, queueUnavailable, type QueueSlots } from './queue-slots.ts';
-import { followOptionsOf, guardDeps } from './queue-options.ts';
+import { followOptionsOf, processorDeps } from './queue-options.ts';
 import type { ChatQueueOptions, QueueStats } from './queue-options.ts';
 import { ReplyInbox, follow } from './reply-stream.ts';
 import { withUpstreamSent } from './sent-mark.ts';
@@ -152,7 +154,7 @@ export class ChatQueue {
     } finally {
       this.inboxes.delete(id);
       if (!inbox.finished) {
-        runningElsewhere = !(await this.abandon(id, inbox));
+        runningElsewhere = !(await leaveLine(this.entry, id, inbox.started, this.cancels));
       }
       // A job that started frees its slot itself when it ends; not awaited, it is off the answer.
       if (!rpc && !runningElsewhere && !inbox.started) {
@@ -169,20 +171,15 @@ export class ChatQueue {
     await this.applyConcurrency().catch((err: unknown) =>
       this.log.warn('could not set global concurrency yet', { err }),
     );
-    const { onUpstreamSend, rpc } = this.options;
-    const processor = createProcessor({
-      publisher: this.producer,
-      guard: guardDeps(this.options, this.log),
-      cancels: this.cancels,
-      requestTimeoutMs: this.options.requestTimeoutMs,
-      maxWaitMs: this.options.queue.waitMs,
-      logger: this.log,
-      sentKey: (jobId) => this.names.sent(jobId),
-      releaseSlot: (jobId) => this.slots.release(jobId),
-      deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
-      ...(onUpstreamSend ? { onUpstreamSend } : {}),
-      ...(rpc ? { rpc } : {}),
-    });
+    const processor = createProcessor(
+      processorDeps(this.options, this.log, {
+        publisher: this.producer,
+        cancels: this.cancels,
+        sentKey: (jobId) => this.names.sent(jobId),
+        releaseSlot: (jobId) => this.slots.release(jobId),
+        deliverLocally: (replyTo, message) => this.deliverLocally(replyTo, message),
+      }),
+    );
     this.worker = startChatWorker({
       queueName: this.names.queue,
       prefix: this.options.prefix ?? 'gk',
@@ -246,25 +243,6 @@ export class ChatQueue {
       throw queueUnavailable(err);
     }
     return enterLine(this.entry, id, data);
-  }
-
-  /**
-   * The client left: remove the job if it still waits, else tell whoever runs it to stop.
-   * Resolves true when the job is gone for good (removed, or never added).
-   */
-  private async abandon(id: string, inbox: ReplyInbox): Promise<boolean> {
-    try {
-      const removed = !inbox.started && (await this.queue.remove(id)) === 1;
-      if (!removed) {
-        // A job running here (claimed in process) stops at once, without waiting on Redis.
-        this.cancels.cancel(id);
-        await this.producer.publish(this.names.cancel, id);
-      }
-      return removed;
-    } catch (err) {
-      this.log.warn('could not cancel an abandoned job', { jobId: id, err });
-      return false;
-    }
   }
 
   private async applyConcurrency(): Promise<void> {

@@ -15,6 +15,7 @@ import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { LocalRuns } from './local-run.ts';
 import { LOCK_MS } from './chat-worker.ts';
+import type { CancelRegistry } from './cancel-registry.ts';
 import { sentMarkTtlMs } from './job-processor.ts';
 import {
   claimLine,
@@ -231,4 +232,29 @@ function undoLostClaim(
     );
   };
   attempt(100);
+}
+
+/**
+ * The client of job `id` left: the job is removed if it still waits, else whoever runs it is
+ * told to stop (at once when it runs here). Resolves true when the job is gone for good (removed,
+ * or never added).
+ */
+export async function leaveLine(
+  ctx: Pick<EntryContext, 'redis' | 'queue' | 'names' | 'logger'>,
+  id: string,
+  started: boolean,
+  cancels: Pick<CancelRegistry, 'cancel'>,
+): Promise<boolean> {
+  try {
+    const removed = !started && (await ctx.queue.remove(id)) === 1;
+    if (!removed) {
+      // A job running here (claimed in process) stops at once, without waiting on Redis.
+      cancels.cancel(id);
+      await ctx.redis.publish(ctx.names.cancel, id);
+    }
+    return removed;
+  } catch (err) {
+    ctx.logger.warn('could not cancel an abandoned job', { jobId: id, err });
+    return false;
+  }
 }

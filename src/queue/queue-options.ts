@@ -11,6 +11,7 @@ import type {
 } from '../account/index.ts';
 import type { SendOutcome } from '../gemini/index.ts';
 import type { Logger } from '../logging.ts';
+import type { ProcessorDeps } from './job-processor.ts';
 import type { FollowOptions } from './reply-stream.ts';
 
 /** The account as the queue needs it: AccountState fits. */
@@ -77,6 +78,30 @@ export function guardDeps(options: ChatQueueOptions, logger: Logger): GuardDeps 
     ...(transientBackoffMs === undefined ? {} : { transientBackoffMs }),
     ...(upload ? { upload } : {}),
     ...(storeImages ? { storeImages } : {}),
+  };
+}
+
+/** What a queue's processor takes from its queue beside the options. */
+export type ProcessorParts = Pick<
+  ProcessorDeps,
+  'publisher' | 'cancels' | 'sentKey' | 'releaseSlot' | 'deliverLocally'
+>;
+
+/** The processor's dependencies from a queue's options and parts. */
+export function processorDeps(
+  options: ChatQueueOptions,
+  logger: Logger,
+  parts: ProcessorParts,
+): ProcessorDeps {
+  const { onUpstreamSend, rpc } = options;
+  return {
+    ...parts,
+    guard: guardDeps(options, logger),
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxWaitMs: options.queue.waitMs,
+    logger,
+    ...(onUpstreamSend ? { onUpstreamSend } : {}),
+    ...(rpc ? { rpc } : {}),
   };
 }
 

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { AccountState, type CallRpc } from '../../../src/account/index.ts';
 import { GeminiError } from '../../../src/gemini/index.ts';
 import { createLogger } from '../../../src/logging.ts';
-import { CancelRegistry, createProcessor } from '../../../src/queue/job-processor.ts';
+import { CancelRegistry } from '../../../src/queue/cancel-registry.ts';
+import { createProcessor } from '../../../src/queue/job-processor.ts';
 import { decodeReply, type QueueJobData, type ReplyMessage } from '../../../src/queue/wire.ts';
 import { tempDataDir } from '../account/fakes.ts';
 
