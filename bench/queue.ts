@@ -18,6 +18,8 @@ import { printLine, printRow, record, since, summarize } from './stats.ts';
 let upstreamAt = 0;
 
 const fakeUpstream: Generate = async function* (req) {
+  // As the Gemini client: nothing upstream before the job's admission (its line claim, in process).
+  await req.gate?.ready?.();
   upstreamAt = performance.timeOrigin + performance.now();
   yield { type: 'text', delta: req.prompt };
   yield {

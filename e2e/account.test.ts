@@ -50,6 +50,7 @@ function upstream() {
   const mode = { quota: true, hold: null as Promise<void> | null };
   const prompts: string[] = [];
   const generate: Generate = async function* (req) {
+    await req.gate?.ready?.(); // as the Gemini client: nothing upstream before the admission
     prompts.push(req.prompt);
     if (mode.quota) {
       throw new GeminiError('quota', 'usage limit (1037)', { upstreamCode: 1037, httpStatus: 429 });

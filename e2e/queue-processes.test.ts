@@ -24,6 +24,7 @@ function redisRecordingSource(): string {
   return `
 export function recordingGenerate(redis, prefix, who) {
   return async function* (req) {
+    await req.gate?.ready?.();
     const running = await redis.incr(prefix + ':running');
     await redis.rpush(prefix + ':log', JSON.stringify({ ev: 'start', who, prompt: req.prompt, running }));
     await new Promise((r) => setTimeout(r, 40));

@@ -58,6 +58,7 @@ async function ask(queue: ChatQueue, prompt: string): Promise<{ text: string; er
 function countingUpstream() {
   const state = { running: 0, maxRunning: 0 };
   const generate: Generate = async function* (req) {
+    await req.gate?.ready?.(); // as the Gemini client: nothing upstream before the admission
     state.running += 1;
     state.maxRunning = Math.max(state.maxRunning, state.running);
     try {

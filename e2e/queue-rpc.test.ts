@@ -22,6 +22,7 @@ function upstream() {
   const log: string[] = [];
   const releases: (() => void)[] = [];
   const generate: Generate = async function* (req) {
+    await req.gate?.ready?.(); // as the Gemini client: nothing upstream before the admission
     log.push(`chat:start:${req.prompt}`);
     await new Promise<void>((resolve) => releases.push(resolve));
     yield { type: 'text', delta: `ok:${req.prompt}` };

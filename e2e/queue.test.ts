@@ -145,7 +145,8 @@ describe('ChatQueue: one account, one line', () => {
     const prefix = `t-${randomUUID()}`;
     let kind: 'model' | 'quota' = 'model';
     // eslint-disable-next-line require-yield
-    const generate: Generate = async function* () {
+    const generate: Generate = async function* (req) {
+      await req.gate?.ready?.();
       throw new GeminiError(kind, `upstream ${kind}`);
     };
     const { queue, account } = await makeQueue(prefix, generate);

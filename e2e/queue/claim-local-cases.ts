@@ -1,10 +1,12 @@
 /**
- * The end of a job run in process, from e2e/queue.test.ts, on the shared real Redis: its last
+ * Jobs run in process, from e2e/queue.test.ts, on the shared real Redis. The end of one: its last
  * reply goes out before BullMQ writes its end, yet the next turn in the same process still finds
  * the line free (it claims behind the end). That a job queued meanwhile by another process starts
- * when it ends is in e2e/queue.test.ts (the idle line's case).
+ * when it ends is in e2e/queue.test.ts (the idle line's case). And a job started beside its claim,
+ * whose claim another process beat: it never sends early, and runs once from BullMQ.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { createCommandRedis } from '../../src/queue/index.ts';
@@ -137,6 +139,40 @@ export function claimLocalCases(): void {
       await waitUntil(() =>
         lines().some((l) => l['message'] === 'could not finish an in-process job in BullMQ'),
       );
+    });
+  });
+
+  describe('ChatQueue: a job started beside its claim', () => {
+    it('whose claim another process beat sends nothing early, and runs once from BullMQ', async () => {
+      const prefix = `t-${randomUUID()}`;
+      const upstream = heldGenerate();
+      const a = await makeQueue(prefix, upstream.generate);
+      const b = await makeQueue(prefix, upstream.generate);
+      const redis = await redisFor(prefix);
+      const first = collect(a.queue.stream(job('first'), new AbortController().signal));
+      await waitUntil(() => upstream.calls.length === 1);
+      // Nothing runs or waits in b: its job starts at once, and waits at its gate for the claim.
+      const second = collect(b.queue.stream(job('second'), new AbortController().signal));
+      await waitUntil(async () => (await b.queue.stats()).waiting === 1);
+      await waitUntil(() => upstream.made() === 2);
+      await sleep(50); // what the early run would write at its end, it would have written by now
+      expect(upstream.calls.map((c) => c.prompt)).toEqual(['first']);
+      // The early run wrote nothing of its own: both slots held, one lock (the first job's), one
+      // "sent" mark.
+      const q = `${prefix}:${a.queue.names.queue}`;
+      expect(await redis.zcard(a.queue.names.slots)).toBe(2);
+      expect(await redis.keys(`${q}:*:lock`)).toHaveLength(1);
+      expect(await redis.keys(`${q}:sent:*`)).toHaveLength(1);
+      upstream.calls[0]!.release();
+      expect(await first).toEqual({ text: 'held:first', error: undefined });
+      await waitUntil(() => upstream.calls.length === 2, 2000);
+      upstream.calls[1]!.release();
+      // Its stream got the run's replies, numbered from the start: the early run said nothing.
+      expect(await second).toEqual({ text: 'held:second', error: undefined });
+      expect(upstream.made()).toBe(3);
+      expect(upstream.calls.map((c) => c.prompt)).toEqual(['first', 'second']);
+      await waitUntil(async () => (await a.queue.stats()).active === 0, 2000);
+      expect(await redis.keys(`${q}:sent:*`)).toHaveLength(2);
     });
   });
 }

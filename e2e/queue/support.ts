@@ -42,6 +42,7 @@ export function recordingGenerate(delayMs: number) {
   let running = 0;
   let maxRunning = 0;
   const generate: Generate = async function* (req) {
+    await req.gate?.ready?.(); // as the Gemini client: nothing upstream before the admission
     requests.push(req);
     running += 1;
     maxRunning = Math.max(maxRunning, running);
@@ -64,11 +65,14 @@ export function done(text: string): GenerateEvent {
 
 /**
  * A Generate that holds each call open until released, and reports its signal. Like the Gemini
- * client, it opens the send gate (where the job's "sent" mark is written) before it sends.
+ * client, it opens the send gate (where the job's "sent" mark is written) before it sends; `calls`
+ * are the calls that got through it, `made()` counts every call.
  */
 export function heldGenerate() {
   const calls: { prompt: string; signal: AbortSignal | undefined; release: () => void }[] = [];
+  let made = 0; // calls made, those the gate refused included
   const generate: Generate = async function* (req) {
+    made += 1;
     await req.gate?.open();
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -81,7 +85,7 @@ export function heldGenerate() {
     await Promise.race([released, aborted]);
     yield done(`held:${req.prompt}`);
   };
-  return { generate, calls };
+  return { generate, calls, made: () => made };
 }
 
 /** A logger that keeps every line it writes; `messages()` lists them in order. */

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { Heartbeat, listNodes, migrate, type NodeSnapshot } from '../../src/registry/index.ts';
 import { AccountState, runGuarded, type AccountSnapshot } from '../../src/account/index.ts';
-import { GeminiError } from '../../src/gemini/index.ts';
+import { GeminiError, type GenerateRequest } from '../../src/gemini/index.ts';
 import { createCommandRedis } from '../../src/queue/index.ts';
 import { tempDir } from '../support/services.ts';
 import { cleanups, freshDb, ID } from './db.ts';
@@ -53,7 +53,8 @@ export function accountCases(): void {
         intervalMs: 60_000,
       });
       // eslint-disable-next-line require-yield
-      const quota = async function* () {
+      const quota = async function* (req: GenerateRequest) {
+        await req.gate?.ready?.();
         throw new GeminiError('quota', 'usage limit', { upstreamCode: 1037, httpStatus: 429 });
       };
       const job = {

@@ -15,13 +15,18 @@ import {
   type GenerateEvent,
   type GenerateRequest,
   type GenerateResult,
+  type SendGate,
   type UploadedFile,
 } from '../gemini/index.ts';
 import type { ChatJob, JobInput } from './chat-job.ts';
-import { SendLedger } from './send-ledger.ts';
+import { SendLedger, admittedGate } from './send-ledger.ts';
 import type { AccountGuard, Admission } from './types.ts';
 
-/** The upstream, injected: the gemini client's `generate`, or a fake in tests. */
+/**
+ * The upstream, injected: the gemini client's `generate`, or a fake in tests. It is called before
+ * the job's admission has come, so it reaches Google only through `req.gate`: `ready()` before
+ * anything, `open()` before each send.
+ */
 export type Generate = (req: GenerateRequest) => AsyncIterable<GenerateEvent>;
 
 export interface GuardDeps {
@@ -52,8 +57,13 @@ interface RunContext {
   readonly job: ChatJob;
   readonly deps: GuardDeps;
   readonly signal: AbortSignal;
-  readonly admission: Admission;
+  /** Set once the admission came; until then nothing may reach Google. */
+  admission: Admission | null;
+  /** The admission, or its refusal (a 429 or 503 AppError). */
+  readonly admitted: Promise<Admission>;
   readonly ledger: SendLedger;
+  /** The ledger behind the admission: what the client is given (admittedGate). */
+  readonly gate: SendGate;
   readonly used: { transient: boolean; replay: boolean };
   /** Files pushed so far, by input: a repeat or a replay never pushes one twice. */
   readonly uploaded: Map<string, UploadedFile>;
@@ -69,6 +79,8 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
  * and a send Gemini may have taken is never repeated (502 upstream_outcome_unknown). `ledger`
  * counts the sends; the caller reads from it whether the prompt may have gone upstream.
  * `admitted`: an admission the caller started already (beside the job's claim of the line).
+ * The admission is not awaited first: the client prepares the request while it comes, and nothing
+ * reaches Google before it has (the gate holds the session load and the send; uploads wait).
  */
 export async function* runGuarded(
   job: ChatJob,
@@ -84,13 +96,17 @@ export async function* runGuarded(
     );
   }
   signal.throwIfAborted();
-  const admission = await (admitted ?? deps.account.admit());
+  const pending = admitted ?? deps.account.admit();
+  const admitting = pending.then((a) => (ctx.admission = a));
+  admitting.catch(() => undefined); // a refusal reaches the run through its gate
   const ctx: RunContext = {
     job,
     deps,
     signal,
-    admission,
+    admission: null,
+    admitted: admitting,
     ledger,
+    gate: admittedGate(ledger, admitting),
     used: { transient: false, replay: false },
     uploaded: new Map(),
   };
@@ -103,13 +119,19 @@ export async function* runGuarded(
         const files = await uploadAll(ctx, attempt.inputs);
         yield* attemptOnce(ctx, attempt, files, progress);
         settled = true;
-        await deps.account.recordSuccess(admission);
+        await deps.account.recordSuccess(await ctx.admitted);
         return;
       } catch (err) {
+        const admission = await ctx.admitted.catch(() => null);
+        if (admission === null) {
+          // Refused (or stopped) before its admission: nothing reached Google, nothing to apply.
+          settled = true;
+          throw err;
+        }
         const next = await decide(ctx, err, progress.answered);
         if (!next) {
           settled = true;
-          throw await finalError(ctx, err, progress.answered);
+          throw await finalError(ctx, admission, err, progress.answered);
         }
         attempt = next;
       }
@@ -117,7 +139,14 @@ export async function* runGuarded(
   } finally {
     if (!settled) {
       // The consumer went away mid-stream: nothing was learned about the account.
-      await deps.account.release(admission);
+      if (ctx.admission) {
+        await deps.account.release(ctx.admission);
+      } else {
+        void ctx.admitted.then(
+          (a) => deps.account.release(a),
+          () => undefined,
+        );
+      }
     }
   }
 }
@@ -134,6 +163,7 @@ async function uploadAll(ctx: RunContext, inputs: readonly JobInput[]): Promise<
       if (!upload) {
         throw new Error('This queue cannot upload files (no upload function was given).');
       }
+      await ctx.admitted;
       file = await upload(input, ctx.signal);
       ctx.uploaded.set(key, file);
     }
@@ -154,7 +184,7 @@ async function* attemptOnce(
     files,
     chat: attempt.chat,
     signal: ctx.signal,
-    gate: ctx.ledger,
+    gate: ctx.gate,
   };
   for await (const event of ctx.deps.generate(req)) {
     if (event.type === 'text' || event.type === 'thought') {
@@ -208,21 +238,26 @@ async function decide(ctx: RunContext, err: unknown, answered: boolean): Promise
 }
 
 /** Applies a final failure's effect on the account and returns what the client gets. */
-async function finalError(ctx: RunContext, err: unknown, answered: boolean): Promise<unknown> {
+async function finalError(
+  ctx: RunContext,
+  admission: Admission,
+  err: unknown,
+  answered: boolean,
+): Promise<unknown> {
   const { account } = ctx.deps;
   if (ctx.signal.aborted || !isGeminiError(err)) {
     // An abort or a local failure says nothing about the account.
-    await account.release(ctx.admission);
+    await account.release(admission);
     return err;
   }
   switch (err.kind) {
     case 'quota':
     case 'ip_blocked': {
-      const retryAfterS = await account.coolDown(err.kind, ctx.admission);
+      const retryAfterS = await account.coolDown(err.kind, admission);
       return err.withRetryAfter(retryAfterS);
     }
     case 'auth': {
-      const retryAfterS = await account.markLoginRequired(ctx.admission);
+      const retryAfterS = await account.markLoginRequired(admission);
       return err.withRetryAfter(
         retryAfterS,
         "The Google session of this worker is signed out. Sign in to Google in the worker's " +
@@ -232,13 +267,13 @@ async function finalError(ctx: RunContext, err: unknown, answered: boolean): Pro
     case 'transient':
       if (mayHaveTaken(err, answered)) {
         // Cut, stalled or failed after Gemini may have taken it: never sent again, no cooldown.
-        await account.release(ctx.admission);
+        await account.release(admission);
         return new UpstreamOutcomeUnknownError(err.message.replace(/\.$/, ''), { cause: err });
       }
       // Rejected again after the repeat: rest briefly rather than hammer a struggling upstream.
-      return err.withRetryAfter(await account.coolDown('transient', ctx.admission));
+      return err.withRetryAfter(await account.coolDown('transient', admission));
     default:
-      await account.release(ctx.admission);
+      await account.release(admission);
       return err;
   }
 }

@@ -67,3 +67,22 @@ export class SendLedger implements SendGate {
     this.options.onSend?.(outcome);
   }
 }
+
+/**
+ * The gate a run hands its client: the ledger, with every Google touch (a session load, the first
+ * send) held until `admitted` resolves and refused with its error if it rejects. The client builds
+ * its request meanwhile, so the admission's wait (the line's claim, in process) overlaps that work.
+ */
+export function admittedGate(ledger: SendLedger, admitted: Promise<unknown>): SendGate {
+  return {
+    ready: async () => {
+      await admitted;
+    },
+    open: async () => {
+      await admitted;
+      await ledger.open();
+    },
+    canResend: () => ledger.canResend(),
+    close: (outcome) => ledger.close(outcome),
+  };
+}

@@ -180,6 +180,10 @@ export class GeminiClient {
     call: Call,
     send: SendTracker,
   ): Promise<HttpResponse> {
+    if (!this.tokens) {
+      // Loading the page reaches Google: it waits for the line, as the send does.
+      await req.gate?.ready?.();
+    }
     const tokens = await this.session(call.signal);
     const built = buildStreamGenerate({
       tokens,

@@ -116,6 +116,12 @@ export const SEND_OUTCOMES: readonly SendOutcome[] = [
  * (it may refuse by throwing), and closes it with the outcome once the send has ended.
  */
 export interface SendGate {
+  /**
+   * Resolves once the request may reach Google at all (its account's line and admission are its
+   * own); throws (an AppError) when it may not. The client awaits it before loading a session,
+   * so that it can build a request while the line is still being taken. Absent: at once.
+   */
+  ready?(): Promise<void>;
   /** Resolves when one more send may go out; throws (an AppError) when it must not. */
   open(): Promise<void>;
   /** Whether another send would be allowed now (the client asks before its own retries). */

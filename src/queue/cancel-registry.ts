@@ -32,8 +32,11 @@ export class CancelRegistry {
       controller.abort(new ClientCancelledError());
     }
     return () => {
-      this.running.delete(id);
-      this.uncounted.delete(id);
+      // A run that ended after another took its id (an early run its claim queued) leaves it be.
+      if (this.running.get(id) === controller) {
+        this.running.delete(id);
+        this.uncounted.delete(id);
+      }
     };
   }
 

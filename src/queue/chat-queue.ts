@@ -130,14 +130,26 @@ export class ChatQueue {
     }
     const id = randomUUID();
     await this.options.account.check();
-    const rpc = isRpcJobData(data);
-    const entry = rpc ? null : await this.enter(id, data);
+    const chat = isRpcJobData(data) ? null : data;
     const inbox = new ReplyInbox();
+    const idleHere = this.cancels.size === 0 && this.inboxes.size === 0;
     this.inboxes.set(id, inbox);
+    const entering = chat && this.enter(id, chat);
+    // The line looks idle from here: the job starts beside its claim (LocalRuns.startEarly).
+    const early = idleHere && !!entering && !!this.localRuns?.startEarly(id, chat, entering);
+    let entry: Entry | null;
+    try {
+      entry = await entering;
+    } catch (err) {
+      this.inboxes.delete(id);
+      throw err;
+    }
     let runningElsewhere = false; // then the job frees its own slot when it ends
     try {
-      if (entry?.claim === 'running' && this.localRuns && !rpc) {
-        this.localRuns.start(id, data, entry.admission!);
+      if (chat && entry?.claim === 'running' && this.localRuns) {
+        if (!early) {
+          this.localRuns.start(id, chat, entry.admission!);
+        }
       } else {
         await addToLine(this.entry, id, data).catch((err: unknown) => {
           inbox.finished = true; // never added (or abandoned): nothing to remove or cancel
@@ -157,7 +169,7 @@ export class ChatQueue {
         runningElsewhere = !(await leaveLine(this.entry, id, inbox.started, this.cancels));
       }
       // A job that started frees its slot itself when it ends; not awaited, it is off the answer.
-      if (!rpc && !runningElsewhere && !inbox.started) {
+      if (chat && !runningElsewhere && !inbox.started) {
         void this.slots.release(id).catch(() => undefined);
       }
     }

@@ -19,7 +19,7 @@ import type { Logger } from '../logging.ts';
 import { ClientCancelledError, type CancelRegistry } from './cancel-registry.ts';
 import { runRpcJob } from './rpc-job.ts';
 import { abandonedError, isAbandoned, sentMark } from './sent-mark.ts';
-import { replySender } from './reply-sender.ts';
+import { heldUntil, replySender } from './reply-sender.ts';
 import { isRpcJobData, type ChatJobData, type QueueJobData, type ReplyMessage } from './wire.ts';
 
 export interface ProcessorDeps {
@@ -63,6 +63,12 @@ export interface PreparedRun {
    * claim in this process writes a pending end before its own (see LocalRuns).
    */
   readonly afterLastWord?: () => void;
+  /**
+   * Set when the run started beside its claim, before the claim answered (LocalRuns.startEarly):
+   * whether the claim made the line this process's. Until it resolves the run sends nothing, to
+   * Google (its admission waits for the claim) or to its client; if false it ends without a word.
+   */
+  readonly claimed?: Promise<boolean>;
 }
 
 /** The function BullMQ's Worker calls for each job (and runClaimedJob, with `prepared`). */
@@ -118,7 +124,7 @@ async function runJob(
   addedAt: number,
 ): Promise<void> {
   const log = deps.logger.child({ jobId: id, requestId: data.job.requestId });
-  const send = replySender(id, data.replyTo, controller, deps);
+  const send = heldUntil(prepared?.claimed, replySender(id, data.replyTo, controller, deps));
   if (!prepared && deps.maxWaitMs !== undefined && isStale(addedAt, deps.maxWaitMs)) {
     // Its waiter gave up at maxWaitMs and could not remove it (or could not say it gave up).
     log.warn('dropped a job older than any wait for it; nothing was sent', { addedAt });
@@ -170,6 +176,10 @@ async function runJob(
     const reason: unknown = controller.signal.reason;
     // Stop the upstream call if the failure was ours (e.g. a publish while Redis is away).
     controller.abort(err);
+    if (prepared?.claimed && !(await prepared.claimed)) {
+      log.debug('the claim did not make the line ours: the early run ends without a word');
+      return;
+    }
     if (reason instanceof ClientCancelledError) {
       log.debug('job cancelled by its client');
       return;

@@ -8,10 +8,12 @@
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AfterWork } from '../after-work.ts';
+import { ServiceUnavailableError } from '../errors.ts';
 import type { Logger } from '../logging.ts';
 import type { Admission } from '../account/index.ts';
 import { LOCK_MS, settlesWithin } from './chat-worker.ts';
 import type { LineKeys } from './line-claim.ts';
+import type { Entry } from './line-entry.ts';
 import { endLine } from './line-end.ts';
 import { JOB_OPTS, localToken } from './line-entry.ts';
 import type { PreparedRun, Processor } from './job-processor.ts';
@@ -58,7 +60,12 @@ export async function runClaimedJob(run: LocalRun, endPending: () => () => void)
   }, run.lockMs / 2);
   renew.unref();
   let finished: Promise<void> | null = null;
-  const finish = (): Promise<void> => (finished ??= complete(run, endPending()));
+  const { claimed } = run.prepared;
+  // A job its claim queued is not this process's to end: the run that takes it from BullMQ does.
+  const finish = (): Promise<void> =>
+    (finished ??= claimed
+      ? claimed.then((mine) => (mine ? complete(run, endPending()) : undefined))
+      : complete(run, endPending()));
   try {
     await run.process(job, run.token, lockLost.signal, {
       ...run.prepared,
@@ -117,6 +124,14 @@ export type LocalRunBase = Pick<
   'queue' | 'redis' | 'keysOf' | 'process' | 'logger' | 'waitersBehind'
 > & { readonly endDelayMs?: number | undefined };
 
+/** Why an early run's send is refused when its claim queued the job. It never reaches a client. */
+function lineBusy(): ServiceUnavailableError {
+  return new ServiceUnavailableError("The account's line is busy; the job waits its turn.", 1, {
+    code: 'line_busy',
+    upstreamSent: false,
+  });
+}
+
 /** How long a claim waits for a finished local job's end to be written (Redis away: longer). */
 const ENDING_WAIT_MS = 1000;
 
@@ -133,8 +148,34 @@ export class LocalRuns {
     this.afterWork = new AfterWork(base.endDelayMs);
   }
 
+  /**
+   * Starts job `id` beside its claim, before Redis answers (`entering`): the run builds its request
+   * meanwhile and sends it once the claim made the line this process's. If the claim queued the
+   * job instead (another process holds the line) or failed, the run ends without a word and the
+   * job takes BullMQ's way (ChatQueue). Only for a job with nothing to upload; false when not
+   * started.
+   */
+  startEarly(id: string, data: ChatJobData, entering: Promise<Entry>): boolean {
+    if (this.closing || data.job.inputs.length > 0) {
+      return false;
+    }
+    const claimed = entering.then(
+      (entry) => entry.claim === 'running',
+      () => false,
+    );
+    const admission = entering.then((entry) => entry.admission ?? Promise.reject(lineBusy()));
+    admission.catch(() => undefined); // the run's gate reports it, or the run ends first
+    this.start(id, data, admission, claimed);
+    return true;
+  }
+
   /** Runs the job `id` that claimLine made active for this process, tracked until it ends. */
-  start(id: string, data: ChatJobData, admission: Promise<Admission>): void {
+  start(
+    id: string,
+    data: ChatJobData,
+    admission: Promise<Admission>,
+    claimed?: Promise<boolean>,
+  ): void {
     const p = runClaimedJob(
       {
         ...this.base,
@@ -146,7 +187,7 @@ export class LocalRuns {
         afterWork: this.afterWork,
         closing: () => this.closing,
         // The claim wrote the "sent" mark of a job without inputs.
-        prepared: { admission, marked: data.job.inputs.length === 0 },
+        prepared: { admission, marked: data.job.inputs.length === 0, ...(claimed && { claimed }) },
       },
       () => this.endPending(id),
     );

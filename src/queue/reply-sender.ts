@@ -40,3 +40,39 @@ export function replySender(
     return sent;
   };
 }
+
+/**
+ * `send`, holding every reply until `go` resolves: then the held replies go out in order if it
+ * resolved true, and none ever does if false (a run started before its claim answered, whose
+ * job the claim queued: the run that takes it from BullMQ answers instead). No `go`: `send`.
+ */
+export function heldUntil(
+  go: Promise<boolean> | undefined,
+  send: (body: ReplyBody) => Promise<void>,
+): (body: ReplyBody) => Promise<void> {
+  if (!go) {
+    return send;
+  }
+  let open: boolean | null = null;
+  let held = 0;
+  let tail: Promise<unknown> = go.then(
+    (mine) => (open = mine),
+    () => (open = false),
+  );
+  return (body) => {
+    if (open === true && held === 0) {
+      return send(body);
+    }
+    if (open === false) {
+      return Promise.resolve();
+    }
+    // Queued behind the replies held before it, so that they all keep their order.
+    held += 1;
+    const sent = tail.then(() => {
+      held -= 1;
+      return open === true ? send(body) : undefined;
+    });
+    tail = sent.catch(() => undefined);
+    return sent;
+  };
+}

@@ -40,31 +40,37 @@ const OUTCOME: Record<SendStage, SendOutcome> = {
 
 export interface ScriptedGenerate {
   readonly generate: Generate;
-  /** Every request received, in order. */
+  /** Every request that reached upstream (past the gate's ready()), in order. */
   readonly calls: GenerateRequest[];
+  /** Every call made, reached upstream or refused at the gate. */
+  readonly made: () => number;
 }
 
 /**
- * A Generate that plays `script`, one entry per call; a call past the end fails the test. Like
- * the real client it opens `req.gate` before each send and closes it with the send's outcome.
+ * A Generate that plays `script`, one entry per call that reaches upstream; one past the end
+ * fails the test. Like the real client it waits for the gate's ready() before anything (the
+ * admission), and opens `req.gate` before each send and closes it with the send's outcome.
  */
 export function scriptedGenerate(script: ScriptedCall[]): ScriptedGenerate {
   const calls: GenerateRequest[] = [];
+  let made = 0;
   const generate: Generate = (req) => {
-    const step = script[calls.length];
-    calls.push(req);
-    return play(step, calls.length, req);
+    made += 1;
+    return play(req, calls, script);
   };
-  return { generate, calls };
+  return { generate, calls, made: () => made };
 }
 
 async function* play(
-  step: ScriptedCall | undefined,
-  n: number,
   req: GenerateRequest,
+  calls: GenerateRequest[],
+  script: ScriptedCall[],
 ): AsyncGenerator<GenerateEvent> {
+  await req.gate?.ready?.();
+  const step = script[calls.length];
+  calls.push(req);
   if (!step) {
-    throw new Error(`unexpected upstream call #${n}`);
+    throw new Error(`unexpected upstream call #${calls.length}`);
   }
   const stage =
     step.stage === undefined

@@ -107,4 +107,24 @@ describe('GeminiClient.generate: send stages (at most once upstream)', () => {
     expect(fake.seen('POST', STREAM_PATH)).toHaveLength(0);
     expect(gate.outcomes).toEqual([]);
   });
+
+  it('loads no session before its gate is ready, and then only one', async () => {
+    const seen: string[] = [];
+    let ready!: () => void;
+    const readiness = new Promise<void>((resolve) => (ready = resolve));
+    const gate = {
+      ...recordingGate(),
+      ready: () => readiness.then(() => void seen.push('ready')),
+    };
+    const answered = collect(makeClient().generate(request({ gate })));
+    await new Promise((r) => setTimeout(r, 50));
+    // Nothing at all, not even the preflight: loading a session is a Google touch.
+    expect(fake.requests).toHaveLength(0);
+    ready();
+    const { error } = await answered;
+    expect(error).toBeNull();
+    expect(seen).toEqual(['ready']);
+    expect(fake.seen('GET', 'gemini.google.com/app')).toHaveLength(1);
+    expect(fake.seen('POST', STREAM_PATH)).toHaveLength(1);
+  });
 });
