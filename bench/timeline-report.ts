@@ -14,7 +14,8 @@ const STEPS: readonly (readonly [string, string])[] = [
   ['upstreamSent', 'its headers sent'],
   ['upstreamHeaders', "the upstream's response headers"],
   ['upstreamEnd', "the upstream's end"],
-  ['finish', 'the response finished'],
+  ['ended', 'the response ended (its last write)'],
+  ['finish', "the response's finish event (after work queued behind it)"],
 ];
 
 function p50(values: number[]): number | null {
