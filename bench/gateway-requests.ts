@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_HEADERS } from './harness.ts';
+import { inRound } from './orders.ts';
 import { since, summarize } from './stats.ts';
 
 /** Requests through each target in each latency phase, WARMUP of them unmeasured. */
@@ -104,10 +105,8 @@ export async function latencies(
   );
   const entries = Object.entries(targets);
   for (let i = 0; i < LATENCY_ROUNDS; i += 1) {
-    // Each round starts at another target: the request that follows another's answer shares the
-    // worker's CPU with that answer's after-work, which a fixed order would charge to one target.
-    const round = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)];
-    for (const [name, base] of round) {
+    // Rotating the order each round put every target behind the same other one every time.
+    for (const [name, base] of inRound(entries, i)) {
       const ms = await chat(base, `gateway latency ${i}`, stream, histories[name]);
       if (i >= WARMUP) {
         out[name]!.push(ms);

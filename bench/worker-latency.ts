@@ -7,6 +7,7 @@ import { findModel, type GeminiClient } from '../src/gemini/index.ts';
 import { tempDir } from '../e2e/support/services.ts';
 import { startScript } from './gateway-streams.ts';
 import { emulatorCookieFile, postChat, type ChildService } from './harness.ts';
+import { inRound } from './orders.ts';
 import type { BenchEmulator } from './remote-emulator.ts';
 import { cpuMsOf, loadAverage, printLine, printRow, record, since, summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
@@ -124,9 +125,9 @@ export async function latency(
   subjects.forEach((s) => (s.cpuMs = cpuMsOf(s.worker.pid)));
   for (let i = 0; i < LATENCY_RUNS; i += 1) {
     direct.push((await directRun(client, `latency ${i}`)).at(-1)!);
-    // Taking turns at going first: the one that follows another worker's reply shares the CPU
-    // with its after-work (file writes, Redis), which would otherwise always favour the first.
-    for (const s of i % 2 === 0 ? subjects : subjects.toReversed()) {
+    // Reversing the order each round left the middle one of three always behind another worker:
+    // the baseline ran 0.15-0.40 ms slower than the same build beside it (bench/orders.ts).
+    for (const s of inRound(subjects, i)) {
       s.plain.push((await workerRun(s.worker, `latency ${i}`, false)).at(-1)!);
       s.streamed.push((await workerRun(s.worker, `latency ${i}`, true)).at(-1)!);
     }
