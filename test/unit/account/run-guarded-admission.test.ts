@@ -2,24 +2,13 @@
  * runGuarded with an admission still on its way (in process it comes with the line's claim): the
  * client prepares the request meanwhile, and nothing reaches Google before the admission has come.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { RateLimitError } from '../../../src/errors.ts';
 import { SendLedger, runGuarded, type Admission } from '../../../src/account/index.ts';
 import { done, drain, text } from './fakes.ts';
+import { deferred } from '../support/deferred.ts';
 import { job, setup } from './guard-setup.ts';
-
-/** A promise the test settles by hand. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const turns = (n: number) => new Promise((r) => setTimeout(r, n));
 
 /** A run of one job whose upstream plays `script`, its admission held by the test. */
 async function waitingRun(script: Parameters<typeof setup>[0]) {
@@ -29,7 +18,7 @@ async function waitingRun(script: Parameters<typeof setup>[0]) {
   const deps = { account: t.account, generate: t.upstream.generate };
   const signal = new AbortController().signal;
   const run = drain(runGuarded(job(), deps, signal, ledger, admission.promise));
-  await turns(5);
+  await sleep(5);
   return { t, admission, ledger, run };
 }
 
@@ -68,7 +57,7 @@ describe('runGuarded: an admission that is still coming', () => {
     const run = drain(
       runGuarded(j, deps, new AbortController().signal, undefined, admission.promise),
     );
-    await turns(5);
+    await sleep(5);
     expect(t.upload).not.toHaveBeenCalled();
     admission.resolve(await t.account.admit());
     expect((await run).error).toBeUndefined();
@@ -99,7 +88,7 @@ describe('runGuarded: an admission that is still coming', () => {
     expect(probe.probe).toBe(true);
     await expect(t.account.admit()).rejects.toMatchObject({ status: 429 });
     admission.resolve(probe);
-    await turns(5);
+    await sleep(5);
     expect((await t.account.admit()).probe).toBe(true);
   });
 });

@@ -118,10 +118,3 @@ export async function until(check: () => boolean, what: string): Promise<void> {
     throw new Error(`timed out waiting for ${what}`);
   }
 }
-
-/** A promise with its resolve. */
-export function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}

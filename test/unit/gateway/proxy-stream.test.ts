@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { historyKey, historyKeyAfter } from '../../../src/gateway/index.ts';
 import { answerJson, errorJson, post, postRaw, serverScope } from './fake-servers.ts';
-import { chatBody, completion, deferred, metricValue, node, sseChunk, until } from './helpers.ts';
+import { deferred } from '../support/deferred.ts';
+import { chatBody, completion, metricValue, node, sseChunk, until } from './helpers.ts';
 
 const scope = serverScope();
 

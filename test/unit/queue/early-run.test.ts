@@ -4,6 +4,7 @@
  * this process's, and says nothing at all when the claim queued the job instead.
  */
 import type { Job } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Admission } from '../../../src/account/index.ts';
 import { ServiceUnavailableError } from '../../../src/errors.ts';
@@ -11,15 +12,8 @@ import { CancelRegistry } from '../../../src/queue/cancel-registry.ts';
 import { heldUntil, type ReplyBody } from '../../../src/queue/reply-sender.ts';
 import type { ChatJobData } from '../../../src/queue/wire.ts';
 import { done, text } from '../account/fakes.ts';
+import { deferred } from '../support/deferred.ts';
 import { setup } from './processor-setup.ts';
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => (resolve = res));
-  return { promise, resolve };
-}
-
-const turns = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs job-1 as an early run whose claim answers when the test says. */
 async function earlyRun(script: Parameters<typeof setup>[0]) {
@@ -36,7 +30,7 @@ async function earlyRun(script: Parameters<typeof setup>[0]) {
     claimed: claim.promise,
     afterLastWord: () => ends.push(t.sent.length),
   });
-  await turns(5);
+  await sleep(5);
   return { ...t, claim, ran, ends };
 }
 
@@ -91,7 +85,7 @@ describe('heldUntil', () => {
     // Runs as soon as the gate opens, before the held replies' turn: it must still come last.
     void go.promise.then(() => send(body('end')));
     go.resolve(true);
-    await turns(1);
+    await sleep(1);
     expect(out).toEqual(['start', 'event', 'end']);
     void send(body('end'));
     expect(out).toHaveLength(4); // once open and drained, a reply goes out at once
