@@ -5,8 +5,16 @@
  * type keep it. Client schemas are compiled without ajv's strict mode, as OpenAI accepts them.
  * Agents send the same tools with every request, so compiled schemas are kept in a small LRU
  * keyed by their JSON text.
+ *
+ * A schema's `pattern` runs on the worker's event loop against text the model wrote, which a
+ * client can steer. V8's backtracking engine takes exponential time on patterns like
+ * `^(a+)+(?=b)`: 27 characters held one worker (its /health and heartbeat too) for 5 s. So
+ * patterns run on RE2 (re2js), which matches in linear time. A pattern RE2 cannot run (a
+ * lookaround, a backreference) is left unchecked rather than refused: agents' tool schemas carry
+ * such patterns (zod's e-mail pattern has lookaheads), and the tool itself still sees the value.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { RE2JS } from 're2js';
 import { InvalidRequestError } from '../../errors.ts';
 
 /** A value that passed the schema (coerced), or the reasons it did not. */
@@ -19,11 +27,37 @@ export type SchemaChecker = (value: unknown) => SchemaCheck;
 
 const CACHE_SIZE = 256;
 const compiled = new Map<string, ValidateFunction>();
+
+/** What ajv needs of a compiled pattern; ajv tells patterns apart by their toString(). */
+interface PatternTest {
+  test(text: string): boolean;
+  toString(): string;
+}
+
+/**
+ * ajv's regExp engine: the pattern on RE2, or no check when RE2 cannot run it. A pattern that is
+ * not a valid ECMAScript regexp at all still throws, so its schema is a 400 as before.
+ */
+export function linearPattern(pattern: string, flags: string): PatternTest {
+  new RegExp(pattern, flags); // compiling never backtracks: only the syntax is checked here
+  const toString = (): string => `/${pattern}/${flags}`;
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(RE2JS.translateRegExp(pattern));
+  } catch {
+    return { test: () => true, toString };
+  }
+  return { test: (text) => re.test(text), toString };
+}
+// ajv reads `code` only when it generates standalone code, which this module never asks for.
+linearPattern.code = 'linearPattern';
+
 const ajv = new Ajv({
   coerceTypes: 'array',
   allErrors: true,
   strict: false,
   validateFormats: false,
+  code: { regExp: linearPattern },
 });
 
 /**
