@@ -15,7 +15,10 @@ export type Dialect = 'openai' | 'anthropic' | 'google';
 export const DIALECTS: readonly Dialect[] = ['openai', 'anthropic', 'google'];
 
 /** The dialect of a request path: /v1beta/* is Google's, /v1/messages* Anthropic's. */
-export function dialectOf(path: string): Dialect {
+export function dialectOf(anyCase: string): Dialect {
+  // express routes paths whatever their case, so /v1/Messages reaches Anthropic's handler: its
+  // errors before the handler (a missing key, bad JSON) must come in Anthropic's shape too.
+  const path = anyCase.toLowerCase();
   if (path === '/v1beta' || path.startsWith('/v1beta/')) {
     return 'google';
   }

@@ -17,7 +17,7 @@ export function presentedKey(req: Request): string | null {
   }
   // Only Google's dialect puts the key in the URL; elsewhere a URL key is not accepted, so it
   // never becomes a habit that leaks keys into proxies' access logs.
-  const onGooglePath = `${req.baseUrl}${req.path}`.startsWith('/v1beta/');
+  const onGooglePath = `${req.baseUrl}${req.path}`.toLowerCase().startsWith('/v1beta/');
   const query = onGooglePath ? req.query['key'] : undefined;
   return typeof query === 'string' && query.trim() !== '' ? query.trim() : null;
 }

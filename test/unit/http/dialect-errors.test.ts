@@ -50,6 +50,12 @@ describe('dialectOf', () => {
     expect(dialectOf('/v1/messagesx')).toBe('openai');
     expect(dialectOf('/v1betax')).toBe('openai');
   });
+
+  it('reads a path in any case, as express routes it', () => {
+    expect(dialectOf('/v1/Messages')).toBe('anthropic');
+    expect(dialectOf('/V1/MESSAGES/count_tokens')).toBe('anthropic');
+    expect(dialectOf('/V1BETA/models/m:generateContent')).toBe('google');
+  });
 });
 
 describe('keys by dialect', () => {
@@ -58,6 +64,11 @@ describe('keys by dialect', () => {
     expect(await header.json()).toEqual({ ok: 'google' });
     const query = await post(`/v1beta/models/m:generateContent?key=${KEY}`);
     expect(await query.json()).toEqual({ ok: 'google' });
+  });
+
+  it('accepts ?key= on /v1beta in any case, as express routes it', async () => {
+    const res = await post(`/V1BETA/models/m:generateContent?key=${KEY}`);
+    expect(await res.json()).toEqual({ ok: 'google' });
   });
 
   it('accepts x-api-key on /v1/messages', async () => {
@@ -81,6 +92,13 @@ describe('errors by dialect', () => {
     expect(body.type).toBe('error');
     expect(body.error.type).toBe('authentication_error');
     expect(body.error.message).toMatch(/API key/);
+  });
+
+  it('answers a missing key on /v1/Messages in Anthropic shape too', async () => {
+    const res = await post('/v1/Messages');
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { type: string; error: { type: string } };
+    expect(body).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
 
   it('answers a wrong key on /v1beta in Google shape', async () => {
