@@ -228,6 +228,7 @@ describe('image URLs that point inside', () => {
     ['private', () => 'http://10.0.0.1/dot.png'],
     ['metadata', () => 'http://169.254.169.254/latest/meta-data/'],
     ['v4-mapped', (p: number) => `http://[::ffff:127.0.0.1]:${p}/dot.png`],
+    ['v4-compatible', (p: number) => `http://[::127.0.0.1]:${p}/dot.png`],
     // HOST_RESOLVER_RULES maps *.googleusercontent.com to the emulator on 127.0.0.1.
     ['a public name that resolves to loopback', () => 'https://lh3.googleusercontent.com/a.png'],
     ['a non-http scheme', () => 'file:///etc/passwd'],

@@ -29,6 +29,11 @@ describe('isPublicAddress', () => {
     // NAT64 and 6to4 can carry an inner v4 address; refused too.
     ['64:ff9b::7f00:1', 'rfc6052'],
     ['2002:7f00:1::', '6to4'],
+    // The IPv4-compatible form (a URL writes [::127.0.0.1] as [::7f00:1]): refused whole.
+    ['::7f00:1', 'ipv4Compatible'],
+    ['[::7f00:1]', 'ipv4Compatible'],
+    ['::a00:1', 'ipv4Compatible'],
+    ['::808:808', 'ipv4Compatible'],
     ['2001:db8::1', 'reserved'],
     ['192.0.2.1', 'reserved'],
     // Odd v4 spellings still parse to what they are.
