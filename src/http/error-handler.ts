@@ -86,6 +86,11 @@ export function errorHandler(
     res: Response,
     _next: NextFunction,
   ): void {
+    if (res.destroyed && isAbort(err)) {
+      // The client closed its connection, and its request was stopped for that: no one to answer.
+      logger.debug('the client left before its answer', { requestId: requestIdOf(res) });
+      return;
+    }
     const { status, headers, body } = renderError(err, shapeFor(req), logger, requestIdOf(res));
     if (res.headersSent) {
       // A response already under way cannot change its status; end it.
@@ -94,6 +99,11 @@ export function errorHandler(
     }
     res.status(status).set(headers).json(body);
   };
+}
+
+/** An AbortController's own reason: what a request stopped because its client left throws. */
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
 }
 
 export function notFound(req: Request, _res: Response, next: NextFunction): void {
