@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { CallScanner, type ScanSegment } from './call-scanner.ts';
 import { decodeCallBody, type RawCall } from './call-decode.ts';
 import { unescapeMarkdown } from './markdown.ts';
-import { compileSchema, type SchemaChecker } from './schema.ts';
+import { compileOnUse, type SchemaChecker } from './schema.ts';
 import { toolsForChoice } from './tool-prompt.ts';
 import type { ChatTurn, ToolCall } from './types.ts';
 
@@ -66,11 +66,11 @@ export interface ToolCallParser {
   end(): ToolStreamEvent[];
 }
 
-/** Creates a parser for one answer. Throws InvalidRequestError for a tool schema ajv rejects. */
+/** Creates a parser for one answer. Throws InvalidRequestError for a tool schema that is none. */
 export function createToolCallParser(options: ToolParseOptions): ToolCallParser {
   const checkers = new Map<string, SchemaChecker>();
   toolsForChoice(options.tools, options.toolChoice).forEach((tool, i) => {
-    checkers.set(tool.name, compileSchema(tool.parameters, `tools[${i}].parameters`));
+    checkers.set(tool.name, compileOnUse(tool.parameters, `tools[${i}].parameters`));
   });
   const scanner = new CallScanner((body) => isDeclaredCall(body, checkers));
   const first = options.firstCallIndex ?? 0;

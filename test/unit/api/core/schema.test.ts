@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { describe, expect, it, vi } from 'vitest';
+import { parseToolCalls } from '../../../../src/api/core/index.ts';
 import { compileSchema, linearPattern } from '../../../../src/api/core/schema.ts';
 import { InvalidRequestError } from '../../../../src/errors.ts';
+import { AUTO, block } from './fixtures.ts';
 
 const stringWith = (pattern: string) =>
   compileSchema({ type: 'object', properties: { a: { type: 'string', pattern } } }, 'tools[0]');
@@ -65,5 +68,74 @@ describe('schema patterns on RE2', () => {
   it('still refuses a pattern that is no regexp at all, naming the param', () => {
     expect(() => stringWith('(unclosed')).toThrow(InvalidRequestError);
     expect(() => stringWith('(unclosed')).toThrow(/^tools\[0\]: invalid JSON schema/);
+  });
+});
+
+describe('tool schemas, compiled on first use', () => {
+  const tool = (name: string, parameters: Record<string, unknown>) => ({
+    name,
+    description: '',
+    parameters,
+  });
+  const fresh = (n: number) => ({
+    type: 'object',
+    properties: { [`only_${n}_${Math.random()}`]: { type: 'string' } },
+  });
+  const call = (name: string, args: unknown) => block(JSON.stringify({ name, arguments: args }));
+
+  it('compiles only the schema of the tool the model called', () => {
+    const compile = vi.spyOn(Ajv.prototype, 'compile');
+    try {
+      const tools = [tool('a', fresh(1)), tool('b', fresh(2)), tool('c', fresh(3))];
+      const parsed = parseToolCalls(call('b', {}), { ...AUTO, tools });
+      expect(parsed.calls.map((c) => c.name)).toEqual(['b']);
+      expect(compile).toHaveBeenCalledTimes(1);
+    } finally {
+      compile.mockRestore();
+    }
+  });
+
+  it('refuses a schema that is no schema at once, naming the param', () => {
+    const bad = tool('a', { type: 'object', properties: { x: { type: 'nonsense' } } });
+    expect(() => parseToolCalls('', { ...AUTO, tools: [bad] })).toThrow(
+      /^tools\[0\]\.parameters: invalid JSON schema/,
+    );
+  });
+
+  it('leaves the arguments of a schema that only fails to compile unchecked', () => {
+    const dangling = tool('a', { type: 'object', properties: { x: { $ref: '#/nowhere' } } });
+    const parsed = parseToolCalls(call('a', { x: 5 }), { ...AUTO, tools: [dangling] });
+    expect(parsed.calls.map((c) => c.arguments)).toEqual(['{"x":5}']);
+    expect(parsed.problems).toEqual([]);
+  });
+
+  it("accepts a schema that names its draft (zod 4's 2020-12) and still checks it", () => {
+    const named = tool('a', {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: { n: { type: 'integer' } },
+      required: ['n'],
+    });
+    const ok = parseToolCalls(call('a', { n: '3' }), { ...AUTO, tools: [named] });
+    expect(ok.calls.map((c) => c.arguments)).toEqual(['{"n":3}']);
+    const missing = parseToolCalls(call('a', {}), { ...AUTO, tools: [named] });
+    expect(missing.problems).toEqual([
+      { name: 'a', errors: ["(root) must have required property 'n'"] },
+    ]);
+    expect(() =>
+      compileSchema(
+        { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' },
+        'f',
+      ),
+    ).not.toThrow();
+  });
+
+  it('checks an $async schema for real instead of passing a promise as valid', () => {
+    const check = compileSchema(
+      { $async: true, type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+      'f',
+    );
+    expect(check({ n: '3' })).toEqual({ ok: true, value: { n: 3 } });
+    expect(check({}).ok).toBe(false);
   });
 });

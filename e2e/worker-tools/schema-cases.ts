@@ -1,7 +1,8 @@
 /**
- * Tool schemas' `pattern`s, from e2e/worker-tools.test.ts: they are checked against the model's
- * calls on RE2, in linear time, and a pattern RE2 cannot run is left unchecked rather than run on
- * V8's backtracking engine, where one steered answer would hold the worker for minutes.
+ * Tool schemas, from e2e/worker-tools.test.ts: a schema that names its draft (zod 4 writes
+ * 2020-12) is taken and checked; `pattern`s are checked against the model's calls on RE2, in
+ * linear time, and a pattern RE2 cannot run is left unchecked rather than run on V8's
+ * backtracking engine, where one steered answer would hold the worker for minutes.
  */
 import type { ChatCompletionTool } from 'openai/resources/chat/completions';
 import { describe, expect, it } from 'vitest';
@@ -20,8 +21,32 @@ const withPattern = (pattern: string): ChatCompletionTool => ({
 });
 
 /** Defines the cases; `t()` is the suite's worker, its client and the emulator behind it. */
-export function patternCases(t: () => ToolsTarget): void {
-  describe('tool schema patterns', () => {
+export function schemaCases(t: () => ToolsTarget): void {
+  describe('tool schemas', () => {
+    it('takes a schema that names draft 2020-12 (zod 4) and coerces the call to it', async () => {
+      const res = await t().client.chat.completions.create({
+        model: MODEL,
+        messages: ask('tool-mode: no-text\ncall count {"n": "3"}'),
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'count',
+              parameters: {
+                $schema: 'https://json-schema.org/draft/2020-12/schema',
+                type: 'object',
+                properties: { n: { type: 'integer' } },
+                required: ['n'],
+              },
+            },
+          },
+        ],
+      });
+      expect(callsOf(res.choices[0]?.message.tool_calls as never)).toEqual([
+        { id: expect.any(String) as unknown, name: 'count', args: { n: 3 } },
+      ]);
+    });
+
     it('sends a call that breaks a nested-quantifier pattern back once, in linear time', async () => {
       const long = `${'a'.repeat(3000)}!`;
       const asked = t().client.chat.completions.create({
