@@ -17,15 +17,6 @@ const ANTHROPIC_ANY = {
     message: "tool_choice.type 'any' needs at least one tool to call, but no tools were given.",
   },
 };
-const GOOGLE_ANY = {
-  error: {
-    code: 400,
-    status: 'INVALID_ARGUMENT',
-    message:
-      'toolConfig.functionCallingConfig.mode ANY needs at least one function to call, ' +
-      'but tools declare no functionDeclarations.',
-  },
-};
 
 /** Registers the cases for the worker and the gateway of the shared stack. */
 export function toolChoiceCases(deps: GatewayCaseDeps): void {
@@ -145,7 +136,10 @@ export function toolChoiceCases(deps: GatewayCaseDeps): void {
           });
           expect(res.status).toBe(400);
           expect(res.headers.get('x-upstream-sent')).toBe('false');
-          expect(await res.json()).toEqual(GOOGLE_ANY);
+          const body = (await res.json()) as { error: Record<string, unknown> };
+          expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'status']);
+          expect(body.error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT' });
+          expect(body.error['message']).toMatch(/^toolConfig\.functionCallingConfig\.mode ANY /);
         });
       });
     });
