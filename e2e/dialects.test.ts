@@ -10,6 +10,7 @@ import { startGatewayStack, untilHealth, type GatewayStack } from './support/gat
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
 import { gatewayCases } from './dialects/gateway-cases.ts';
+import { toolChoiceCases } from './dialects/tool-choice-cases.ts';
 import type { DialectTarget } from './dialects/target.ts';
 
 const API_KEY = 'sk-dialects-e2e-user-0001';
@@ -90,6 +91,8 @@ for (const [name, origin] of Object.entries(TARGETS)) {
   anthropicCases(name, target);
   googleCases(name, target);
 }
+
+toolChoiceCases({ stack: () => stack, apiKey: API_KEY, adminKey: ADMIN_KEY });
 
 // Last: the gateway's own side (failover, streaming relay, metrics by dialect), by raw fetch.
 gatewayCases({ stack: () => stack, apiKey: API_KEY, adminKey: ADMIN_KEY });

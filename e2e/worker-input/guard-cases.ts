@@ -110,6 +110,50 @@ export function guardCases(t: () => InputTarget): void {
     });
   });
 
+  describe('the image cap', () => {
+    const PNG_URL =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    const copies = (text: string, n: number) => ({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text },
+            ...Array.from({ length: n }, () => ({
+              type: 'image_url',
+              image_url: { url: PNG_URL },
+            })),
+          ],
+        },
+      ],
+    });
+    // The suite's emulator serves its one worker (upload records carry no account).
+    const upstream = (seq: number, kind: string) =>
+      t()
+        .emulator.records()
+        .filter((r) => r.seq > seq && r.kind === kind);
+    const lastSeq = () => t().emulator.records().at(-1)?.seq ?? 0;
+
+    it('11 copies of one image: 400 too_many_images, nothing uploaded or sent', async () => {
+      const seq = lastSeq();
+      const r = await chat(t(), copies('eleven copies', 11));
+      expect(r.status).toBe(400);
+      expectOpenAIError(r);
+      expect(r.body.error?.code).toBe('too_many_images');
+      expect(upstream(seq, 'upload')).toEqual([]);
+      expect(upstream(seq, 'generate')).toEqual([]);
+    });
+
+    it('10 copies of one image: answered, one upload per copy', async () => {
+      const seq = lastSeq();
+      const r = await chat(t(), copies('ten copies', 10));
+      expect(r.status).toBe(200);
+      expect(upstream(seq, 'upload')).toHaveLength(10);
+      const [sent] = upstream(seq, 'generate');
+      expect(new Set(sent?.fileIds).size).toBe(10);
+    });
+  });
+
   describe('API keys', () => {
     it('401 without a key or with a wrong one, in OpenAI shape; the SDK sees AuthenticationError', async () => {
       const none = await fetch(`${t().worker.url}/v1/models`);

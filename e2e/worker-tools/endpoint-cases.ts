@@ -1,7 +1,7 @@
 /**
  * The other OpenAI endpoints of a worker, from e2e/worker-tools.test.ts: the legacy
  * /v1/completions, /v1/embeddings' clear 404, and /v1/responses (whole, streamed with a
- * function tool, continued by previous_response_id).
+ * function tool, continued by previous_response_id; a forced tool_choice with no tool a 400).
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,69 @@ export function endpointCases(t: () => ToolsTarget): void {
         .client.responses.create({ model: MODEL, previous_response_id: 'resp_nope', input: 'x' })
         .catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    });
+
+    it('refuses responses whose tool_choice forces a call with no tool to call: 400, nothing sent', async () => {
+      const getWeather = {
+        type: 'function' as const,
+        name: 'get_weather',
+        parameters: { type: 'object' },
+        strict: false,
+      };
+      const refusals: [OpenAI.Responses.ResponseCreateParamsNonStreaming, string, RegExp][] = [
+        [
+          { model: MODEL, input: 'required, no tools', tool_choice: 'required' },
+          'tool_choice',
+          /no tools were given/,
+        ],
+        [
+          { model: MODEL, input: 'required, empty tools', tools: [], tool_choice: 'required' },
+          'tool_choice',
+          /no tools were given/,
+        ],
+        [
+          {
+            model: MODEL,
+            input: 'allowed_tools required, none allowed',
+            tools: [getWeather],
+            tool_choice: { type: 'allowed_tools', mode: 'required', tools: [] },
+          },
+          'tool_choice.tools',
+          /tool_choice\.tools is empty/,
+        ],
+        [
+          {
+            model: MODEL,
+            input: 'allowed_tools naming an undeclared tool',
+            tools: [getWeather],
+            tool_choice: {
+              type: 'allowed_tools',
+              mode: 'required',
+              tools: [
+                { type: 'function', name: 'get_weather' },
+                { type: 'function', name: 'get_time' },
+              ],
+            },
+          },
+          'tool_choice',
+          /'get_time', which is not among tools/,
+        ],
+      ];
+      for (const [body, param, message] of refusals) {
+        const err = await t()
+          .client.responses.create(body)
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+        const bad = err as InstanceType<typeof OpenAI.BadRequestError>;
+        expect(bad.headers.get('x-upstream-sent')).toBe('false');
+        expect(bad.error).toEqual({
+          message: expect.stringMatching(message) as unknown,
+          type: 'invalid_request_error',
+          param,
+          code: null,
+        });
+      }
+      expect(sends(t())).toEqual([]);
     });
 
     it('streams responses with a function tool and text', async () => {

@@ -142,19 +142,29 @@ export function mimeFromName(name: string): string {
   return NAME_MIME[path.extname(name).slice(1).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Reads every image reference and uploaded file; throws 4xx before any upstream call. */
+/**
+ * MAX_IMAGES_PER_REQUEST: a 400 when one send would carry more than `maxImages` images and files.
+ * `images` counts every occurrence, not distinct references: each is uploaded on its own.
+ */
+export function checkInputCount(images: number, files: number, maxImages = 10): void {
+  if (images + files > maxImages) {
+    throw new InvalidRequestError(
+      `Too many images and files: at most ${maxImages} per request (MAX_IMAGES_PER_REQUEST); ` +
+        'a repeated image counts each time it appears.',
+      { param: 'messages', code: 'too_many_images' },
+    );
+  }
+}
+
+/**
+ * Reads every image reference and uploaded file; throws 4xx before any upstream call. The count
+ * is the caller's to check (checkInputCount), as it knows how often each image is sent.
+ */
 export async function readInputs(
   imageRefs: readonly string[],
   fileRefs: readonly string[],
   opts: InputOptions,
 ): Promise<InputFile[]> {
-  const maxImages = opts.maxImages ?? 10;
-  if (imageRefs.length + fileRefs.length > maxImages) {
-    throw new InvalidRequestError(
-      `Too many images and files: at most ${maxImages} per request (MAX_IMAGES_PER_REQUEST).`,
-      { param: 'messages', code: 'too_many_images' },
-    );
-  }
   const files: InputFile[] = [];
   for (const [i, ref] of imageRefs.entries()) {
     if (ref.startsWith('data:')) {

@@ -3,12 +3,15 @@
  * carries (the current turn's, or in a replay the earlier turns' too), the request's files and
  * the prompt file when the prompt is too long to send inline; the same again for the replay the
  * job sends if Gemini rejects a follow-up. Each file is read and checked once; each list names
- * its images image_1, image_2… in the order the prompt's notes number them.
+ * its images image_1, image_2… in the order the prompt's notes number them. A repeated image is
+ * one staged file but goes up once per place (the job uploads by file and name): the notes number
+ * each place, and the web app never lists one file id twice in a prompt, so neither do we; the
+ * cap (checkInputCount) counts every place.
  */
 import path from 'node:path';
 import type { JobInput } from '../account/index.ts';
 import type { ConversationPlan, ImageRef } from './conversation-plan.ts';
-import { readInputs, type InputFile, type InputOptions } from './inputs.ts';
+import { checkInputCount, readInputs, type InputFile, type InputOptions } from './inputs.ts';
 import { stageInputs } from './job-inputs.ts';
 import { KeptImages, type ImageToKeep } from './kept-images.ts';
 import { outgoingPrompt } from './prompt-file.ts';
@@ -49,6 +52,15 @@ export async function prepareTurnInputs(
   files: readonly string[],
   opts: TurnInputOptions,
 ): Promise<TurnInputs> {
+  // Each image a send carries is uploaded, a repeated one each time: the cap counts them all.
+  // Planning already left out the oldest earlier images over the cap (named as omitted in the
+  // prompt), so a long conversation fits; only the turn's own images and files can exceed it.
+  checkInputCount(
+    Math.max(cp.images.length, cp.replayImages.length),
+    files.length,
+    opts.read.maxImages,
+  );
+  // Read once per distinct reference: a repeated URL is fetched once.
   const refs = [
     ...new Set([...cp.replayImages, ...cp.images].filter((r) => typeof r === 'string')),
   ];

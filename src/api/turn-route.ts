@@ -24,7 +24,7 @@ import {
   type TurnAnswer,
 } from './conversation-plan.ts';
 import type { ConversationStore } from './conversations.ts';
-import type { ChatTurn } from './core/index.ts';
+import { checkToolChoice, type ChatTurn } from './core/index.ts';
 import type { InputOptions } from './inputs.ts';
 import type { ImageToKeep } from './kept-images.ts';
 import type { SseWriter } from './sse.ts';
@@ -95,6 +95,8 @@ export async function prepareTurn(
   res: Response,
   options: TurnRequestOptions,
 ): Promise<PreparedTurn> {
+  // Each dialect checks its tool_choice in its own words; this is for one that did not.
+  checkToolChoice(options.turn.toolChoice, options.turn.tools);
   // A model the account lacks (another tier's, or withdrawn) is a 404 before anything is queued.
   const model = (deps.models ?? STATIC_MODEL_CATALOG).find(options.modelName);
   if (!model) {

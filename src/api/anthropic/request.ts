@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  checkToolChoice,
   namedToolChoice,
   systemMessages,
   validateResponseFormat,
@@ -135,7 +136,10 @@ function readChoice(
     return { type: 'none' };
   }
   if (choice.type === 'any') {
-    return { type: 'required' };
+    return checkToolChoice({ type: 'required' }, tools, {
+      param: 'tool_choice',
+      message: "tool_choice.type 'any' needs at least one tool to call, but no tools were given.",
+    });
   }
   return namedToolChoice(choice.name, tools);
 }

@@ -34,12 +34,14 @@ export type {
 } from './tool-calls.ts';
 export {
   applyParallel,
+  checkToolChoice,
   choiceReaskPrompt,
   choiceSatisfied,
   namedToolChoice,
   repairPrompt,
   unmetChoiceMessage,
 } from './tool-choice.ts';
+export type { ForcedChoiceWording } from './tool-choice.ts';
 export {
   FORMAT_BEGIN,
   FORMAT_END,

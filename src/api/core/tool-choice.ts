@@ -18,6 +18,38 @@ export function namedToolChoice(name: string, tools: readonly ToolDefinition[]):
   return { type: 'tool', name };
 }
 
+/** How a dialect words the 400 for a choice that forces a call when there is no tool to call. */
+export interface ForcedChoiceWording {
+  /** The field at fault, as the dialect spells it (`tool_choice`, `toolConfig…mode`). */
+  readonly param: string;
+  readonly message: string;
+}
+
+const NEUTRAL_WORDING: ForcedChoiceWording = {
+  param: 'tool_choice',
+  message: 'tool_choice requires a tool call, but no tools were given.',
+};
+
+/**
+ * A choice that forces a call (`required`, or a named tool) needs a declared tool to call: with
+ * none the model cannot comply, and its answer plus the one re-ask would be two sends for a 502.
+ * Each dialect checks in its own words; the turn route checks every turn again before it is
+ * queued (neutral words), so a dialect that forgets still answers a 400 that costs nothing.
+ */
+export function checkToolChoice(
+  choice: ToolChoice,
+  tools: readonly ToolDefinition[],
+  wording: ForcedChoiceWording = NEUTRAL_WORDING,
+): ToolChoice {
+  if (choice.type === 'tool') {
+    return namedToolChoice(choice.name, tools);
+  }
+  if (choice.type === 'required' && tools.length === 0) {
+    throw new InvalidRequestError(wording.message, { param: wording.param });
+  }
+  return choice;
+}
+
 /** Whether the calls satisfy the choice (`none` and `auto` always are). */
 export function choiceSatisfied(choice: ToolChoice, calls: readonly ToolCall[]): boolean {
   switch (choice.type) {

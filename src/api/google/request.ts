@@ -9,6 +9,7 @@
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  checkToolChoice,
   systemMessages,
   validateResponseFormat,
   type ChatTurn,
@@ -65,10 +66,7 @@ export function parseGenerateContentRequest(raw: unknown, model: string): Genera
     model: model.replace(/^models\//, ''),
     turn: {
       ...DEFAULT_TURN,
-      messages: [
-        ...systemMessages(system),
-        ...readContents(body.contents),
-      ],
+      messages: [...systemMessages(system), ...readContents(body.contents)],
       tools,
       toolChoice,
       responseFormat,
@@ -108,9 +106,16 @@ function readToolConfig(
   }
   const tools = allowed.length === 0 ? declared : declared.filter((t) => allowed.includes(t.name));
   const only = allowed.length === 1 ? allowed[0] : undefined;
+  const choice: ToolChoice =
+    only === undefined ? { type: 'required' } : { type: 'tool', name: only };
   return {
     tools,
-    toolChoice: only === undefined ? { type: 'required' } : { type: 'tool', name: only },
+    toolChoice: checkToolChoice(choice, tools, {
+      param: 'toolConfig.functionCallingConfig.mode',
+      message:
+        'toolConfig.functionCallingConfig.mode ANY needs at least one function to call, ' +
+        'but tools declare no functionDeclarations.',
+    }),
   };
 }
 

@@ -3,9 +3,9 @@
  * results and assistant tool calls kept), function tools, tool_choice, parallel_tool_calls,
  * response_format, stop, max_tokens / max_completion_tokens. Sampling fields are not read.
  */
-import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  checkToolChoice,
   namedToolChoice,
   validateResponseFormat,
   type ChatTurn,
@@ -15,7 +15,7 @@ import {
   type ToolDefinition,
   type TurnMessage,
 } from '../core/index.ts';
-import { readFunctionTools } from './function-tools.ts';
+import { REQUIRED_WITHOUT_TOOLS, readFunctionTools } from './function-tools.ts';
 import { chatFunctionTool, type ChatCompletionRequest, type ChatMessage } from './chat-schema.ts';
 
 /** Translates a validated request; throws a 400 for tools or formats it cannot honour. */
@@ -87,12 +87,7 @@ function readChoice(
     return { type: 'auto' };
   }
   if (typeof choice === 'string') {
-    if (choice === 'required' && tools.length === 0) {
-      throw new InvalidRequestError('tool_choice is required, but no tools were given.', {
-        param: 'tool_choice',
-      });
-    }
-    return { type: choice };
+    return checkToolChoice({ type: choice }, tools, REQUIRED_WITHOUT_TOOLS);
   }
   return namedToolChoice(choice.function.name, tools);
 }

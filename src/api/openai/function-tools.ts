@@ -4,7 +4,13 @@
  */
 import type { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
-import type { ToolDefinition } from '../core/index.ts';
+import type { ForcedChoiceWording, ToolDefinition } from '../core/index.ts';
+
+/** The 400 for tool_choice `required` (or allowed_tools required) with no tool to call. */
+export const REQUIRED_WITHOUT_TOOLS: ForcedChoiceWording = {
+  param: 'tool_choice',
+  message: "tool_choice 'required' needs at least one tool to call, but no tools were given.",
+};
 
 /** The fields of a function tool, wherever the dialect keeps them. */
 export interface FunctionFields {

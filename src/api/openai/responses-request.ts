@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
 import {
   DEFAULT_TURN,
+  checkToolChoice,
   namedToolChoice,
   systemMessages,
   validateResponseFormat,
@@ -29,7 +30,7 @@ import {
   type textFormat,
   type toolChoice,
 } from './responses-schema.ts';
-import { readFunctionTools } from './function-tools.ts';
+import { REQUIRED_WITHOUT_TOOLS, readFunctionTools } from './function-tools.ts';
 
 /** A /v1/responses request in neutral form, with what the Response object echoes back. */
 export interface ResponsesRequest {
@@ -49,10 +50,7 @@ export function parseResponsesRequest(raw: unknown): ResponsesRequest {
   validateResponseFormat(responseFormat);
   const turn: ChatTurn = {
     ...DEFAULT_TURN,
-    messages: [
-      ...systemMessages(body.instructions),
-      ...readInput(body.input),
-    ],
+    messages: [...systemMessages(body.instructions), ...readInput(body.input)],
     tools,
     toolChoice: readChoice(body.tool_choice, tools),
     parallelToolCalls: body.parallel_tool_calls ?? true,
@@ -103,17 +101,26 @@ function readChoice(
   if (choice === undefined || choice === 'auto') {
     return { type: 'auto' };
   }
-  if (choice === 'none' || choice === 'required') {
-    return { type: choice };
+  if (typeof choice === 'string') {
+    return checkToolChoice({ type: choice }, tools, REQUIRED_WITHOUT_TOOLS);
   }
-  if (choice.type === 'allowed_tools' && choice.tools.length !== 1) {
-    return { type: choice.mode };
+  if (choice.type === 'function') {
+    return namedToolChoice(choice.name, tools);
   }
-  const named = namedToolChoice(
-    choice.type === 'function' ? choice.name : (choice.tools[0]?.name ?? ''),
-    tools,
-  );
-  return choice.type === 'allowed_tools' && choice.mode === 'auto' ? { type: 'auto' } : named;
+  // allowed_tools: each name must be declared; `required` over one of them demands that call.
+  const allowed = choice.tools.map((t) => namedToolChoice(t.name, tools));
+  if (choice.mode === 'auto') {
+    return { type: 'auto' };
+  }
+  if (allowed.length === 0) {
+    throw new InvalidRequestError(
+      "tool_choice.mode 'required' needs at least one tool to call, but tool_choice.tools is empty.",
+      { param: 'tool_choice.tools' },
+    );
+  }
+  return allowed.length === 1
+    ? allowed[0]!
+    : checkToolChoice({ type: 'required' }, tools, REQUIRED_WITHOUT_TOOLS);
 }
 
 function readFormat(format: z.infer<typeof textFormat> | undefined): ResponseFormat {

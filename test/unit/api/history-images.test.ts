@@ -87,7 +87,7 @@ describe('a replay carries earlier images', () => {
     expect(long.prompt).toContain('[User]: one\n(1 image omitted');
   });
 
-  it('a cap below the current images never drops a current one (readInputs refuses those)', () => {
+  it('a cap below the current images never drops a current one (checkInputCount refuses those)', () => {
     const parts = renderPromptParts(
       turnOf([
         userWith('old', 'https://x/1.png'),

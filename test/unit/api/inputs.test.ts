@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readInputs, sniffImage } from '../../../src/api/inputs.ts';
+import { checkInputCount, readInputs, sniffImage } from '../../../src/api/inputs.ts';
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
@@ -68,15 +68,13 @@ describe('inputs', () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 
-  it('caps the number of images in one request', async () => {
-    const png = `data:image/png;base64,${PNG.toString('base64')}`;
-    await expect(readInputs(Array(11).fill(png), [], opts)).rejects.toMatchObject({
-      status: 400,
-      code: 'too_many_images',
-    });
-    expect(await readInputs(Array(3).fill(png), [], { ...opts, maxImages: 3 })).toHaveLength(3);
-    await expect(
-      readInputs(Array(3).fill(png), ['x'], { ...opts, maxImages: 3 }),
-    ).rejects.toMatchObject({ code: 'too_many_images' });
+  it('caps the images and files of one send, each occurrence counted', () => {
+    expect(() => checkInputCount(11, 0)).toThrow(
+      expect.objectContaining({ status: 400, code: 'too_many_images' }),
+    );
+    expect(() => checkInputCount(10, 0)).not.toThrow();
+    expect(() => checkInputCount(3, 0, 3)).not.toThrow();
+    expect(() => checkInputCount(3, 1, 3)).toThrow(/at most 3 per request/);
+    expect(() => checkInputCount(0, 4, 3)).toThrow(/repeated image counts each time/);
   });
 });

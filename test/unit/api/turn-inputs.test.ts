@@ -92,4 +92,63 @@ describe('prepareTurnInputs', () => {
     expect(inputs.replayInputs).toEqual([]);
     await inputs.cleanup();
   });
+
+  describe('the image cap counts every place an image is sent', () => {
+    const copies = (text: string, n: number) => ({
+      role: 'user',
+      content: [
+        { type: 'text', text },
+        ...Array.from({ length: n }, () => ({ type: 'image_url', image_url: { url: DATA_URL } })),
+      ],
+    });
+    /** Plans and stages `messages` as prepareTurn does: the plan's cap less the files. */
+    const stage = async (messages: unknown[], files: string[] = []) => {
+      const dir = root();
+      const store = new ConversationStore(path.join(dir, 'conversations'));
+      fs.mkdirSync(path.join(dir, 'uploads'));
+      for (const file of files) {
+        fs.writeFileSync(path.join(dir, 'uploads', file), PNG);
+      }
+      const cp = await planConversation(undefined, turnOf(messages), store, {
+        maxImages: 10 - files.length,
+      });
+      return prepareTurnInputs(cp, files, {
+        read: { uploadsDir: path.join(dir, 'uploads'), maxBytes: 1 << 20, maxImages: 10 },
+        inputsDir: path.join(dir, 'inputs'),
+        inlineMaxChars: 10_000,
+        kept: store.keptImages,
+      });
+    };
+
+    it('11 copies of one image are refused like 11 images, and so are 9 copies and 2 files', async () => {
+      await expect(stage([copies('many', 11)])).rejects.toMatchObject({
+        status: 400,
+        code: 'too_many_images',
+      });
+      await expect(stage([copies('many', 9)], ['a.png', 'b.png'])).rejects.toMatchObject({
+        code: 'too_many_images',
+      });
+    });
+
+    it('10 copies go: one staged file, uploaded once per place under its own name', async () => {
+      const inputs = await stage([copies('ten', 10)]);
+      expect(inputs.inputs.map((i) => i.fileName)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `image_${i + 1}.png`),
+      );
+      expect(new Set(inputs.inputs.map((i) => i.path)).size).toBe(1);
+      await inputs.cleanup();
+    });
+
+    it('a resent history with more earlier images than the cap is not refused: the oldest are left out', async () => {
+      const history = Array.from({ length: 6 }, (_, i) => [
+        copies(`turn ${i}`, 2),
+        { role: 'assistant', content: `seen ${i}` },
+      ]).flat();
+      const inputs = await stage([...history, copies('now', 3)]);
+      expect(inputs.inputs).toHaveLength(10);
+      expect(inputs.prompt).toContain('[User]: turn 0\n(2 images omitted');
+      expect(inputs.prompt).toContain('[User]: now\n(attached: image 8, image 9, image 10)');
+      await inputs.cleanup();
+    });
+  });
 });
