@@ -10,6 +10,7 @@ import { startGatewayStack, untilHealth, type GatewayStack } from './support/gat
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
 import { gatewayCases } from './dialects/gateway-cases.ts';
+import { deepJsonCases } from './dialects/deep-json-cases.ts';
 import type { DialectTarget } from './dialects/target.ts';
 
 const API_KEY = 'sk-dialects-e2e-user-0001';
@@ -89,6 +90,10 @@ for (const [name, origin] of Object.entries(TARGETS)) {
   });
   anthropicCases(name, target);
   googleCases(name, target);
+  deepJsonCases(name, target, {
+    adminKey: ADMIN_KEY,
+    workerUrl: () => stack.workers[0]!.worker.url,
+  });
 }
 
 // Last: the gateway's own side (failover, streaming relay, metrics by dialect), by raw fetch.
