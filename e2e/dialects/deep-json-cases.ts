@@ -7,6 +7,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import {
+  anthropicWithInput,
+  chatWithArguments,
+  googleWithField,
+  nestedObjects as objects,
+  tooDeepError,
+} from '../../test/unit/support/deep-json.ts';
 import type { DialectTarget } from './target.ts';
 
 /** What the cases need beyond the target: the admin key (for /metrics) and the worker behind it. */
@@ -16,9 +23,6 @@ export interface DeepJsonDeps {
 }
 
 const MODEL = 'gemini-2.5-flash';
-/** `depth` nested objects as JSON text (built as text: JSON.stringify would overflow on it). */
-const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-const TOO_DEEP = /JSON nested more than 128 levels deep is not accepted/;
 
 /** The sum of a Prometheus text sample over the series whose labels include `labels`. */
 function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -34,6 +38,19 @@ function sampleSum(text: string, name: string, labels: Record<string, string> = 
     }
   }
   return sum;
+}
+
+/** The metrics `read` answers once `ready` holds of them, or after 2.5 s: whatever it then says. */
+async function metricsOnce(
+  read: () => Promise<string>,
+  ready: (text: string) => boolean,
+): Promise<string> {
+  let text = await read();
+  for (let i = 0; i < 50 && !ready(text); i++) {
+    await sleep(50);
+    text = await read();
+  }
+  return text;
 }
 
 /** Registers the cases for `target()` (read lazily: the stack starts in beforeAll). */
@@ -58,60 +75,26 @@ export function deepJsonCases(name: string, target: () => DialectTarget, deps: D
       const google = await post(
         `/v1beta/models/${MODEL}:generateContent`,
         { 'x-goog-api-key': target().apiKey },
-        `{"contents":[{"role":"user","parts":[{"text":"${tag}"}]}],"x":${objects(2000)}}`,
+        googleWithField(objects(2000), tag),
       );
       expect(google.status).toBe(400);
-      expect(await google.json()).toMatchObject({
-        error: {
-          code: 400,
-          status: 'INVALID_ARGUMENT',
-          message: expect.stringMatching(TOO_DEEP) as unknown,
-        },
-      });
-
+      expect(await google.json()).toMatchObject(tooDeepError.google());
       const chat = await post(
         '/v1/chat/completions',
         { authorization: `Bearer ${target().apiKey}` },
-        JSON.stringify({
-          model: MODEL,
-          messages: [
-            { role: 'user', content: tag },
-            {
-              role: 'assistant',
-              content: null,
-              tool_calls: [
-                { id: 'c1', type: 'function', function: { name: 'f', arguments: objects(5000) } },
-              ],
-            },
-            { role: 'tool', tool_call_id: 'c1', content: 'r' },
-          ],
-        }),
+        chatWithArguments(objects(5000), false, tag),
       );
       expect(chat.status).toBe(400);
-      expect(await chat.json()).toMatchObject({
-        error: {
-          type: 'invalid_request_error',
-          param: 'messages.1.tool_calls.0.function.arguments',
-          message: expect.stringMatching(TOO_DEEP) as unknown,
-        },
-      });
-
+      expect(await chat.json()).toMatchObject(
+        tooDeepError.openai('messages.1.tool_calls.0.function.arguments'),
+      );
       const anthropic = await post(
         '/v1/messages',
         { 'x-api-key': target().apiKey, 'anthropic-version': '2023-06-01' },
-        `{"model":"${MODEL}","max_tokens":10,"messages":[{"role":"user","content":"${tag}"},` +
-          '{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":' +
-          `${objects(5000)}}]},{"role":"user","content":[{"type":"tool_result",` +
-          '"tool_use_id":"t1","content":"r"}]}]}',
+        anthropicWithInput(objects(5000), tag),
       );
       expect(anthropic.status).toBe(400);
-      expect(await anthropic.json()).toEqual({
-        type: 'error',
-        error: {
-          type: 'invalid_request_error',
-          message: expect.stringMatching(TOO_DEEP) as unknown,
-        },
-      });
+      expect(await anthropic.json()).toEqual(tooDeepError.anthropic());
 
       const sent = target()
         .emulator.records()
@@ -121,18 +104,13 @@ export function deepJsonCases(name: string, target: () => DialectTarget, deps: D
       // The worker saw all three directly, or only the chat through the gateway (which reads the
       // other two bodies itself); requests are counted as their responses finish, so poll.
       const workerSaw = name === 'gateway' ? 1 : 3;
-      let workerAfter = await metricsOf(deps.workerUrl());
-      const refusedByWorker = (text: string) =>
+      const refused = (text: string) =>
         sampleSum(text, 'gk_http_requests_total', { status: '400' });
-      for (
-        let i = 0;
-        i < 50 && refusedByWorker(workerAfter) - refusedByWorker(workerBefore) < workerSaw;
-        i++
-      ) {
-        await sleep(50);
-        workerAfter = await metricsOf(deps.workerUrl());
-      }
-      expect(refusedByWorker(workerAfter) - refusedByWorker(workerBefore)).toBe(workerSaw);
+      const workerAfter = await metricsOnce(
+        () => metricsOf(deps.workerUrl()),
+        (text) => refused(text) - refused(workerBefore) >= workerSaw,
+      );
+      expect(refused(workerAfter) - refused(workerBefore)).toBe(workerSaw);
       const errored = (text: string) =>
         sampleSum(text, 'gk_http_requests_total', { status: '500' });
       expect(errored(workerAfter)).toBe(errored(workerBefore));

@@ -11,142 +11,68 @@ import { parseResponsesRequest } from '../../../src/api/openai/responses-request
 import type { ChatBackend } from '../../../src/api/index.ts';
 import { InvalidRequestError } from '../../../src/errors.ts';
 import { MAX_JSON_DEPTH } from '../../../src/http/index.ts';
+import {
+  TOO_DEEP,
+  anthropicWithInput,
+  chatWithArguments,
+  googleWithCallArgs,
+  googleWithField,
+  nestedObjects as objects,
+  responsesWithArguments,
+  tooDeepError,
+} from '../support/deep-json.ts';
 import { echoBackend, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
 
 const KEY = 'sk-deep-json-user-0001';
-/** `depth` nested objects as JSON text (built as text: JSON.stringify would overflow on it). */
-const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-const TOO_DEEP = /JSON nested more than 128 levels deep is not accepted/;
-
-const chatBody = (args: string, stream = false) =>
-  JSON.stringify({
-    model: 'gemini-3-flash',
-    stream,
-    messages: [
-      { role: 'user', content: 'x' },
-      {
-        role: 'assistant',
-        content: null,
-        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }],
-      },
-      { role: 'tool', tool_call_id: 'c1', content: 'r' },
-    ],
-  });
-const responsesBody = (args: string) =>
-  JSON.stringify({
-    model: 'gemini-3-flash',
-    input: [
-      { role: 'user', content: 'x' },
-      { type: 'function_call', call_id: 'c1', name: 'f', arguments: args },
-      { type: 'function_call_output', call_id: 'c1', output: 'r' },
-    ],
-  });
-const anthropicBody = (input: string) =>
-  '{"model":"gemini-3-flash","max_tokens":10,"messages":[{"role":"user","content":"x"},' +
-  `{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":${input}}]},` +
-  '{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"r"}]}]}';
-const googleBody = (extra: string) =>
-  `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"x":${extra}}`;
-const googleCallBody = (args: string) =>
-  '{"contents":[{"role":"user","parts":[{"text":"x"}]},' +
-  `{"role":"model","parts":[{"functionCall":{"name":"f","args":${args}}}]},` +
-  '{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"r":1}}}]}]}';
-
 const OPENAI = { authorization: `Bearer ${KEY}` };
 const ANTHROPIC = { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' };
 const GOOGLE = { 'x-goog-api-key': KEY };
 const GOOGLE_PATH = '/v1beta/models/gemini-3-flash';
-const openaiError = (param: string | null) => ({
-  error: {
-    type: 'invalid_request_error',
-    param,
-    message: expect.stringMatching(TOO_DEEP) as unknown,
-  },
-});
-const anthropicError = {
-  type: 'error',
-  error: { type: 'invalid_request_error', message: expect.stringMatching(TOO_DEEP) as unknown },
-};
-const googleError = {
-  error: {
-    code: 400,
-    status: 'INVALID_ARGUMENT',
-    message: expect.stringMatching(TOO_DEEP) as unknown,
-  },
-};
+const ARGUMENTS = 'messages.1.tool_calls.0.function.arguments';
 
-/** Each refused request: path, headers, body, and the error body its dialect answers. */
-const REFUSED: readonly (readonly [string, string, Record<string, string>, string, unknown])[] = [
-  [
-    'OpenAI chat, deep tool_calls arguments',
-    '/v1/chat/completions',
-    OPENAI,
-    chatBody(objects(5000)),
-    openaiError('messages.1.tool_calls.0.function.arguments'),
-  ],
-  [
-    'OpenAI chat streamed, arguments one level over',
-    '/v1/chat/completions',
-    OPENAI,
-    chatBody(objects(MAX_JSON_DEPTH + 1), true),
-    openaiError('messages.1.tool_calls.0.function.arguments'),
-  ],
-  [
-    'Responses, deep function_call arguments',
-    '/v1/responses',
-    OPENAI,
-    responsesBody(objects(5000)),
-    openaiError('input.1.arguments'),
-  ],
-  [
-    'OpenAI chat, a deep body',
-    '/v1/chat/completions',
-    OPENAI,
-    `{"model":"gemini-3-flash","messages":[],"x":${objects(3000)}}`,
-    openaiError(null),
-  ],
-  [
-    'Anthropic, deep tool_use.input',
-    '/v1/messages',
-    ANTHROPIC,
-    anthropicBody(objects(5000)),
-    anthropicError,
-  ],
-  [
-    'Anthropic count_tokens, deep tool_use.input',
-    '/v1/messages/count_tokens',
-    ANTHROPIC,
-    anthropicBody(objects(5000)),
-    anthropicError,
-  ],
-  [
-    'Google, a deep field',
-    `${GOOGLE_PATH}:generateContent`,
-    GOOGLE,
-    googleBody(objects(2000)),
-    googleError,
-  ],
-  [
-    'Google stream, one level over',
-    `${GOOGLE_PATH}:streamGenerateContent?alt=sse`,
-    GOOGLE,
-    googleBody(objects(MAX_JSON_DEPTH)),
-    googleError,
-  ],
-  [
-    'Google countTokens, a deep field',
-    `${GOOGLE_PATH}:countTokens`,
-    GOOGLE,
-    googleBody(objects(2000)),
-    googleError,
-  ],
-  [
-    'Google, deep functionCall.args',
-    `${GOOGLE_PATH}:generateContent`,
-    GOOGLE,
-    googleCallBody(objects(5000)),
-    googleError,
-  ],
+/** A refused request: what it is, where it goes with which key headers, and its dialect's error. */
+interface Refused {
+  readonly name: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly error: object;
+}
+const chat = (name: string, path: string, body: string, param: string | null): Refused => ({
+  name: `OpenAI ${name}`,
+  path,
+  headers: OPENAI,
+  body,
+  error: tooDeepError.openai(param),
+});
+const claude = (name: string, path: string, body: string): Refused => ({
+  name: `Anthropic ${name}`,
+  path,
+  headers: ANTHROPIC,
+  body,
+  error: tooDeepError.anthropic(),
+});
+const gemini = (name: string, method: string, body: string): Refused => ({
+  name: `Google ${name}`,
+  path: `${GOOGLE_PATH}:${method}`,
+  headers: GOOGLE,
+  body,
+  error: tooDeepError.google(),
+});
+const OVER = MAX_JSON_DEPTH + 1;
+
+const REFUSED: readonly Refused[] = [
+  chat('deep arguments', '/v1/chat/completions', chatWithArguments(objects(5000)), ARGUMENTS),
+  chat('streamed', '/v1/chat/completions', chatWithArguments(objects(OVER), true), ARGUMENTS),
+  chat('responses', '/v1/responses', responsesWithArguments(objects(5000)), 'input.1.arguments'),
+  chat('deep body', '/v1/chat/completions', `{"messages":[],"x":${objects(3000)}}`, null),
+  claude('tool_use.input', '/v1/messages', anthropicWithInput(objects(5000))),
+  claude('count_tokens', '/v1/messages/count_tokens', anthropicWithInput(objects(5000))),
+  gemini('deep field', 'generateContent', googleWithField(objects(2000))),
+  // The body's own object is a level: MAX_JSON_DEPTH more under "x" are one too many.
+  gemini('stream', 'streamGenerateContent?alt=sse', googleWithField(objects(MAX_JSON_DEPTH))),
+  gemini('countTokens', 'countTokens', googleWithField(objects(2000))),
+  gemini('functionCall.args', 'generateContent', googleWithCallArgs(objects(5000))),
 ];
 
 for (const expressOnly of [false, true]) {
@@ -183,13 +109,13 @@ for (const expressOnly of [false, true]) {
         body,
       });
 
-    for (const [name, path, headers, body, error] of REFUSED) {
+    for (const { name, path, headers, body, error } of REFUSED) {
       it(`${name}: 400 in its own shape, nothing sent`, async () => {
         const before = turns;
         const res = await post(path, headers, body);
         expect(res.status).toBe(400);
         expect(res.headers.get('x-upstream-sent')).toBe('false');
-        expect(await res.json()).toMatchObject(error as object);
+        expect(await res.json()).toMatchObject(error);
         expect(turns).toBe(before);
       });
     }
@@ -200,10 +126,14 @@ for (const expressOnly of [false, true]) {
       const google = await post(
         `${GOOGLE_PATH}:generateContent`,
         GOOGLE,
-        googleBody(objects(MAX_JSON_DEPTH - 1)),
+        googleWithField(objects(MAX_JSON_DEPTH - 1)),
       );
       expect(google.status).toBe(200);
-      const chat = await post('/v1/chat/completions', OPENAI, chatBody(objects(MAX_JSON_DEPTH)));
+      const chat = await post(
+        '/v1/chat/completions',
+        OPENAI,
+        chatWithArguments(objects(MAX_JSON_DEPTH)),
+      );
       expect(chat.status).toBe(200);
       expect(turns).toBe(before + 2);
       // Each turn is saved after its answer: let the saves land before the app's dir is removed.
@@ -226,21 +156,25 @@ describe('the OpenAI conversions refuse deep tool-call arguments, naming the fie
   };
 
   it('chat completions: tool_calls[].function.arguments', () => {
-    const err = refusal(() => parseChatRequest(JSON.parse(chatBody(objects(5000)))));
+    const err = refusal(() => parseChatRequest(JSON.parse(chatWithArguments(objects(5000)))));
     expect(err).toBeInstanceOf(InvalidRequestError);
-    expect(err).toMatchObject({ status: 400, param: 'messages.1.tool_calls.0.function.arguments' });
-    expect(() => parseChatRequest(JSON.parse(chatBody(objects(MAX_JSON_DEPTH))))).not.toThrow();
+    expect(err).toMatchObject({ status: 400, param: ARGUMENTS });
+    expect(() =>
+      parseChatRequest(JSON.parse(chatWithArguments(objects(MAX_JSON_DEPTH)))),
+    ).not.toThrow();
     // Arguments that are not JSON are the model's text as before, not a depth refusal.
-    expect(() => parseChatRequest(JSON.parse(chatBody('not json {')))).not.toThrow();
+    expect(() => parseChatRequest(JSON.parse(chatWithArguments('not json {')))).not.toThrow();
   });
 
   it('responses: function_call arguments', () => {
-    const err = refusal(() => parseResponsesRequest(JSON.parse(responsesBody(objects(5000)))));
+    const err = refusal(() =>
+      parseResponsesRequest(JSON.parse(responsesWithArguments(objects(5000)))),
+    );
     expect(err).toBeInstanceOf(InvalidRequestError);
     expect(err).toMatchObject({ status: 400, param: 'input.1.arguments' });
     expect(err).toHaveProperty('message', expect.stringMatching(TOO_DEEP) as unknown);
     expect(() =>
-      parseResponsesRequest(JSON.parse(responsesBody(objects(MAX_JSON_DEPTH)))),
+      parseResponsesRequest(JSON.parse(responsesWithArguments(objects(MAX_JSON_DEPTH)))),
     ).not.toThrow();
   });
 });

@@ -6,24 +6,22 @@
  */
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { hashMessages } from '../../../src/gateway/index.ts';
+import { hashMessages, type KeyedMessage } from '../../../src/gateway/index.ts';
 import { MAX_JSON_DEPTH } from '../../../src/http/index.ts';
+import {
+  anthropicWithInput,
+  chatWithArguments,
+  googleWithField,
+  nestedObjects as objects,
+  tooDeepError,
+} from '../support/deep-json.ts';
+import { send } from './dialect-fixtures.ts';
 import { serverScope } from './fake-servers.ts';
 import { metricValue, node } from './helpers.ts';
-import { send } from './dialect-fixtures.ts';
 
 const scope = serverScope();
-const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-const TOO_DEEP = /^The request body: JSON nested more than 128 levels deep is not accepted\.$/;
-const callHistory = (args: string) => [
-  { role: 'user', content: 'x' },
-  {
-    role: 'assistant',
-    content: null,
-    tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: args } }],
-  },
-  { role: 'tool', tool_call_id: 'c1', content: 'r' },
-];
+const callHistory = (args: string) =>
+  (JSON.parse(chatWithArguments(args)) as { messages: KeyedMessage[] }).messages;
 
 describe('deep JSON at the gateway', () => {
   it("answers a deep body itself, in each dialect's shape, and sends it to no node", async () => {
@@ -36,35 +34,19 @@ describe('deep JSON at the gateway', () => {
       node({ nodeUrl: a.url, account: 'a' }),
       node({ nodeUrl: b.url, account: 'b' }),
     ]);
-    const anthropic = await send(
-      g,
-      '/v1/messages',
-      '{"model":"claude-sonnet-4-5","max_tokens":9,"messages":[{"role":"assistant","content":' +
-        `[{"type":"tool_use","id":"t","name":"f","input":${objects(5000)}}]}]}`,
-    );
+    const anthropic = await send(g, '/v1/messages', anthropicWithInput(objects(5000)));
     expect(anthropic.status).toBe(400);
-    expect(await anthropic.json()).toEqual({
-      type: 'error',
-      error: { type: 'invalid_request_error', message: expect.stringMatching(TOO_DEEP) as unknown },
-    });
+    expect(await anthropic.json()).toEqual(tooDeepError.anthropic());
     const google = await send(
       g,
       '/v1beta/models/gemini-2.5-flash:generateContent',
-      `{"contents":[{"role":"user","parts":[{"text":"hi"}]}],"x":${objects(2000)}}`,
+      googleWithField(objects(2000)),
     );
     expect(google.status).toBe(400);
-    expect(await google.json()).toMatchObject({
-      error: {
-        code: 400,
-        status: 'INVALID_ARGUMENT',
-        message: expect.stringMatching(TOO_DEEP) as unknown,
-      },
-    });
+    expect(await google.json()).toMatchObject(tooDeepError.google());
     const openai = await send(g, '/v1/chat/completions', `{"messages":[${objects(3000)}]}`);
     expect(openai.status).toBe(400);
-    expect(await openai.json()).toMatchObject({
-      error: { type: 'invalid_request_error', message: expect.stringMatching(TOO_DEEP) as unknown },
-    });
+    expect(await openai.json()).toMatchObject(tooDeepError.openai(null));
     // A body exactly at the limit (the body's own object is a level) is the worker's to judge,
     // one level more is not.
     const within = await send(g, '/v1/chat/completions', `{"x":${objects(MAX_JSON_DEPTH - 1)}}`);

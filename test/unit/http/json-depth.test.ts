@@ -12,8 +12,8 @@ import {
   parseJsonWithin,
   refuseDeepJsonBody,
 } from '../../../src/http/index.ts';
+import { nestedObjects as objects } from '../support/deep-json.ts';
 
-const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 const arrays = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 /** refuseDeepJsonBody as body-parser calls it; its request and response are unused. */
 const verify = (body: Buffer, encoding = 'utf-8') =>
