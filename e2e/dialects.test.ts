@@ -7,10 +7,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startGatewayStack, untilHealth, type GatewayStack } from './support/gateway-stack.ts';
+import { deepJsonCases } from './dialects/deep-json-cases.ts';
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
 import { gatewayCases } from './dialects/gateway-cases.ts';
-import { deepJsonCases } from './dialects/deep-json-cases.ts';
 import type { DialectTarget } from './dialects/target.ts';
 
 const API_KEY = 'sk-dialects-e2e-user-0001';
@@ -88,12 +88,12 @@ for (const [name, origin] of Object.entries(TARGETS)) {
       error: { code: 401, status: 'UNAUTHENTICATED' },
     });
   });
-  anthropicCases(name, target);
-  googleCases(name, target);
   deepJsonCases(name, target, {
     adminKey: ADMIN_KEY,
     workerUrl: () => stack.workers[0]!.worker.url,
   });
+  anthropicCases(name, target);
+  googleCases(name, target);
 }
 
 // Last: the gateway's own side (failover, streaming relay, metrics by dialect), by raw fetch.
