@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startGatewayStack, untilHealth, type GatewayStack } from './support/gateway-stack.ts';
+import { deepJsonCases } from './dialects/deep-json-cases.ts';
 import { anthropicCases } from './dialects/anthropic-cases.ts';
 import { googleCases } from './dialects/google-cases.ts';
 import { gatewayCases } from './dialects/gateway-cases.ts';
@@ -87,6 +88,10 @@ for (const [name, origin] of Object.entries(TARGETS)) {
     expect(await google.json()).toMatchObject({
       error: { code: 401, status: 'UNAUTHENTICATED' },
     });
+  });
+  deepJsonCases(name, target, {
+    adminKey: ADMIN_KEY,
+    workerUrl: () => stack.workers[0]!.worker.url,
   });
   anthropicCases(name, target);
   googleCases(name, target);

@@ -5,6 +5,7 @@
  * the key the previous answer produced.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { parseJsonWithin } from './http/index.ts';
 
 /** The parts of an OpenAI chat message the key depends on. */
 export interface KeyedMessage {
@@ -128,9 +129,10 @@ function canonicalCalls(calls: unknown): [string, string, string][] {
     const args = typeof fn['arguments'] === 'string' ? fn['arguments'] : '';
     let normalized = args;
     try {
-      normalized = JSON.stringify(JSON.parse(args));
+      // Bounded, as JSON.stringify recurses; a key never refuses, the worker reports the depth.
+      normalized = JSON.stringify(parseJsonWithin(args, 'arguments'));
     } catch {
-      // Not JSON: the text as it is.
+      // Not JSON, or nested too deep: the text as it is.
     }
     const id = typeof call['id'] === 'string' ? call['id'] : '';
     return [id, typeof fn['name'] === 'string' ? fn['name'] : '', normalized];

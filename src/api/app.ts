@@ -26,6 +26,7 @@ import {
   errorHandler,
   notFound,
   refuseDeclaredOversize,
+  refuseDeepJsonBody,
   requestId,
   requestIdOf,
   requireAdmin,
@@ -182,10 +183,11 @@ export function createWorkerHttp(deps: WorkerAppDeps): WorkerHttp {
       )
       .map(([, layer]) => layer);
   const turnDeps = turnDepsOf(deps);
-  // Each route parses its body only after the key was checked, within the body limit.
+  // Each route parses its body only after the key was checked, within the body limit and the
+  // nesting limit (what walks the parsed body recursively would overflow the stack past it).
   const json = [
     refuseDeclaredOversize(deps.limits.bodyBytes),
-    express.json({ limit: deps.limits.bodyBytes }),
+    express.json({ limit: deps.limits.bodyBytes, verify: refuseDeepJsonBody }),
   ];
   const serve = (path: string, handler: RequestHandler) => {
     const handlers = [...json, handler];

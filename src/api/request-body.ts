@@ -2,8 +2,17 @@
  * One zod-validation step for every dialect's request body: a body that is not a JSON object,
  * or fails its schema, is a 400 naming the first bad field (never a 500).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
+import { MAX_JSON_DEPTH, jsonDepth, jsonTooDeepMessage } from '../http/index.ts';
+
+/**
+ * JSON a client sends inside a string (tool-call arguments), which the prompt parses again: the
+ * body's nesting limit holds for it too, so it is a 400 naming the field instead of a 500 later.
+ */
+export const nestedJsonText = z
+  .string()
+  .refine((text) => jsonDepth(text, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH, jsonTooDeepMessage());
 
 /** The body as an object; anything else (an array, a string, null) is a 400. */
 export function requireJsonObject(raw: unknown): object {

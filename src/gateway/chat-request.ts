@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dialect } from '../api/index.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { continuesConversation, historyKeys, type KeyedMessage } from '../history-key.ts';
+import { assertJsonDepth } from '../http/index.ts';
 
 /** A parsed chat completion request. */
 export interface ChatRequest {
@@ -54,11 +55,15 @@ function uploadRefs(fields: Record<string, unknown>, messages: readonly KeyedMes
   );
 }
 
-/** The JSON object of a raw body; throws InvalidRequestError (400) for anything else. */
+/**
+ * The JSON object of a raw body; throws InvalidRequestError (400) for anything else, and for a
+ * body nested too deep for the readers after it (whose 500 would fail over to every node).
+ */
 export function readJsonObject(raw: unknown): Record<string, unknown> {
   if (!Buffer.isBuffer(raw) || raw.length === 0) {
     throw new InvalidRequestError('The request body must be a JSON object.');
   }
+  assertJsonDepth(raw, 'The request body');
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));

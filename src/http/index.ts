@@ -1,8 +1,8 @@
 /**
  * @module http
  * Express pieces the worker and the gateway share: API keys and roles, request ids, how express
- * reads a URL (for the fast paths in front of it), and the one terminal error handler that
- * renders every failure in the client dialect's error JSON.
+ * reads a URL (for the fast paths in front of it), the bound on how deep client JSON may nest, and
+ * the one terminal error handler that renders every failure in the client dialect's error JSON.
  */
 export {
   authenticate,
@@ -14,6 +14,14 @@ export {
   requireAdmin,
 } from './auth.ts';
 export { refuseDeclaredOversize } from './body-limit.ts';
+export {
+  MAX_JSON_DEPTH,
+  assertJsonDepth,
+  jsonDepth,
+  jsonTooDeepMessage,
+  parseJsonWithin,
+  refuseDeepJsonBody,
+} from './json-depth.ts';
 export { plainUrl, routeParam, type PlainUrl } from './express-url.ts';
 export {
   errorHandler,

@@ -20,6 +20,7 @@
  * - One block per call makes parallel calls, streaming and history rendering uniform.
  * The instruction block is framed by marker lines so an echo of it can be stripped.
  */
+import { parseJsonWithin } from '../../http/index.ts';
 import { fenced } from './markdown.ts';
 import type { ToolCall, ToolChoice, ToolDefinition } from './types.ts';
 
@@ -88,7 +89,8 @@ export function renderToolPrompt(
 export function renderCall(call: Pick<ToolCall, 'name' | 'arguments'>): string {
   let args: unknown;
   try {
-    args = JSON.parse(call.arguments);
+    // Bounded: JSON.stringify below recurses, and too deep a value would overflow the stack.
+    args = parseJsonWithin(call.arguments, 'arguments');
   } catch {
     args = call.arguments;
   }

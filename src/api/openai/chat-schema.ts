@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidRequestError } from '../../errors.ts';
-import { requireJsonObject } from '../request-body.ts';
+import { nestedJsonText, requireJsonObject } from '../request-body.ts';
 
 const textPart = z.looseObject({ type: z.literal('text'), text: z.string() });
 const imagePart = z.looseObject({
@@ -21,7 +21,7 @@ const content = z.union([z.string(), z.array(contentPart), z.null()]).optional()
 const toolCall = z.looseObject({
   id: z.string().min(1),
   type: z.literal('function').optional(),
-  function: z.looseObject({ name: z.string().min(1), arguments: z.string() }),
+  function: z.looseObject({ name: z.string().min(1), arguments: nestedJsonText }),
 });
 
 const message = z.discriminatedUnion('role', [

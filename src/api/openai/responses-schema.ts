@@ -3,6 +3,7 @@
  * types (resources/responses). Unknown fields pass.
  */
 import { z } from 'zod';
+import { nestedJsonText } from '../request-body.ts';
 
 const inputText = z.looseObject({
   type: z.enum(['input_text', 'output_text', 'text']),
@@ -25,7 +26,7 @@ const functionCallItem = z.looseObject({
   type: z.literal('function_call'),
   call_id: z.string().min(1),
   name: z.string().min(1),
-  arguments: z.string(),
+  arguments: nestedJsonText,
 });
 const functionOutputItem = z.looseObject({
   type: z.literal('function_call_output'),

@@ -8,7 +8,7 @@
 import express, { type Request, type Response } from 'express';
 import type { Dispatcher } from 'undici';
 import { AuthenticationError, ForbiddenError } from '../../errors.ts';
-import { ANONYMOUS, presentedKey, type KeyRing } from '../../http/index.ts';
+import { ANONYMOUS, presentedKey, refuseDeepJsonBody, type KeyRing } from '../../http/index.ts';
 import type { Logger } from '../../logging.ts';
 import type { NodesReport } from '../node-summary.ts';
 import type { NodeProvider } from '../types.ts';
@@ -148,7 +148,7 @@ export function createConsole(deps: ConsoleDeps): Console {
   router.post(
     '/console/nodes/action',
     session,
-    express.json({ limit: 4096 }),
+    express.json({ limit: 4096, verify: refuseDeepJsonBody }),
     requireCsrf,
     actionHandler(deps),
   );
