@@ -5,6 +5,7 @@
  * models make repaired: trailing commas, raw line breaks and tabs inside strings. A stricter
  * reading always wins over a more lenient one.
  */
+import { MAX_JSON_DEPTH, jsonDepth, jsonTooDeepMessage } from '../../http/index.ts';
 import { decodeEntities, unescapeMarkdown, unescapeMarkdownInJson } from './markdown.ts';
 
 /** The value, or the error of the strict reading. */
@@ -14,6 +15,11 @@ export type LenientResult =
 /** Parses `text` as JSON, as leniently as needed. */
 export function parseLenientJson(text: string): LenientResult {
   const plain = text.replace(/\r\n?/g, '\n').normalize('NFC').trim();
+  // A client can steer what the model writes: JSON too deep for what walks it later (the schema
+  // check, JSON.stringify) is a failed reading, which the caller re-asks for, never a crash.
+  if (jsonDepth(plain, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return { ok: false, error: jsonTooDeepMessage() };
+  }
   const decoded = (): string => decodeEntities(plain);
   // Some escapes (brackets, underscores) keep JSON's own; escaping everything doubles them.
   const partly = (): string => unescapeMarkdownInJson(decoded());

@@ -91,6 +91,16 @@ describe('structured output', () => {
     });
   });
 
+  it('asks for a repair, never overflows, when the model writes JSON nested 5000 deep', () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    expect(parseStructured(deep, { type: 'json_object' })).toEqual({
+      ok: false,
+      errors: [
+        'The answer is not valid JSON: JSON nested more than 128 levels deep is not accepted.',
+      ],
+    });
+  });
+
   it('asks for a repair when the JSON does not pass', () => {
     const missing = parseStructured('```json\n{"name": "Ada"}\n```', schema);
     expect(missing).toEqual({ ok: false, errors: ["(root) must have required property 'age'"] });

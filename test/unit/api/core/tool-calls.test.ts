@@ -175,6 +175,18 @@ describe('parseToolCalls: declared tools and schemas', () => {
     expect(() => parseToolCalls('x', { ...AUTO, tools: [bad] })).toThrow(InvalidRequestError);
   });
 
+  it('reports a call whose arguments nest 5000 deep as a problem, never overflowing', () => {
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const parsed = parseToolCalls(block(`{"name":"run_code","arguments":${deep}}`), AUTO);
+    expect(parsed.calls).toEqual([]);
+    expect(parsed.problems).toEqual([
+      {
+        name: 'run_code',
+        errors: [expect.stringContaining('nested more than 128 levels') as unknown],
+      },
+    ]);
+  });
+
   it('reads back what renderCall writes (history round trip)', () => {
     const call = { name: RUN_CODE.name, arguments: '{"code":"```\\nx\\n```","language":"md"}' };
     const parsed = parseToolCalls(`Running.\n${renderCall(call)}`, AUTO);
