@@ -32,6 +32,20 @@ export const echoBackend: ChatBackend = {
   },
 };
 
+/** echoBackend, counting the turns that reach it: a refusal must reach none. */
+export function countingEcho(): { readonly backend: ChatBackend; readonly turns: () => number } {
+  let turns = 0;
+  return {
+    backend: {
+      stream(job, options) {
+        turns++;
+        return echoBackend.stream(job, options);
+      },
+    },
+    turns: () => turns,
+  };
+}
+
 /** What a test gives the app. */
 export interface WorkerAppOptions {
   /** Names the temp dir and the metrics. */

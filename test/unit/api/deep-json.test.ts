@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseChatRequest } from '../../../src/api/openai/chat-schema.ts';
 import { parseResponsesRequest } from '../../../src/api/openai/responses-request.ts';
-import type { ChatBackend } from '../../../src/api/index.ts';
 import { InvalidRequestError } from '../../../src/errors.ts';
 import { MAX_JSON_DEPTH } from '../../../src/http/index.ts';
 import {
@@ -21,7 +20,7 @@ import {
   responsesWithArguments,
   tooDeepError,
 } from '../support/deep-json.ts';
-import { echoBackend, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
+import { countingEcho, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
 
 const KEY = 'sk-deep-json-user-0001';
 const OPENAI = { authorization: `Bearer ${KEY}` };
@@ -78,13 +77,7 @@ const REFUSED: readonly Refused[] = [
 for (const expressOnly of [false, true]) {
   describe(`deep JSON in the worker app (${expressOnly ? 'express alone' : 'fast path'})`, () => {
     let app: RunningWorkerApp;
-    let turns = 0;
-    const backend: ChatBackend = {
-      stream(job, signal) {
-        turns++;
-        return echoBackend.stream(job, signal);
-      },
-    };
+    const { backend, turns } = countingEcho();
     beforeAll(async () => {
       app = await startWorkerApp({ name: 'deep-json', backend, userKey: KEY, expressOnly });
     });
@@ -111,17 +104,17 @@ for (const expressOnly of [false, true]) {
 
     for (const { name, path, headers, body, error } of REFUSED) {
       it(`${name}: 400 in its own shape, nothing sent`, async () => {
-        const before = turns;
+        const before = turns();
         const res = await post(path, headers, body);
         expect(res.status).toBe(400);
         expect(res.headers.get('x-upstream-sent')).toBe('false');
         expect(await res.json()).toMatchObject(error);
-        expect(turns).toBe(before);
+        expect(turns()).toBe(before);
       });
     }
 
     it('runs JSON exactly at the limit: a body and tool arguments 128 levels deep', async () => {
-      const before = turns;
+      const before = turns();
       // The body's own object is a level: 127 more under "x" make 128.
       const google = await post(
         `${GOOGLE_PATH}:generateContent`,
@@ -135,7 +128,7 @@ for (const expressOnly of [false, true]) {
         chatWithArguments(objects(MAX_JSON_DEPTH)),
       );
       expect(chat.status).toBe(200);
-      expect(turns).toBe(before + 2);
+      expect(turns()).toBe(before + 2);
       // Each turn is saved after its answer: let the saves land before the app's dir is removed.
       for (const res of [google, chat]) {
         await res.text();

@@ -11,32 +11,26 @@ import {
   type ChatTurn,
   type ToolDefinition,
 } from '../../../src/api/core/index.ts';
-import type { ChatBackend } from '../../../src/api/index.ts';
 import { prepareTurn, type TurnRouteDeps } from '../../../src/api/turn-route.ts';
 import { InvalidRequestError } from '../../../src/errors.ts';
-import { echoBackend, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
+import { countingEcho, startWorkerApp, type RunningWorkerApp } from './app-fixture.ts';
 
 const KEY = 'sk-tool-choice-unit-0001';
 const MODEL = 'gemini-2.5-flash';
 const TOOL: ToolDefinition = { name: 'f', description: '', parameters: { type: 'object' } };
 let app: RunningWorkerApp;
-let sends = 0;
-
-const countingBackend: ChatBackend = {
-  stream(job, options) {
-    sends++;
-    return echoBackend.stream(job, options);
-  },
-};
+const echo = countingEcho();
+let before = 0;
+const sends = (): number => echo.turns() - before;
 
 beforeAll(async () => {
-  app = await startWorkerApp({ name: 'tool-choice', backend: countingBackend, userKey: KEY });
+  app = await startWorkerApp({ name: 'tool-choice', backend: echo.backend, userKey: KEY });
 });
 afterAll(async () => {
   await app?.close();
 });
 beforeEach(() => {
-  sends = 0;
+  before = echo.turns();
 });
 
 async function send(path: string, body: unknown) {
@@ -111,7 +105,7 @@ describe('a forced tool choice with no tool to call', () => {
         body: openAIError("tool_choice names 'g', which is not among tools.", 'tool_choice'),
       });
     }
-    expect(sends).toBe(0);
+    expect(sends()).toBe(0);
   });
 
   it('Anthropic: 400 invalid_request_error naming tool_choice, on messages and count_tokens', async () => {
@@ -143,7 +137,7 @@ describe('a forced tool choice with no tool to call', () => {
         },
       });
     }
-    expect(sends).toBe(0);
+    expect(sends()).toBe(0);
   });
 
   it('Google: 400 INVALID_ARGUMENT naming toolConfig, on each method', async () => {
@@ -184,7 +178,7 @@ describe('a forced tool choice with no tool to call', () => {
         },
       });
     }
-    expect(sends).toBe(0);
+    expect(sends()).toBe(0);
   });
 
   it('a forced choice with a tool to call still goes up', async () => {
@@ -198,7 +192,7 @@ describe('a forced tool choice with no tool to call', () => {
     // The echo backend never calls a tool: the send and its one re-ask, then the 502.
     expect(res.status).toBe(502);
     expect(res.sent).toBe('true');
-    expect(sends).toBe(2);
+    expect(sends()).toBe(2);
   });
 });
 
