@@ -21,6 +21,7 @@ import {
   type InProcessGateway,
 } from './support/attack.ts';
 import { startTestWorker, uniqueEmail, type TestWorker } from './support/worker.ts';
+import { imageUrlCases } from './security/image-url-cases.ts';
 
 const KEY_A = 'sk-user-a-0123456789';
 const KEY_B = 'sk-user-b-9876543210';
@@ -221,62 +222,7 @@ describe('bodies are read only after the key', () => {
   });
 });
 
-describe('image URLs that point inside', () => {
-  it.each([
-    ['loopback', (p: number) => `http://127.0.0.1:${p}/dot.png`],
-    ['v6 loopback', (p: number) => `http://[::1]:${p}/dot.png`],
-    ['private', () => 'http://10.0.0.1/dot.png'],
-    ['metadata', () => 'http://169.254.169.254/latest/meta-data/'],
-    ['v4-mapped', (p: number) => `http://[::ffff:127.0.0.1]:${p}/dot.png`],
-    ['v4-compatible', (p: number) => `http://[::127.0.0.1]:${p}/dot.png`],
-    // HOST_RESOLVER_RULES maps *.googleusercontent.com to the emulator on 127.0.0.1.
-    ['a public name that resolves to loopback', () => 'https://lh3.googleusercontent.com/a.png'],
-    ['a non-http scheme', () => 'file:///etc/passwd'],
-  ])('%s: 400 "image URL not allowed", nothing fetched', async (_name, url) => {
-    const before = images.hits();
-    const r = await chat(
-      worker.url,
-      KEY_A,
-      userSays([
-        { type: 'text', text: 'what is this' },
-        { type: 'image_url', image_url: { url: url(images.port) } },
-      ]),
-    );
-    expect(r.status).toBe(400);
-    expect(r.json.error?.message).toBe('image URL not allowed');
-    expect(images.hits()).toBe(before);
-  });
-
-  it('a trusted setup (IMAGE_URL_ALLOW_PRIVATE=1) fetches, follows a redirect, and cuts 50 MiB at the cap', async () => {
-    const image = (url: string) =>
-      userSays([
-        { type: 'text', text: 'what is this' },
-        { type: 'image_url', image_url: { url: `http://127.0.0.1:${images.port}${url}` } },
-      ]);
-    expect((await chat(trusted.url, KEY_A, image('/dot.png'))).status).toBe(200);
-    expect((await chat(trusted.url, KEY_A, image('/redirect'))).status).toBe(200);
-    const base = process.memoryUsage();
-    const huge = await chat(trusted.url, KEY_A, image('/huge.png'));
-    expect(huge.status).toBe(413);
-    expect(huge.json.error?.message).toBe('image too large');
-    const after = process.memoryUsage();
-    expect(after.heapUsed + after.arrayBuffers - base.heapUsed - base.arrayBuffers).toBeLessThan(
-      16 * MIB,
-    );
-  });
-
-  it('100 images in one message: 400, nothing fetched', async () => {
-    const before = images.hits();
-    const parts = Array.from({ length: 100 }, (_, i) => ({
-      type: 'image_url',
-      image_url: { url: `http://127.0.0.1:${images.port}/dot.png?${i}` },
-    }));
-    const r = await chat(trusted.url, KEY_A, userSays(parts));
-    expect(r.status).toBe(400);
-    expect(r.json.error?.code).toBe('too_many_images');
-    expect(images.hits()).toBe(before);
-  });
-});
+imageUrlCases(() => ({ worker, trusted, images, key: KEY_A }));
 
 describe('retention', () => {
   it('the sweeper deletes old images and conversations on a running worker; /health counts', async () => {
