@@ -1,11 +1,12 @@
 /**
  * Conversation routing through the gateway in front of real workers, from e2e/gateway.test.ts:
  * a regenerate or an edit continues from the turn its history matches (OpenAI, Anthropic and
- * Gemini clients), on the node holding the chat; an upload and the chats naming its file go to
- * the node holding the file.
+ * Gemini clients), on the node holding the chat; an upload and the chats (or Responses requests)
+ * naming its file go to the node holding the file.
  */
 import { expect, it } from 'vitest';
 import type { GatewayStack } from '../support/gateway-stack.ts';
+import { PNG } from '../support/attack.ts';
 import { ask, MODEL, sendsOf } from './stack.ts';
 
 /** Defines the cases; `stack()` is the suite's running stack, `run` tells its prompts apart. */
@@ -105,5 +106,31 @@ export function routingCases(stack: () => GatewayStack, run: string): void {
     const accounts = [0, 1, 2, 3].map((i) => sendsOf(stack(), `file ${run} ${i}`)[0]?.email);
     expect(new Set(accounts).size).toBe(1);
     expect((await fetch(`${stack().url}/conversations/no-such-id`)).status).toBe(404);
+  });
+
+  it('routes a Responses request naming an upload as an image to the node holding it', async () => {
+    const form = new FormData();
+    form.append('files', new Blob([PNG], { type: 'image/png' }), 'dot.png');
+    const upload = await fetch(`${stack().url}/upload`, { method: 'POST', body: form });
+    const { files } = (await upload.json()) as { files: string[] };
+    for (let i = 0; i < 4; i++) {
+      const res = await stack()
+        .openai()
+        .responses.create({
+          model: MODEL,
+          input: [
+            {
+              role: 'user',
+              content: [
+                { type: 'input_text', text: `image ${run} ${i}` },
+                { type: 'input_image', image_url: files[0]!, detail: 'auto' },
+              ],
+            },
+          ],
+        });
+      expect(res.output_text).toContain('I received 1 file(s)');
+    }
+    const accounts = [0, 1, 2, 3].map((i) => sendsOf(stack(), `image ${run} ${i}`)[0]?.email);
+    expect(new Set(accounts).size).toBe(1);
   });
 }

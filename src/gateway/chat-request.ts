@@ -42,14 +42,29 @@ export const fileKey = (id: string): string => `file:${id.replace(/^uploads\//, 
 /** The upload ids a request names: `files`, and image parts of its last message not data/http. */
 function uploadRefs(fields: Record<string, unknown>, messages: readonly KeyedMessage[]): string[] {
   const files = Array.isArray(fields['files']) ? (fields['files'] as unknown[]) : [];
-  const content = messages.at(-1)?.content;
-  const images = Array.isArray(content)
+  return uploadIds([...files, ...imageUrls(messages.at(-1)?.content)]);
+}
+
+/** The upload ids a Responses `input` names: its items' image parts, not data/http. */
+function inputUploadRefs(input: unknown): string[] {
+  const items = Array.isArray(input) ? (input as unknown[]) : [];
+  return uploadIds(
+    items.flatMap((item) => imageUrls((item as { content?: unknown } | null)?.content)),
+  );
+}
+
+/** The image URLs of a message's parts (`image_url` as a string or as `{url}`). */
+function imageUrls(content: unknown): unknown[] {
+  return Array.isArray(content)
     ? (content as unknown[]).map((part) => {
         const url = (part as { image_url?: unknown } | null)?.image_url;
         return typeof url === 'object' && url !== null ? (url as { url?: unknown }).url : url;
       })
     : [];
-  return [...files, ...images].filter(
+}
+
+function uploadIds(refs: readonly unknown[]): string[] {
+  return refs.filter(
     (ref): ref is string =>
       typeof ref === 'string' && ref !== '' && !/^(data:|https?:\/\/)/i.test(ref),
   );
@@ -106,6 +121,24 @@ export function parseChatRequest(raw: unknown): ChatRequest {
         (m): m is KeyedMessage => typeof m === 'object' && m !== null,
       )
     : [];
+  return chatRequestOf(raw, fields, messages, uploadRefs(fields, messages));
+}
+
+/**
+ * A /v1/responses body: bound by its previous_response_id like a chat by its conversation_id,
+ * and to the node holding the uploads its `input` names as images.
+ */
+export function parseResponsesRequest(raw: unknown): ChatRequest {
+  const fields = readJsonObject(raw);
+  return chatRequestOf(raw, fields, [], inputUploadRefs(fields['input']));
+}
+
+function chatRequestOf(
+  raw: unknown,
+  fields: Record<string, unknown>,
+  messages: readonly KeyedMessage[],
+  uploads: readonly string[],
+): ChatRequest {
   // The Responses API continues a conversation by the id of its last response, which the worker
   // answered as x-conversation-id: the same binding.
   const id = fields['conversation_id'] ?? fields['previous_response_id'];
@@ -119,7 +152,7 @@ export function parseChatRequest(raw: unknown): ChatRequest {
     messages,
     conversationId,
     ...conversationKeys(messages, conversationId),
-    fileKeys: uploadRefs(fields, messages).map(fileKey),
+    fileKeys: uploads.map(fileKey),
   };
 }
 

@@ -13,7 +13,7 @@ import { googleModelList } from '../api/index.ts';
 import { ModelNotFoundError } from '../errors.ts';
 import { presentedKey } from '../http/index.ts';
 import { CHAT_PATH } from './proxy.ts';
-import { parseChatRequest, type ChatRequest } from './chat-request.ts';
+import { parseChatRequest, parseResponsesRequest, type ChatRequest } from './chat-request.ts';
 import { parseAnthropicRequest, parseGoogleRequest } from './dialect-request.ts';
 import type { ModelEntry } from './node-summary.ts';
 
@@ -38,7 +38,7 @@ export type ProxyMount = (route: ProxiedRoute) => RequestHandler[];
 export const PROXIED_ROUTES: readonly ProxiedRoute[] = [
   { path: CHAT_PATH, parse: parseChatRequest },
   { path: '/v1/completions', parse: parseChatRequest },
-  { path: '/v1/responses', parse: parseChatRequest },
+  { path: '/v1/responses', parse: parseResponsesRequest },
   { path: '/v1/messages', parse: (raw) => parseAnthropicRequest(raw) },
   { path: '/v1/messages/count_tokens', parse: (raw) => parseAnthropicRequest(raw, true) },
 ];
