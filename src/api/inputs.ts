@@ -175,7 +175,9 @@ export async function readInputs(
       // file:, ftp:, gopher: ... never fetched, never read.
       throw imageUrlNotAllowed();
     } else {
-      files.push(await fromUpload(ref, opts));
+      // An upload named as an image is held to what any other image is: not empty, within
+      // MAX_IMAGE_BYTES, and a PNG, JPEG, GIF or WebP by its bytes, whatever /upload was told.
+      files.push(imageFile((await fromUpload(ref, opts)).data, i, opts.maxBytes));
     }
   }
   for (const ref of fileRefs) {

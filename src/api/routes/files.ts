@@ -52,7 +52,9 @@ export function uploadRouter(uploadsDir: string, maxBytes: number): express.Rout
           `${stamp(new Date())}_${randomBytes(4).toString('hex')}_${safeName(file.originalname)}`,
         ),
     }),
-    limits: { fileSize: maxBytes, files: 10, fields: 10 },
+    // `parts` bounds what else a body may hold (busboy skips parts it cannot name, uncounted
+    // by `files` and `fields`), so one request cannot stream without end.
+    limits: { fileSize: maxBytes, files: 10, fields: 10, parts: 20, headerPairs: 100 },
     fileFilter: (_req, file, cb) => {
       try {
         checkUploadType(file.mimetype);
@@ -74,6 +76,13 @@ export function uploadRouter(uploadsDir: string, maxBytes: number): express.Rout
     if (files.length === 0) {
       throw new InvalidRequestError('Send one or more files in the multipart field "files".', {
         param: 'files',
+      });
+    }
+    if (files.some((f) => f.size === 0)) {
+      await Promise.all(files.map((f) => fs.promises.rm(f.path, { force: true })));
+      throw new InvalidRequestError('An uploaded file is empty.', {
+        param: 'files',
+        code: 'empty_file',
       });
     }
     const owner = callerOf(res)?.keyId ?? ANONYMOUS;

@@ -68,6 +68,26 @@ describe('inputs', () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 
+  it('holds an upload named as an image to the checks of any image', async () => {
+    const upload = (name: string, data: Buffer) => {
+      fs.writeFileSync(path.join(uploadsDir, `20261205120000_00aa11bb_${name}`), data);
+      return `uploads/20261205120000_00aa11bb_${name}`;
+    };
+    const [image] = await readInputs([upload('dot.png', PNG)], [], opts);
+    expect(image).toMatchObject({ mimeType: 'image/png', fileName: 'image_1.png' });
+    const refused = [
+      [upload('page.png', Buffer.from('<html><script>x</script></html>')), 400, 'invalid_image'],
+      [upload('empty.png', Buffer.alloc(0)), 400, 'invalid_image'],
+      [upload('big.png', Buffer.concat([PNG, Buffer.alloc(2048)])), 413, 'image_too_large'],
+    ] as const;
+    for (const [ref, status, code] of refused) {
+      await expect(readInputs([ref], [], opts)).rejects.toMatchObject({ status, code });
+    }
+    // As a file (not an image) the same HTML upload is taken as it is.
+    const [file] = await readInputs([], [refused[0][0]], opts);
+    expect(file?.fileName).toBe('page.png');
+  });
+
   it('caps the images and files of one send, each occurrence counted', () => {
     expect(() => checkInputCount(11, 0)).toThrow(
       expect.objectContaining({ status: 400, code: 'too_many_images' }),
