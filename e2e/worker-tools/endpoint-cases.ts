@@ -102,7 +102,10 @@ export function endpointCases(t: () => ToolsTarget): void {
       const output = (await stream.finalResponse()).output;
       // The text after the call streams as a message item of its own.
       expect(output.map((o) => o.type)).toEqual(['message', 'function_call', 'message']);
-      const results = output.flatMap((o) =>
+      const items = output.flatMap((o) =>
+        o.type === 'message' || o.type === 'function_call' ? [o] : [],
+      );
+      const results = items.flatMap((o) =>
         o.type === 'function_call'
           ? [{ type: 'function_call_output' as const, call_id: o.call_id, output: 'snow, -4 C' }]
           : [],
@@ -110,7 +113,7 @@ export function endpointCases(t: () => ToolsTarget): void {
       // A stateless client: no previous_response_id, its history and the output items resent.
       const next = await t().client.responses.create({
         model: MODEL,
-        input: [{ role: 'user', content: input }, ...output, ...results],
+        input: [{ role: 'user', content: input }, ...items, ...results],
         tools,
       });
       expect(next.output_text).toContain('snow, -4 C');
