@@ -125,18 +125,19 @@ export function anthropicCases(name: string, target: () => DialectTarget): void 
       expect(call).toMatchObject({ name: 'get_weather', input: { city: 'Oslo' } });
       expect(call?.id).toMatch(/\S/);
       const before = sends().length;
+      const answered: MessageParam[] = [
+        ...messages,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: call!.id, content: 'Sunny, 21 C' }],
+        },
+      ];
       const second = await client().messages.create({
         model: 'gemini-2.5-flash',
         max_tokens: 1024,
         tools: [WEATHER],
-        messages: [
-          ...messages,
-          { role: 'assistant', content: first.content },
-          {
-            role: 'user',
-            content: [{ type: 'tool_result', tool_use_id: call!.id, content: 'Sunny, 21 C' }],
-          },
-        ],
+        messages: answered,
       });
       expect(second.stop_reason).toBe('end_turn');
       expect(textOf(second)).toContain('get_weather: Sunny, 21 C');
@@ -149,12 +150,7 @@ export function anthropicCases(name: string, target: () => DialectTarget): void 
         max_tokens: 1024,
         tools: [WEATHER],
         messages: [
-          ...messages,
-          { role: 'assistant', content: first.content },
-          {
-            role: 'user',
-            content: [{ type: 'tool_result', tool_use_id: call!.id, content: 'Sunny, 21 C' }],
-          },
+          ...answered,
           { role: 'assistant', content: second.content },
           { role: 'user', content: 'call get_weather {"city": "Oslo"}' },
         ],

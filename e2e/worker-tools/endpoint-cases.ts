@@ -53,13 +53,7 @@ export function endpointCases(t: () => ToolsTarget): void {
     });
 
     it('answers responses.create and continues by previous_response_id natively', async () => {
-      const tool = {
-        type: 'function' as const,
-        name: 'get_weather',
-        description: 'The weather in a city',
-        parameters: WEATHER.type === 'function' ? WEATHER.function.parameters! : {},
-        strict: false,
-      };
+      const tool = RESPONSES_WEATHER;
       const first = await t().client.responses.create({
         model: MODEL,
         instructions: 'Be brief.',
@@ -93,7 +87,7 @@ export function endpointCases(t: () => ToolsTarget): void {
     });
 
     it('continues a stateless resend of a streamed responses turn with text after its call natively', async () => {
-      const tools = [{ ...RESPONSES_WEATHER }];
+      const tools = [RESPONSES_WEATHER];
       const input = 'tool-mode: text-after\ncall get_weather {"city": "Narvik"}';
       const stream = t().client.responses.stream({ model: MODEL, input, tools });
       for await (const _ of stream) {
