@@ -108,7 +108,7 @@ export function anthropicCases(name: string, target: () => DialectTarget): void 
       expect(final.usage.output_tokens).toBeGreaterThan(0);
     });
 
-    it('a tool-use loop: a streamed tool_use with an id, its tool_result answered in the same chat', async () => {
+    it('a tool-use loop: a streamed tool_use with an id, its tool_result answered in the same chat, the call asked again with a new id', async () => {
       const messages = ask(`weather please via ${name}\ncall get_weather {"city": "Oslo"}`);
       const stream = client().messages.stream({
         model: 'gemini-2.5-flash',
@@ -125,24 +125,40 @@ export function anthropicCases(name: string, target: () => DialectTarget): void 
       expect(call).toMatchObject({ name: 'get_weather', input: { city: 'Oslo' } });
       expect(call?.id).toMatch(/\S/);
       const before = sends().length;
+      const answered: MessageParam[] = [
+        ...messages,
+        { role: 'assistant', content: first.content },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: call!.id, content: 'Sunny, 21 C' }],
+        },
+      ];
       const second = await client().messages.create({
         model: 'gemini-2.5-flash',
         max_tokens: 1024,
         tools: [WEATHER],
-        messages: [
-          ...messages,
-          { role: 'assistant', content: first.content },
-          {
-            role: 'user',
-            content: [{ type: 'tool_result', tool_use_id: call!.id, content: 'Sunny, 21 C' }],
-          },
-        ],
+        messages: answered,
       });
       expect(second.stop_reason).toBe('end_turn');
       expect(textOf(second)).toContain('get_weather: Sunny, 21 C');
       const [up] = sends().slice(before);
       expect(up?.cid).toMatch(/\S/);
       expect(up?.prompt).not.toContain('weather please');
+      // The same call asked again later in the conversation is another tool_use, with its own id.
+      const again = await client().messages.create({
+        model: 'gemini-2.5-flash',
+        max_tokens: 1024,
+        tools: [WEATHER],
+        messages: [
+          ...answered,
+          { role: 'assistant', content: second.content },
+          { role: 'user', content: 'call get_weather {"city": "Oslo"}' },
+        ],
+      });
+      const repeated = again.content.find((b): b is ToolUseBlock => b.type === 'tool_use');
+      expect(repeated).toMatchObject({ name: 'get_weather', input: { city: 'Oslo' } });
+      expect(repeated?.id).not.toBe(call?.id);
+      expect(sends().at(-1)?.cid).toBe(up?.cid);
     });
 
     it('an image as base64 goes up as a file', async () => {

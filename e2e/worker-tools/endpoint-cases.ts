@@ -1,11 +1,21 @@
 /**
  * The other OpenAI endpoints of a worker, from e2e/worker-tools.test.ts: the legacy
  * /v1/completions, /v1/embeddings' clear 404, and /v1/responses (whole, streamed with a
- * function tool, continued by previous_response_id; a forced tool_choice with no tool a 400).
+ * function tool, continued by previous_response_id or by a stateless resend of a streamed turn;
+ * a forced tool_choice with no tool a 400).
  */
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { MODEL, WEATHER, sends, type ToolsTarget } from './tools.ts';
+
+/** get_weather as a Responses function tool. */
+const RESPONSES_WEATHER = {
+  type: 'function' as const,
+  name: 'get_weather',
+  description: 'The weather in a city',
+  parameters: WEATHER.type === 'function' ? WEATHER.function.parameters! : {},
+  strict: false,
+};
 
 /** Defines the cases; `t()` is the suite's worker, its client and the emulator behind it. */
 export function endpointCases(t: () => ToolsTarget): void {
@@ -43,13 +53,7 @@ export function endpointCases(t: () => ToolsTarget): void {
     });
 
     it('answers responses.create and continues by previous_response_id natively', async () => {
-      const tool = {
-        type: 'function' as const,
-        name: 'get_weather',
-        description: 'The weather in a city',
-        parameters: WEATHER.type === 'function' ? WEATHER.function.parameters! : {},
-        strict: false,
-      };
+      const tool = RESPONSES_WEATHER;
       const first = await t().client.responses.create({
         model: MODEL,
         instructions: 'Be brief.',
@@ -80,6 +84,38 @@ export function endpointCases(t: () => ToolsTarget): void {
         .client.responses.create({ model: MODEL, previous_response_id: 'resp_nope', input: 'x' })
         .catch((e: unknown) => e);
       expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    });
+
+    it('continues a stateless resend of a streamed responses turn with text after its call natively', async () => {
+      const tools = [RESPONSES_WEATHER];
+      const input = 'tool-mode: text-after\ncall get_weather {"city": "Narvik"}';
+      const stream = t().client.responses.stream({ model: MODEL, input, tools });
+      for await (const _ of stream) {
+        // drained: finalResponse() is the output the stream assembled
+      }
+      const output = (await stream.finalResponse()).output;
+      // The text after the call streams as a message item of its own.
+      expect(output.map((o) => o.type)).toEqual(['message', 'function_call', 'message']);
+      const items = output.flatMap((o) =>
+        o.type === 'message' || o.type === 'function_call' ? [o] : [],
+      );
+      const results = items.flatMap((o) =>
+        o.type === 'function_call'
+          ? [{ type: 'function_call_output' as const, call_id: o.call_id, output: 'snow, -4 C' }]
+          : [],
+      );
+      // A stateless client: no previous_response_id, its history and the output items resent.
+      const next = await t().client.responses.create({
+        model: MODEL,
+        input: [{ role: 'user', content: input }, ...items, ...results],
+        tools,
+      });
+      expect(next.output_text).toContain('snow, -4 C');
+      const [first, second] = sends(t());
+      expect(sends(t())).toHaveLength(2);
+      expect(first?.cid ?? null).toBeNull();
+      expect(second?.cid).toMatch(/^c_/);
+      expect(second?.prompt).not.toContain('tool-mode');
     });
 
     it('refuses responses whose tool_choice forces a call with no tool to call: 400, nothing sent', async () => {

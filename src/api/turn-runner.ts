@@ -10,6 +10,7 @@
  * `auto`, a broken call is never emitted (the parser holds calls until they pass), so text
  * streams live; the re-ask's text is then dropped and its calls continue the numbering.
  */
+import { randomUUID } from 'node:crypto';
 import { AppError, UpstreamError, type AppError as AppErrorType } from '../errors.ts';
 import type { GenerateEvent, GenerateResult, ModelSpec } from '../gemini/index.ts';
 import type { JobInput } from '../account/index.ts';
@@ -188,7 +189,9 @@ async function attempt(
   onEvent: ((event: AnswerEvent) => Promise<void>) | null,
   onThought: (delta: string) => Promise<void>,
 ): Promise<Attempt> {
-  const stream = new AnswerStream(run.turn);
+  // A fresh seed per answer: its call ids are its own, and the streamed events and the summary
+  // folded from them carry the same ones.
+  const stream = new AnswerStream({ ...run.turn, callSeed: randomUUID() });
   const events: AnswerEvent[] = [];
   const take = async (batch: readonly AnswerEvent[]): Promise<void> => {
     for (const event of batch) {

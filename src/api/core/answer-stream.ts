@@ -11,6 +11,7 @@ import {
   type CallProblem,
   type DroppedCall,
   type ToolCallParser,
+  type ToolParseOptions,
   type ToolStreamEvent,
 } from './tool-calls.ts';
 import type { ChatTurn, FinishReason, ToolCall } from './types.ts';
@@ -39,11 +40,12 @@ export interface AnswerSummary extends Omit<AnswerFinish, 'type'> {
   readonly text: string;
 }
 
-/** What the pipeline needs from the turn (`firstCallIndex`: see ToolParseOptions). */
+/** What the pipeline needs from the turn (`firstCallIndex`, `callSeed`: see ToolParseOptions). */
 export type AnswerOptions = Pick<
   ChatTurn,
   'tools' | 'toolChoice' | 'parallelToolCalls' | 'stop' | 'maxTokens'
-> & { readonly firstCallIndex?: number };
+> &
+  Pick<ToolParseOptions, 'firstCallIndex' | 'callSeed'>;
 
 /** The streamed pipeline for one answer. */
 export class AnswerStream {

@@ -54,10 +54,13 @@ export interface ParsedAnswer {
 
 /**
  * What the parser needs from the turn. `firstCallIndex` continues the numbering of an answer
- * that already streamed calls (the re-ask's answer, in the same client stream).
+ * that already streamed calls (the re-ask's answer, in the same client stream). `callSeed` makes
+ * the ids this answer's own: the same call in a later answer gets another id (clients match
+ * results to calls by id), while every parse of one answer, streamed or whole, gives the same.
  */
 export type ToolParseOptions = Pick<ChatTurn, 'tools' | 'toolChoice' | 'parallelToolCalls'> & {
   readonly firstCallIndex?: number;
+  readonly callSeed?: string;
 };
 
 /** The incremental parser: `push` each text delta, then `end` once. */
@@ -94,7 +97,7 @@ export function createToolCallParser(options: ToolParseOptions): ToolCallParser 
     }
     const index = calls;
     calls += 1;
-    return callEvents(index, raw.name, check.value);
+    return callEvents(index, raw.name, check.value, options.callSeed ?? '');
   };
   const translate = (segments: ScanSegment[]): ToolStreamEvent[] =>
     segments.flatMap((s) =>
@@ -132,9 +135,9 @@ export function collectToolEvents(events: readonly ToolStreamEvent[]): ParsedAns
   return { text, calls, dropped, problems };
 }
 
-/** The deterministic id of a call: a hash of its name, arguments and index. */
-export function callId(name: string, args: string, index: number): string {
-  const digest = createHash('sha256').update(`${name}\n${args}\n${index}`).digest('hex');
+/** The deterministic id of a call: a hash of its answer's seed, name, arguments and index. */
+export function callId(name: string, args: string, index: number, seed = ''): string {
+  const digest = createHash('sha256').update(`${seed}\n${name}\n${args}\n${index}`).digest('hex');
   return `call_${digest.slice(0, 24)}`;
 }
 
@@ -156,9 +159,9 @@ function withDeclaredName(raw: RawCall, declared: ReadonlyMap<string, unknown>):
   return bare !== null && bare !== raw.name && declared.has(bare) ? { ...raw, name: bare } : raw;
 }
 
-function callEvents(index: number, name: string, value: unknown): ToolStreamEvent[] {
+function callEvents(index: number, name: string, value: unknown, seed: string): ToolStreamEvent[] {
   const args = JSON.stringify(value);
-  const call: ToolCall = { id: callId(name, args, index), name, arguments: args };
+  const call: ToolCall = { id: callId(name, args, index, seed), name, arguments: args };
   return [
     { type: 'call_start', index, id: call.id, name },
     { type: 'call_arguments', index, delta: args },

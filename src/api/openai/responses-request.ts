@@ -138,7 +138,12 @@ function readFormat(format: z.infer<typeof textFormat> | undefined): ResponseFor
   };
 }
 
-/** Items -> messages; function_call items join the assistant message just before them. */
+/**
+ * Items -> messages. One answer's items are one assistant turn, as it was stored: function_call
+ * items join the assistant message before them, and an assistant message after a call continues
+ * that turn's text with nothing between (a streamed answer puts text written after a call in a
+ * message item of its own), so a resent streamed or whole answer keys and continues alike.
+ */
 function readInput(input: ResponsesRequestBody['input']): TurnMessage[] {
   if (typeof input === 'string') {
     return [{ role: 'user', content: [{ type: 'text', text: input }] }];
@@ -163,7 +168,13 @@ function readInput(input: ResponsesRequestBody['input']): TurnMessage[] {
           : item.output.map((p) => p.text ?? '').join('\n');
       messages.push({ role: 'tool', callId: item.call_id, content });
     } else {
-      messages.push(readMessage(item, i));
+      const message = readMessage(item, i);
+      const last = messages.at(-1);
+      if (message.role === 'assistant' && last?.role === 'assistant' && last.toolCalls.length > 0) {
+        messages[messages.length - 1] = { ...last, text: last.text + message.text };
+      } else {
+        messages.push(message);
+      }
     }
   });
   return messages;

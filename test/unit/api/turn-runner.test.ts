@@ -88,6 +88,32 @@ describe('runTurn', () => {
     expect('sends' in result && result.sends).toBe(2);
   });
 
+  it('gives the same call in two turns two ids, each shown as the summary holds it', async () => {
+    const answer = `Sure.\n\n${call('{"city":"Oslo"}')}`;
+    const turns = [await run({ tools: [TOOL] }, [answer]), await run({ tools: [TOOL] }, [answer])];
+    const ids = turns.map(({ result, seen }) => {
+      const summary = 'summary' in result ? result.summary.calls.map((c) => c.id) : [];
+      expect(seen.flatMap((e) => (e.type === 'call_end' ? [e.call.id] : []))).toEqual(summary);
+      expect(seen.flatMap((e) => (e.type === 'call_start' ? [e.id] : []))).toEqual(summary);
+      return summary;
+    });
+    expect(ids[0]).toHaveLength(1);
+    expect(ids[1]).not.toEqual(ids[0]);
+  });
+
+  it('gives the new call of a re-ask an id of its own beside the call of the first answer', async () => {
+    const { result, seen } = await run({ tools: [TOOL] }, [
+      `${call('{"city":"Oslo"}')}\n${call('{"city":')}`,
+      `${call('{"city":"Oslo"}')}\n${call('{"city":"Rome"}')}`,
+    ]);
+    const calls = 'summary' in result ? result.summary.calls : [];
+    expect(calls.map((c) => c.arguments)).toEqual(['{"city":"Oslo"}', '{"city":"Rome"}']);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(2);
+    expect(seen.flatMap((e) => (e.type === 'call_end' ? [e.call.id] : []))).toEqual(
+      calls.map((c) => c.id),
+    );
+  });
+
   it('holds back a required choice until it is met, and fails after the one re-ask', async () => {
     const held = await run({ tools: [TOOL], toolChoice: { type: 'required' } }, [
       'No tool needed.',

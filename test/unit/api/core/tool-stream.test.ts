@@ -26,6 +26,37 @@ const SHAPES: Record<string, string> = {
   emojiEdges: '😀\n```tool-call\n{"name":"run_code","arguments":{"code":"😀😀"}}\n```\n😀',
 };
 
+describe('call ids per answer', () => {
+  const text = SHAPES['twoCalls'] ?? '';
+  const ids = (events: readonly ToolStreamEvent[]) =>
+    collectToolEvents(events).calls.map((c) => c.id);
+
+  it('gives the same call in two answers two ids, and every parse of one answer the same ones', () => {
+    const one = { ...AUTO, callSeed: 'answer-1' };
+    const whole = parseToolCalls(text, one).calls.map((c) => c.id);
+    expect(whole).toHaveLength(2);
+    expect(whole[0]).toMatch(/^call_[0-9a-f]{24}$/);
+    expect(
+      parseToolCalls(text, { ...AUTO, callSeed: 'answer-2' }).calls.map((c) => c.id),
+    ).not.toContain(whole[0]);
+    fc.assert(
+      fc.property(chunkings(text), (chunks) => {
+        const events = streamEvents(chunks, one);
+        expect(ids(events)).toEqual(whole);
+        expect(events.flatMap((e) => (e.type === 'call_start' ? [e.id] : []))).toEqual(whole);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('continues a re-ask numbering in the same answer without reusing an id', () => {
+    const seed = { ...AUTO, callSeed: 'answer-1' };
+    const first = parseToolCalls(text, seed).calls.map((c) => c.id);
+    const reask = parseToolCalls(text, { ...seed, firstCallIndex: first.length });
+    expect(reask.calls.map((c) => c.id).filter((id) => first.includes(id))).toEqual([]);
+  });
+});
+
 describe('streamed tool parsing', () => {
   for (const [name, text] of Object.entries(SHAPES)) {
     it(`gives the same result as the whole parse for any chunking: ${name}`, () => {
