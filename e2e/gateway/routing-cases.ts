@@ -108,6 +108,46 @@ export function routingCases(stack: () => GatewayStack, run: string): void {
     expect((await fetch(`${stack().url}/conversations/no-such-id`)).status).toBe(404);
   });
 
+  it('keeps a stateless Responses tool loop, streamed, on the node holding its chat', async () => {
+    const tools = [
+      {
+        type: 'function' as const,
+        name: 'get_weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        strict: false,
+      },
+    ];
+    // Three nodes: a follow-up placed at random would find its chat's node one time in three.
+    for (const round of [1, 2, 3]) {
+      const input = `tool-mode: text-after\ncall get_weather {"city": "Tromso ${run} ${round}"}`;
+      const stream = stack().openai().responses.stream({ model: MODEL, input, tools });
+      const items = (await stream.finalResponse()).output.flatMap((o) =>
+        o.type === 'message' || o.type === 'function_call' ? [o] : [],
+      );
+      const result = `hail ${run} ${round}`;
+      const results = items.flatMap((o) =>
+        o.type === 'function_call'
+          ? [{ type: 'function_call_output' as const, call_id: o.call_id, output: result }]
+          : [],
+      );
+      // No previous_response_id: the client resends its history and the output items.
+      await stack()
+        .openai()
+        .responses.create({
+          model: MODEL,
+          input: [{ role: 'user', content: input }, ...items, ...results],
+          tools,
+        });
+      const sends = stack()
+        .emulator.records()
+        .filter((r) => r.kind === 'generate');
+      const opened = sends.find((r) => r.prompt?.includes(`Tromso ${run} ${round}`));
+      const followed = sends.find((r) => r.prompt?.includes(result));
+      expect(followed?.cid).toMatch(/^c_/);
+      expect(followed?.email).toBe(opened?.email);
+    }
+  });
+
   it('routes a Responses request naming an upload as an image to the node holding it', async () => {
     const form = new FormData();
     form.append('files', new Blob([PNG], { type: 'image/png' }), 'dot.png');

@@ -10,6 +10,7 @@ import type { Dialect } from '../api/index.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { continuesConversation, historyKeys, type KeyedMessage } from '../history-key.ts';
 import { assertJsonDepth } from '../http/index.ts';
+import { responsesHistory } from './responses-dialect.ts';
 
 /** A parsed chat completion request. */
 export interface ChatRequest {
@@ -22,6 +23,8 @@ export interface ChatRequest {
   readonly stream: boolean;
   /** The worker path (and query) when it is not the route's own: Google's model paths. */
   readonly path?: string;
+  /** OpenAI's Responses API, whose answers are read by their own tap (responses-dialect.ts). */
+  readonly responses?: true;
   /** The history in OpenAI's message shape, as the history key is taken over it. */
   readonly messages: readonly KeyedMessage[];
   readonly conversationId: string | null;
@@ -125,12 +128,17 @@ export function parseChatRequest(raw: unknown): ChatRequest {
 }
 
 /**
- * A /v1/responses body: bound by its previous_response_id like a chat by its conversation_id,
- * and to the node holding the uploads its `input` names as images.
+ * A /v1/responses body: bound by the history its `input` resends (a stateless client's, as a
+ * chat client's by its messages), by its previous_response_id (as a chat by its
+ * conversation_id), and to the node holding the uploads `input` names as images.
  */
 export function parseResponsesRequest(raw: unknown): ChatRequest {
   const fields = readJsonObject(raw);
-  return chatRequestOf(raw, fields, [], inputUploadRefs(fields['input']));
+  const messages = responsesHistory(fields);
+  return {
+    ...chatRequestOf(raw, fields, messages, inputUploadRefs(fields['input'])),
+    responses: true,
+  };
 }
 
 function chatRequestOf(

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from '../logging.ts';
 import { brokenAnswerTail, type AnswerFraming } from './broken-stream.ts';
 import { createDialectTap } from './dialect-taps.ts';
+import { responsesTap } from './responses-dialect.ts';
 import { imageKey } from './owned-ids.ts';
 import type { ChatRequest } from './chat-request.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -39,7 +40,11 @@ export async function forwardAnswer(
   const { result, chat } = f;
   const ok = result.status >= 200 && result.status < 300;
   const isSse = String(result.headers['content-type'] ?? '').startsWith('text/event-stream');
-  const tap = ok ? createDialectTap(chat.dialect, isSse) : null;
+  const tap = !ok
+    ? null
+    : chat.responses
+      ? responsesTap(isSse)
+      : createDialectTap(chat.dialect, isSse);
   res.statusCode = result.status;
   for (const [name, value] of Object.entries(forwardableHeaders(result.headers))) {
     res.setHeader(name, value);
