@@ -179,6 +179,10 @@ export function parseJson(text: string): unknown {
 }
 
 /** A plain object (not null, not an array). */
+/** The objects of an array; anything else is none. */
+export const records = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? (v as unknown[]).filter(isRecord) : [];
+
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

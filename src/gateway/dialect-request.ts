@@ -13,7 +13,7 @@
  */
 import { parseModelAction } from '../api/index.ts';
 import type { KeyedMessage } from '../history-key.ts';
-import { asString, isRecord } from './answer-tap.ts';
+import { asString, isRecord, records } from './answer-tap.ts';
 import { conversationKeys, readJsonObject, type ChatRequest } from './chat-request.ts';
 
 /** POST /v1/messages (`counting`: /v1/messages/count_tokens, which binds nothing). */
@@ -55,9 +55,6 @@ export function parseGoogleRequest(raw: unknown, segment: string, search: string
     fileKeys: [],
   };
 }
-
-const records = (v: unknown): Record<string, unknown>[] =>
-  Array.isArray(v) ? (v as unknown[]).filter(isRecord) : [];
 
 /** Text parts joined as OpenAI's messageText joins them. */
 const textOf = (

@@ -14,15 +14,13 @@ import {
   bodyTap,
   isRecord,
   parseJson,
+  records,
   sseTap,
   tappedCall,
   type AnswerTap,
   type TapState,
   type TappedCall,
 } from './answer-tap.ts';
-
-const records = (v: unknown): Record<string, unknown>[] =>
-  Array.isArray(v) ? (v as unknown[]).filter(isRecord) : [];
 
 /** The texts of a message item's content (a string, or its text parts). */
 function textsOf(content: unknown): string[] {
