@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
-import { MAX_JSON_DEPTH, jsonDepth, jsonTooDeepMessage } from '../http/index.ts';
+import { jsonTooDeepMessage, nestsTooDeep } from '../http/index.ts';
 
 /**
  * JSON a client sends inside a string (tool-call arguments), which the prompt parses again: the
@@ -12,7 +12,7 @@ import { MAX_JSON_DEPTH, jsonDepth, jsonTooDeepMessage } from '../http/index.ts'
  */
 export const nestedJsonText = z
   .string()
-  .refine((text) => jsonDepth(text, MAX_JSON_DEPTH) <= MAX_JSON_DEPTH, jsonTooDeepMessage());
+  .refine((text) => !nestsTooDeep(text), jsonTooDeepMessage());
 
 /** The body as an object; anything else (an array, a string, null) is a 400. */
 export function requireJsonObject(raw: unknown): object {

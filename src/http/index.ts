@@ -19,6 +19,7 @@ export {
   assertJsonDepth,
   jsonDepth,
   jsonTooDeepMessage,
+  nestsTooDeep,
   parseJsonWithin,
   refuseDeepJsonBody,
 } from './json-depth.ts';

@@ -76,13 +76,18 @@ function closingQuote(bytes: Uint8Array, from: number): number {
 export const jsonTooDeepMessage = (maxDepth = MAX_JSON_DEPTH): string =>
   `JSON nested more than ${maxDepth} levels deep is not accepted.`;
 
+/** Whether `json` nests deeper than `maxDepth` (its scan stops at the first level too many). */
+export function nestsTooDeep(json: string | Uint8Array, maxDepth = MAX_JSON_DEPTH): boolean {
+  return jsonDepth(json, maxDepth) > maxDepth;
+}
+
 /** Throws InvalidRequestError (400) naming `what` when `json` nests deeper than `maxDepth`. */
 export function assertJsonDepth(
   json: string | Uint8Array,
   what: string,
   maxDepth = MAX_JSON_DEPTH,
 ): void {
-  if (jsonDepth(json, maxDepth) > maxDepth) {
+  if (nestsTooDeep(json, maxDepth)) {
     throw new InvalidRequestError(`${what}: ${jsonTooDeepMessage(maxDepth)}`, {
       code: 'json_too_deep',
     });

@@ -5,7 +5,7 @@
  * models make repaired: trailing commas, raw line breaks and tabs inside strings. A stricter
  * reading always wins over a more lenient one.
  */
-import { MAX_JSON_DEPTH, jsonDepth, jsonTooDeepMessage } from '../../http/index.ts';
+import { jsonTooDeepMessage, nestsTooDeep } from '../../http/index.ts';
 import { decodeEntities, unescapeMarkdown, unescapeMarkdownInJson } from './markdown.ts';
 
 /** The value, or the error of the strict reading. */
@@ -17,7 +17,7 @@ export function parseLenientJson(text: string): LenientResult {
   const plain = text.replace(/\r\n?/g, '\n').normalize('NFC').trim();
   // A client can steer what the model writes: JSON too deep for what walks it later (the schema
   // check, JSON.stringify) is a failed reading, which the caller re-asks for, never a crash.
-  if (jsonDepth(plain, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+  if (nestsTooDeep(plain)) {
     return { ok: false, error: jsonTooDeepMessage() };
   }
   const decoded = (): string => decodeEntities(plain);
