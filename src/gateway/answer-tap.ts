@@ -7,6 +7,7 @@
  * reader's: OpenAI's here, Anthropic's and Google's in dialect-taps.ts.
  */
 import { StringDecoder } from 'node:string_decoder';
+import type { KeyedMessage } from '../history-key.ts';
 
 /** A side reader of one response body. */
 export interface AnswerTap {
@@ -178,11 +179,33 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** A plain object (not null, not an array). */
 /** The objects of an array; anything else is none. */
 export const records = (v: unknown): Record<string, unknown>[] =>
   Array.isArray(v) ? (v as unknown[]).filter(isRecord) : [];
 
+/** The texts of the parts that hold one; `skip` leaves some out (thoughts, other blocks). */
+export const textParts = (
+  parts: readonly Record<string, unknown>[],
+  skip = (_: Record<string, unknown>) => false,
+): string[] =>
+  parts.filter((p) => typeof p['text'] === 'string' && !skip(p)).map((p) => p['text'] as string);
+
+/**
+ * An answer as the history that follows it holds it, in every dialect's reader: its texts joined
+ * with nothing between them (however a stream split them), and its calls.
+ */
+export function assistantTurn(
+  texts: readonly string[],
+  calls: readonly TappedCall[],
+): KeyedMessage {
+  return {
+    role: 'assistant',
+    content: texts.join(''),
+    ...(calls.length > 0 ? { tool_calls: calls } : {}),
+  };
+}
+
+/** A plain object (not null, not an array). */
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -10,6 +10,7 @@ import type { Dialect } from '../api/index.ts';
 import { InvalidRequestError } from '../errors.ts';
 import { continuesConversation, historyKeys, type KeyedMessage } from '../history-key.ts';
 import { assertJsonDepth } from '../http/index.ts';
+import { records } from './answer-tap.ts';
 import { responsesHistory } from './responses-dialect.ts';
 
 /** A parsed chat completion request. */
@@ -50,10 +51,7 @@ function uploadRefs(fields: Record<string, unknown>, messages: readonly KeyedMes
 
 /** The upload ids a Responses `input` names: its items' image parts, not data/http. */
 function inputUploadRefs(input: unknown): string[] {
-  const items = Array.isArray(input) ? (input as unknown[]) : [];
-  return uploadIds(
-    items.flatMap((item) => imageUrls((item as { content?: unknown } | null)?.content)),
-  );
+  return uploadIds(records(input).flatMap((item) => imageUrls(item['content'])));
 }
 
 /** The image URLs of a message's parts (`image_url` as a string or as `{url}`). */

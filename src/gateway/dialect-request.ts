@@ -13,7 +13,14 @@
  */
 import { parseModelAction } from '../api/index.ts';
 import type { KeyedMessage } from '../history-key.ts';
-import { asString, isRecord, records } from './answer-tap.ts';
+import {
+  asString,
+  assistantTurn,
+  isRecord,
+  records,
+  textParts,
+  type TappedCall,
+} from './answer-tap.ts';
 import { conversationKeys, readJsonObject, type ChatRequest } from './chat-request.ts';
 
 /** POST /v1/messages (`counting`: /v1/messages/count_tokens, which binds nothing). */
@@ -56,24 +63,7 @@ export function parseGoogleRequest(raw: unknown, segment: string, search: string
   };
 }
 
-/** Text parts joined as OpenAI's messageText joins them. */
-const textOf = (
-  parts: readonly Record<string, unknown>[],
-  skip = (_: Record<string, unknown>) => false,
-) => parts.filter((p) => typeof p['text'] === 'string' && !skip(p)).map((p) => p['text'] as string);
-
-/** An assistant turn: its texts joined with nothing between them, and its calls. */
-function assistant(texts: readonly string[], calls: readonly KeyedCall[]): KeyedMessage {
-  return {
-    role: 'assistant',
-    content: texts.join(''),
-    ...(calls.length > 0 ? { tool_calls: calls } : {}),
-  };
-}
-
-type KeyedCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
-
-const keyedCall = (id: unknown, name: unknown, input: unknown): KeyedCall => ({
+const keyedCall = (id: unknown, name: unknown, input: unknown): TappedCall => ({
   id: asString(id),
   type: 'function',
   function: { name: asString(name), arguments: JSON.stringify(input ?? {}) },
@@ -94,18 +84,18 @@ function userTurn(texts: readonly string[], results: readonly KeyedMessage[]): K
 
 function anthropicHistory(fields: Record<string, unknown>): KeyedMessage[] {
   const system = fields['system'];
-  const systemText = typeof system === 'string' ? system : textOf(records(system)).join('\n');
+  const systemText = typeof system === 'string' ? system : textParts(records(system)).join('\n');
   const out: KeyedMessage[] = systemText === '' ? [] : [{ role: 'system', content: systemText }];
   for (const m of records(fields['messages'])) {
     const content = m['content'];
     const blocks =
       typeof content === 'string' ? [{ type: 'text', text: content }] : records(content);
-    const texts = textOf(blocks, (b) => b['type'] !== 'text');
+    const texts = textParts(blocks, (b) => b['type'] !== 'text');
     if (m['role'] === 'assistant') {
       const calls = blocks
         .filter((b) => b['type'] === 'tool_use')
         .map((b) => keyedCall(b['id'], b['name'], b['input']));
-      out.push(assistant(texts, calls));
+      out.push(assistantTurn(texts, calls));
     } else if (m['role'] === 'system') {
       out.push({ role: 'system', content: texts.join('\n') });
     } else {
@@ -117,7 +107,7 @@ function anthropicHistory(fields: Record<string, unknown>): KeyedMessage[] {
           content:
             typeof b['content'] === 'string'
               ? b['content']
-              : textOf(records(b['content'])).join('\n'),
+              : textParts(records(b['content'])).join('\n'),
         }));
       out.push(...userTurn(texts, results));
     }
@@ -136,13 +126,13 @@ function googleHistory(fields: Record<string, unknown>): KeyedMessage[] {
     typeof system === 'string'
       ? system
       : isRecord(system)
-        ? textOf(records(system['parts'])).join('\n')
+        ? textParts(records(system['parts'])).join('\n')
         : '';
   const out: KeyedMessage[] = systemText === '' ? [] : [{ role: 'system', content: systemText }];
   for (const c of records(fields['contents'])) {
     const parts = records(c['parts']);
     if (c['role'] === 'model') {
-      const texts = textOf(parts, (p) => p['thought'] === true);
+      const texts = textParts(parts, (p) => p['thought'] === true);
       const calls = parts.flatMap((p) => {
         const call = field(p, 'functionCall');
         return isRecord(call) ? [keyedCall('', call['name'], call['args'])] : [];
@@ -152,7 +142,7 @@ function googleHistory(fields: Record<string, unknown>): KeyedMessage[] {
       if (last?.role === 'assistant') {
         out[out.length - 1] = mergeAssistant(last, texts, calls);
       } else {
-        out.push(assistant(texts, calls));
+        out.push(assistantTurn(texts, calls));
       }
     } else {
       const results = parts.flatMap((p) => {
@@ -169,7 +159,7 @@ function googleHistory(fields: Record<string, unknown>): KeyedMessage[] {
       });
       out.push(
         ...userTurn(
-          textOf(parts, (p) => p['thought'] === true),
+          textParts(parts, (p) => p['thought'] === true),
           results,
         ),
       );
@@ -182,8 +172,8 @@ function googleHistory(fields: Record<string, unknown>): KeyedMessage[] {
 function mergeAssistant(
   last: KeyedMessage,
   texts: readonly string[],
-  calls: readonly KeyedCall[],
+  calls: readonly TappedCall[],
 ): KeyedMessage {
-  const before = Array.isArray(last.tool_calls) ? (last.tool_calls as KeyedCall[]) : [];
-  return assistant([asString(last.content), ...texts], [...before, ...calls]);
+  const before = Array.isArray(last.tool_calls) ? (last.tool_calls as TappedCall[]) : [];
+  return assistantTurn([asString(last.content), ...texts], [...before, ...calls]);
 }

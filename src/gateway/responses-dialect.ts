@@ -11,26 +11,22 @@
 import type { KeyedMessage } from '../history-key.ts';
 import {
   asString,
+  assistantTurn,
   bodyTap,
   isRecord,
   parseJson,
   records,
   sseTap,
   tappedCall,
+  textParts,
   type AnswerTap,
   type TapState,
   type TappedCall,
 } from './answer-tap.ts';
 
 /** The texts of a message item's content (a string, or its text parts). */
-function textsOf(content: unknown): string[] {
-  if (typeof content === 'string') {
-    return [content];
-  }
-  return records(content).flatMap((part) =>
-    typeof part['text'] === 'string' ? [part['text']] : [],
-  );
-}
+const textsOf = (content: unknown): string[] =>
+  typeof content === 'string' ? [content] : textParts(records(content));
 
 const callOf = (item: Record<string, unknown>): TappedCall =>
   tappedCall(asString(item['call_id']), asString(item['name']), asString(item['arguments']));
@@ -77,14 +73,6 @@ export function responsesHistory(fields: Record<string, unknown>): KeyedMessage[
   }
   endAnswer();
   return messages;
-}
-
-function assistantTurn(texts: readonly string[], calls: readonly TappedCall[]): KeyedMessage {
-  return {
-    role: 'assistant',
-    content: texts.join(''),
-    ...(calls.length > 0 ? { tool_calls: calls } : {}),
-  };
 }
 
 /** The tap for a Responses answer: the Response body, or its stream's last event. */
